@@ -1,0 +1,155 @@
+import test from 'ava';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { imgforge, ROOT } from './helpers/cli';
+import { sameBytes, sfdiskJson, sgdiskVerify, tempDir, writePatternFile } from './helpers/tools';
+
+const MiB = 1 << 20;
+
+function writeSpec(dir: string, spec: unknown, name = 'image.json'): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, typeof spec === 'string' ? spec : JSON.stringify(spec));
+  return file;
+}
+
+const goodSpec = {
+  size: '16MiB',
+  seed: 'cli-test',
+  partitions: [
+    { name: 'root', type: 'linux-generic', size: 'auto', contents: 'root.img' },
+    { name: 'rest', type: 'linux-generic', size: 'grow' },
+  ],
+};
+
+test('--version prints the package version; --help teaches the commands', (t) => {
+  const version = imgforge(['--version']);
+  t.is(version.status, 0);
+  t.is(version.stdout.trim(), JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version);
+
+  const help = imgforge(['--help']);
+  t.is(help.status, 0);
+  t.regex(help.stdout, /build/);
+  t.regex(help.stdout, /plan/);
+
+  const buildHelp = imgforge(['build', '--help']);
+  t.is(buildHelp.status, 0);
+  for (const flag of ['--output', '--force', '--copy', '--json', '--quiet', 'copy-file-range', 'read-write', 'Exit status']) {
+    t.true(buildHelp.stdout.includes(flag), `build --help mentions ${flag}`);
+  }
+});
+
+test('bad usage exits 2 without a stack trace', (t) => {
+  for (const args of [['frobnicate'], ['build'], ['build', 'x.yaml', '--copy', 'teleport'], ['build', 'x.yaml', '--bogus']]) {
+    const result = imgforge(args);
+    t.is(result.status, 2, args.join(' '));
+    t.notRegex(result.stderr, /\n\s+at /, 'no stack trace');
+  }
+});
+
+test('build --json prints exactly one JSON object with the documented fields', (t) => {
+  const dir = tempDir();
+  writePatternFile(path.join(dir, 'root.img'), 3 * MiB + 17, 3);
+  const spec = writeSpec(dir, goodSpec);
+  const output = path.join(dir, 'out.img');
+  const result = imgforge(['build', spec, '-o', output, '--json']);
+  t.is(result.status, 0, result.stderr);
+  const json = JSON.parse(result.stdout);
+  t.is(result.stdout.trim().split('\n').length, 1);
+  t.is(json.output, output);
+  t.is(json.size, 16 * MiB);
+  t.regex(json.diskGuid, /^[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}$/);
+  t.deepEqual(Object.keys(json.partitions[0]), ['index', 'name', 'type', 'guid', 'firstLba', 'lastLba', 'offset', 'size']);
+  t.is(json.partitions[0].type, '0FC63DAF-8483-4772-8E79-3D69D8477DE4');
+  t.is(json.partitions[0].offset, json.partitions[0].firstLba * 512);
+  t.is(json.copy.copyFileRangeBytes + json.copy.readWriteBytes, 3 * MiB + 17);
+  t.is(typeof json.elapsedMs, 'number');
+  t.regex(sgdiskVerify(output), /No problems found/);
+  t.true(sameBytes(path.join(dir, 'root.img'), 0, output, json.partitions[0].offset, 3 * MiB + 17));
+});
+
+test('plain progress lines on a pipe, nothing with --quiet', (t) => {
+  const dir = tempDir();
+  writePatternFile(path.join(dir, 'root.img'), MiB, 3);
+  const spec = writeSpec(dir, goodSpec);
+  const normal = imgforge(['build', spec, '-o', path.join(dir, 'a.img')]);
+  t.is(normal.status, 0, normal.stderr);
+  t.regex(normal.stderr, /copying root/);
+  t.regex(normal.stderr, /100%/);
+  t.regex(normal.stdout, /wrote .*a\.img/);
+  const quiet = imgforge(['build', spec, '-o', path.join(dir, 'b.img'), '--quiet']);
+  t.is(quiet.status, 0);
+  t.is(quiet.stdout, '');
+  t.is(quiet.stderr, '');
+});
+
+test('plan prints a table and the same layout as JSON, and writes nothing', (t) => {
+  const dir = tempDir();
+  writePatternFile(path.join(dir, 'root.img'), MiB, 3);
+  const spec = writeSpec(dir, goodSpec);
+  const table = imgforge(['plan', spec]);
+  t.is(table.status, 0, table.stderr);
+  t.regex(table.stdout, /root/);
+  t.regex(table.stdout, /rest/);
+  const json = JSON.parse(imgforge(['plan', spec, '--json']).stdout);
+  t.is(json.partitions.length, 2);
+  t.is(json.size, 16 * MiB);
+  t.deepEqual(fs.readdirSync(dir).sort(), ['image.json', 'root.img']);
+
+  const built = JSON.parse(imgforge(['build', spec, '--json', '-q']).stdout);
+  t.deepEqual(built.partitions, json.partitions);
+  t.deepEqual(sfdiskJson(built.output).partitions.map((p) => p.start), json.partitions.map((p: { firstLba: number }) => p.firstLba));
+});
+
+const badSpecs: Array<[string, unknown, RegExp]> = [
+  ['unknown key', { ...goodSpec, partitions: [{ ...goodSpec.partitions[1], sise: 1 }] }, /partitions\[0\]\.sise/],
+  ['bad size', { ...goodSpec, size: '12 potatoes' }, /size/],
+  ['bad type', { ...goodSpec, partitions: [{ name: 'x', type: 'nonsense', size: '1MiB' }] }, /partitions\[0\]\.type/],
+  ['missing contents', { ...goodSpec, partitions: [{ name: 'x', type: 'esp', size: '1MiB', contents: 'nope.img' }] }, /partitions\[0\]\.contents.*nope\.img/],
+  ['does not fit', { ...goodSpec, size: '2MiB' }, /.+/],
+  ['yaml syntax', 'size: [1\npartitions: {', /image\.yaml/],
+];
+
+for (const [what, spec, message] of badSpecs) {
+  test(`bad spec (${what}) exits 2 naming the problem, leaving no output`, (t) => {
+    const dir = tempDir();
+    writePatternFile(path.join(dir, 'root.img'), 3 * MiB, 3);
+    const file = writeSpec(dir, spec, typeof spec === 'string' ? 'image.yaml' : 'image.json');
+    const result = imgforge(['build', file, '-o', path.join(dir, 'out.img')]);
+    t.is(result.status, 2, result.stderr);
+    t.regex(result.stderr, /^imgforge: /);
+    t.regex(result.stderr, message);
+    t.notRegex(result.stderr, /\n\s+at /);
+    t.deepEqual(fs.readdirSync(dir).sort(), [path.basename(file), 'root.img'].sort());
+  });
+}
+
+test('a missing spec file and an output folder that does not exist exit 2', (t) => {
+  const dir = tempDir();
+  const missing = imgforge(['build', path.join(dir, 'nope.yaml')]);
+  t.is(missing.status, 2);
+  t.regex(missing.stderr, /nope\.yaml/);
+
+  writePatternFile(path.join(dir, 'root.img'), MiB, 3);
+  const spec = writeSpec(dir, goodSpec);
+  const noFolder = imgforge(['build', spec, '-o', path.join(dir, 'no', 'such', 'dir', 'x.img')]);
+  t.is(noFolder.status, 2);
+  t.regex(noFolder.stderr, /does not exist/);
+});
+
+test('IMGFORGE_DEBUG=1 adds the stack trace', (t) => {
+  const result = imgforge(['build', '/nonexistent/spec.yaml'], { env: { IMGFORGE_DEBUG: '1' } });
+  t.is(result.status, 2);
+  t.regex(result.stderr, /\n\s+at /);
+});
+
+test('the bundled example builds and passes sgdisk -v', (t) => {
+  const dir = tempDir();
+  const output = path.join(dir, 'appliance.img');
+  const result = imgforge(['build', 'examples/appliance/image.yaml', '-o', output, '--json', '-q']);
+  t.is(result.status, 0, result.stderr);
+  const json = JSON.parse(result.stdout);
+  t.regex(sgdiskVerify(output), /No problems found/);
+  t.deepEqual(json.partitions.map((p: { name: string }) => p.name), ['esp', 'system-a', 'system-b', 'data']);
+  const rootfs = path.join(ROOT, 'examples/appliance/rootfs.ext4');
+  t.true(sameBytes(rootfs, 0, output, json.partitions[1].offset, fs.statSync(rootfs).size));
+});

@@ -1,0 +1,66 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { tempDir } from './tools';
+
+/**
+ * Why tests that need root and loop devices cannot run here, or undefined when they can. CI runs as
+ * root, so these tests run there; they skip only where root or loop devices are truly absent.
+ */
+export function loopUnavailableReason(): string | undefined {
+  if (process.getuid?.() !== 0) return 'not running as root';
+  if (!fs.existsSync('/dev/loop-control')) return 'no /dev/loop-control (no loop device support)';
+  for (const tool of ['losetup', 'mkfs.xfs', 'xfs_io', 'mount']) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed`;
+  }
+  return undefined;
+}
+
+export interface LoopDevice {
+  device: string;
+  backing: string;
+  detach(): void;
+}
+
+export function attachLoop(backing: string, sectorSize?: number): LoopDevice {
+  const args = ['--find', '--show', ...(sectorSize ? ['--sector-size', String(sectorSize)] : []), backing];
+  const device = execFileSync('losetup', args, { encoding: 'utf8' }).trim();
+  let attached = true;
+  return {
+    device,
+    backing,
+    detach() {
+      if (!attached) return;
+      attached = false;
+      spawnSync('losetup', ['--detach', device]);
+    },
+  };
+}
+
+export interface XfsMount {
+  dir: string;
+  cleanup(): void;
+}
+
+/** A fresh loop-mounted XFS with reflink enabled, backed by a sparse file of `size` bytes. */
+export function mountXfs(size: number): XfsMount {
+  const work = tempDir('imgforge-xfs-');
+  const backing = path.join(work, 'xfs.img');
+  const dir = path.join(work, 'mnt');
+  fs.mkdirSync(dir);
+  fs.closeSync(fs.openSync(backing, 'w'));
+  fs.truncateSync(backing, size);
+  execFileSync('mkfs.xfs', ['-q', '-m', 'reflink=1', backing]);
+  execFileSync('mount', ['-o', 'loop', backing, dir]);
+  let mounted = true;
+  return {
+    dir,
+    cleanup() {
+      if (mounted) {
+        mounted = false;
+        spawnSync('umount', [dir]);
+      }
+      fs.rmSync(work, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,146 @@
+use std::fs::File;
+use std::io;
+
+use crate::error::CopyError;
+use crate::fallback::{retry_interrupted, TransferBuffer};
+use crate::mode::CopyMode;
+use crate::progress::Progress;
+use crate::run::Run;
+use crate::stats::CopyStats;
+use crate::sys::{DefaultSyscalls, FileKind, Syscalls, ZeroMethod};
+
+/// What the destination region holds before the copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Destination {
+    /// A fresh sparse image file: the region already reads as zeros, so holes are skipped.
+    Zeroed,
+    /// Old content (e.g. a block device): holes must be written as zeros.
+    Dirty,
+}
+
+/// One source file copied to one destination offset.
+#[derive(Debug, Clone, Copy)]
+pub struct CopyJob<'a> {
+    pub source: &'a File,
+    /// For error messages.
+    pub source_name: &'a str,
+    pub dest: &'a File,
+    pub dest_name: &'a str,
+    pub dest_offset: u64,
+    /// Bytes available at `dest_offset` (the partition size).
+    pub dest_capacity: u64,
+    pub dest_state: Destination,
+}
+
+/// Copies files into images. Reuse one engine for many files: it keeps one read/write
+/// buffer and cumulative [`CopyStats`].
+pub struct CopyEngine<S: Syscalls = DefaultSyscalls> {
+    mode: CopyMode,
+    sys: S,
+    buffer: TransferBuffer,
+    stats: CopyStats,
+}
+
+impl CopyEngine<DefaultSyscalls> {
+    pub fn new(mode: CopyMode) -> Self {
+        Self::with_syscalls(mode, DefaultSyscalls::default())
+    }
+}
+
+impl<S: Syscalls> CopyEngine<S> {
+    pub fn with_syscalls(mode: CopyMode, sys: S) -> Self {
+        CopyEngine {
+            mode,
+            sys,
+            buffer: TransferBuffer::default(),
+            stats: CopyStats::default(),
+        }
+    }
+
+    pub fn mode(&self) -> CopyMode {
+        self.mode
+    }
+
+    /// The syscall layer, e.g. to read counters of an instrumented one.
+    pub fn syscalls(&self) -> &S {
+        &self.sys
+    }
+
+    pub fn syscalls_mut(&mut self) -> &mut S {
+        &mut self.sys
+    }
+
+    /// Copies the whole source (offset 0 to its end) to dest at dest_offset. `progress` is
+    /// called with the number of bytes advanced (copied or skipped as hole) since its previous
+    /// call, at least every 64 MiB and at the end (a hole skipped in a fresh destination is
+    /// reported in one call, however large); returning false cancels (CopyError::Cancelled).
+    /// Returns the number of source bytes (its length).
+    ///
+    /// Neither file's offset is moved. Sources whose size the kernel reports as 0 (procfs,
+    /// pipes, character devices) are read until end of file, up to `dest_capacity`.
+    pub fn copy(
+        &mut self,
+        job: &CopyJob,
+        progress: &mut dyn FnMut(u64) -> bool,
+    ) -> Result<u64, CopyError> {
+        let source_info = retry_interrupted(|| self.sys.file_info(job.source))
+            .map_err(|error| CopyError::io(format!("stat {}", job.source_name), error))?;
+        let source_len = (source_info.len > 0).then_some(source_info.len);
+        if let Some(len) = source_len {
+            if len > job.dest_capacity {
+                return Err(CopyError::TooLarge {
+                    source_len: len,
+                    capacity: job.dest_capacity,
+                });
+            }
+        }
+        if job.dest_offset.checked_add(job.dest_capacity).is_none() {
+            return Err(CopyError::io(
+                format!("copy into {}", job.dest_name),
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "destination offset {} plus capacity {} overflows",
+                        job.dest_offset, job.dest_capacity
+                    ),
+                ),
+            ));
+        }
+        let mut run = Run {
+            sys: &mut self.sys,
+            buffer: &mut self.buffer,
+            stats: &mut self.stats,
+            progress: Progress::new(progress),
+            job,
+            mode: self.mode,
+            source_kind: source_info.kind,
+            source_len,
+            // Pipes have no offsets to pass; copy_file_range would only fail on them.
+            use_copy_file_range: match self.mode {
+                CopyMode::Auto => source_info.kind != FileKind::Stream,
+                CopyMode::CopyFileRange => true,
+                CopyMode::ReadWrite => false,
+            },
+            kernel_copied_any: false,
+            zero_method: Some(ZeroMethod::ZeroRange),
+        };
+        let copied = match source_len {
+            Some(len) => {
+                run.copy_extents(len)?;
+                let after = run.source_len_now()?;
+                if after != len {
+                    return Err(CopyError::SourceChanged { before: len, after });
+                }
+                len
+            }
+            None => run.copy_until_end()?,
+        };
+        run.progress.flush()?;
+        Ok(copied)
+    }
+
+    /// Cumulative over all `copy()` calls of this engine, including failed ones.
+    pub fn stats(&self) -> CopyStats {
+        self.stats
+    }
+}

@@ -1,0 +1,63 @@
+use std::fmt;
+use std::io;
+
+/// Why a copy failed. Every variant maps to a stable string [`code`](CopyError::code) that
+/// the JavaScript binding exposes.
+#[derive(Debug)]
+pub enum CopyError {
+    /// A system call failed. `context` names the operation, the file(s) and the offset.
+    Io { context: String, source: io::Error },
+    /// The source does not fit in the destination region. Reported before anything is
+    /// written for sources of known length; for streamed sources (unknown length)
+    /// `source_len` is a lower bound and nothing was written past the capacity.
+    TooLarge { source_len: u64, capacity: u64 },
+    /// The source's length changed while it was being copied (or it ended early), so the
+    /// destination holds a mix of old and new content.
+    SourceChanged { before: u64, after: u64 },
+    /// The progress callback asked to stop.
+    Cancelled,
+}
+
+impl CopyError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            CopyError::Io { .. } => "IO",
+            CopyError::TooLarge { .. } => "TOO_LARGE",
+            CopyError::SourceChanged { .. } => "SOURCE_CHANGED",
+            CopyError::Cancelled => "ABORTED",
+        }
+    }
+
+    pub(crate) fn io(context: impl Into<String>, source: io::Error) -> Self {
+        CopyError::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
+impl fmt::Display for CopyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CopyError::Io { context, source } => write!(f, "{context}: {source}"),
+            CopyError::TooLarge { source_len, capacity } => write!(
+                f,
+                "source is {source_len} bytes but the destination region holds only {capacity} bytes"
+            ),
+            CopyError::SourceChanged { before, after } => write!(
+                f,
+                "source changed during the copy: it was {before} bytes, then {after} bytes"
+            ),
+            CopyError::Cancelled => f.write_str("copy cancelled"),
+        }
+    }
+}
+
+impl std::error::Error for CopyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CopyError::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages imgforge's tests use to check images independently, when missing.
+set -euo pipefail
+
+declare -A package_of=(
+  [sgdisk]=gdisk
+  [sfdisk]=fdisk
+  [losetup]=mount
+  [mkfs.xfs]=xfsprogs
+  [xfs_io]=xfsprogs
+  [filefrag]=e2fsprogs
+  [mkfs.ext4]=e2fsprogs
+  [fsck.fat]=dosfstools
+  [mdir]=mtools
+)
+missing=()
+for tool in "${!package_of[@]}"; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("${package_of[$tool]}")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+packages=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-system-deps: missing packages: $packages(run as root, or install them with apt-get)" >&2
+  exit 0
+fi
+echo "install-system-deps: installing $packages"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $packages >/dev/null

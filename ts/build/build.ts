@@ -1,0 +1,204 @@
+import * as path from 'node:path';
+import * as fs from 'node:fs';
+import { ImgforgeError } from '../errors';
+import { loadSpec, type LoadedSpec } from '../spec/load';
+import { plan as planImage, type Plan } from '../plan/plan';
+import { encodeGpt } from '../gpt/encode';
+import { native, type NativeCopyJob, type NativeCopyOutcome } from '../native';
+import { inspectOutput, openOutput, type OutputKind, type OutputTarget } from './output';
+import { describePlan, type PartitionSummary } from './summary';
+
+export type CopyMode = 'auto' | 'copy-file-range' | 'read-write';
+export const COPY_MODES: readonly CopyMode[] = ['auto', 'copy-file-range', 'read-write'];
+
+export interface BuildProgress {
+  /** `tables`: writing the partition tables; `copy`: copying partition contents; `done`. */
+  phase: 'tables' | 'copy' | 'done';
+  /** Bytes of partition contents processed so far (copied or skipped as holes). */
+  bytesDone: number;
+  bytesTotal: number;
+  /** The partition being copied, when one is. */
+  partition?: string;
+}
+
+export interface BuildOptions {
+  /** Output path; defaults to the spec's `output`, else `<spec name>.img` beside the spec. */
+  output?: string;
+  /** Required to write to a block device. */
+  force?: boolean;
+  copy?: CopyMode;
+  onProgress?: (progress: BuildProgress) => void;
+  signal?: AbortSignal;
+  /** How often onProgress is called while copying, in milliseconds (default 200). */
+  progressIntervalMs?: number;
+}
+
+export interface CopySummary {
+  copyFileRangeBytes: number;
+  readWriteBytes: number;
+  holeBytes: number;
+}
+
+/** The result of a build; the CLI prints exactly this with --json. */
+export interface BuildResult {
+  output: string;
+  size: number;
+  diskGuid: string;
+  partitions: PartitionSummary[];
+  copy: CopySummary;
+  elapsedMs: number;
+}
+
+function defaultOutput(spec: LoadedSpec): string {
+  if (spec.output !== undefined) return spec.output;
+  if (spec.specPath === undefined) {
+    throw new ImgforgeError('USAGE', 'no output path: pass `output` (or -o), or give the spec an `output` key');
+  }
+  const base = path.basename(spec.specPath).replace(/\.(ya?ml|json)$/i, '');
+  return path.join(path.dirname(spec.specPath), `${base}.img`);
+}
+
+function checkCopyMode(mode: string): CopyMode {
+  if (!(COPY_MODES as readonly string[]).includes(mode)) {
+    throw new ImgforgeError('USAGE', `copy mode must be one of ${COPY_MODES.join(', ')}; got "${mode}"`);
+  }
+  return mode as CopyMode;
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new ImgforgeError('ABORTED', 'build cancelled');
+}
+
+/** Refuses outputs that would replace one of the build's own inputs. */
+function checkOutputIsNoInput(output: string, spec: LoadedSpec): void {
+  const real = (p: string) => {
+    try {
+      return fs.realpathSync(p);
+    } catch {
+      return path.resolve(p);
+    }
+  };
+  const target = real(output);
+  if (spec.specPath !== undefined && real(spec.specPath) === target) {
+    throw new ImgforgeError('OUTPUT', `${output}: the output would replace the spec file itself`);
+  }
+  spec.partitions.forEach((partition, i) => {
+    if (partition.contents !== undefined && real(partition.contents) === target) {
+      throw new ImgforgeError('OUTPUT', `${output}: the output would replace partitions[${i}].contents`);
+    }
+  });
+}
+
+function planFor(spec: LoadedSpec, output: string, kind: OutputKind): Promise<Plan> {
+  if (kind.kind === 'file') return planImage(spec);
+  const { device } = kind;
+  if (device.logicalSectorSize !== spec.sectorSize) {
+    throw new ImgforgeError(
+      'OUTPUT',
+      `${output} has ${device.logicalSectorSize}-byte sectors but the spec's sectorSize is ${spec.sectorSize}; set sectorSize: ${device.logicalSectorSize}`,
+    );
+  }
+  if (spec.size !== 'auto' && spec.size > device.size) {
+    throw new ImgforgeError('OUTPUT', `${output} holds ${device.size} bytes, less than the spec's size of ${spec.size} bytes`);
+  }
+  // The backup GPT must sit at the device's last sector, so the table always spans the device.
+  return planImage(spec, { diskSize: device.size });
+}
+
+function contentBytes(layout: Plan): number {
+  return layout.partitions.reduce((sum, p) => sum + (p.contents?.size ?? 0), 0);
+}
+
+async function copyContents(
+  target: OutputTarget,
+  layout: Plan,
+  mode: CopyMode,
+  options: BuildOptions,
+): Promise<CopySummary> {
+  const copied = layout.partitions.filter((p) => p.contents !== undefined);
+  const jobs: NativeCopyJob[] = copied.map((p) => ({ source: p.contents!.path, offset: p.offset, capacity: p.size }));
+  const bytesTotal = contentBytes(layout);
+  if (jobs.length === 0) return { copyFileRangeBytes: 0, readWriteBytes: 0, holeBytes: 0 };
+
+  const binding = native();
+  const progress = new binding.CopyProgress();
+  const report = () => {
+    const bytesDone = progress.bytes;
+    let partition: string | undefined;
+    let start = 0;
+    for (const p of copied) {
+      start += p.contents!.size;
+      partition = p.name;
+      if (bytesDone < start) break;
+    }
+    options.onProgress?.({ phase: 'copy', bytesDone, bytesTotal, partition });
+  };
+  const onAbort = () => progress.cancel();
+  throwIfAborted(options.signal);
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const timer = options.onProgress ? setInterval(report, options.progressIntervalMs ?? 200) : undefined;
+  let outcome: NativeCopyOutcome;
+  try {
+    report();
+    outcome = await binding.copyIntoImage(target.writePath, jobs, mode, target.zeroed, progress);
+  } finally {
+    if (timer) clearInterval(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+  if (outcome.error) throw copyFailure(outcome.error, copied.map((p) => p.index - 1), mode);
+  report();
+  return { ...outcome.stats };
+}
+
+function copyFailure(error: NonNullable<NativeCopyOutcome['error']>, specIndexOfJob: number[], mode: CopyMode): ImgforgeError {
+  const field = error.job !== undefined ? `partitions[${specIndexOfJob[error.job]}].contents: ` : '';
+  switch (error.code) {
+    case 'ABORTED':
+      return new ImgforgeError('ABORTED', 'build cancelled');
+    case 'SOURCE_CHANGED':
+      return new ImgforgeError('SOURCE_CHANGED', `${field}${error.message}`);
+    case 'TOO_LARGE':
+      return new ImgforgeError('CONTENTS', `${field}${error.message}`);
+    default: {
+      const hint = mode === 'copy-file-range' ? ' (copy mode copy-file-range never falls back; try --copy auto)' : '';
+      return new ImgforgeError(mode === 'copy-file-range' ? 'COPY' : 'IO', `${field}${error.message}${hint}`);
+    }
+  }
+}
+
+/**
+ * Builds the image described by `specOrPath`: plan, write the partition tables into a fresh
+ * (sparse) image, copy every partition's contents with the copy engine, then move it into place.
+ */
+export async function build(specOrPath: string | LoadedSpec, options: BuildOptions = {}): Promise<BuildResult> {
+  const started = performance.now();
+  const mode = checkCopyMode(options.copy ?? 'auto');
+  throwIfAborted(options.signal);
+  const spec = typeof specOrPath === 'string' ? await loadSpec(specOrPath) : specOrPath;
+  const output = path.resolve(options.output ?? defaultOutput(spec));
+  checkOutputIsNoInput(output, spec);
+  const kind = inspectOutput(output, { force: options.force ?? false });
+  const layout = await planFor(spec, output, kind);
+  throwIfAborted(options.signal);
+
+  const target = openOutput(output, kind, layout.diskSize);
+  try {
+    options.onProgress?.({ phase: 'tables', bytesDone: 0, bytesTotal: 0 });
+    for (const region of encodeGpt(layout)) target.write(region.offset, region.data);
+    const copy = await copyContents(target, layout, mode, options);
+    throwIfAborted(options.signal);
+    target.commit();
+    options.onProgress?.({ phase: 'done', bytesDone: contentBytes(layout), bytesTotal: contentBytes(layout) });
+    return {
+      output,
+      size: layout.diskSize,
+      diskGuid: layout.diskGuid,
+      partitions: describePlan(layout),
+      copy,
+      elapsedMs: Math.round((performance.now() - started) * 10) / 10,
+    };
+  } catch (error) {
+    target.discard();
+    throw error;
+  }
+}

@@ -1,0 +1,225 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { ImgforgeError } from '../errors';
+
+/**
+ * Where an image is written. A regular file is built in a temporary file beside the target and
+ * renamed over it only on success, so a failed or interrupted build never leaves a partial image
+ * nor clobbers the previous one. A block device is written in place.
+ */
+export interface OutputTarget {
+  readonly kind: 'file' | 'device';
+  /** The path the user asked for. */
+  readonly path: string;
+  /** The path being written now (the temporary file, or the device itself). */
+  readonly writePath: string;
+  /** Whether the region the build does not write already reads as zeros (a fresh sparse file). */
+  readonly zeroed: boolean;
+  /** Writes `data` at `offset` of the image. */
+  write(offset: number, data: Uint8Array): void;
+  /** Makes the image final: flush and, for a file, rename into place. */
+  commit(): void;
+  /** Removes everything this build created. Safe to call more than once and after commit. */
+  discard(): void;
+}
+
+export interface BlockDeviceInfo {
+  size: number;
+  logicalSectorSize: number;
+}
+
+/** Reads a block device's size and logical sector size from sysfs (Node has no ioctl). */
+export function blockDeviceInfo(devicePath: string, stat: fs.Stats): BlockDeviceInfo {
+  // glibc's dev_t encoding (gnu_dev_major / gnu_dev_minor).
+  const dev = BigInt(stat.rdev);
+  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & 0xfffff000n);
+  const minor = (dev & 0xffn) | ((dev >> 12n) & 0xffffff00n);
+  const sysDir = `/sys/dev/block/${major}:${minor}`;
+  try {
+    const sectors512 = Number(fs.readFileSync(`${sysDir}/size`, 'utf8').trim());
+    let logicalSectorSize = 512;
+    try {
+      logicalSectorSize = Number(fs.readFileSync(`${sysDir}/queue/logical_block_size`, 'utf8').trim());
+    } catch {
+      // Partitions have no queue/ of their own; their parent's sector size applies.
+      const parent = path.dirname(fs.realpathSync(sysDir));
+      logicalSectorSize = Number(fs.readFileSync(`${parent}/queue/logical_block_size`, 'utf8').trim());
+    }
+    return { size: sectors512 * 512, logicalSectorSize };
+  } catch (error) {
+    throw new ImgforgeError('OUTPUT', `${devicePath}: cannot read the block device's size from ${sysDir}: ${(error as Error).message}`);
+  }
+}
+
+function describeOpenError(error: NodeJS.ErrnoException, what: string): ImgforgeError {
+  switch (error.code) {
+    case 'ENOENT':
+      return new ImgforgeError('OUTPUT', `${what}: the folder does not exist`);
+    case 'EACCES':
+    case 'EPERM':
+      return new ImgforgeError('OUTPUT', `${what}: permission denied`);
+    case 'EBUSY':
+      return new ImgforgeError('OUTPUT', `${what}: the device is in use (mounted, or opened exclusively by another program)`);
+    case 'EROFS':
+      return new ImgforgeError('OUTPUT', `${what}: read-only filesystem`);
+    default:
+      return new ImgforgeError('OUTPUT', `${what}: ${error.message}`);
+  }
+}
+
+class FileOutput implements OutputTarget {
+  readonly kind = 'file' as const;
+  readonly zeroed = true;
+  private fd: number | undefined;
+  private committed = false;
+
+  constructor(readonly path: string, readonly writePath: string, size: number) {
+    try {
+      this.fd = fs.openSync(writePath, 'wx', 0o644);
+    } catch (error) {
+      throw describeOpenError(error as NodeJS.ErrnoException, `cannot create ${writePath}`);
+    }
+    try {
+      // Sizing the file up front makes every byte the build does not write a hole.
+      fs.ftruncateSync(this.fd, size);
+    } catch (error) {
+      this.discard();
+      throw new ImgforgeError('IO', `cannot size ${writePath} to ${size} bytes: ${(error as Error).message}`);
+    }
+  }
+
+  write(offset: number, data: Uint8Array): void {
+    writeFully(this.fd!, data, offset, this.writePath);
+  }
+
+  commit(): void {
+    try {
+      fs.fsyncSync(this.fd!);
+      fs.closeSync(this.fd!);
+      this.fd = undefined;
+      fs.renameSync(this.writePath, this.path);
+      this.committed = true;
+      syncDirectory(path.dirname(this.path));
+    } catch (error) {
+      this.discard();
+      throw new ImgforgeError('IO', `cannot move the finished image into place at ${this.path}: ${(error as Error).message}`);
+    }
+  }
+
+  discard(): void {
+    if (this.fd !== undefined) {
+      try {
+        fs.closeSync(this.fd);
+      } catch {
+        // Already closed or invalid: nothing more to release.
+      }
+      this.fd = undefined;
+    }
+    if (!this.committed) {
+      fs.rmSync(this.writePath, { force: true });
+    }
+  }
+}
+
+class DeviceOutput implements OutputTarget {
+  readonly kind = 'device' as const;
+  readonly zeroed = false;
+  private fd: number | undefined;
+
+  constructor(readonly path: string) {
+    this.writePath = path;
+    try {
+      // O_EXCL on a block device fails with EBUSY while it is mounted or claimed, which keeps us
+      // from overwriting a live filesystem.
+      this.fd = fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_EXCL);
+    } catch (error) {
+      throw describeOpenError(error as NodeJS.ErrnoException, `cannot open ${path}`);
+    }
+  }
+
+  readonly writePath: string;
+
+  write(offset: number, data: Uint8Array): void {
+    writeFully(this.fd!, data, offset, this.path);
+  }
+
+  commit(): void {
+    try {
+      fs.fsyncSync(this.fd!);
+    } catch (error) {
+      throw new ImgforgeError('IO', `cannot flush ${this.path}: ${(error as Error).message}`);
+    } finally {
+      this.discard();
+    }
+  }
+
+  discard(): void {
+    if (this.fd !== undefined) {
+      fs.closeSync(this.fd);
+      this.fd = undefined;
+    }
+  }
+}
+
+function writeFully(fd: number, data: Uint8Array, offset: number, name: string): void {
+  let done = 0;
+  try {
+    while (done < data.length) {
+      done += fs.writeSync(fd, data, done, data.length - done, offset + done);
+    }
+  } catch (error) {
+    throw new ImgforgeError('IO', `cannot write ${name} at offset ${offset + done}: ${(error as Error).message}`);
+  }
+}
+
+function syncDirectory(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch {
+    // Some filesystems refuse fsync on directories; the rename itself already happened.
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** A unique, recognisable name beside the target, so leftovers of a killed build are obvious. */
+export function temporaryPathFor(target: string): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.imgforge-tmp`);
+}
+
+export interface OpenOutputOptions {
+  force: boolean;
+}
+
+/** What is at the output path, decided before planning so a device's size can shape the plan. */
+export type OutputKind = { kind: 'file' } | { kind: 'device'; device: BlockDeviceInfo };
+
+export function inspectOutput(target: string, options: OpenOutputOptions): OutputKind {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(target);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      const dir = path.dirname(target);
+      if (!fs.existsSync(dir)) throw new ImgforgeError('OUTPUT', `${target}: the folder ${dir} does not exist`);
+      return { kind: 'file' };
+    }
+    throw describeOpenError(error as NodeJS.ErrnoException, `cannot use ${target}`);
+  }
+  if (stat.isFile()) return { kind: 'file' };
+  if (stat.isBlockDevice()) {
+    if (!options.force) {
+      throw new ImgforgeError('OUTPUT', `${target} is a block device: writing it destroys what it holds; pass --force (force: true) to do so`);
+    }
+    return { kind: 'device', device: blockDeviceInfo(target, stat) };
+  }
+  if (stat.isDirectory()) throw new ImgforgeError('OUTPUT', `${target} is a directory: name the image file to write`);
+  throw new ImgforgeError('OUTPUT', `${target} is neither a regular file nor a block device`);
+}
+
+export function openOutput(target: string, kind: OutputKind, size: number): OutputTarget {
+  return kind.kind === 'device' ? new DeviceOutput(target) : new FileOutput(target, temporaryPathFor(target), size);
+}

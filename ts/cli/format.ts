@@ -1,0 +1,40 @@
+import type { Plan } from '../plan/plan';
+import type { BuildResult } from '../build/build';
+import { formatSize } from '../units';
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+}
+
+/** The layout as a readable table, for `imgforge plan`. */
+export function formatPlan(layout: Plan): string {
+  const header = [
+    `disk: ${formatSize(layout.diskSize)} (${layout.diskSize} bytes, ${layout.totalSectors} sectors of ${layout.sectorSize} bytes)`,
+    `disk GUID: ${layout.diskGuid}`,
+    `usable LBAs: ${layout.firstUsableLba}-${layout.lastUsableLba}, alignment ${formatSize(layout.alignment)}`,
+    '',
+  ];
+  const rows = [['#', 'name', 'type', 'first LBA', 'last LBA', 'size', 'contents']];
+  for (const p of layout.partitions) {
+    rows.push([
+      String(p.index),
+      p.name,
+      p.typeName ?? p.typeGuid,
+      String(p.firstLba),
+      String(p.lastLba),
+      formatSize(p.size),
+      p.contents ? `${p.contents.path} (${formatSize(p.contents.size)})` : '-',
+    ]);
+  }
+  return header.join('\n') + table(rows);
+}
+
+export function formatBuildResult(result: BuildResult): string {
+  const copied = result.copy.copyFileRangeBytes + result.copy.readWriteBytes;
+  return (
+    `wrote ${result.output} (${formatSize(result.size)}, ${result.partitions.length} partitions) in ${(result.elapsedMs / 1000).toFixed(2)} s\n` +
+    `  copied ${formatSize(copied)}: ${formatSize(result.copy.copyFileRangeBytes)} by copy_file_range, ` +
+    `${formatSize(result.copy.readWriteBytes)} by read/write; ${formatSize(result.copy.holeBytes)} of holes kept`
+  );
+}

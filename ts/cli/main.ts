@@ -1,0 +1,179 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { ImgforgeError } from '../errors';
+import { build, COPY_MODES, type CopyMode } from '../build/build';
+import { describePlan } from '../build/summary';
+import { loadSpec } from '../spec/load';
+import { plan } from '../plan/plan';
+import { formatBuildResult, formatPlan } from './format';
+import { plainProgress, terminalProgress, type ProgressSink } from './progress';
+
+const EXIT_OK = 0;
+const EXIT_BUILD_FAILED = 1;
+const EXIT_BAD_INPUT = 2;
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
+function packageVersion(): string {
+  const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+  return manifest.version;
+}
+
+interface BuildFlags {
+  output?: string;
+  force?: boolean;
+  copy: CopyMode;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** Turns SIGINT/SIGTERM into a cancelled build, so the temporary image is removed before exiting. */
+function cancelOnSignals(controller: AbortController): { received(): string | undefined; dispose(): void } {
+  let received: string | undefined;
+  const handlers = Object.keys(SIGNAL_EXIT).map((signal) => {
+    const handler = () => {
+      received ??= signal;
+      controller.abort();
+    };
+    process.on(signal, handler);
+    return () => process.off(signal, handler);
+  });
+  return { received: () => received, dispose: () => handlers.forEach((off) => off()) };
+}
+
+async function runBuild(specPath: string, flags: BuildFlags): Promise<number> {
+  const controller = new AbortController();
+  const signals = cancelOnSignals(controller);
+  let sink: ProgressSink | undefined;
+  if (!flags.quiet) sink = process.stderr.isTTY ? terminalProgress(process.stderr) : plainProgress(process.stderr);
+  try {
+    const result = await build(specPath, {
+      output: flags.output,
+      force: flags.force,
+      copy: flags.copy,
+      signal: controller.signal,
+      onProgress: sink ? (p) => sink!.update(p) : undefined,
+    });
+    sink?.finish();
+    if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+    else if (!flags.quiet) process.stdout.write(`${formatBuildResult(result)}\n`);
+    return EXIT_OK;
+  } catch (error) {
+    sink?.finish();
+    const signal = signals.received();
+    if (signal !== undefined && error instanceof ImgforgeError && error.code === 'ABORTED') {
+      process.stderr.write(`imgforge: build interrupted by ${signal}; no image was written\n`);
+      return SIGNAL_EXIT[signal];
+    }
+    throw error;
+  } finally {
+    signals.dispose();
+  }
+}
+
+async function runPlan(specPath: string, flags: { json?: boolean }): Promise<number> {
+  const layout = await plan(await loadSpec(specPath));
+  if (flags.json) {
+    const { diskSize: size, sectorSize, diskGuid, firstUsableLba, lastUsableLba } = layout;
+    const partitions = describePlan(layout);
+    process.stdout.write(`${JSON.stringify({ size, sectorSize, diskGuid, firstUsableLba, lastUsableLba, partitions })}\n`);
+  } else {
+    process.stdout.write(`${formatPlan(layout)}\n`);
+  }
+  return EXIT_OK;
+}
+
+function program(setExit: (code: number) => void): Command {
+  const cli = new Command('imgforge')
+    .description('Build bootable GPT disk images from a declarative spec (YAML or JSON).\nPartition contents are copied with copy_file_range, so on XFS and btrfs they are shared by reflink instead of copied.')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .showSuggestionAfterError()
+    .exitOverride();
+
+  cli
+    .command('build')
+    .description('build the disk image a spec describes')
+    .argument('<spec>', 'the image spec (.yaml, .yml or .json)')
+    .option('-o, --output <path>', "where to write the image (default: the spec's `output`, else <spec name>.img beside the spec)")
+    .option('--force', 'allow writing to a block device (destroys what it holds)')
+    .addOption(new Option('--copy <mode>', 'how partition contents are copied').choices(COPY_MODES).default('auto'))
+    .option('--json', 'print the result as one JSON object on stdout')
+    .option('-q, --quiet', 'print nothing but errors')
+    .addHelpText(
+      'after',
+      `
+Copy modes:
+  auto             copy_file_range (reflinks on XFS/btrfs), falling back to read/write where the kernel refuses
+  copy-file-range  copy_file_range only; fail instead of falling back
+  read-write       plain positioned reads and writes
+
+The image is written to a temporary file beside the output and renamed into place only when the
+build succeeds; an interrupted or failed build leaves the previous image untouched.
+
+Examples:
+  imgforge build examples/appliance/image.yaml -o disk.img
+  imgforge build image.yaml --json > result.json
+  imgforge build image.yaml -o /dev/loop0 --force
+
+Exit status: 0 success, 1 build failure, 2 bad usage or spec, 130/143 interrupted.`,
+    )
+    .action(async (spec: string, flags: BuildFlags) => setExit(await runBuild(spec, flags)));
+
+  cli
+    .command('plan')
+    .description('show the partition layout a spec gives, without writing anything')
+    .argument('<spec>', 'the image spec (.yaml, .yml or .json)')
+    .option('--json', 'print the layout as one JSON object on stdout')
+    .addHelpText('after', '\nExample:\n  imgforge plan examples/appliance/image.yaml')
+    .action(async (spec: string, flags: { json?: boolean }) => setExit(await runPlan(spec, flags)));
+
+  cli.addHelpText(
+    'after',
+    `
+Examples:
+  imgforge plan image.yaml                show the layout
+  imgforge build image.yaml -o disk.img   build the image
+  imgforge build --help                   options of build
+
+Spec reference: https://www.npmjs.com/package/imgforge (README, "Image spec")`,
+  );
+  return cli;
+}
+
+function report(error: unknown): number {
+  if (process.env.IMGFORGE_DEBUG === '1' && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+  if (error instanceof ImgforgeError) {
+    process.stderr.write(`imgforge: ${error.message.replace(/\n/g, '\n  ')}\n`);
+    return error.isInputError ? EXIT_BAD_INPUT : EXIT_BUILD_FAILED;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`imgforge: unexpected error: ${message}\n  (set IMGFORGE_DEBUG=1 for details)\n`);
+  return EXIT_BUILD_FAILED;
+}
+
+/** Runs the CLI and resolves to its exit status. */
+export async function main(argv: readonly string[] = process.argv): Promise<number> {
+  let status = EXIT_OK;
+  try {
+    await program((code) => (status = code)).parseAsync(argv as string[]);
+    return status;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      const benign = ['commander.helpDisplayed', 'commander.version', 'commander.help'];
+      return benign.includes(error.code) ? EXIT_OK : EXIT_BAD_INPUT;
+    }
+    return report(error);
+  }
+}
+
+export function run(): void {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error) => {
+      process.exitCode = report(error);
+    },
+  );
+}

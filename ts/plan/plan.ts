@@ -1,0 +1,292 @@
+/**
+ * Planning turns a LoadedSpec into exact sector positions and GUIDs. It reads file metadata (the
+ * contents' sizes) but never writes anything.
+ */
+import { constants as fsConstants, promises as fsp, type Stats } from 'node:fs';
+import { ImgforgeError } from '../errors';
+import type { LoadedSpec, PartitionSpec } from '../spec/load';
+import { typeName } from '../spec/partition-types';
+import { alignUp, formatBytes, isPowerOfTwo } from '../units';
+import { deriveGuid, DISK_GUID_PURPOSE, isGuid, partitionGuidPurpose, randomGuid } from './guid';
+import {
+  extentsEnd,
+  firstPartitionOffset,
+  firstUsableLba,
+  growSize,
+  lastUsableLba,
+  minimalDiskSize,
+  placeSequentially,
+  usableEnd,
+  type Extent,
+} from './layout';
+
+export interface PlanOptions {
+  /** Overrides the spec's size, e.g. with a block device's size. */
+  diskSize?: number;
+}
+
+export interface Plan {
+  sectorSize: number;
+  /** Bytes. */
+  diskSize: number;
+  totalSectors: number;
+  diskGuid: string;
+  firstUsableLba: number;
+  lastUsableLba: number;
+  alignment: number;
+  partitions: PlannedPartition[];
+}
+
+export interface PlannedPartition {
+  /** 1-based GPT entry number. */
+  index: number;
+  name: string;
+  typeGuid: string;
+  typeName: string | undefined;
+  guid: string;
+  attributes: bigint;
+  firstLba: number;
+  lastLba: number;
+  /** Bytes from the start of the disk. */
+  offset: number;
+  /** Bytes. */
+  size: number;
+  contents: { path: string; size: number } | undefined;
+}
+
+const fieldOf = (i: number, key: string) => `partitions[${i}].${key}`;
+
+function describeFsError(error: NodeJS.ErrnoException): string {
+  switch (error.code) {
+    case 'ENOENT':
+      return 'not found';
+    case 'ENOTDIR':
+      return 'not found (a parent is not a directory)';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ELOOP':
+      return 'too many levels of symbolic links';
+    default:
+      return error.message;
+  }
+}
+
+function fileKind(stats: Stats): string {
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isBlockDevice()) return 'a block device';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isFIFO()) return 'a FIFO';
+  if (stats.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/** Stats every contents file; all problems are reported together. Index → size in bytes. */
+export async function statContents(spec: LoadedSpec): Promise<Map<number, number>> {
+  const sizes = new Map<number, number>();
+  const problems: string[] = [];
+  await Promise.all(
+    spec.partitions.map(async (partition, i) => {
+      const file = partition.contents;
+      if (file === undefined) return;
+      const where = `${fieldOf(i, 'contents')}: ${file}`;
+      try {
+        const stats = await fsp.stat(file); // follows symlinks: a link to an image is fine
+        if (!stats.isFile()) {
+          problems[i] = `${where}: ${fileKind(stats)}; contents must be a regular file`;
+          return;
+        }
+        await fsp.access(file, fsConstants.R_OK);
+        sizes.set(i, stats.size);
+      } catch (error) {
+        problems[i] = `${where}: ${describeFsError(error as NodeJS.ErrnoException)}`;
+      }
+    }),
+  );
+  const lines = problems.filter((p) => p !== undefined);
+  if (lines.length > 0) throw new ImgforgeError('CONTENTS', lines.join('\n'));
+  return sizes;
+}
+
+/** Reads the contents' sizes, then lays the disk out (see planLayout). */
+export async function plan(spec: LoadedSpec, options: PlanOptions = {}): Promise<Plan> {
+  return planLayout(spec, await statContents(spec), options);
+}
+
+function contentsSize(partition: PartitionSpec, i: number, contentsSizes: ReadonlyMap<number, number>): number | undefined {
+  if (partition.contents === undefined) return undefined;
+  const size = contentsSizes.get(i);
+  if (size === undefined) {
+    throw new ImgforgeError('CONTENTS', `${fieldOf(i, 'contents')}: ${partition.contents}: size unknown (it was not examined)`);
+  }
+  return size;
+}
+
+/**
+ * The space each partition needs, with "grow" at its minimum: one sector, or its contents rounded
+ * up to a sector.
+ */
+function minimumSizes(spec: LoadedSpec, contents: ReadonlyArray<number | undefined>): number[] {
+  const { sectorSize, alignment } = spec;
+  return spec.partitions.map((partition, i) => {
+    const bytes = contents[i];
+    if (partition.size === 'grow') return Math.max(sectorSize, alignUp(bytes ?? 0, sectorSize));
+    if (partition.size === 'auto') {
+      if (bytes === undefined) throw new ImgforgeError('SPEC_INVALID', `${fieldOf(i, 'size')}: "auto" needs contents`);
+      // An empty file still gets a partition: one alignment unit.
+      return Math.max(alignment, alignUp(bytes, alignment));
+    }
+    if (!Number.isSafeInteger(partition.size) || partition.size <= 0 || partition.size % sectorSize !== 0) {
+      throw new ImgforgeError('SPEC_INVALID', `${fieldOf(i, 'size')}: ${partition.size} is not a positive multiple of sectorSize (${sectorSize})`);
+    }
+    if (bytes !== undefined && bytes > partition.size) {
+      throw new ImgforgeError(
+        'CONTENTS',
+        `${fieldOf(i, 'contents')}: ${partition.contents} is ${formatBytes(bytes)}, larger than ${fieldOf(i, 'size')} ` +
+          `(${formatBytes(partition.size)}); make the partition at least ${formatBytes(alignUp(bytes, alignment))} or use size "auto"`,
+      );
+    }
+    return partition.size;
+  });
+}
+
+function checkGeometry(spec: LoadedSpec): void {
+  if (spec.sectorSize !== 512 && spec.sectorSize !== 4096) {
+    throw new ImgforgeError('SPEC_INVALID', `sectorSize: expected 512 or 4096, got ${spec.sectorSize}`);
+  }
+  if (!isPowerOfTwo(spec.alignment) || spec.alignment % spec.sectorSize !== 0) {
+    throw new ImgforgeError('SPEC_INVALID', `alignment: expected a power of two that is a multiple of sectorSize (${spec.sectorSize}), got ${spec.alignment}`);
+  }
+  if (spec.partitions.length === 0 || spec.partitions.length > 128) {
+    throw new ImgforgeError('SPEC_INVALID', `partitions: expected 1 to 128 partitions, got ${spec.partitions.length}`);
+  }
+}
+
+/** Chooses the disk size: the override, the spec's size, or for "auto" the smallest that fits. */
+function chooseDiskSize(spec: LoadedSpec, minimalEnd: number, options: PlanOptions): { size: number; field: string } {
+  const growIndex = spec.partitions.findIndex((p) => p.size === 'grow');
+  if (options.diskSize !== undefined) {
+    const size = options.diskSize;
+    if (!Number.isSafeInteger(size) || size <= 0 || size % spec.sectorSize !== 0) {
+      throw new ImgforgeError('LAYOUT', `disk size ${size} is not a positive multiple of sectorSize (${spec.sectorSize})`);
+    }
+    return { size, field: 'disk size' };
+  }
+  if (spec.size === 'auto') {
+    if (growIndex >= 0) {
+      throw new ImgforgeError(
+        'LAYOUT',
+        `${fieldOf(growIndex, 'size')}: "grow" needs an explicit disk size (set size, e.g. size: 8GiB, or write to a block device); ` +
+          'with size "auto" the disk is only as large as the partitions',
+      );
+    }
+    return { size: minimalDiskSize(minimalEnd, spec.sectorSize), field: 'size' };
+  }
+  if (!Number.isSafeInteger(spec.size) || spec.size <= 0 || spec.size % spec.sectorSize !== 0) {
+    throw new ImgforgeError('SPEC_INVALID', `size: ${spec.size} is not a positive multiple of sectorSize (${spec.sectorSize})`);
+  }
+  return { size: spec.size, field: 'size' };
+}
+
+function notFitting(spec: LoadedSpec, extents: readonly Extent[], diskSize: number, field: string, end: number): ImgforgeError {
+  const { sectorSize } = spec;
+  const overflow = extents.findIndex((e) => e.offset + e.size > end);
+  const lastEnd = extentsEnd(extents, 0);
+  // The exact minimum, sector-granular; "auto" would round this up to 4 KiB.
+  const needed = lastEnd + (diskSize - end);
+  const culprit =
+    overflow >= 0
+      ? `partitions[${overflow}] (${JSON.stringify(spec.partitions[overflow].name)}) would end at byte ${extents[overflow].offset + extents[overflow].size}, ` +
+        `past the end of the usable space at byte ${end}`
+      : 'the GPT itself does not fit';
+  const grow = spec.partitions.findIndex((p) => p.size === 'grow');
+  const growNote = grow >= 0 ? ` (counting ${fieldOf(grow, 'size')} "grow" at its minimum of ${formatBytes(extents[grow].size)})` : '';
+  return new ImgforgeError(
+    'LAYOUT',
+    `${field}: the partitions do not fit on a disk of ${formatBytes(diskSize)}: ${culprit}; ${formatBytes(needed - diskSize)} missing${growNote}. ` +
+      `The smallest disk that holds them is ${formatBytes(needed)} (with sectorSize ${sectorSize})`,
+  );
+}
+
+/** Disk GUID first, then the partitions' GUIDs; all distinct. */
+function assignGuids(spec: LoadedSpec): { diskGuid: string; partitionGuids: string[] } {
+  const make = (explicit: string | undefined, purpose: string) =>
+    explicit !== undefined ? explicit.toUpperCase() : spec.seed !== undefined ? deriveGuid(spec.seed, purpose) : randomGuid();
+  const diskGuid = make(spec.diskGuid, DISK_GUID_PURPOSE);
+  const partitionGuids = spec.partitions.map((p) => make(p.guid, partitionGuidPurpose(p.name)));
+
+  const owners = new Map<string, string>([[diskGuid, 'diskGuid']]);
+  partitionGuids.forEach((guid, i) => {
+    const field = fieldOf(i, 'guid');
+    if (!isGuid(guid)) throw new ImgforgeError('SPEC_INVALID', `${field}: not a GUID: ${JSON.stringify(guid)}`);
+    const owner = owners.get(guid);
+    if (owner !== undefined) {
+      // Only reachable with an explicit GUID that equals a derived one (or a hand-built spec).
+      throw new ImgforgeError('SPEC_INVALID', `${field}: ${guid} is also the GUID of ${owner}; every GUID on the disk must be unique`);
+    }
+    owners.set(guid, field);
+  });
+  return { diskGuid, partitionGuids };
+}
+
+/**
+ * Lays the disk out. Pure: `contentsSizes` maps 0-based partition indexes to their contents' sizes.
+ * Partitions are placed in spec order, each at the first aligned offset after the previous one;
+ * "auto" partitions take their contents rounded up to the alignment, "grow" takes what the others
+ * leave. "auto" disks are the smallest multiple of 4096 bytes that holds the partitions and the
+ * backup GPT.
+ */
+export function planLayout(spec: LoadedSpec, contentsSizes: ReadonlyMap<number, number>, options: PlanOptions = {}): Plan {
+  checkGeometry(spec);
+  const { sectorSize, alignment } = spec;
+  const contents = spec.partitions.map((p, i) => contentsSize(p, i, contentsSizes));
+  const minSizes = minimumSizes(spec, contents);
+  const start = firstPartitionOffset(sectorSize, alignment);
+  const minimal = placeSequentially(minSizes, start, alignment);
+
+  const disk = chooseDiskSize(spec, extentsEnd(minimal, start), options);
+  const totalSectors = disk.size / sectorSize;
+  const end = usableEnd(totalSectors, sectorSize);
+  if (lastUsableLba(totalSectors, sectorSize) < firstUsableLba(sectorSize) || extentsEnd(minimal, start) > end) {
+    throw notFitting(spec, minimal, disk.size, disk.field, end);
+  }
+
+  const growIndex = spec.partitions.findIndex((p) => p.size === 'grow');
+  const sizes = [...minSizes];
+  if (growIndex >= 0) {
+    const growStart = minimal[growIndex].offset;
+    sizes[growIndex] = growSize(growStart, minSizes.slice(growIndex + 1), end, alignment, minSizes[growIndex]);
+  }
+  const extents = placeSequentially(sizes, start, alignment);
+  if (extentsEnd(extents, start) > end || (growIndex >= 0 && sizes[growIndex] < minSizes[growIndex])) {
+    throw notFitting(spec, minimal, disk.size, disk.field, end); // unreachable if the minimal layout fits
+  }
+
+  const { diskGuid, partitionGuids } = assignGuids(spec);
+  return {
+    sectorSize,
+    diskSize: disk.size,
+    totalSectors,
+    diskGuid,
+    firstUsableLba: firstUsableLba(sectorSize),
+    lastUsableLba: lastUsableLba(totalSectors, sectorSize),
+    alignment,
+    partitions: spec.partitions.map((p, i) => {
+      const { offset, size } = extents[i];
+      const bytes = contents[i];
+      return {
+        index: i + 1,
+        name: p.name,
+        typeGuid: p.type.guid.toUpperCase(),
+        typeName: p.type.name ?? typeName(p.type.guid),
+        guid: partitionGuids[i],
+        attributes: p.attributes,
+        firstLba: offset / sectorSize,
+        lastLba: (offset + size) / sectorSize - 1,
+        offset,
+        size,
+        contents: p.contents !== undefined && bytes !== undefined ? { path: p.contents, size: bytes } : undefined,
+      };
+    }),
+  };
+}

@@ -1,0 +1,332 @@
+/**
+ * The spec's shape, as zod schemas with imgforge's own messages. Each field is parsed by a small
+ * function that knows what to say about a bad value; zod supplies structure, strict keys and paths.
+ * Checks that relate several fields (duplicates, "grow" count, sector multiples) live in
+ * crossFieldIssues, which reads the raw input so that they are reported alongside field errors.
+ */
+import { z } from 'zod';
+import { checkSize, describeValue, formatBytes, isPowerOfTwo, MiB } from '../units';
+import { isGuid, NIL_GUID } from '../plan/guid';
+import { EXAMPLE_TYPE_NAMES, resolveType, type ResolvedType } from './partition-types';
+
+export const MAX_PARTITIONS = 128;
+export const MAX_NAME_UNITS = 36;
+export const DEFAULT_SECTOR_SIZE = 512;
+export const DEFAULT_ALIGNMENT = MiB;
+export const SECTOR_SIZES = [512, 4096] as const;
+export type SectorSize = (typeof SECTOR_SIZES)[number];
+
+/** GPT attribute bits by name: UEFI's (0-2) and the Discoverable Partitions Specification's (59, 60, 63). */
+export const ATTRIBUTE_BITS: ReadonlyMap<string, number> = new Map([
+  ['required-partition', 0],
+  ['no-block-io-protocol', 1],
+  ['legacy-bios-bootable', 2],
+  ['growfs', 59],
+  ['read-only', 60],
+  ['no-auto', 63],
+]);
+
+export type Path = ReadonlyArray<PropertyKey>;
+export interface Issue {
+  path: Path;
+  message: string;
+}
+
+/** `partitions[1].size`; the empty path (the document itself) is "(top level)". */
+export function formatPath(path: Path): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else if (typeof part === 'string' && /^[A-Za-z_][\w-]*$/.test(part)) out += out === '' ? part : `.${part}`;
+    else out += `[${JSON.stringify(String(part))}]`;
+  }
+  return out === '' ? '(top level)' : out;
+}
+
+type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
+const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
+const fail = <T>(problem: string): Parsed<T> => ({ ok: false, problem });
+
+/** YAML writes an empty value (`seed:`) as null; for optional keys that means "not set". */
+const absent = (value: unknown): value is undefined | null => value === undefined || value === null;
+
+/**
+ * Wraps a parse function as a zod schema that reports the function's own message. The parse function
+ * also sees absent keys (as undefined), so it decides between "required" and a default; `.optional()`
+ * only stops zod from rejecting the absent key before the parser runs.
+ */
+function field<T>(parse: (value: unknown) => Parsed<T>) {
+  return z.unknown().optional().transform((value, ctx): T => {
+    const result = parse(value);
+    if (!result.ok) {
+      ctx.addIssue({ code: 'custom', message: result.problem, input: value });
+      return z.NEVER;
+    }
+    return result.value;
+  });
+}
+
+// ---- field parsers (exported for crossFieldIssues and tests) ----
+
+const SIZE_WORDS = 'a size like 512MiB';
+
+export function parseDiskSize(value: unknown): Parsed<number | 'auto'> {
+  if (absent(value) || value === 'auto') return ok('auto');
+  const size = checkSize(value);
+  if (!size.ok) return fail(size.syntax ? `expected ${SIZE_WORDS} or "auto", got ${describeValue(value)}` : size.problem);
+  if (size.bytes === 0) return fail('the disk size must be greater than 0 (or "auto")');
+  return ok(size.bytes);
+}
+
+export function parseSectorSize(value: unknown): Parsed<SectorSize> {
+  if (absent(value)) return ok(DEFAULT_SECTOR_SIZE);
+  const size = checkSize(value);
+  const match = size.ok ? SECTOR_SIZES.find((s) => s === size.bytes) : undefined;
+  return match !== undefined ? ok(match) : fail(`expected 512 or 4096, got ${describeValue(value)}`);
+}
+
+export function parseAlignment(value: unknown): Parsed<number> {
+  if (absent(value)) return ok(DEFAULT_ALIGNMENT);
+  const size = checkSize(value);
+  if (!size.ok) return fail(size.syntax ? `expected a power of two like 1MiB, got ${describeValue(value)}` : size.problem);
+  if (!isPowerOfTwo(size.bytes)) {
+    return fail(`expected a power of two like 4KiB or 1MiB (and a multiple of sectorSize), got ${describeValue(value)}`);
+  }
+  return ok(size.bytes);
+}
+
+function parseOptionalString(what: string) {
+  return (value: unknown): Parsed<string | undefined> => {
+    if (absent(value)) return ok(undefined);
+    if (typeof value === 'number' || typeof value === 'boolean') {
+      return fail(`expected ${what}, got ${describeValue(value)} (write it in quotes to use it as text)`);
+    }
+    if (typeof value !== 'string' || value.length === 0) return fail(`expected ${what}, got ${describeValue(value)}`);
+    if (value.includes('\0')) return fail(`${what} must not contain NUL characters`);
+    return ok(value);
+  };
+}
+
+export function parseGuid(value: unknown): Parsed<string | undefined> {
+  if (absent(value)) return ok(undefined);
+  if (typeof value !== 'string' || !isGuid(value.trim())) {
+    return fail(`expected a GUID like 6A1C3F0E-8D2B-4C5A-9E7F-0123456789AB, got ${describeValue(value)}`);
+  }
+  const guid = value.trim().toUpperCase();
+  if (guid === NIL_GUID) return fail('the all-zero GUID is not allowed (GPT uses it to mark unused entries)');
+  return ok(guid);
+}
+
+export function parseName(value: unknown): Parsed<string> {
+  if (absent(value)) return fail(`required: a partition name of 1 to ${MAX_NAME_UNITS} characters`);
+  if (typeof value !== 'string' || value.length === 0) {
+    const hint = typeof value === 'number' || typeof value === 'boolean' ? ' (write it in quotes to use it as text)' : '';
+    return fail(`expected a partition name of 1 to ${MAX_NAME_UNITS} characters, got ${describeValue(value)}${hint}`);
+  }
+  // GPT stores names as 36 UTF-16 code units; JS string length counts exactly those.
+  if (value.length > MAX_NAME_UNITS) {
+    return fail(`${describeValue(value)} is ${value.length} UTF-16 code units long; GPT names hold at most ${MAX_NAME_UNITS}`);
+  }
+  if (value.includes('\0')) return fail('a partition name must not contain NUL characters');
+  return ok(value);
+}
+
+export function parseType(value: unknown): Parsed<ResolvedType> {
+  const expected = `a Discoverable Partitions Specification name (${EXAMPLE_TYPE_NAMES.join(', ')}, ...) or a GUID`;
+  if (absent(value)) return fail(`required: ${expected}`);
+  const resolved = typeof value === 'string' ? resolveType(value) : undefined;
+  if (resolved === undefined) return fail(`unknown partition type ${describeValue(value)}; expected ${expected}`);
+  if (resolved.guid === NIL_GUID) return fail('the all-zero type GUID marks an unused GPT entry; choose a real type');
+  return ok(resolved);
+}
+
+export type PartitionSize = number | 'auto' | 'grow';
+
+export function parsePartitionSize(value: unknown): Parsed<PartitionSize> {
+  const expected = `${SIZE_WORDS}, "auto" or "grow"`;
+  if (absent(value)) return fail(`required: ${expected}`);
+  if (value === 'auto' || value === 'grow') return ok(value);
+  const size = checkSize(value);
+  if (!size.ok) return fail(size.syntax ? `expected ${expected}, got ${describeValue(value)}` : size.problem);
+  if (size.bytes === 0) return fail(`a partition needs at least one sector; expected ${expected}, got 0`);
+  return ok(size.bytes);
+}
+
+export function parseAttribute(value: unknown): Parsed<number> {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 63) return ok(value);
+  if (typeof value === 'string') {
+    const bit = ATTRIBUTE_BITS.get(value.trim().toLowerCase());
+    if (bit !== undefined) return ok(bit);
+  }
+  return fail(`expected an attribute name (${[...ATTRIBUTE_BITS.keys()].join(', ')}) or a bit number 0 to 63, got ${describeValue(value)}`);
+}
+
+// ---- schemas ----
+
+function strictObject<Shape extends z.core.$ZodLooseShape>(shape: Shape, what: string) {
+  const allowed = Object.keys(shape).join(', ');
+  return z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? `unknown key (allowed: ${allowed})`
+        : `expected ${what} with the keys ${allowed}, got ${describeValue(issue.input)}`,
+  });
+}
+
+/**
+ * The keys of one partition. Kept as its own object so new keys (e.g. a `filesystem` that excludes
+ * `contents`) are added here and show up in "allowed:" lists without further changes.
+ */
+export const partitionShape = {
+  name: field(parseName),
+  type: field(parseType),
+  size: field(parsePartitionSize),
+  guid: field(parseGuid),
+  attributes: z.preprocess(
+    (value) => (value === null ? undefined : value),
+    z
+      .array(field(parseAttribute), {
+        error: (issue) => `expected a list of attribute names or bit numbers 0 to 63, got ${describeValue(issue.input)}`,
+      })
+      .optional()
+      .transform((bits) => (bits ?? []).reduce((mask, bit) => mask | (1n << BigInt(bit)), 0n)),
+  ),
+  contents: field(parseOptionalString('a file path')),
+};
+
+export const partitionSchema = strictObject(partitionShape, 'a partition (a mapping)');
+
+export const specShape = {
+  output: field(parseOptionalString('a file path')),
+  size: field(parseDiskSize),
+  sectorSize: field(parseSectorSize),
+  alignment: field(parseAlignment),
+  seed: field(parseOptionalString('a non-empty string')),
+  diskGuid: field(parseGuid),
+  partitions: z.array(partitionSchema, {
+    error: (issue) =>
+      issue.input === undefined || issue.input === null
+        ? `required: a list of 1 to ${MAX_PARTITIONS} partitions`
+        : `expected a list of 1 to ${MAX_PARTITIONS} partitions, got ${describeValue(issue.input)}`,
+  }),
+};
+
+export const specSchema = strictObject(specShape, 'a mapping');
+
+export type ValidatedSpec = z.output<typeof specSchema>;
+export type ValidatedPartition = z.output<typeof partitionSchema>;
+
+// ---- checks across fields ----
+
+const isMapping = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function valueOf<T>(result: Parsed<T>): T | undefined {
+  return result.ok ? result.value : undefined;
+}
+
+/** Checks that involve more than one field; fields that are themselves invalid are skipped. */
+export function crossFieldIssues(raw: unknown): Issue[] {
+  if (!isMapping(raw)) return [];
+  const issues: Issue[] = [];
+  const add = (path: Path, message: string) => issues.push({ path, message });
+  const sectorSize = valueOf(parseSectorSize(raw.sectorSize));
+
+  if (sectorSize !== undefined) {
+    const diskSize = valueOf(parseDiskSize(raw.size));
+    if (typeof diskSize === 'number' && diskSize % sectorSize !== 0) {
+      add(['size'], `${formatBytes(diskSize)} is not a multiple of sectorSize (${sectorSize})`);
+    }
+    const alignment = valueOf(parseAlignment(raw.alignment));
+    if (alignment !== undefined && alignment < sectorSize) {
+      add(['alignment'], `${formatBytes(alignment)} is smaller than sectorSize (${sectorSize}); expected a power of two that is a multiple of sectorSize`);
+    }
+  }
+
+  const partitions = raw.partitions;
+  if (!Array.isArray(partitions)) return issues;
+  if (partitions.length === 0) add(['partitions'], `expected 1 to ${MAX_PARTITIONS} partitions, got an empty list`);
+  if (partitions.length > MAX_PARTITIONS) {
+    add(['partitions'], `expected 1 to ${MAX_PARTITIONS} partitions (the GPT has ${MAX_PARTITIONS} entries), got ${partitions.length}`);
+  }
+
+  const diskGuid = valueOf(parseGuid(raw.diskGuid));
+  const names = new Map<string, number>();
+  const guids = new Map<string, number>();
+  let grow: number | undefined;
+  partitions.forEach((partition, i) => {
+    if (!isMapping(partition)) return;
+    const size = valueOf(parsePartitionSize(partition.size));
+    if (size === 'grow') {
+      if (grow !== undefined) add(['partitions', i, 'size'], `only one partition can be "grow" (partitions[${grow}] already is)`);
+      else grow = i;
+    }
+    if (size === 'auto' && absent(partition.contents)) {
+      add(['partitions', i, 'size'], '"auto" needs contents (the size is taken from the contents file); set contents or give an explicit size');
+    }
+    if (typeof size === 'number' && sectorSize !== undefined && size % sectorSize !== 0) {
+      add(['partitions', i, 'size'], `${formatBytes(size)} is not a multiple of sectorSize (${sectorSize})`);
+    }
+    const name = valueOf(parseName(partition.name));
+    if (name !== undefined) {
+      const first = names.get(name);
+      if (first !== undefined) add(['partitions', i, 'name'], `duplicate name ${JSON.stringify(name)} (partitions[${first}] has it too); names must be unique`);
+      else names.set(name, i);
+    }
+    const guid = valueOf(parseGuid(partition.guid));
+    if (guid !== undefined) {
+      const first = guids.get(guid);
+      if (first !== undefined) add(['partitions', i, 'guid'], `duplicate GUID ${guid} (partitions[${first}].guid has it too); GUIDs must be unique`);
+      else guids.set(guid, i);
+      if (guid === diskGuid) add(['partitions', i, 'guid'], `${guid} is also the diskGuid; GUIDs must be unique`);
+    }
+  });
+  return issues;
+}
+
+// ---- running it all ----
+
+const SPEC_KEYS = Object.keys(specShape);
+const PARTITION_KEYS = Object.keys(partitionShape);
+
+/** Document order: by partition index, then by the order keys are declared in (unknown keys last). */
+function comparePaths(a: Path, b: Path): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === y) continue;
+    if (typeof x === 'number' && typeof y === 'number') return x - y;
+    const keys = i === 0 ? SPEC_KEYS : PARTITION_KEYS;
+    const rank = (k: PropertyKey) => (typeof k === 'string' && keys.includes(k) ? keys.indexOf(k) : keys.length);
+    return rank(x) - rank(y) || String(x).localeCompare(String(y));
+  }
+  return a.length - b.length;
+}
+
+function zodIssues(error: z.ZodError): Issue[] {
+  return error.issues.flatMap((issue): Issue[] =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ path: [...issue.path, key], message: issue.message }))
+      : [{ path: issue.path, message: issue.message }],
+  );
+}
+
+export type ValidationResult = { ok: true; spec: ValidatedSpec } | { ok: false; issues: Issue[] };
+
+/** Validates a parsed document; on failure returns every problem, in document order. */
+export function validateSpec(raw: unknown): ValidationResult {
+  if (raw === undefined || raw === null) {
+    return { ok: false, issues: [{ path: [], message: 'the spec is empty; expected a mapping with at least a partitions list' }] };
+  }
+  const parsed = specSchema.safeParse(raw);
+  const issues = [...(parsed.success ? [] : zodIssues(parsed.error)), ...crossFieldIssues(raw)];
+  if (issues.length > 0 || !parsed.success) {
+    // Stable sort: issues for the same field keep the order they were found in.
+    return { ok: false, issues: issues.sort((a, b) => comparePaths(a.path, b.path)) };
+  }
+  return { ok: true, spec: parsed.data };
+}
+
+export function formatIssue(issue: Issue): string {
+  return `${formatPath(issue.path)}: ${issue.message}`;
+}
