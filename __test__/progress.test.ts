@@ -1,0 +1,39 @@
+import test from 'ava';
+import { PassThrough } from 'node:stream';
+import { plainProgress, terminalProgress } from '../ts/cli/progress';
+
+const MiB = 1 << 20;
+
+function capture() {
+  const stream = new PassThrough();
+  let text = '';
+  stream.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  return { stream, text: () => text };
+}
+
+test('the terminal bar redraws one line with percentage, bytes and rate, and clears it at the end', (t) => {
+  const { stream, text } = capture();
+  const tty = Object.assign(stream, { columns: 120 }) as unknown as NodeJS.WriteStream;
+  const bar = terminalProgress(tty);
+  bar.update({ phase: 'copy', bytesDone: 0, bytesTotal: 8 * MiB, partition: 'root' });
+  bar.update({ phase: 'copy', bytesDone: 4 * MiB, bytesTotal: 8 * MiB, partition: 'root' });
+  bar.finish();
+  const out = text();
+  t.false(out.includes('\n'), 'redrawn in place');
+  t.regex(out, /\r\[#{14}-{14}\]  50% 4 MiB \/ 8 MiB  .+\/s  root/);
+  t.true(out.endsWith('\r\x1b[K'));
+});
+
+test('plain progress prints a line per partition and per tenth', (t) => {
+  const { stream, text } = capture();
+  const sink = plainProgress(stream);
+  sink.update({ phase: 'tables', bytesDone: 0, bytesTotal: 0 });
+  for (let done = 0; done <= 10 * MiB; done += MiB / 2) {
+    sink.update({ phase: 'copy', bytesDone: done, bytesTotal: 10 * MiB, partition: done < 5 * MiB ? 'a' : 'b' });
+  }
+  const lines = text().trim().split('\n');
+  t.is(lines[0], 'writing partition tables');
+  t.deepEqual(lines.filter((l) => l.startsWith('copying')), ['copying a', 'copying b']);
+  t.is(lines.filter((l) => /%/.test(l)).length, 11);
+  t.regex(lines.at(-1)!, /100% \(10 MiB of 10 MiB\)/);
+});
