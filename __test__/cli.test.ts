@@ -153,3 +153,15 @@ test('the bundled example builds and passes sgdisk -v', (t) => {
   const rootfs = path.join(ROOT, 'examples/appliance/rootfs.ext4');
   t.true(sameBytes(rootfs, 0, output, json.partitions[1].offset, fs.statSync(rootfs).size));
 });
+
+test('with a seed and SOURCE_DATE_EPOCH, two builds are byte-identical', (t) => {
+  const dir = tempDir();
+  writePatternFile(path.join(dir, 'root.img'), 2 * MiB + 5, 4);
+  const spec = writeSpec(dir, goodSpec);
+  const env = { SOURCE_DATE_EPOCH: '1700000000' };
+  const first = imgforge(['build', spec, '-o', path.join(dir, 'one.img'), '-q'], { env });
+  const second = imgforge(['build', spec, '-o', path.join(dir, 'two.img'), '-q', '--copy', 'read-write'], { env });
+  t.is(first.status, 0, first.stderr);
+  t.is(second.status, 0, second.stderr);
+  t.true(fs.readFileSync(path.join(dir, 'one.img')).equals(fs.readFileSync(path.join(dir, 'two.img'))));
+});

@@ -31,10 +31,16 @@ export function formatPlan(layout: Plan): string {
 }
 
 export function formatBuildResult(result: BuildResult): string {
-  const copied = result.copy.copyFileRangeBytes + result.copy.readWriteBytes;
-  return (
-    `wrote ${result.output} (${formatSize(result.size)}, ${result.partitions.length} partitions) in ${(result.elapsedMs / 1000).toFixed(2)} s\n` +
-    `  copied ${formatSize(copied)}: ${formatSize(result.copy.copyFileRangeBytes)} by copy_file_range, ` +
-    `${formatSize(result.copy.readWriteBytes)} by read/write; ${formatSize(result.copy.holeBytes)} of holes kept`
-  );
+  const { copyFileRangeBytes, readWriteBytes, holeBytes } = result.copy;
+  const count = result.partitions.length;
+  const lines = [
+    `wrote ${result.output} (${formatSize(result.size)}, ${count} partition${count === 1 ? '' : 's'}) in ${(result.elapsedMs / 1000).toFixed(2)} s`,
+  ];
+  if (copyFileRangeBytes + readWriteBytes + holeBytes > 0) {
+    lines.push(
+      `  contents: ${formatSize(copyFileRangeBytes)} by copy_file_range, ${formatSize(readWriteBytes)} by read/write, ` +
+        `${formatSize(holeBytes)} of holes left as holes`,
+    );
+  }
+  return lines.join('\n');
 }

@@ -131,12 +131,27 @@ Exit status: 0 success, 1 build failure, 2 bad usage or spec, 130/143 interrupte
   cli.addHelpText(
     'after',
     `
+A spec (image.yaml):
+  size: 2GiB                      # or "auto": the smallest disk that holds the partitions
+  seed: my-product-v1             # optional: reproducible GUIDs
+  partitions:
+    - name: esp
+      type: esp                   # a Discoverable Partitions Spec name, or a GUID
+      size: 512MiB
+    - name: root-a
+      type: root-x86-64
+      size: auto                  # the contents' size, rounded up to the alignment
+      contents: ./rootfs.erofs    # copied raw; relative to the spec's folder
+    - name: data
+      type: linux-generic
+      size: grow                  # the rest of the disk
+
 Examples:
-  imgforge plan image.yaml                show the layout
+  imgforge plan image.yaml                show the layout, write nothing
   imgforge build image.yaml -o disk.img   build the image
   imgforge build --help                   options of build
 
-Spec reference: https://www.npmjs.com/package/imgforge (README, "Image spec")`,
+The README's "Image spec" section lists every field.`,
   );
   return cli;
 }

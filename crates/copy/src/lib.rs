@@ -28,6 +28,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod batch;
 mod engine;
 mod error;
 mod extents;
@@ -42,6 +43,7 @@ mod sys;
 #[cfg(test)]
 mod tests;
 
+pub use batch::{copy_files_into, BatchError, FileCopy};
 pub use engine::{CopyEngine, CopyJob, Destination};
 pub use error::CopyError;
 pub use mode::CopyMode;

@@ -1,11 +1,11 @@
 //! Node.js binding for imgforge's Rust crates. It only converts values between JavaScript and the
 //! crates' APIs; every decision lives in the crates or in the TypeScript layer.
 
-use std::fs::{File, OpenOptions};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use imgforge_copy::{CopyEngine, CopyError, CopyJob, CopyMode, CopyStats, Destination};
+use imgforge_copy::{copy_files_into, CopyEngine, CopyMode, CopyStats, Destination, FileCopy};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -22,7 +22,10 @@ pub struct CopyProgress {
 impl CopyProgress {
     #[napi(constructor)]
     pub fn new() -> Self {
-        CopyProgress { bytes: Arc::new(AtomicU64::new(0)), cancelled: Arc::new(AtomicBool::new(false)) }
+        CopyProgress {
+            bytes: Arc::new(AtomicU64::new(0)),
+            cancelled: Arc::new(AtomicBool::new(false)),
+        }
     }
 
     /// Bytes advanced so far (copied, or skipped as holes).
@@ -87,60 +90,52 @@ pub struct CopyOutcome {
     pub error: Option<CopyFailure>,
 }
 
-struct PreparedJob {
-    source: String,
+struct PreparedCopy {
+    source: PathBuf,
     offset: u64,
     capacity: u64,
 }
 
 pub struct CopyTask {
-    image: String,
-    jobs: Vec<PreparedJob>,
+    image: PathBuf,
+    files: Vec<PreparedCopy>,
     mode: CopyMode,
     destination: Destination,
     bytes: Arc<AtomicU64>,
     cancelled: Arc<AtomicBool>,
 }
 
-fn failure(code: &str, message: String, job: Option<usize>) -> CopyFailure {
-    CopyFailure { code: code.to_string(), message, job: job.map(|j| j as u32) }
-}
-
 impl CopyTask {
     fn run(&self) -> CopyOutcome {
+        let files: Vec<FileCopy> = self
+            .files
+            .iter()
+            .map(|f| FileCopy {
+                source: &f.source,
+                dest_offset: f.offset,
+                dest_capacity: f.capacity,
+            })
+            .collect();
         let mut engine = CopyEngine::new(self.mode);
-        let error = self.run_jobs(&mut engine).err();
-        CopyOutcome { stats: engine.stats().into(), error }
-    }
-
-    fn run_jobs(&self, engine: &mut CopyEngine) -> std::result::Result<(), CopyFailure> {
-        let image = OpenOptions::new()
-            .write(true)
-            .open(&self.image)
-            .map_err(|e| failure("IO", format!("cannot open {} for writing: {e}", self.image), None))?;
-        for (index, job) in self.jobs.iter().enumerate() {
-            let source = File::open(&job.source)
-                .map_err(|e| failure("IO", format!("cannot open {}: {e}", job.source), Some(index)))?;
-            let copy_job = CopyJob {
-                source: &source,
-                source_name: &job.source,
-                dest: &image,
-                dest_name: &self.image,
-                dest_offset: job.offset,
-                dest_capacity: job.capacity,
-                dest_state: self.destination,
-            };
-            let mut on_progress = |advanced: u64| {
-                self.bytes.fetch_add(advanced, Ordering::Relaxed);
-                !self.cancelled.load(Ordering::Relaxed)
-            };
-            engine
-                .copy(&copy_job, &mut on_progress)
-                .map_err(|e: CopyError| failure(e.code(), e.to_string(), Some(index)))?;
+        let mut on_progress = |advanced: u64| {
+            self.bytes.fetch_add(advanced, Ordering::Relaxed);
+            !self.cancelled.load(Ordering::Relaxed)
+        };
+        let result = copy_files_into(
+            &mut engine,
+            &self.image,
+            &files,
+            self.destination,
+            &mut on_progress,
+        );
+        CopyOutcome {
+            stats: engine.stats().into(),
+            error: result.err().map(|failure| CopyFailure {
+                code: failure.error.code().to_string(),
+                message: failure.error.to_string(),
+                job: failure.file.map(|index| index as u32),
+            }),
         }
-        image
-            .sync_data()
-            .map_err(|e| failure("IO", format!("cannot flush {}: {e}", self.image), None))
     }
 }
 
@@ -158,10 +153,14 @@ impl Task for CopyTask {
 }
 
 fn to_u64(value: f64, what: &str) -> Result<u64> {
-    if value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value <= 9_007_199_254_740_991.0 {
+    if value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value <= 9_007_199_254_740_991.0
+    {
         Ok(value as u64)
     } else {
-        Err(Error::new(Status::InvalidArg, format!("{what} must be a non-negative safe integer, got {value}")))
+        Err(Error::new(
+            Status::InvalidArg,
+            format!("{what} must be a non-negative safe integer, got {value}"),
+        ))
     }
 }
 
@@ -175,22 +174,28 @@ pub fn copy_into_image(
     destination_zeroed: bool,
     progress: &CopyProgress,
 ) -> Result<AsyncTask<CopyTask>> {
-    let mode: CopyMode = mode.parse().map_err(|e: String| Error::new(Status::InvalidArg, e))?;
-    let jobs = jobs
+    let mode: CopyMode = mode
+        .parse()
+        .map_err(|e: String| Error::new(Status::InvalidArg, e))?;
+    let files = jobs
         .into_iter()
         .map(|job| {
-            Ok(PreparedJob {
+            Ok(PreparedCopy {
                 offset: to_u64(job.offset, "offset")?,
                 capacity: to_u64(job.capacity, "capacity")?,
-                source: job.source,
+                source: job.source.into(),
             })
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(AsyncTask::new(CopyTask {
-        image,
-        jobs,
+        image: image.into(),
+        files,
         mode,
-        destination: if destination_zeroed { Destination::Zeroed } else { Destination::Dirty },
+        destination: if destination_zeroed {
+            Destination::Zeroed
+        } else {
+            Destination::Dirty
+        },
         bytes: progress.bytes.clone(),
         cancelled: progress.cancelled.clone(),
     }))
