@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::os::unix::fs::FileExt;
 
 use common::*;
@@ -123,13 +123,7 @@ fn block_device_source_length_comes_from_the_device() {
     let source = File::open(&device.device).expect("open device");
     let dir = tempfile::tempdir().expect("temp dir");
     let image_path = dir.path().join("disk.img");
-    let image = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&image_path)
-        .expect("image");
+    let image = common::create_image(&image_path);
     let job = CopyJob {
         source: &source,
         source_name: "loop",

@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::path::Path;
 
 use common::*;
@@ -24,13 +24,7 @@ fn copy_from_tmpfs(image_dir: &Path) -> Recording {
     write_sparse(&source_path, &expected, &ISLANDS);
     let source = File::open(&source_path).expect("open source");
     let image_path = image_dir.join("disk.img");
-    let image = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&image_path)
-        .expect("image");
+    let image = common::create_image(&image_path);
     image.set_len(64 * MIB).expect("size image");
 
     let mut engine = CopyEngine::with_syscalls(CopyMode::Auto, Recording::default());

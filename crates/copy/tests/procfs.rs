@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 
 use imgforge_copy::{CopyEngine, CopyError, CopyJob, CopyMode, Destination};
 
@@ -15,13 +15,7 @@ use imgforge_copy::{CopyEngine, CopyError, CopyJob, CopyMode, Destination};
 fn copy_proc_file(path: &str, mode: CopyMode, capacity: u64) -> Result<(Vec<u8>, u64), CopyError> {
     let dir = tempfile::tempdir().expect("temp dir");
     let image_path = dir.path().join("disk.img");
-    let image = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&image_path)
-        .expect("image");
+    let image = common::create_image(&image_path);
     let source = File::open(path).expect("open proc file");
     let job = CopyJob {
         source: &source,

@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 
 use common::*;
 use imgforge_copy::{CopyEngine, CopyJob, CopyMode, CopyStats, Destination};
@@ -30,13 +30,7 @@ fn copy_into_image(xfs: &XfsMount, image_name: &str, dest_offset: u64) -> Outcom
     }
     let source = File::open(&source_path).expect("open source");
     let image_path = xfs.path(image_name);
-    let image = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&image_path)
-        .expect("image");
+    let image = common::create_image(&image_path);
     image.set_len(IMAGE_LEN).expect("size image");
 
     let mut engine = CopyEngine::new(CopyMode::Auto);

@@ -352,3 +352,14 @@ pub fn keep_islands(mut data: Vec<u8>, islands: &[(u64, u64)]) -> Vec<u8> {
     data[pos..].fill(0);
     data
 }
+
+/// A new, empty, readable and writable image file (tests size it and read it back).
+pub fn create_image(path: &Path) -> File {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)
+        .expect("create image")
+}
