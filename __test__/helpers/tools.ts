@@ -7,8 +7,17 @@ export function run(command: string, args: string[]): string {
   return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+const createdDirs: string[] = [];
+// Tests make gigabyte-sized files; remove them when the test file's process ends.
+process.once('exit', () => {
+  for (const dir of createdDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh folder, removed when the test process exits. */
 export function tempDir(prefix = 'imgforge-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  createdDirs.push(dir);
+  return dir;
 }
 
 /** `sgdisk -v`: returns its output; the image is sound when it says "No problems found". */
