@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ImgforgeError } from '../errors';
+import { describeFsError } from '../fs-errors';
 
 /**
  * Where an image is written. A regular file is built in a temporary file beside the target and
@@ -53,19 +54,8 @@ export function blockDeviceInfo(devicePath: string, stat: fs.Stats): BlockDevice
 }
 
 function describeOpenError(error: NodeJS.ErrnoException, what: string): ImgforgeError {
-  switch (error.code) {
-    case 'ENOENT':
-      return new ImgforgeError('OUTPUT', `${what}: the folder does not exist`);
-    case 'EACCES':
-    case 'EPERM':
-      return new ImgforgeError('OUTPUT', `${what}: permission denied`);
-    case 'EBUSY':
-      return new ImgforgeError('OUTPUT', `${what}: the device is in use (mounted, or opened exclusively by another program)`);
-    case 'EROFS':
-      return new ImgforgeError('OUTPUT', `${what}: read-only filesystem`);
-    default:
-      return new ImgforgeError('OUTPUT', `${what}: ${error.message}`);
-  }
+  const problem = error.code === 'ENOENT' ? 'the folder does not exist' : describeFsError(error);
+  return new ImgforgeError('OUTPUT', `${what}: ${problem}`);
 }
 
 class FileOutput implements OutputTarget {

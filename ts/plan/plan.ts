@@ -4,6 +4,7 @@
  */
 import { constants as fsConstants, promises as fsp, type Stats } from 'node:fs';
 import { ImgforgeError } from '../errors';
+import { describeFsError } from '../fs-errors';
 import type { LoadedSpec, PartitionSpec } from '../spec/load';
 import { typeName } from '../spec/partition-types';
 import { alignUp, formatBytes, isPowerOfTwo } from '../units';
@@ -55,22 +56,6 @@ export interface PlannedPartition {
 }
 
 const fieldOf = (i: number, key: string) => `partitions[${i}].${key}`;
-
-function describeFsError(error: NodeJS.ErrnoException): string {
-  switch (error.code) {
-    case 'ENOENT':
-      return 'not found';
-    case 'ENOTDIR':
-      return 'not found (a parent is not a directory)';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'ELOOP':
-      return 'too many levels of symbolic links';
-    default:
-      return error.message;
-  }
-}
 
 function fileKind(stats: Stats): string {
   if (stats.isDirectory()) return 'a directory';

@@ -2,6 +2,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import YAML, { LineCounter } from 'yaml';
 import { ImgforgeError } from '../errors';
+import { describeFsError } from '../fs-errors';
 import { formatIssue, validateSpec, type SectorSize, type ValidatedSpec } from './schema';
 
 export type SpecFormat = 'yaml' | 'json';
@@ -140,13 +141,10 @@ function readError(file: string, error: NodeJS.ErrnoException): ImgforgeError {
     case 'ENOENT':
     case 'ENOTDIR':
       return new ImgforgeError('SPEC_READ', `spec file not found: ${file}`, { cause: error });
-    case 'EACCES':
-    case 'EPERM':
-      return new ImgforgeError('SPEC_READ', `permission denied reading spec file: ${file}`, { cause: error });
     case 'EISDIR':
       return new ImgforgeError('SPEC_READ', `spec file is a directory: ${file}`, { cause: error });
     default:
-      return new ImgforgeError('SPEC_READ', `cannot read spec file ${file}: ${error.message}`, { cause: error });
+      return new ImgforgeError('SPEC_READ', `cannot read spec file ${file}: ${describeFsError(error)}`, { cause: error });
   }
 }
 
