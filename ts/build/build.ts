@@ -188,7 +188,8 @@ export async function build(specOrPath: string | LoadedSpec, options: BuildOptio
     const copy = await copyContents(target, layout, mode, options);
     throwIfAborted(options.signal);
     target.commit();
-    options.onProgress?.({ phase: 'done', bytesDone: contentBytes(layout), bytesTotal: contentBytes(layout) });
+    const total = contentBytes(layout);
+    options.onProgress?.({ phase: 'done', bytesDone: total, bytesTotal: total });
     return {
       output,
       size: layout.diskSize,

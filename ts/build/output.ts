@@ -118,7 +118,6 @@ class DeviceOutput implements OutputTarget {
   private fd: number | undefined;
 
   constructor(readonly path: string) {
-    this.writePath = path;
     try {
       // O_EXCL on a block device fails with EBUSY while it is mounted or claimed, which keeps us
       // from overwriting a live filesystem.
@@ -128,7 +127,10 @@ class DeviceOutput implements OutputTarget {
     }
   }
 
-  readonly writePath: string;
+  /** A device is written in place. */
+  get writePath(): string {
+    return this.path;
+  }
 
   write(offset: number, data: Uint8Array): void {
     writeFully(this.fd!, data, offset, this.path);
