@@ -2,9 +2,9 @@ import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { ImgforgeError } from '../errors';
 import { loadSpec, type LoadedSpec } from '../spec/load';
-import { plan as planImage, type Plan } from '../plan/plan';
+import { filesystemsOf, plan as planImage, type Plan } from '../plan/plan';
 import { encodeGpt } from '../gpt/encode';
-import { native, type NativeCopyJob, type NativeCopyOutcome } from '../native';
+import { native, type NativeCopyJob, type NativeCopyOutcome, type NativeCopyProgress } from '../native';
 import { inspectOutput, openOutput, type OutputKind, type OutputTarget } from './output';
 import { describePlan, type PartitionSummary } from './summary';
 
@@ -86,6 +86,12 @@ function checkOutputIsNoInput(output: string, spec: LoadedSpec): void {
     if (partition.contents !== undefined && real(partition.contents) === target) {
       throw new ImgforgeError('OUTPUT', `${output}: the output would replace partitions[${i}].contents`);
     }
+    partition.filesystem?.files.forEach((file, j) => {
+      const source = real(file.source);
+      if (target === source || target.startsWith(source.endsWith(path.sep) ? source : source + path.sep)) {
+        throw new ImgforgeError('OUTPUT', `${output}: the output would be inside partitions[${i}].filesystem.files[${j}].source (${file.source})`);
+      }
+    });
   });
 }
 
@@ -105,70 +111,105 @@ function planFor(spec: LoadedSpec, output: string, kind: OutputKind): Promise<Pl
   return planImage(spec, { diskSize: device.size });
 }
 
-function contentBytes(layout: Plan): number {
-  return layout.partitions.reduce((sum, p) => sum + (p.contents?.size ?? 0), 0);
+/** Bytes the build copies: raw contents, then the files of each filesystem, in that order. */
+function copyWork(layout: Plan): Array<{ partition: string; bytes: number }> {
+  return [
+    ...layout.partitions.filter((p) => p.contents !== undefined).map((p) => ({ partition: p.name, bytes: p.contents!.size })),
+    ...layout.partitions.filter((p) => p.filesystem !== undefined).map((p) => ({ partition: p.name, bytes: p.filesystem!.fileBytes })),
+  ];
 }
 
-async function copyContents(
-  target: OutputTarget,
-  layout: Plan,
-  mode: CopyMode,
-  options: BuildOptions,
-): Promise<CopySummary> {
-  const copied = layout.partitions.filter((p) => p.contents !== undefined);
-  const jobs: NativeCopyJob[] = copied.map((p) => ({ source: p.contents!.path, offset: p.offset, capacity: p.size }));
-  const bytesTotal = contentBytes(layout);
-  if (jobs.length === 0) return { copyFileRangeBytes: 0, readWriteBytes: 0, holeBytes: 0 };
+function contentBytes(layout: Plan): number {
+  return copyWork(layout).reduce((sum, w) => sum + w.bytes, 0);
+}
 
-  const binding = native();
-  const progress = new binding.CopyProgress();
-  const report = () => {
+const NO_COPY: CopySummary = { copyFileRangeBytes: 0, readWriteBytes: 0, holeBytes: 0 };
+
+function addStats(a: CopySummary, b: CopySummary): CopySummary {
+  return {
+    copyFileRangeBytes: a.copyFileRangeBytes + b.copyFileRangeBytes,
+    readWriteBytes: a.readWriteBytes + b.readWriteBytes,
+    holeBytes: a.holeBytes + b.holeBytes,
+  };
+}
+
+/** Polls the native progress counter and reports which partition the bytes belong to. */
+function progressReporter(progress: NativeCopyProgress, layout: Plan, options: BuildOptions): () => void {
+  const work = copyWork(layout);
+  const bytesTotal = contentBytes(layout);
+  return () => {
     const bytesDone = progress.bytes;
     let partition: string | undefined;
-    let start = 0;
-    for (const p of copied) {
-      start += p.contents!.size;
-      partition = p.name;
-      if (bytesDone < start) break;
+    let end = 0;
+    for (const w of work) {
+      end += w.bytes;
+      partition = w.partition;
+      if (bytesDone < end) break;
     }
     options.onProgress?.({ phase: 'copy', bytesDone, bytesTotal, partition });
   };
+}
+
+/**
+ * Fills the partitions: raw contents with the copy engine, then each filesystem (its metadata,
+ * then its files through the same engine). Progress and cancellation span all of them.
+ */
+async function fillPartitions(target: OutputTarget, layout: Plan, mode: CopyMode, options: BuildOptions): Promise<CopySummary> {
+  const raw = layout.partitions.filter((p) => p.contents !== undefined);
+  const filesystems = filesystemsOf(layout);
+  if (raw.length === 0 && filesystems.size === 0) return NO_COPY;
+
+  const binding = native();
+  const progress = new binding.CopyProgress();
+  const report = progressReporter(progress, layout, options);
   const onAbort = () => progress.cancel();
   throwIfAborted(options.signal);
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const timer = options.onProgress ? setInterval(report, options.progressIntervalMs ?? 200) : undefined;
-  let outcome: NativeCopyOutcome;
+  let stats = NO_COPY;
   try {
     report();
-    outcome = await binding.copyIntoImage(target.writePath, jobs, mode, target.zeroed, progress);
+    if (raw.length > 0) {
+      const jobs: NativeCopyJob[] = raw.map((p) => ({ source: p.contents!.path, offset: p.offset, capacity: p.size }));
+      const outcome = await binding.copyIntoImage(target.writePath, jobs, mode, target.zeroed, progress);
+      stats = addStats(stats, outcome.stats);
+      if (outcome.error) throw copyFailure(outcome.error, (job) => `partitions[${raw[job].index - 1}].contents`, mode);
+    }
+    for (const [i, { tree, options: format }] of filesystems) {
+      const partition = layout.partitions[i];
+      const outcome = await tree.write(target.writePath, format, partition.size, mode, target.zeroed, progress);
+      stats = addStats(stats, outcome.stats);
+      if (outcome.error) throw copyFailure(outcome.error, () => `partitions[${i}].filesystem`, mode);
+    }
   } finally {
     if (timer) clearInterval(timer);
     options.signal?.removeEventListener('abort', onAbort);
   }
-  if (outcome.error) throw copyFailure(outcome.error, copied.map((p) => p.index - 1), mode);
   report();
-  return { ...outcome.stats };
+  return stats;
 }
 
-function copyFailure(error: NonNullable<NativeCopyOutcome['error']>, specIndexOfJob: number[], mode: CopyMode): ImgforgeError {
-  const field = error.job !== undefined ? `partitions[${specIndexOfJob[error.job]}].contents: ` : '';
+function copyFailure(error: NonNullable<NativeCopyOutcome['error']>, fieldOfJob: (job: number) => string, mode: CopyMode): ImgforgeError {
+  const field = error.job !== undefined || error.path !== undefined ? `${fieldOfJob(error.job ?? 0)}: ` : '';
+  const where = error.path !== undefined ? `${error.path}: ` : '';
+  const message = `${field}${where}${error.message}`;
   switch (error.code) {
     case 'ABORTED':
       return new ImgforgeError('ABORTED', 'build cancelled');
     case 'SOURCE_CHANGED':
-      return new ImgforgeError('SOURCE_CHANGED', `${field}${error.message}`);
+      return new ImgforgeError('SOURCE_CHANGED', message);
     case 'TOO_LARGE':
-      return new ImgforgeError('CONTENTS', `${field}${error.message}`);
+      return new ImgforgeError('CONTENTS', message);
     default: {
       const hint = mode === 'copy-file-range' ? ' (copy mode copy-file-range never falls back; try --copy auto)' : '';
-      return new ImgforgeError(mode === 'copy-file-range' ? 'COPY' : 'IO', `${field}${error.message}${hint}`);
+      return new ImgforgeError(mode === 'copy-file-range' ? 'COPY' : 'IO', `${message}${hint}`);
     }
   }
 }
 
 /**
  * Builds the image described by `specOrPath`: plan, write the partition tables into a fresh
- * (sparse) image, copy every partition's contents with the copy engine, then move it into place.
+ * (sparse) image, fill the partitions (raw contents and filesystems), then move it into place.
  */
 export async function build(specOrPath: string | LoadedSpec, options: BuildOptions = {}): Promise<BuildResult> {
   const started = performance.now();
@@ -185,7 +226,7 @@ export async function build(specOrPath: string | LoadedSpec, options: BuildOptio
   try {
     options.onProgress?.({ phase: 'tables', bytesDone: 0, bytesTotal: 0 });
     for (const region of encodeGpt(layout)) target.write(region.offset, region.data);
-    const copy = await copyContents(target, layout, mode, options);
+    const copy = await fillPartitions(target, layout, mode, options);
     throwIfAborted(options.signal);
     target.commit();
     const total = contentBytes(layout);

@@ -1,3 +1,4 @@
+import type { FilesystemSummary } from '../plan/filesystem';
 import type { Plan } from '../plan/plan';
 
 /** One partition as reported by `build --json` and `plan --json`. */
@@ -13,6 +14,8 @@ export interface PartitionSummary {
   offset: number;
   /** Bytes. */
   size: number;
+  /** The FAT32 filesystem imgforge wrote into the partition, if any. */
+  filesystem?: FilesystemSummary;
 }
 
 export function describePlan(layout: Plan): PartitionSummary[] {
@@ -25,5 +28,6 @@ export function describePlan(layout: Plan): PartitionSummary[] {
     lastLba: p.lastLba,
     offset: p.offset,
     size: p.size,
+    ...(p.filesystem !== undefined ? { filesystem: p.filesystem } : {}),
   }));
 }

@@ -1,10 +1,23 @@
-import type { Plan } from '../plan/plan';
+import type { Plan, PlannedPartition } from '../plan/plan';
 import type { BuildResult } from '../build/build';
 import { formatSize } from '../units';
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
   return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+}
+
+function describeContents(p: PlannedPartition): string {
+  if (p.contents) return `${p.contents.path} (${formatSize(p.contents.size)})`;
+  const fs = p.filesystem;
+  if (fs) {
+    const label = fs.label !== undefined ? ` "${fs.label}"` : '';
+    return (
+      `FAT32${label}: ${fs.files} files in ${fs.directories} folders, ${formatSize(fs.fileBytes)}; ` +
+      `${formatSize(fs.clusterSize)} clusters, ${formatSize(fs.freeClusters * fs.clusterSize)} free`
+    );
+  }
+  return '-';
 }
 
 /** The layout as a readable table, for `imgforge plan`. */
@@ -24,7 +37,7 @@ export function formatPlan(layout: Plan): string {
       String(p.firstLba),
       String(p.lastLba),
       formatSize(p.size),
-      p.contents ? `${p.contents.path} (${formatSize(p.contents.size)})` : '-',
+      describeContents(p),
     ]);
   }
   return header.join('\n') + table(rows);

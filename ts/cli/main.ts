@@ -108,6 +108,9 @@ Copy modes:
   copy-file-range  copy_file_range only; fail instead of falling back
   read-write       plain positioned reads and writes
 
+SOURCE_DATE_EPOCH (seconds since 1970) sets every timestamp in FAT32 filesystems; with it and a
+seed, the same inputs give a byte-identical image.
+
 The image is written to a temporary file beside the output and renamed into place only when the
 build succeeds; an interrupted or failed build leaves the previous image untouched.
 
@@ -137,7 +140,15 @@ A spec (image.yaml):
   partitions:
     - name: esp
       type: esp                   # a Discoverable Partitions Spec name, or a GUID
-      size: 512MiB
+      size: 512MiB                # or "auto": the smallest FAT32 that holds the files
+      filesystem:                 # a FAT32 imgforge writes from files (no root, no mtools)
+        type: fat32
+        label: ESP
+        files:
+          - source: ./build/esp   # a folder: its whole tree
+            target: /
+          - source: ./vmlinuz.efi # a file, placed at its target
+            target: /EFI/Linux/linux.efi
     - name: root-a
       type: root-x86-64
       size: auto                  # the contents' size, rounded up to the alignment

@@ -8,6 +8,7 @@ import { describeFsError } from '../fs-errors';
 import type { LoadedSpec, PartitionSpec } from '../spec/load';
 import { typeName } from '../spec/partition-types';
 import { alignUp, formatBytes, isPowerOfTwo } from '../units';
+import { filesystemMinimums, planFilesystem, scanFilesystems, type FilesystemSummary, type ScannedFilesystem } from './filesystem';
 import { deriveGuid, DISK_GUID_PURPOSE, isGuid, partitionGuidPurpose, randomGuid } from './guid';
 import {
   extentsEnd,
@@ -53,6 +54,7 @@ export interface PlannedPartition {
   /** Bytes. */
   size: number;
   contents: { path: string; size: number } | undefined;
+  filesystem: FilesystemSummary | undefined;
 }
 
 const fieldOf = (i: number, key: string) => `partitions[${i}].${key}`;
@@ -93,9 +95,27 @@ export async function statContents(spec: LoadedSpec): Promise<Map<number, number
   return sizes;
 }
 
-/** Reads the contents' sizes, then lays the disk out (see planLayout). */
+const scannedFilesystems = new WeakMap<Plan, ReadonlyMap<number, ScannedFilesystem>>();
+
+/** The scanned trees of a plan's filesystems (by 0-based partition index), for the build to write. */
+export function filesystemsOf(layout: Plan): ReadonlyMap<number, ScannedFilesystem> {
+  return scannedFilesystems.get(layout) ?? new Map();
+}
+
+/**
+ * Reads the contents' sizes and scans the filesystems' source trees, then lays the disk out (see
+ * planLayout) and each filesystem in its partition.
+ */
 export async function plan(spec: LoadedSpec, options: PlanOptions = {}): Promise<Plan> {
-  return planLayout(spec, await statContents(spec), options);
+  const contents = await statContents(spec);
+  const scanned = scanFilesystems(spec);
+  const layout = planLayout(spec, contents, options, filesystemMinimums(spec, scanned));
+  for (const [i, filesystem] of scanned) {
+    const partition = layout.partitions[i];
+    partition.filesystem = planFilesystem(i, filesystem, partition.offset, partition.size, spec.partitions[i].filesystem?.label);
+  }
+  scannedFilesystems.set(layout, scanned);
+  return layout;
 }
 
 function contentsSize(partition: PartitionSpec, i: number, contentsSizes: ReadonlyMap<number, number>): number | undefined {
@@ -111,15 +131,21 @@ function contentsSize(partition: PartitionSpec, i: number, contentsSizes: Readon
  * The space each partition needs, with "grow" at its minimum: one sector, or its contents rounded
  * up to a sector.
  */
-function minimumSizes(spec: LoadedSpec, contents: ReadonlyArray<number | undefined>): number[] {
+function minimumSizes(
+  spec: LoadedSpec,
+  contents: ReadonlyArray<number | undefined>,
+  filesystemSizes: ReadonlyMap<number, number>,
+): number[] {
   const { sectorSize, alignment } = spec;
   return spec.partitions.map((partition, i) => {
     const bytes = contents[i];
-    if (partition.size === 'grow') return Math.max(sectorSize, alignUp(bytes ?? 0, sectorSize));
+    const filesystem = filesystemSizes.get(i);
+    const needed = bytes ?? filesystem;
+    if (partition.size === 'grow') return Math.max(sectorSize, alignUp(needed ?? 0, sectorSize));
     if (partition.size === 'auto') {
-      if (bytes === undefined) throw new ImgforgeError('SPEC_INVALID', `${fieldOf(i, 'size')}: "auto" needs contents`);
+      if (needed === undefined) throw new ImgforgeError('SPEC_INVALID', `${fieldOf(i, 'size')}: "auto" needs contents or a filesystem`);
       // An empty file still gets a partition: one alignment unit.
-      return Math.max(alignment, alignUp(bytes, alignment));
+      return Math.max(alignment, alignUp(needed, alignment));
     }
     if (!Number.isSafeInteger(partition.size) || partition.size <= 0 || partition.size % sectorSize !== 0) {
       throw new ImgforgeError('SPEC_INVALID', `${fieldOf(i, 'size')}: ${partition.size} is not a positive multiple of sectorSize (${sectorSize})`);
@@ -129,6 +155,13 @@ function minimumSizes(spec: LoadedSpec, contents: ReadonlyArray<number | undefin
         'CONTENTS',
         `${fieldOf(i, 'contents')}: ${partition.contents} is ${formatBytes(bytes)}, larger than ${fieldOf(i, 'size')} ` +
           `(${formatBytes(partition.size)}); make the partition at least ${formatBytes(alignUp(bytes, alignment))} or use size "auto"`,
+      );
+    }
+    if (filesystem !== undefined && filesystem > partition.size) {
+      throw new ImgforgeError(
+        'LAYOUT',
+        `${fieldOf(i, 'size')}: ${formatBytes(partition.size)} is too small for the partition's FAT32 filesystem, which needs at least ` +
+          `${formatBytes(filesystem)} (${formatBytes(filesystem - partition.size)} missing); make it at least ${formatBytes(alignUp(filesystem, alignment))} or use size "auto"`,
       );
     }
     return partition.size;
@@ -215,17 +248,23 @@ function assignGuids(spec: LoadedSpec): { diskGuid: string; partitionGuids: stri
 }
 
 /**
- * Lays the disk out. Pure: `contentsSizes` maps 0-based partition indexes to their contents' sizes.
+ * Lays the disk out. Pure: `contentsSizes` maps 0-based partition indexes to their contents' sizes,
+ * `filesystemSizes` to the smallest partition their filesystem fits in.
  * Partitions are placed in spec order, each at the first aligned offset after the previous one;
  * "auto" partitions take their contents rounded up to the alignment, "grow" takes what the others
  * leave. "auto" disks are the smallest multiple of 4096 bytes that holds the partitions and the
  * backup GPT.
  */
-export function planLayout(spec: LoadedSpec, contentsSizes: ReadonlyMap<number, number>, options: PlanOptions = {}): Plan {
+export function planLayout(
+  spec: LoadedSpec,
+  contentsSizes: ReadonlyMap<number, number>,
+  options: PlanOptions = {},
+  filesystemSizes: ReadonlyMap<number, number> = new Map(),
+): Plan {
   checkGeometry(spec);
   const { sectorSize, alignment } = spec;
   const contents = spec.partitions.map((p, i) => contentsSize(p, i, contentsSizes));
-  const minSizes = minimumSizes(spec, contents);
+  const minSizes = minimumSizes(spec, contents, filesystemSizes);
   const start = firstPartitionOffset(sectorSize, alignment);
   const minimal = placeSequentially(minSizes, start, alignment);
 
@@ -271,6 +310,7 @@ export function planLayout(spec: LoadedSpec, contentsSizes: ReadonlyMap<number, 
         offset,
         size,
         contents: p.contents !== undefined && bytes !== undefined ? { path: p.contents, size: bytes } : undefined,
+        filesystem: undefined,
       };
     }),
   };

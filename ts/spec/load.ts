@@ -32,6 +32,22 @@ export interface PartitionSpec {
   attributes: bigint;
   /** Absolute. */
   contents: string | undefined;
+  filesystem: FilesystemSpec | undefined;
+}
+
+/** A FAT32 filesystem imgforge writes from files and folders. */
+export interface FilesystemSpec {
+  type: 'fat32';
+  /** Upper case, at most 11 characters. */
+  label: string | undefined;
+  /** Derived from the seed (or random) when undefined. */
+  volumeId: number | undefined;
+  /** Chosen by size when undefined. */
+  clusterSize: number | undefined;
+  /** Bytes left free when the partition is sized "auto" (and checked for fixed sizes). */
+  minFree: number;
+  /** Sources are absolute; targets are paths inside the filesystem. */
+  files: Array<{ source: string; target: string }>;
 }
 
 const EXTENSIONS: ReadonlyMap<string, SpecFormat> = new Map([
@@ -116,6 +132,10 @@ function normalize(spec: ValidatedSpec, baseDir: string): LoadedSpec {
       guid: p.guid,
       attributes: p.attributes,
       contents: resolve(p.contents),
+      filesystem:
+        p.filesystem === undefined
+          ? undefined
+          : { ...p.filesystem, files: p.filesystem.files.map((f) => ({ source: resolve(f.source)!, target: f.target })) },
     })),
   };
 }

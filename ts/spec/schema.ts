@@ -5,8 +5,10 @@
  * crossFieldIssues, which reads the raw input so that they are reported alongside field errors.
  */
 import { z } from 'zod';
+import { absent, fail, field, ok, parseOptionalString, strictObject, type Parsed } from './fields';
 import { checkSize, describeValue, formatBytes, isPowerOfTwo, MiB } from '../units';
 import { isGuid, NIL_GUID } from '../plan/guid';
+import { filesystemSchema, parseClusterSize } from './filesystem';
 import { EXAMPLE_TYPE_NAMES, resolveType, type ResolvedType } from './partition-types';
 
 export const MAX_PARTITIONS = 128;
@@ -43,29 +45,6 @@ export function formatPath(path: Path): string {
   return out === '' ? '(top level)' : out;
 }
 
-type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
-const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
-const fail = <T>(problem: string): Parsed<T> => ({ ok: false, problem });
-
-/** YAML writes an empty value (`seed:`) as null; for optional keys that means "not set". */
-const absent = (value: unknown): value is undefined | null => value === undefined || value === null;
-
-/**
- * Wraps a parse function as a zod schema that reports the function's own message. The parse function
- * also sees absent keys (as undefined), so it decides between "required" and a default; `.optional()`
- * only stops zod from rejecting the absent key before the parser runs.
- */
-function field<T>(parse: (value: unknown) => Parsed<T>) {
-  return z.unknown().optional().transform((value, ctx): T => {
-    const result = parse(value);
-    if (!result.ok) {
-      ctx.addIssue({ code: 'custom', message: result.problem, input: value });
-      return z.NEVER;
-    }
-    return result.value;
-  });
-}
-
 // ---- field parsers (exported for crossFieldIssues and tests) ----
 
 const SIZE_WORDS = 'a size like 512MiB';
@@ -93,18 +72,6 @@ export function parseAlignment(value: unknown): Parsed<number> {
     return fail(`expected a power of two like 4KiB or 1MiB (and a multiple of sectorSize), got ${describeValue(value)}`);
   }
   return ok(size.bytes);
-}
-
-function parseOptionalString(what: string) {
-  return (value: unknown): Parsed<string | undefined> => {
-    if (absent(value)) return ok(undefined);
-    if (typeof value === 'number' || typeof value === 'boolean') {
-      return fail(`expected ${what}, got ${describeValue(value)} (write it in quotes to use it as text)`);
-    }
-    if (typeof value !== 'string' || value.length === 0) return fail(`expected ${what}, got ${describeValue(value)}`);
-    if (value.includes('\0')) return fail(`${what} must not contain NUL characters`);
-    return ok(value);
-  };
 }
 
 export function parseGuid(value: unknown): Parsed<string | undefined> {
@@ -163,16 +130,6 @@ export function parseAttribute(value: unknown): Parsed<number> {
 
 // ---- schemas ----
 
-function strictObject<Shape extends z.core.$ZodLooseShape>(shape: Shape, what: string) {
-  const allowed = Object.keys(shape).join(', ');
-  return z.strictObject(shape, {
-    error: (issue) =>
-      issue.code === 'unrecognized_keys'
-        ? `unknown key (allowed: ${allowed})`
-        : `expected ${what} with the keys ${allowed}, got ${describeValue(issue.input)}`,
-  });
-}
-
 /**
  * The keys of one partition. Kept as its own object so new keys (e.g. a `filesystem` that excludes
  * `contents`) are added here and show up in "allowed:" lists without further changes.
@@ -192,6 +149,7 @@ export const partitionShape = {
       .transform((bits) => (bits ?? []).reduce((mask, bit) => mask | (1n << BigInt(bit)), 0n)),
   ),
   contents: field(parseOptionalString('a file path')),
+  filesystem: filesystemSchema.optional().nullable().transform((fs) => fs ?? undefined),
 };
 
 export const partitionSchema = strictObject(partitionShape, 'a partition (a mapping)');
@@ -261,8 +219,18 @@ export function crossFieldIssues(raw: unknown): Issue[] {
       if (grow !== undefined) add(['partitions', i, 'size'], `only one partition can be "grow" (partitions[${grow}] already is)`);
       else grow = i;
     }
-    if (size === 'auto' && absent(partition.contents)) {
-      add(['partitions', i, 'size'], '"auto" needs contents (the size is taken from the contents file); set contents or give an explicit size');
+    const hasFilesystem = !absent(partition.filesystem);
+    if (size === 'auto' && absent(partition.contents) && !hasFilesystem) {
+      add(['partitions', i, 'size'], '"auto" needs contents or a filesystem to size the partition by; set one or give an explicit size');
+    }
+    if (hasFilesystem && !absent(partition.contents)) {
+      add(['partitions', i, 'filesystem'], 'a partition has either contents (a raw image) or a filesystem (files imgforge formats), not both');
+    }
+    if (hasFilesystem && isMapping(partition.filesystem) && sectorSize !== undefined) {
+      const clusterSize = valueOf(parseClusterSize(partition.filesystem.clusterSize));
+      if (clusterSize !== undefined && clusterSize < sectorSize) {
+        add(['partitions', i, 'filesystem', 'clusterSize'], `${formatBytes(clusterSize)} is smaller than sectorSize (${sectorSize})`);
+      }
     }
     if (typeof size === 'number' && sectorSize !== undefined && size % sectorSize !== 0) {
       add(['partitions', i, 'size'], `${formatBytes(size)} is not a multiple of sectorSize (${sectorSize})`);

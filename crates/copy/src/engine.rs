@@ -2,7 +2,7 @@ use std::fs::File;
 use std::io;
 
 use crate::error::CopyError;
-use crate::fallback::{retry_interrupted, TransferBuffer};
+use crate::fallback::{retry_interrupted, write_all_at, TransferBuffer};
 use crate::mode::CopyMode;
 use crate::progress::Progress;
 use crate::run::Run;
@@ -137,6 +137,26 @@ impl<S: Syscalls> CopyEngine<S> {
         };
         run.progress.flush()?;
         Ok(copied)
+    }
+
+    /// Writes all of `bytes` at `offset` of `dest` through the engine's system-call layer: the
+    /// metadata callers put around copied data (partition tables, filesystem structures).
+    pub fn write_all_at(
+        &mut self,
+        dest: &File,
+        dest_name: &str,
+        bytes: &[u8],
+        offset: u64,
+    ) -> Result<(), CopyError> {
+        write_all_at(&mut self.sys, dest, bytes, offset).map_err(|error| {
+            CopyError::io(
+                format!(
+                    "write {} bytes at offset {offset} of {dest_name}",
+                    bytes.len()
+                ),
+                error,
+            )
+        })
     }
 
     /// Cumulative over all `copy()` calls of this engine, including failed ones.

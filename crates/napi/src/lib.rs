@@ -1,11 +1,13 @@
 //! Node.js binding for imgforge's Rust crates. It only converts values between JavaScript and the
 //! crates' APIs; every decision lives in the crates or in the TypeScript layer.
 
-use std::path::PathBuf;
+mod copy;
+mod fat32;
+
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use imgforge_copy::{copy_files_into, CopyEngine, CopyMode, CopyStats, Destination, FileCopy};
+use imgforge_copy::{CopyMode, CopyStats, Destination};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -47,16 +49,6 @@ impl Default for CopyProgress {
 }
 
 #[napi(object)]
-pub struct CopyJobSpec {
-    /// Path of the source file.
-    pub source: String,
-    /// Byte offset in the image where the source's first byte goes.
-    pub offset: f64,
-    /// Bytes available at `offset` (the partition size).
-    pub capacity: f64,
-}
-
-#[napi(object)]
 #[derive(Default)]
 pub struct CopyStatsJs {
     pub copy_file_range_bytes: f64,
@@ -81,6 +73,8 @@ pub struct CopyFailure {
     pub message: String,
     /// Index of the job that failed, when one did.
     pub job: Option<u32>,
+    /// The file inside a filesystem whose data failed, when one did.
+    pub path: Option<String>,
 }
 
 /// Rejections would lose the code and job index, so failures are resolved as values.
@@ -90,69 +84,7 @@ pub struct CopyOutcome {
     pub error: Option<CopyFailure>,
 }
 
-struct PreparedCopy {
-    source: PathBuf,
-    offset: u64,
-    capacity: u64,
-}
-
-pub struct CopyTask {
-    image: PathBuf,
-    files: Vec<PreparedCopy>,
-    mode: CopyMode,
-    destination: Destination,
-    bytes: Arc<AtomicU64>,
-    cancelled: Arc<AtomicBool>,
-}
-
-impl CopyTask {
-    fn run(&self) -> CopyOutcome {
-        let files: Vec<FileCopy> = self
-            .files
-            .iter()
-            .map(|f| FileCopy {
-                source: &f.source,
-                dest_offset: f.offset,
-                dest_capacity: f.capacity,
-            })
-            .collect();
-        let mut engine = CopyEngine::new(self.mode);
-        let mut on_progress = |advanced: u64| {
-            self.bytes.fetch_add(advanced, Ordering::Relaxed);
-            !self.cancelled.load(Ordering::Relaxed)
-        };
-        let result = copy_files_into(
-            &mut engine,
-            &self.image,
-            &files,
-            self.destination,
-            &mut on_progress,
-        );
-        CopyOutcome {
-            stats: engine.stats().into(),
-            error: result.err().map(|failure| CopyFailure {
-                code: failure.error.code().to_string(),
-                message: failure.error.to_string(),
-                job: failure.file.map(|index| index as u32),
-            }),
-        }
-    }
-}
-
-impl Task for CopyTask {
-    type Output = CopyOutcome;
-    type JsValue = CopyOutcome;
-
-    fn compute(&mut self) -> Result<Self::Output> {
-        Ok(self.run())
-    }
-
-    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
-        Ok(output)
-    }
-}
-
-fn to_u64(value: f64, what: &str) -> Result<u64> {
+pub(crate) fn to_u64(value: f64, what: &str) -> Result<u64> {
     if value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value <= 9_007_199_254_740_991.0
     {
         Ok(value as u64)
@@ -164,39 +96,38 @@ fn to_u64(value: f64, what: &str) -> Result<u64> {
     }
 }
 
-/// Copies each job's source into `image` at its offset on a worker thread. `destinationZeroed`
-/// says the image is a fresh sparse file, so source holes need not be written.
-#[napi]
-pub fn copy_into_image(
-    image: String,
-    jobs: Vec<CopyJobSpec>,
-    mode: String,
-    destination_zeroed: bool,
-    progress: &CopyProgress,
-) -> Result<AsyncTask<CopyTask>> {
-    let mode: CopyMode = mode
-        .parse()
-        .map_err(|e: String| Error::new(Status::InvalidArg, e))?;
-    let files = jobs
-        .into_iter()
-        .map(|job| {
-            Ok(PreparedCopy {
-                offset: to_u64(job.offset, "offset")?,
-                capacity: to_u64(job.capacity, "capacity")?,
-                source: job.source.into(),
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(AsyncTask::new(CopyTask {
-        image: image.into(),
-        files,
-        mode,
-        destination: if destination_zeroed {
-            Destination::Zeroed
-        } else {
-            Destination::Dirty
-        },
-        bytes: progress.bytes.clone(),
-        cancelled: progress.cancelled.clone(),
-    }))
+
+pub(crate) fn parse_mode(mode: &str) -> Result<CopyMode> {
+    mode.parse().map_err(|e: String| Error::new(Status::InvalidArg, e))
+}
+
+pub(crate) fn destination(zeroed: bool) -> Destination {
+    if zeroed {
+        Destination::Zeroed
+    } else {
+        Destination::Dirty
+    }
+}
+
+impl CopyProgress {
+    /// The callback the crates call: counts bytes and answers "keep going?".
+    pub(crate) fn tracker(&self) -> ProgressTracker {
+        ProgressTracker {
+            bytes: self.bytes.clone(),
+            cancelled: self.cancelled.clone(),
+        }
+    }
+}
+
+/// The half of a CopyProgress a worker thread holds.
+pub(crate) struct ProgressTracker {
+    bytes: Arc<AtomicU64>,
+    cancelled: Arc<AtomicBool>,
+}
+
+impl ProgressTracker {
+    pub(crate) fn advance(&self, bytes: u64) -> bool {
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        !self.cancelled.load(Ordering::Relaxed)
+    }
 }

@@ -1,0 +1,44 @@
+//! FAT32 filesystems for disk images, planned first and written second.
+//!
+//! - [`scan`] reads the source tree's metadata (names, sizes, times; never file data);
+//! - [`plan`] lays the filesystem out from that tree alone: cluster size, geometry, FAT size
+//!   and every file's first cluster; [`minimum_size`] is the smallest partition that holds it;
+//! - [`write`] puts the metadata down in large sequential writes and hands every file's data
+//!   to the copy engine at an explicit offset. Every file of 4 KiB or more starts at an image
+//!   offset that is a multiple of 4096, so copy_file_range on XFS or btrfs shares its blocks.
+//!
+//! ```no_run
+//! use imgforge_copy::{CopyEngine, CopyMode, Destination};
+//! use imgforge_fat32::{plan, scan, write, FormatOptions, Source, Target};
+//! let tree = scan(&[Source { source: "/build/esp".into(), target: "/".into() }])?;
+//! let options = FormatOptions {
+//!     partition_offset: 1 << 20,
+//!     bytes_per_sector: 512,
+//!     cluster_size: None,
+//!     label: Some(*b"ESP        "),
+//!     volume_id: 0x1234_ABCD,
+//!     timestamp: None,
+//!     min_free: 0,
+//! };
+//! let layout = plan(&tree, &options, 512 << 20)?;
+//! let image = std::fs::OpenOptions::new().write(true).open("disk.img")?;
+//! let target = Target { image: &image, image_name: "disk.img", state: Destination::Zeroed };
+//! write(&layout, &target, &mut CopyEngine::new(CopyMode::Auto), &mut |_| true)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod alloc;
+mod encode;
+mod geometry;
+mod names;
+mod plan;
+mod scan;
+mod tree;
+mod write;
+
+pub use geometry::{MAX_CLUSTERS, MIN_CLUSTERS};
+pub use names::{volume_label, NameError, ShortName};
+pub use plan::{describe_size, minimum_size, plan, FormatOptions, Plan, PlanError, Summary};
+pub use scan::scan;
+pub use tree::{Dir, FileNode, Node, ScanError, Source, Tree, TreeStats};
+pub use write::{write, Target, WriteError};

@@ -1,0 +1,210 @@
+//! FAT32 partitions: a scanned source tree held in Rust between planning and writing, so the
+//! build writes exactly the tree it planned (and notices files that changed since).
+
+use std::fs::OpenOptions;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use imgforge_copy::{CopyEngine, CopyError, CopyMode, Destination};
+use imgforge_fat32::{minimum_size, plan, scan, volume_label, write, FormatOptions, Source, Target, Tree};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::{destination, parse_mode, to_u64, CopyFailure, CopyOutcome, CopyProgress, ProgressTracker};
+
+#[napi(object)]
+pub struct Fat32Source {
+    /// Absolute path of a file or directory.
+    pub source: String,
+    /// Absolute path inside the filesystem ("/" is its root).
+    pub target: String,
+}
+
+#[napi(object)]
+pub struct Fat32Options {
+    pub partition_offset: f64,
+    pub bytes_per_sector: u32,
+    pub cluster_size: Option<u32>,
+    pub label: Option<String>,
+    pub volume_id: u32,
+    /// Seconds since the epoch for every timestamp (SOURCE_DATE_EPOCH).
+    pub timestamp: Option<f64>,
+    pub min_free: f64,
+}
+
+#[napi(object)]
+pub struct Fat32TreeStats {
+    pub files: u32,
+    pub directories: u32,
+    pub bytes: f64,
+}
+
+#[napi(object)]
+pub struct Fat32Summary {
+    pub cluster_size: u32,
+    pub clusters: u32,
+    pub used_clusters: u32,
+    pub free_clusters: u32,
+    pub directories: u32,
+    pub files: u32,
+    pub file_bytes: f64,
+}
+
+fn invalid(message: impl ToString) -> Error {
+    Error::new(Status::InvalidArg, message.to_string())
+}
+
+fn format_options(options: &Fat32Options) -> Result<FormatOptions> {
+    let timestamp = match options.timestamp {
+        Some(t) if t.is_finite() && t.fract() == 0.0 => Some(t as i64),
+        Some(t) => return Err(invalid(format!("timestamp must be whole seconds, got {t}"))),
+        None => None,
+    };
+    Ok(FormatOptions {
+        partition_offset: to_u64(options.partition_offset, "partitionOffset")?,
+        bytes_per_sector: options.bytes_per_sector,
+        cluster_size: options.cluster_size,
+        label: options.label.as_deref().map(volume_label).transpose().map_err(invalid)?,
+        volume_id: options.volume_id,
+        timestamp,
+        min_free: to_u64(options.min_free, "minFree")?,
+    })
+}
+
+/// A scanned source tree. Scanning reads metadata only; errors name the path.
+#[napi]
+pub struct Fat32Tree {
+    tree: Arc<Tree>,
+}
+
+#[napi]
+impl Fat32Tree {
+    #[napi(factory)]
+    pub fn scan(sources: Vec<Fat32Source>) -> Result<Self> {
+        let sources: Vec<Source> = sources
+            .into_iter()
+            .map(|s| Source {
+                source: PathBuf::from(s.source),
+                target: s.target,
+            })
+            .collect();
+        let tree = scan(&sources).map_err(invalid)?;
+        Ok(Fat32Tree { tree: Arc::new(tree) })
+    }
+
+    #[napi]
+    pub fn stats(&self) -> Fat32TreeStats {
+        let stats = self.tree.stats();
+        Fat32TreeStats {
+            files: stats.files,
+            directories: stats.directories,
+            bytes: stats.bytes as f64,
+        }
+    }
+
+    /// The smallest partition, in bytes, that holds the tree.
+    #[napi]
+    pub fn minimum_size(&self, options: Fat32Options) -> Result<f64> {
+        let size = minimum_size(&self.tree, &format_options(&options)?).map_err(invalid)?;
+        Ok(size as f64)
+    }
+
+    /// Plans the filesystem in `size` bytes; throws when it does not fit.
+    #[napi]
+    pub fn plan(&self, options: Fat32Options, size: f64) -> Result<Fat32Summary> {
+        let options = format_options(&options)?;
+        let layout = plan(&self.tree, &options, to_u64(size, "size")?).map_err(invalid)?;
+        let s = layout.summary();
+        Ok(Fat32Summary {
+            cluster_size: s.cluster_size,
+            clusters: s.clusters,
+            used_clusters: s.used_clusters,
+            free_clusters: s.free_clusters,
+            directories: s.directories,
+            files: s.files,
+            file_bytes: s.file_bytes as f64,
+        })
+    }
+
+    /// Writes the filesystem into the partition of `image` on a worker thread.
+    #[napi]
+    pub fn write(
+        &self,
+        image: String,
+        options: Fat32Options,
+        size: f64,
+        mode: String,
+        destination_zeroed: bool,
+        progress: &CopyProgress,
+    ) -> Result<AsyncTask<Fat32WriteTask>> {
+        Ok(AsyncTask::new(Fat32WriteTask {
+            tree: self.tree.clone(),
+            image: image.into(),
+            options: format_options(&options)?,
+            size: to_u64(size, "size")?,
+            mode: parse_mode(&mode)?,
+            destination: destination(destination_zeroed),
+            progress: progress.tracker(),
+        }))
+    }
+}
+
+pub struct Fat32WriteTask {
+    tree: Arc<Tree>,
+    image: PathBuf,
+    options: FormatOptions,
+    size: u64,
+    mode: CopyMode,
+    destination: Destination,
+    progress: ProgressTracker,
+}
+
+fn failure(error: &CopyError, message: String, path: Option<String>) -> CopyFailure {
+    CopyFailure {
+        code: error.code().to_string(),
+        message,
+        job: None,
+        path,
+    }
+}
+
+impl Task for Fat32WriteTask {
+    type Output = CopyOutcome;
+    type JsValue = CopyOutcome;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        let mut engine = CopyEngine::new(self.mode);
+        let image_name = self.image.display().to_string();
+        let result = (|| {
+            let layout = plan(&self.tree, &self.options, self.size).map_err(|e| {
+                let error = CopyError::Io {
+                    context: "plan the filesystem".into(),
+                    source: std::io::Error::other(e.to_string()),
+                };
+                failure(&error, e.to_string(), None)
+            })?;
+            let image = OpenOptions::new().write(true).open(&self.image).map_err(|source| {
+                let error = CopyError::Io {
+                    context: format!("cannot open {image_name} for writing"),
+                    source,
+                };
+                failure(&error, error.to_string(), None)
+            })?;
+            let target = Target {
+                image: &image,
+                image_name: &image_name,
+                state: self.destination,
+            };
+            write(&layout, &target, &mut engine, &mut |n| self.progress.advance(n))
+                .map_err(|e| failure(&e.error, e.error.to_string(), e.path))
+        })();
+        Ok(CopyOutcome {
+            stats: engine.stats().into(),
+            error: result.err(),
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(output)
+    }
+}

@@ -1,0 +1,51 @@
+/**
+ * Building blocks of the spec's schemas: each field is parsed by a small function that knows what
+ * to say about a bad value, wrapped as a zod schema that reports exactly that message.
+ */
+import { z } from 'zod';
+import { describeValue } from '../units';
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
+export const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
+export const fail = <T>(problem: string): Parsed<T> => ({ ok: false, problem });
+
+/** YAML writes an empty value (`seed:`) as null; for optional keys that means "not set". */
+export const absent = (value: unknown): value is undefined | null => value === undefined || value === null;
+
+/**
+ * Wraps a parse function as a zod schema that reports the function's own message. The parse function
+ * also sees absent keys (as undefined), so it decides between "required" and a default; `.optional()`
+ * only stops zod from rejecting the absent key before the parser runs.
+ */
+export function field<T>(parse: (value: unknown) => Parsed<T>) {
+  return z.unknown().optional().transform((value, ctx): T => {
+    const result = parse(value);
+    if (!result.ok) {
+      ctx.addIssue({ code: 'custom', message: result.problem, input: value });
+      return z.NEVER;
+    }
+    return result.value;
+  });
+}
+
+export function parseOptionalString(what: string) {
+  return (value: unknown): Parsed<string | undefined> => {
+    if (absent(value)) return ok(undefined);
+    if (typeof value === 'number' || typeof value === 'boolean') {
+      return fail(`expected ${what}, got ${describeValue(value)} (write it in quotes to use it as text)`);
+    }
+    if (typeof value !== 'string' || value.length === 0) return fail(`expected ${what}, got ${describeValue(value)}`);
+    if (value.includes('\0')) return fail(`${what} must not contain NUL characters`);
+    return ok(value);
+  };
+}
+
+export function strictObject<Shape extends z.core.$ZodLooseShape>(shape: Shape, what: string) {
+  const allowed = Object.keys(shape).join(', ');
+  return z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? `unknown key (allowed: ${allowed})`
+        : `expected ${what} with the keys ${allowed}, got ${describeValue(issue.input)}`,
+  });
+}
