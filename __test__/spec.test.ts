@@ -41,7 +41,7 @@ test('defaults are filled in', (t) => {
     seed: undefined,
     diskGuid: undefined,
     partitions: [
-      { name: 'data', type: { guid: '0FC63DAF-8483-4772-8E79-3D69D8477DE4', name: 'linux-generic' }, size: MiB, guid: undefined, attributes: 0n, contents: undefined },
+      { name: 'data', type: { guid: '0FC63DAF-8483-4772-8E79-3D69D8477DE4', name: 'linux-generic' }, size: MiB, guid: undefined, attributes: 0n, contents: undefined, filesystem: undefined },
     ],
   });
 });
@@ -119,7 +119,7 @@ test('names may be up to 36 UTF-16 code units, counting surrogate pairs as two',
 test('the example problem: a bad size and an unknown key', (t) => {
   const text = `partitions:\n  - { name: a, type: esp, size: 1MiB, sise: 3 }\n  - { name: b, type: esp, size: 12 potatoes }\n`;
   t.deepEqual(problems(t, () => yaml(text)), [
-    'partitions[0].sise: unknown key (allowed: name, type, size, guid, attributes, contents)',
+    'partitions[0].sise: unknown key (allowed: name, type, size, guid, attributes, contents, filesystem)',
     'partitions[1].size: expected a size like 512MiB, "auto" or "grow", got "12 potatoes"',
   ]);
 });
@@ -170,7 +170,7 @@ test('the partitions list: missing, not a list, empty, too long', (t) => {
   ]);
   t.is(json({ partitions: many.slice(0, 128) }).partitions.length, 128);
   t.deepEqual(problems(t, () => yaml('partitions:\n  - esp\n')), [
-    'partitions[0]: expected a partition (a mapping) with the keys name, type, size, guid, attributes, contents, got "esp"',
+    'partitions[0]: expected a partition (a mapping) with the keys name, type, size, guid, attributes, contents, filesystem, got "esp"',
   ]);
 });
 
@@ -201,7 +201,7 @@ test('partition field problems', (t) => {
   t.deepEqual(one('size: -1MiB'), ['partitions[0].size: a size cannot be negative, got "-1MiB"']);
   t.deepEqual(one('size: 1.3KiB'), ['partitions[0].size: "1.3KiB" is not a whole number of bytes']);
   t.deepEqual(one('size: 1000'), ['partitions[0].size: 1000 bytes is not a multiple of sectorSize (512)']);
-  t.deepEqual(one('size: auto'), ['partitions[0].size: "auto" needs contents (the size is taken from the contents file); set contents or give an explicit size']);
+  t.deepEqual(one('size: auto'), ['partitions[0].size: "auto" needs contents or a filesystem to size the partition by; set one or give an explicit size']);
   t.deepEqual(one('guid: 1234'), ['partitions[0].guid: expected a GUID like 6A1C3F0E-8D2B-4C5A-9E7F-0123456789AB, got 1234']);
   t.deepEqual(one('attributes: read-only'), ['partitions[0].attributes: expected a list of attribute names or bit numbers 0 to 63, got "read-only"']);
   const attrs = 'expected an attribute name (required-partition, no-block-io-protocol, legacy-bios-bootable, growfs, read-only, no-auto) or a bit number 0 to 63';
@@ -236,9 +236,9 @@ test('checks across partitions: one grow, unique names and GUIDs', (t) => {
   ]);
 });
 
-test('a future "filesystem" key is rejected as unknown for now', (t) => {
+test('a filesystem must be a mapping', (t) => {
   t.deepEqual(problems(t, () => yaml(onePartition('    filesystem: fat32\n'))), [
-    'partitions[0].filesystem: unknown key (allowed: name, type, size, guid, attributes, contents)',
+    'partitions[0].filesystem: expected a filesystem (a mapping) with the keys type, label, volumeId, clusterSize, minFree, files, got "fat32"',
   ]);
 });
 
@@ -250,7 +250,7 @@ test('all problems are reported together, in document order', (t) => {
   t.deepEqual(problems(t, () => yaml(text)), [
     'size: expected a size like 512MiB or "auto", got "huge"',
     'partitions[0].type: unknown partition type "nope"; expected a Discoverable Partitions Specification name (esp, linux-generic, root-x86-64, usr-arm64, root-x86-64-verity, swap, home, xbootldr, ...) or a GUID',
-    'partitions[0].extra: unknown key (allowed: name, type, size, guid, attributes, contents)',
+    'partitions[0].extra: unknown key (allowed: name, type, size, guid, attributes, contents, filesystem)',
     'partitions[1].name: required: a partition name of 1 to 36 characters',
     'partitions[1].size: expected a size like 512MiB, "auto" or "grow", got "12 potatoes"',
     'bogus: unknown key (allowed: output, size, sectorSize, alignment, seed, diskGuid, partitions)',
@@ -259,7 +259,7 @@ test('all problems are reported together, in document order', (t) => {
 
 test('JSON specs get the same validation', (t) => {
   t.deepEqual(problems(t, () => json({ partitions: [{ name: 'a', type: 'esp', size: 'grow', sise: 1 }] })), [
-    'partitions[0].sise: unknown key (allowed: name, type, size, guid, attributes, contents)',
+    'partitions[0].sise: unknown key (allowed: name, type, size, guid, attributes, contents, filesystem)',
   ]);
 });
 

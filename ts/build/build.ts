@@ -221,6 +221,8 @@ export async function build(specOrPath: string | LoadedSpec, options: BuildOptio
   const kind = inspectOutput(output, { force: options.force ?? false });
   const layout = await planFor(spec, output, kind);
   throwIfAborted(options.signal);
+  // A missing addon is reported before anything is written.
+  if (contentBytes(layout) > 0 || filesystemsOf(layout).size > 0) native();
 
   const target = openOutput(output, kind, layout.diskSize);
   try {

@@ -7,7 +7,7 @@ import { ImgforgeError } from '../errors';
 import { describeFsError } from '../fs-errors';
 import type { LoadedSpec, PartitionSpec } from '../spec/load';
 import { typeName } from '../spec/partition-types';
-import { alignUp, formatBytes, isPowerOfTwo } from '../units';
+import { alignUp, formatBytes, formatSize, isPowerOfTwo } from '../units';
 import { filesystemMinimums, planFilesystem, scanFilesystems, type FilesystemSummary, type ScannedFilesystem } from './filesystem';
 import { deriveGuid, DISK_GUID_PURPOSE, isGuid, partitionGuidPurpose, randomGuid } from './guid';
 import {
@@ -160,8 +160,8 @@ function minimumSizes(
     if (filesystem !== undefined && filesystem > partition.size) {
       throw new ImgforgeError(
         'LAYOUT',
-        `${fieldOf(i, 'size')}: ${formatBytes(partition.size)} is too small for the partition's FAT32 filesystem, which needs at least ` +
-          `${formatBytes(filesystem)} (${formatBytes(filesystem - partition.size)} missing); make it at least ${formatBytes(alignUp(filesystem, alignment))} or use size "auto"`,
+        `${fieldOf(i, 'size')}: ${formatBytes(partition.size)} is too small for the partition's FAT32 filesystem: it needs at least ` +
+          `${formatBytes(filesystem)}, ${formatSize(filesystem - partition.size)} more; make it at least ${formatSize(alignUp(filesystem, alignment))} or use size "auto"`,
       );
     }
     return partition.size;

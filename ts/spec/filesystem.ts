@@ -90,24 +90,23 @@ export const fileSourceSchema = strictObject(
   'a file entry (a mapping)',
 );
 
-export const filesystemSchema = strictObject(
-  {
-    type: field(parseFilesystemType),
-    label: field(parseLabel),
-    volumeId: field(parseVolumeId),
-    clusterSize: field(parseClusterSize),
-    minFree: field(parseMinFree),
-    files: z.preprocess(
-      (value) => (value === null ? undefined : value),
-      z
-        .array(fileSourceSchema, {
-          error: (issue) => `expected a list of { source, target } entries, got ${describeValue(issue.input)}`,
-        })
-        .optional()
-        .transform((files) => files ?? []),
-    ),
-  },
-  'a filesystem (a mapping)',
-);
+export const filesystemShape = {
+  type: field(parseFilesystemType),
+  label: field(parseLabel),
+  volumeId: field(parseVolumeId),
+  clusterSize: field(parseClusterSize),
+  minFree: field(parseMinFree),
+  files: z.preprocess(
+    (value) => (value === null ? undefined : value),
+    z
+      .array(fileSourceSchema, {
+        error: (issue) => `expected a list of { source, target } entries, got ${describeValue(issue.input)}`,
+      })
+      .optional()
+      .transform((files) => files ?? []),
+  ),
+};
+
+export const filesystemSchema = strictObject(filesystemShape, 'a filesystem (a mapping)');
 
 export type ValidatedFilesystem = z.output<typeof filesystemSchema>;

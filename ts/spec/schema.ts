@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { absent, fail, field, ok, parseOptionalString, strictObject, type Parsed } from './fields';
 import { checkSize, describeValue, formatBytes, isPowerOfTwo, MiB } from '../units';
 import { isGuid, NIL_GUID } from '../plan/guid';
-import { filesystemSchema, parseClusterSize } from './filesystem';
+import { filesystemSchema, filesystemShape, parseClusterSize } from './filesystem';
 import { EXAMPLE_TYPE_NAMES, resolveType, type ResolvedType } from './partition-types';
 
 export const MAX_PARTITIONS = 128;
@@ -256,6 +256,7 @@ export function crossFieldIssues(raw: unknown): Issue[] {
 
 const SPEC_KEYS = Object.keys(specShape);
 const PARTITION_KEYS = Object.keys(partitionShape);
+const FILESYSTEM_KEYS = Object.keys(filesystemShape);
 
 /** Document order: by partition index, then by the order keys are declared in (unknown keys last). */
 function comparePaths(a: Path, b: Path): number {
@@ -264,7 +265,7 @@ function comparePaths(a: Path, b: Path): number {
     const y = b[i];
     if (x === y) continue;
     if (typeof x === 'number' && typeof y === 'number') return x - y;
-    const keys = i === 0 ? SPEC_KEYS : PARTITION_KEYS;
+    const keys = i === 0 ? SPEC_KEYS : a[i - 1] === 'filesystem' ? FILESYSTEM_KEYS : PARTITION_KEYS;
     const rank = (k: PropertyKey) => (typeof k === 'string' && keys.includes(k) ? keys.indexOf(k) : keys.length);
     return rank(x) - rank(y) || String(x).localeCompare(String(y));
   }

@@ -46,7 +46,7 @@ impl fmt::Display for CopyError {
             ),
             CopyError::SourceChanged { before, after } => write!(
                 f,
-                "source changed during the copy: it was {before} bytes, then {after} bytes"
+                "the source changed size during the build: it was {before} bytes, then {after} bytes"
             ),
             CopyError::Cancelled => f.write_str("copy cancelled"),
         }

@@ -53,9 +53,15 @@ pub enum PlanError {
     },
 }
 
+/// "33.25 MiB (34865152 bytes)": the readable size and the exact one.
 pub fn describe_size(bytes: u64) -> String {
-    const MIB: f64 = (1u64 << 20) as f64;
-    format!("{:.2} MiB ({bytes} bytes)", bytes as f64 / MIB)
+    let units = [("TiB", 1u64 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
+    let readable = units
+        .iter()
+        .find(|(_, size)| bytes >= *size)
+        .map(|(unit, size)| format!("{:.2} {unit}", bytes as f64 / *size as f64))
+        .unwrap_or_else(|| format!("{bytes} B"));
+    format!("{readable} ({bytes} bytes)")
 }
 
 impl fmt::Display for PlanError {
@@ -71,7 +77,8 @@ impl fmt::Display for PlanError {
             ),
             PlanError::TooLarge { size } => write!(
                 f,
-                "{} is more than FAT32 can address (at most 2^32 - 1 sectors and 268,435,445 clusters)",
+                "{} is more than FAT32 can address (at most 2^32 - 1 sectors and 268,435,445 clusters; \
+                 a larger clusterSize reaches further)",
                 describe_size(*size)
             ),
             PlanError::BadClusterSize { cluster_size, bytes_per_sector } => write!(
@@ -88,6 +95,16 @@ impl fmt::Display for PlanError {
 }
 
 impl std::error::Error for PlanError {}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sizes_are_described_in_the_largest_fitting_unit() {
+        assert_eq!(super::describe_size(512), "512 B (512 bytes)");
+        assert_eq!(super::describe_size(34_865_152), "33.25 MiB (34865152 bytes)");
+        assert_eq!(super::describe_size(3 << 40), "3.00 TiB (3298534883328 bytes)");
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Child {

@@ -14,6 +14,8 @@ pub struct Entry {
     pub size: u32,
     pub first_cluster: u32,
     pub short: [u8; 11],
+    /// Last modification, decoded from the FAT date and time fields as UTC.
+    pub mtime: i64,
 }
 
 pub struct Fs {
@@ -55,7 +57,10 @@ impl Reader {
                 (2..self.fat.len() as u32).contains(&cluster),
                 "{what}: cluster {cluster} out of range"
             );
-            assert!(!self.used[cluster as usize], "{what}: cluster {cluster} is cross-linked");
+            assert!(
+                !self.used[cluster as usize],
+                "{what}: cluster {cluster} is cross-linked"
+            );
             self.used[cluster as usize] = true;
             chain.push(cluster);
             let next = self.fat[cluster as usize];
@@ -89,7 +94,11 @@ pub fn read(image: &Path, offset: u64) -> Fs {
     let fat_sectors = u64::from(le32(&boot, 36));
     let total = u64::from(le32(&boot, 32));
     assert_eq!(boot[16], 2, "number of FATs");
-    assert_eq!((le16(&boot, 17), le16(&boot, 19), le16(&boot, 22)), (0, 0, 0), "FAT12/16 fields");
+    assert_eq!(
+        (le16(&boot, 17), le16(&boot, 19), le16(&boot, 22)),
+        (0, 0, 0),
+        "FAT12/16 fields"
+    );
     let fat_bytes = (fat_sectors * bps) as usize;
     let mut fats = [vec![0u8; fat_bytes], vec![0u8; fat_bytes]];
     for (copy, fat) in fats.iter_mut().enumerate() {
@@ -98,11 +107,25 @@ pub fn read(image: &Path, offset: u64) -> Fs {
     }
     assert!(fats[0] == fats[1], "the two FATs differ");
     let clusters = (total - reserved - 2 * fat_sectors) / spc;
-    let fat: Vec<u32> = fats[0]
+    let entries = clusters as usize + 2;
+    assert!(
+        entries * 4 <= fat_bytes,
+        "{clusters} clusters do not fit the FAT"
+    );
+    assert!(
+        fats[0][entries * 4..].iter().all(|&b| b == 0),
+        "FAT entries past the last cluster are not zero"
+    );
+    let fat: Vec<u32> = fats[0][..entries * 4]
         .chunks_exact(4)
-        .take(clusters as usize + 2)
         .map(|c| le32(c, 0) & 0x0FFF_FFFF)
         .collect();
+    assert_eq!(
+        fat[0],
+        0x0FFF_FF00 | u32::from(boot[21]),
+        "FAT[0] holds the media byte"
+    );
+    check_reserved_sectors(&file, offset, bps, &boot, &fat);
     let mut reader = Reader {
         file,
         data_start: offset + (reserved + 2 * fat_sectors) * bps,
@@ -110,7 +133,10 @@ pub fn read(image: &Path, offset: u64) -> Fs {
         used: vec![false; fat.len()],
         fat,
     };
-    let mut fs = Fs { label: None, entries: BTreeMap::new() };
+    let mut fs = Fs {
+        label: None,
+        entries: BTreeMap::new(),
+    };
     // (directory's first cluster, its path, its parent's cluster as ".." stores it)
     let mut stack = vec![(le32(&boot, 44), String::new(), None::<u32>)];
     while let Some((cluster, path, parent)) = stack.pop() {
@@ -126,15 +152,50 @@ pub fn read(image: &Path, offset: u64) -> Fs {
             } else {
                 let chain = reader.chain(entry.first_cluster, &child);
                 let want = u64::from(entry.size).div_ceil(reader.cluster_size);
-                assert_eq!(chain.len() as u64, want, "{child}: chain length for {} bytes", entry.size);
+                assert_eq!(
+                    chain.len() as u64,
+                    want,
+                    "{child}: chain length for {} bytes",
+                    entry.size
+                );
             }
-            assert!(fs.entries.insert(child.clone(), entry).is_none(), "{child} twice");
+            assert!(
+                fs.entries.insert(child.clone(), entry).is_none(),
+                "{child} twice"
+            );
         }
     }
     let in_fat = reader.fat[2..].iter().filter(|&&v| v != 0).count();
     let reached = reader.used.iter().filter(|&&u| u).count();
-    assert_eq!(in_fat, reached, "clusters allocated in the FAT but not reachable");
+    assert_eq!(
+        in_fat, reached,
+        "clusters allocated in the FAT but not reachable"
+    );
     fs
+}
+
+/// The backup boot sector equals the boot sector, and FSInfo (and its backup) carries its
+/// signatures and the true free-cluster count.
+fn check_reserved_sectors(file: &File, offset: u64, bps: u64, boot: &[u8], fat: &[u32]) {
+    let sector = |n: u32| {
+        let mut buf = vec![0u8; bps as usize];
+        file.read_exact_at(&mut buf, offset + u64::from(n) * bps)
+            .unwrap();
+        buf
+    };
+    let (info, backup) = (le16(boot, 48), le16(boot, 50));
+    assert_eq!(sector(backup)[..512], boot[..], "backup boot sector");
+    let free = fat[2..].iter().filter(|&&v| v == 0).count() as u32;
+    for n in [info, backup + info] {
+        let s = sector(n);
+        let signatures = (le32(&s, 0), le32(&s, 484), le32(&s, 508));
+        assert_eq!(
+            signatures,
+            (0x4161_5252, 0x6141_7272, 0xAA55_0000),
+            "FSInfo {n}"
+        );
+        assert_eq!(le32(&s, 488), free, "FSInfo {n}: free clusters");
+    }
 }
 
 fn parse_dir(
@@ -150,17 +211,36 @@ fn parse_dir(
     let (mut next_ord, mut lfn_sum) = (0u8, 0u8);
     for (index, e) in bytes.chunks_exact(32).enumerate() {
         if e[0] == 0 {
+            // Every entry after the end marker is free too: all zeros here.
+            let rest = &bytes[index * 32..];
+            assert!(
+                rest.iter().all(|&b| b == 0),
+                "{path}: bytes after the end marker"
+            );
             break;
         }
-        assert_ne!(e[0], 0xE5, "{path}: deleted entry {index} in a fresh filesystem");
+        assert_ne!(
+            e[0], 0xE5,
+            "{path}: deleted entry {index} in a fresh filesystem"
+        );
         if e[11] & 0x3F == 0x0F {
             if e[0] & 0x40 != 0 {
                 assert!(lfn.is_empty(), "{path}: entry {index}: LFN chain restarted");
                 (next_ord, lfn_sum) = (e[0] & 0x1F, e[13]);
             }
-            assert!(e[0] & 0x1F == next_ord && next_ord > 0, "{path}: entry {index}: LFN order");
-            assert_eq!(e[13], lfn_sum, "{path}: entry {index}: LFN checksums differ");
-            assert_eq!((e[12], le16(e, 26)), (0, 0), "{path}: entry {index}: LFN type/cluster");
+            assert!(
+                e[0] & 0x1F == next_ord && next_ord > 0,
+                "{path}: entry {index}: LFN order"
+            );
+            assert_eq!(
+                e[13], lfn_sum,
+                "{path}: entry {index}: LFN checksums differ"
+            );
+            assert_eq!(
+                (e[12], le16(e, 26)),
+                (0, 0),
+                "{path}: entry {index}: LFN type/cluster"
+            );
             lfn.push(LFN_OFFSETS.map(|at| le16(e, at) as u16));
             next_ord -= 1;
             continue;
@@ -168,32 +248,58 @@ fn parse_dir(
         let short: [u8; 11] = e[..11].try_into().unwrap();
         let shown = String::from_utf8_lossy(&short).into_owned();
         if e[11] & 0x08 != 0 {
-            assert!(parent.is_none() && index == 0 && lfn.is_empty(), "{path}: label entry {index}");
+            assert!(
+                parent.is_none() && index == 0 && lfn.is_empty(),
+                "{path}: label entry {index}"
+            );
             *label = Some(short);
             continue;
         }
         if &short == b".          " || &short == b"..         " {
             assert!(parent.is_some(), "{path}: dot entry in the root");
-            let (want_index, want_cluster) = if short[1] == b'.' { (1, parent) } else { (0, Some(own)) };
-            assert_eq!((index, Some(le16(e, 26) | le16(e, 20) << 16)), (want_index, want_cluster), "{path}: {shown:?}");
+            let (want_index, want_cluster) = if short[1] == b'.' {
+                (1, parent)
+            } else {
+                (0, Some(own))
+            };
+            assert_eq!(
+                (index, Some(le16(e, 26) | le16(e, 20) << 16)),
+                (want_index, want_cluster),
+                "{path}: {shown:?}"
+            );
             continue;
         }
         assert!(
-            short.iter().all(|&b| (0x20..0x7F).contains(&b) && !b.is_ascii_lowercase()),
+            short
+                .iter()
+                .all(|&b| (0x20..0x7F).contains(&b) && !b.is_ascii_lowercase()),
             "{path}: short name {shown:?} is not upper-case ASCII"
         );
-        assert!(shorts.insert(short), "{path}: short name {shown:?} used twice");
+        assert!(
+            shorts.insert(short),
+            "{path}: short name {shown:?} used twice"
+        );
         let name = if lfn.is_empty() {
             let part = |p: &[u8]| String::from_utf8_lossy(p).trim_end().to_string();
             let (base, ext) = (part(&short[..8]), part(&short[8..]));
-            if ext.is_empty() { base } else { format!("{base}.{ext}") }
+            if ext.is_empty() {
+                base
+            } else {
+                format!("{base}.{ext}")
+            }
         } else {
             assert_eq!(next_ord, 0, "{path}: {shown:?}: incomplete LFN chain");
             assert_eq!(lfn_sum, checksum(&short), "{path}: {shown:?}: LFN checksum");
             let units: Vec<u16> = lfn.drain(..).rev().flatten().collect();
             let end = units.iter().position(|&u| u == 0).unwrap_or(units.len());
-            assert!(units[end..].iter().skip(1).all(|&u| u == 0xFFFF), "{path}: {shown:?}: LFN padding");
-            assert!(units.len() - end < 13, "{path}: {shown:?}: an LFN entry too many");
+            assert!(
+                units[end..].iter().skip(1).all(|&u| u == 0xFFFF),
+                "{path}: {shown:?}: LFN padding"
+            );
+            assert!(
+                units.len() - end < 13,
+                "{path}: {shown:?}: an LFN entry too many"
+            );
             String::from_utf16(&units[..end])
                 .unwrap_or_else(|_| panic!("{path}: {shown:?}: long name is not valid UTF-16"))
         };
@@ -202,10 +308,54 @@ fn parse_dir(
             size: le32(e, 28),
             first_cluster: le16(e, 26) | le16(e, 20) << 16,
             short,
+            mtime: fat_to_unix(le16(e, 24), le16(e, 22)),
         };
-        assert!(!entry.dir || entry.size == 0, "{path}/{name}: directory with a size");
+        assert!(
+            !entry.dir || entry.size == 0,
+            "{path}/{name}: directory with a size"
+        );
         out.push((name, entry));
     }
     assert!(lfn.is_empty(), "{path}: LFN entries without a short entry");
     out
+}
+
+/// Seconds since the epoch of a FAT date (years since 1980, month, day) and time (hours,
+/// minutes, 2-second units), read as UTC.
+fn fat_to_unix(date: u32, time: u32) -> i64 {
+    let (year, month, day) = (
+        i64::from(date >> 9) + 1980,
+        i64::from(date >> 5 & 15),
+        i64::from(date & 31),
+    );
+    assert!(
+        (1..=12).contains(&month) && day >= 1,
+        "FAT date {date:#06x}"
+    );
+    // Days from 1970-01-01 by counting: whole years, then whole months of this year.
+    let leap = |y: i64| y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let mut days: i64 = (1970..year).map(|y| if leap(y) { 366 } else { 365 }).sum();
+    let lengths = [
+        31,
+        if leap(year) { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    assert!(day <= lengths[month as usize - 1], "FAT date {date:#06x}");
+    days += lengths[..month as usize - 1].iter().sum::<i64>() + day - 1;
+    let (h, m, s2) = (
+        i64::from(time >> 11),
+        i64::from(time >> 5 & 63),
+        i64::from(time & 31),
+    );
+    assert!(h < 24 && m < 60 && s2 < 30, "FAT time {time:#06x}");
+    days * 86_400 + h * 3600 + m * 60 + s2 * 2
 }

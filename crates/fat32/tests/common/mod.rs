@@ -6,17 +6,20 @@
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
 
+mod check;
 pub mod fatread;
 pub mod gen;
 
-use std::collections::{BTreeMap, BTreeSet};
+pub use check::*;
+
+use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use imgforge_copy::{CopyEngine, CopyMode, Destination};
-use imgforge_fat32::{write, Plan, Target};
+use imgforge_fat32::{scan, write, Plan, Source, Target, Tree};
 
 pub const MIB: u64 = 1 << 20;
 /// FAT timestamps cover 1980-01-01T00:00:00Z ..= 2107-12-31T23:59:58Z, in 2-second steps.
@@ -67,6 +70,8 @@ pub fn tool(program: &str) -> Command {
     command
         .env("LC_ALL", "C.UTF-8")
         .env("TZ", "UTC")
+        // The images must pass mtools' own sanity checks.
+        .env_remove("MTOOLS_SKIP_CHECK")
         .stdin(Stdio::null());
     command
 }
@@ -75,8 +80,21 @@ pub fn tool(program: &str) -> Command {
 pub fn run(command: &mut Command) -> Output {
     let program = command.get_program().to_string_lossy().into_owned();
     command.output().unwrap_or_else(|error| {
-        panic!("cannot run {program} ({error}); install dosfstools and mtools")
+        panic!(
+            "cannot run {program} ({error}); scripts/test.sh installs dosfstools, mtools and \
+             xfsprogs"
+        )
     })
+}
+
+/// Fails the test unless `program -V` runs.
+pub fn require_tool(program: &str) {
+    let output = run(tool(program).arg("-V"));
+    assert!(
+        output.status.success(),
+        "{program} -V: {}",
+        output_text(&output)
+    );
 }
 
 pub fn output_text(output: &Output) -> String {
@@ -110,7 +128,11 @@ pub fn create_image(path: &Path, len: u64, fill: Option<&[u8]>) -> File {
 
 /// Writes a planned filesystem into the image at `path` (already created and sized).
 pub fn write_plan(plan: &Plan, path: &Path, state: Destination, mode: CopyMode) {
-    let image = OpenOptions::new().read(true).write(true).open(path).unwrap();
+    let image = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .unwrap();
     let target = Target {
         image: &image,
         image_name: path.to_str().unwrap(),
@@ -123,8 +145,14 @@ pub fn write_plan(plan: &Plan, path: &Path, state: Destination, mode: CopyMode) 
 /// What the filesystem must hold: the source tree read back from disk (not from the plan).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Want {
-    Dir,
-    File { source: PathBuf, size: u64, mtime: i64 },
+    Dir {
+        mtime: i64,
+    },
+    File {
+        source: PathBuf,
+        size: u64,
+        mtime: i64,
+    },
 }
 
 /// Every path below `root` ("/a/b", "/a/b/file"), as the filesystem must show it.
@@ -139,24 +167,93 @@ pub fn expected_tree(root: &Path) -> BTreeMap<String, Want> {
             let meta = fs::metadata(entry.path()).unwrap();
             if meta.is_dir() {
                 stack.push((entry.path(), path.clone()));
-                out.insert(path, Want::Dir);
+                out.insert(
+                    path,
+                    Want::Dir {
+                        mtime: meta.mtime(),
+                    },
+                );
             } else {
                 let (size, mtime) = (meta.len(), meta.mtime());
                 let source = entry.path();
-                out.insert(path, Want::File { source, size, mtime });
+                out.insert(
+                    path,
+                    Want::File {
+                        source,
+                        size,
+                        mtime,
+                    },
+                );
             }
         }
     }
     out
 }
 
-/// mtools 4.0 decodes long names one UTF-16 unit at a time, so each half of a surrogate pair
-/// (every character outside the BMP) comes out as '_'. fsck.fat likewise prints ":XXXX"
-/// escapes; only `fatread` checks those names exactly.
-pub fn mtools_name(path: &str) -> String {
-    path.chars()
-        .map(|c| if c > '\u{FFFF}' { "__".to_string() } else { c.to_string() })
-        .collect()
+/// The expected tree for several sources, placed as scan places them: a directory's contents
+/// at its target, a file at its target (inside it, keeping its own name, when the target ends
+/// in '/'), and directories that only hold targets dated by the newest time below them.
+/// Sources must not overlap except through such directories.
+pub fn expected_from_sources(sources: &[Source]) -> BTreeMap<String, Want> {
+    let mut out = BTreeMap::new();
+    let mut implied = Vec::new();
+    for source in sources {
+        let target = source.target.trim_end_matches('/');
+        let meta = fs::metadata(&source.source).unwrap();
+        let path = if meta.is_dir() {
+            for (below, want) in expected_tree(&source.source) {
+                out.insert(format!("{target}{below}"), want);
+            }
+            let mtime = meta.mtime();
+            if !target.is_empty() {
+                out.insert(target.to_string(), Want::Dir { mtime });
+            }
+            target.to_string()
+        } else {
+            let path = if source.target.ends_with('/') {
+                let name = source.source.file_name().unwrap().to_str().unwrap();
+                format!("{target}/{name}")
+            } else {
+                target.to_string()
+            };
+            let (size, mtime) = (meta.len(), meta.mtime());
+            let file = source.source.clone();
+            out.insert(
+                path.clone(),
+                Want::File {
+                    source: file,
+                    size,
+                    mtime,
+                },
+            );
+            path
+        };
+        let mut parent = path.as_str();
+        while let Some(slash) = parent.rfind('/').filter(|&i| i > 0) {
+            parent = &parent[..slash];
+            implied.push(parent.to_string());
+        }
+    }
+    for dir in implied {
+        if out.contains_key(&dir) {
+            continue;
+        }
+        let prefix = format!("{dir}/");
+        let newest = out
+            .iter()
+            .filter(|(path, _)| path.starts_with(&prefix))
+            .map(|(_, want)| match want {
+                Want::Dir { mtime } | Want::File { mtime, .. } => *mtime,
+            })
+            .max();
+        out.insert(
+            dir,
+            Want::Dir {
+                mtime: newest.unwrap_or(0),
+            },
+        );
+    }
+    out
 }
 
 /// The FAT modification time of a file whose source time is `mtime`, as a reader reports it.
@@ -165,228 +262,33 @@ pub fn fat_time(mtime: i64) -> i64 {
     t - t.rem_euclid(2)
 }
 
-/// The partition region, copied into its own sparse file (fsck.fat has no offset option).
-pub fn extract_partition(image: &Path, offset: u64, size: u64, out: &Path) {
-    use nix::unistd::{lseek, Whence};
-    let source = File::open(image).unwrap();
-    let dest = create_image(out, size, None);
-    let end = offset + size;
-    let mut pos = offset;
-    let mut buf = vec![0u8; MIB as usize];
-    while pos < end {
-        // Skip holes: partitions of several GiB are mostly holes.
-        let data = match lseek(&source, pos as i64, Whence::SeekData) {
-            Ok(data) => data as u64,
-            Err(nix::errno::Errno::ENXIO) => break,
-            Err(error) => panic!("SEEK_DATA {}: {error}", image.display()),
-        };
-        if data >= end {
-            break;
-        }
-        let hole = (lseek(&source, data as i64, Whence::SeekHole).unwrap() as u64).min(end);
-        let mut at = data;
-        while at < hole {
-            let n = (hole - at).min(buf.len() as u64) as usize;
-            source.read_exact_at(&mut buf[..n], at).unwrap();
-            dest.write_all_at(&buf[..n], at - offset).unwrap();
-            at += n as u64;
-        }
-        pos = hole;
-    }
-}
-
-/// Runs every reader check on the filesystem at `offset` of `image` (`size` bytes), planned
-/// by `plan` from the source tree at `source_root` (placed at "/").
-pub fn check_readers(image: &Path, size: u64, plan: &Plan, source_root: &Path) {
-    let expected = expected_tree(source_root);
-    let offset = plan.options().partition_offset;
-    let label_entries = usize::from(plan.options().label.is_some());
-    check_fsck(image, offset, size, plan, expected.len() + label_entries);
-    check_mcopy(image, offset, plan, &expected);
-    check_mdir(image, offset, plan, &expected);
-    check_minfo(image, offset, size, plan);
-    check_fatread(image, offset, plan, &expected);
-    let nonempty = expected.values().filter(|w| matches!(w, Want::File { size, .. } if *size > 0));
-    check_placements(image, plan, nonempty.count());
-}
-
-/// (a) fsck.fat -n -V on the extracted partition: exit 0 and nothing but the expected lines.
-pub fn check_fsck(image: &Path, offset: u64, size: u64, plan: &Plan, entries: usize) {
+/// A temp dir holding `src/`, filled with a random tree from `seed`, and its scan.
+pub fn random_source(seed: u64, shape: &gen::Shape) -> (tempfile::TempDir, PathBuf, Tree) {
     let dir = tempfile::tempdir().unwrap();
-    let part = dir.path().join("partition.img");
-    extract_partition(image, offset, size, &part);
-    let output = run(tool("fsck.fat").args(["-n", "-V"]).arg(&part));
-    let text = output_text(&output);
-    let summary = plan.summary();
-    let last = format!(
-        "{}: {entries} files, {}/{} clusters",
-        part.display(),
-        summary.used_clusters,
-        summary.clusters
-    );
-    let unexpected: Vec<&str> = text
-        .lines()
-        .filter(|line| {
-            !(line.starts_with("fsck.fat ") && line.ends_with(')')
-                || *line == "Starting check/repair pass."
-                || *line == "Starting verification pass."
-                || *line == last)
-        })
-        .collect();
-    assert!(
-        output.status.success() && unexpected.is_empty() && text.lines().any(|l| l == last),
-        "fsck.fat -n -V (status {}) reported {unexpected:?}; expected the summary {last:?}; output:\n{text}",
-        output.status
-    );
+    let src = dir.path().join("src");
+    fs::create_dir(&src).unwrap();
+    gen::generate(&mut Rng::new(seed), &src, shape);
+    let tree = scan_root(&src);
+    (dir, src, tree)
 }
 
-fn image_arg(image: &Path, offset: u64) -> String {
-    format!("{}@@{offset}", image.display())
+pub fn scan_root(src: &Path) -> Tree {
+    scan(&[Source {
+        source: src.to_path_buf(),
+        target: "/".into(),
+    }])
+    .unwrap()
 }
 
-/// (b) mcopy -s of the whole filesystem: the same paths (names exact up to mtools' non-BMP
-/// limitation), the same bytes, and modification times from the sources or the timestamp.
-pub fn check_mcopy(image: &Path, offset: u64, plan: &Plan, expected: &BTreeMap<String, Want>) {
-    let out = tempfile::tempdir().unwrap();
-    let output = run(tool("mcopy")
-        .args(["-s", "-n", "-m", "-i"])
-        .arg(image_arg(image, offset))
-        .arg("::/")
-        .arg(out.path()));
-    assert!(output.status.success(), "mcopy failed: {}", output_text(&output));
-    let got = expected_tree(out.path());
-    let want: BTreeMap<String, &Want> = expected.iter().map(|(p, w)| (mtools_name(p), w)).collect();
-    assert_same_paths("mcopy -s", got.keys(), want.keys());
-    for (path, want) in want {
-        let (Want::File { source, size, mtime }, Want::File { source: copy, size: got_size, mtime: got_mtime }) =
-            (want, &got[&path])
-        else {
-            assert_eq!(got[&path], Want::Dir, "{path}: a file came out as a directory");
-            continue;
-        };
-        assert_eq!(got_size, size, "{path}: size");
-        assert!(fs::read(source).unwrap() == fs::read(copy).unwrap(), "{path}: bytes differ");
-        let want_time = fat_time(plan.options().timestamp.unwrap_or(*mtime));
-        assert_eq!(*got_mtime, want_time, "{path}: modification time (source {mtime})");
-    }
-}
-
-fn assert_same_paths<'a>(
-    what: &str,
-    got: impl Iterator<Item = &'a String>,
-    want: impl Iterator<Item = &'a String>,
-) {
-    let got: BTreeSet<&String> = got.collect();
-    let want: BTreeSet<&String> = want.collect();
-    let missing: Vec<_> = want.difference(&got).take(20).collect();
-    let extra: Vec<_> = got.difference(&want).take(20).collect();
-    assert!(
-        missing.is_empty() && extra.is_empty(),
-        "{what}: missing {missing:?}, unexpected {extra:?} ({} vs {} paths)",
-        got.len(),
-        want.len()
-    );
-}
-
-/// (c) mdir -/ -b lists exactly the expected paths (directories with a trailing '/'); (d) its
-/// header names the volume label and serial.
-pub fn check_mdir(image: &Path, offset: u64, plan: &Plan, expected: &BTreeMap<String, Want>) {
-    let output = run(tool("mdir").args(["-/", "-b", "-i"]).arg(image_arg(image, offset)).arg("::"));
-    let text = output_text(&output);
-    assert!(output.status.success(), "mdir -/ -b failed: {text}");
-    let lines: Vec<String> = text.lines().map(|l| l.strip_prefix("::").unwrap_or(l).to_string()).collect();
-    let want: Vec<String> = expected
-        .iter()
-        .map(|(path, w)| mtools_name(path) + if *w == Want::Dir { "/" } else { "" })
-        .collect();
-    assert_eq!(lines.len(), want.len(), "mdir -/ -b printed {} lines for {} paths", lines.len(), want.len());
-    assert_same_paths("mdir -/ -b", lines.iter(), want.iter());
-
-    let output = run(tool("mdir").arg("-i").arg(image_arg(image, offset)).arg("::"));
-    let text = output_text(&output);
-    assert!(output.status.success(), "mdir failed: {text}");
-    let options = plan.options();
-    let label_line = match &options.label {
-        Some(label) => format!(" Volume in drive : is {}", String::from_utf8_lossy(label).trim_end()),
-        None => " Volume in drive : has no label".to_string(),
-    };
-    let id = options.volume_id;
-    let serial_line = format!(" Volume Serial Number is {:04X}-{:04X}", id >> 16, id & 0xFFFF);
-    let mut head = text.lines().take(2).map(str::trim_end);
-    assert_eq!(head.next(), Some(label_line.as_str()), "mdir header:\n{text}");
-    assert_eq!(head.next(), Some(serial_line.as_str()), "mdir header:\n{text}");
-}
-
-/// (d) minfo: the boot sector as mtools reads it, against the options and the plan.
-pub fn check_minfo(image: &Path, offset: u64, size: u64, plan: &Plan) {
-    let output = run(tool("minfo").arg("-i").arg(image_arg(image, offset)).arg("::"));
-    let text = output_text(&output);
-    assert!(output.status.success(), "minfo failed: {text}");
-    let options = plan.options();
-    let summary = plan.summary();
-    let sector = options.bytes_per_sector;
-    let label = options.label.as_ref().map_or("NO NAME    ".into(), |l| String::from_utf8_lossy(l).into_owned());
-    for want in [
-        format!("sector size: {sector} bytes"),
-        format!("cluster size: {} sectors", summary.cluster_size / sector),
-        "fats: 2".to_string(),
-        format!("hidden sectors: {}", offset / u64::from(sector)),
-        format!("big size: {} sectors", size / u64::from(sector)),
-        format!("serial number: {:08X}", options.volume_id),
-        format!("disk label=\"{label}\""),
-        "disk type=\"FAT32   \"".to_string(),
-        format!("free clusters={}", summary.free_clusters),
-    ] {
-        assert!(text.lines().any(|l| l == want), "minfo lacks {want:?}:\n{text}");
-    }
-}
-
-/// The spec-based reader: exact long names (surrogate pairs too), sizes and the label.
-pub fn check_fatread(image: &Path, offset: u64, plan: &Plan, expected: &BTreeMap<String, Want>) {
-    let fs = fatread::read(image, offset);
-    assert_eq!(fs.label, plan.options().label, "volume label entry");
-    assert_same_paths("fatread", fs.entries.keys(), expected.keys());
-    for (path, want) in expected {
-        let got = &fs.entries[path];
-        match want {
-            Want::Dir => assert!(got.dir, "{path}: not a directory"),
-            Want::File { size, .. } => {
-                assert!(!got.dir && u64::from(got.size) == *size, "{path}: {got:?}, want {size} bytes")
-            }
-        }
-    }
-}
-
-/// Every file of 4 KiB or more starts at a 4096-aligned image offset, and each planned
-/// placement holds the file's first bytes.
-pub fn check_placements(image: &Path, plan: &Plan, nonempty_files: usize) {
-    let image = File::open(image).unwrap();
-    let mut files = 0;
-    for (index, file, offset) in plan.file_placements() {
-        files += 1;
-        let path = plan.file_path(index);
-        if file.size >= 4096 {
-            assert_eq!(offset % 4096, 0, "{path} ({} bytes) starts at image offset {offset}", file.size);
-        }
-        let len = file.size.min(8192) as usize;
-        let mut got = vec![0u8; len];
-        image.read_exact_at(&mut got, offset).unwrap();
-        let mut want = vec![0u8; len];
-        File::open(&file.source).unwrap().read_exact_at(&mut want, 0).unwrap();
-        assert!(got == want, "{path}: the image at {offset} does not hold its first bytes");
-    }
-    assert_eq!(files, nonempty_files, "placements (one per non-empty file)");
-}
-
-/// Every byte of the image outside [offset, offset + size) is still `fill`, and the image
-/// kept its length.
-pub fn check_outside(image: &Path, offset: u64, size: u64, len: u64, fill: u8) {
-    let file = File::open(image).unwrap();
-    assert_eq!(file.metadata().unwrap().len(), len, "the image changed length");
-    for (start, end) in [(0, offset), (offset + size, len)] {
-        let mut buf = vec![0u8; (end - start) as usize];
-        file.read_exact_at(&mut buf, start).unwrap();
-        let stray = buf.iter().position(|&b| b != fill);
-        assert!(stray.is_none(), "byte {} outside the partition was written", start + stray.unwrap_or(0) as u64);
+/// A modest tree shape for tests that are not about the tree.
+pub fn small_shape(cluster_size: u64) -> gen::Shape {
+    gen::Shape {
+        entries: 60,
+        max_depth: 3,
+        deep_chain: None,
+        big_dir: None,
+        cluster_size,
+        max_file: 2 * MIB,
+        random_mtimes: true,
     }
 }
