@@ -41,4 +41,4 @@ pub use names::{volume_label, NameError, ShortName};
 pub use plan::{describe_size, minimum_size, plan, FormatOptions, Plan, PlanError, Summary};
 pub use scan::scan;
 pub use tree::{Dir, FileNode, Node, ScanError, Source, Tree, TreeStats};
-pub use write::{write, Target, WriteError};
+pub use write::{write, write_partition, Target, WriteError};

@@ -55,7 +55,12 @@ pub enum PlanError {
 
 /// "33.25 MiB (34865152 bytes)": the readable size and the exact one.
 pub fn describe_size(bytes: u64) -> String {
-    let units = [("TiB", 1u64 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
+    let units = [
+        ("TiB", 1u64 << 40),
+        ("GiB", 1 << 30),
+        ("MiB", 1 << 20),
+        ("KiB", 1 << 10),
+    ];
     let readable = units
         .iter()
         .find(|(_, size)| bytes >= *size)
@@ -101,8 +106,14 @@ mod tests {
     #[test]
     fn sizes_are_described_in_the_largest_fitting_unit() {
         assert_eq!(super::describe_size(512), "512 B (512 bytes)");
-        assert_eq!(super::describe_size(34_865_152), "33.25 MiB (34865152 bytes)");
-        assert_eq!(super::describe_size(3 << 40), "3.00 TiB (3298534883328 bytes)");
+        assert_eq!(
+            super::describe_size(34_865_152),
+            "33.25 MiB (34865152 bytes)"
+        );
+        assert_eq!(
+            super::describe_size(3 << 40),
+            "3.00 TiB (3298534883328 bytes)"
+        );
     }
 }
 

@@ -4,7 +4,9 @@
 //! Memory holds metadata only: one FAT chunk and the directories, never file data.
 
 use std::fmt;
-use std::fs::File;
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::path::Path;
 
 use imgforge_copy::{CopyEngine, CopyError, CopyJob, Destination, Syscalls};
 
@@ -15,8 +17,8 @@ use crate::encode::{
 };
 use crate::geometry::{FAT_COUNT, FAT_ENTRY_BYTES, FIRST_CLUSTER};
 use crate::names::encode_lfn_entries;
-use crate::plan::{Child, Plan, DIR_ENTRY_BYTES};
-use crate::tree::FileNode;
+use crate::plan::{plan, Child, FormatOptions, Plan, DIR_ENTRY_BYTES};
+use crate::tree::{FileNode, Tree};
 
 /// FAT bytes generated and written at a time.
 const FAT_CHUNK_BYTES: usize = 1 << 20;
@@ -64,6 +66,39 @@ pub fn write<S: Syscalls>(
     write_fats(plan, target, engine)?;
     write_directories(plan, target, engine)?;
     copy_files(plan, target, engine, progress)
+}
+
+/// Plans `tree` in a partition of `partition_size` bytes and writes it into the image at
+/// `image` (opened for writing, never created or truncated): the whole job of one filesystem
+/// partition in a build.
+pub fn write_partition<S: Syscalls>(
+    tree: &Tree,
+    options: &FormatOptions,
+    partition_size: u64,
+    image: &Path,
+    state: Destination,
+    engine: &mut CopyEngine<S>,
+    progress: &mut dyn FnMut(u64) -> bool,
+) -> Result<(), WriteError> {
+    let image_name = image.display().to_string();
+    // The caller planned this size already; failing here means it passed another one.
+    let layout = plan(tree, options, partition_size).map_err(|error| CopyError::Io {
+        context: format!("cannot lay out the filesystem in {image_name}"),
+        source: io::Error::new(io::ErrorKind::InvalidInput, error.to_string()),
+    })?;
+    let file = OpenOptions::new()
+        .write(true)
+        .open(image)
+        .map_err(|source| CopyError::Io {
+            context: format!("cannot open {image_name} for writing"),
+            source,
+        })?;
+    let target = Target {
+        image: &file,
+        image_name: &image_name,
+        state,
+    };
+    write(&layout, &target, engine, progress)
 }
 
 fn write_reserved_area<S: Syscalls>(

@@ -6,7 +6,9 @@ use imgforge_copy::{copy_files_into, CopyEngine, CopyMode, Destination, FileCopy
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::{destination, parse_mode, to_u64, CopyFailure, CopyOutcome, CopyProgress, ProgressTracker};
+use crate::{
+    destination, parse_mode, to_u64, CopyFailure, CopyOutcome, CopyProgress, ProgressTracker,
+};
 
 #[napi(object)]
 pub struct CopyJobSpec {
@@ -47,9 +49,13 @@ impl Task for CopyTask {
             })
             .collect();
         let mut engine = CopyEngine::new(self.mode);
-        let result = copy_files_into(&mut engine, &self.image, &files, self.destination, &mut |n| {
-            self.progress.advance(n)
-        });
+        let result = copy_files_into(
+            &mut engine,
+            &self.image,
+            &files,
+            self.destination,
+            &mut |n| self.progress.advance(n),
+        );
         Ok(CopyOutcome {
             stats: engine.stats().into(),
             error: result.err().map(|failure| CopyFailure {

@@ -1,16 +1,19 @@
 //! FAT32 partitions: a scanned source tree held in Rust between planning and writing, so the
 //! build writes exactly the tree it planned (and notices files that changed since).
 
-use std::fs::OpenOptions;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use imgforge_copy::{CopyEngine, CopyError, CopyMode, Destination};
-use imgforge_fat32::{minimum_size, plan, scan, volume_label, write, FormatOptions, Source, Target, Tree};
+use imgforge_copy::{CopyEngine, CopyMode, Destination};
+use imgforge_fat32::{
+    minimum_size, plan, scan, volume_label, write_partition, FormatOptions, Source, Tree,
+};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::{destination, parse_mode, to_u64, CopyFailure, CopyOutcome, CopyProgress, ProgressTracker};
+use crate::{
+    destination, parse_mode, to_u64, CopyFailure, CopyOutcome, CopyProgress, ProgressTracker,
+};
 
 #[napi(object)]
 pub struct Fat32Source {
@@ -64,7 +67,12 @@ fn format_options(options: &Fat32Options) -> Result<FormatOptions> {
         partition_offset: to_u64(options.partition_offset, "partitionOffset")?,
         bytes_per_sector: options.bytes_per_sector,
         cluster_size: options.cluster_size,
-        label: options.label.as_deref().map(volume_label).transpose().map_err(invalid)?,
+        label: options
+            .label
+            .as_deref()
+            .map(volume_label)
+            .transpose()
+            .map_err(invalid)?,
         volume_id: options.volume_id,
         timestamp,
         min_free: to_u64(options.min_free, "minFree")?,
@@ -89,7 +97,9 @@ impl Fat32Tree {
             })
             .collect();
         let tree = scan(&sources).map_err(invalid)?;
-        Ok(Fat32Tree { tree: Arc::new(tree) })
+        Ok(Fat32Tree {
+            tree: Arc::new(tree),
+        })
     }
 
     #[napi]
@@ -159,48 +169,29 @@ pub struct Fat32WriteTask {
     progress: ProgressTracker,
 }
 
-fn failure(error: &CopyError, message: String, path: Option<String>) -> CopyFailure {
-    CopyFailure {
-        code: error.code().to_string(),
-        message,
-        job: None,
-        path,
-    }
-}
-
 impl Task for Fat32WriteTask {
     type Output = CopyOutcome;
     type JsValue = CopyOutcome;
 
     fn compute(&mut self) -> Result<Self::Output> {
         let mut engine = CopyEngine::new(self.mode);
-        let image_name = self.image.display().to_string();
-        let result = (|| {
-            let layout = plan(&self.tree, &self.options, self.size).map_err(|e| {
-                let error = CopyError::Io {
-                    context: "plan the filesystem".into(),
-                    source: std::io::Error::other(e.to_string()),
-                };
-                failure(&error, e.to_string(), None)
-            })?;
-            let image = OpenOptions::new().write(true).open(&self.image).map_err(|source| {
-                let error = CopyError::Io {
-                    context: format!("cannot open {image_name} for writing"),
-                    source,
-                };
-                failure(&error, error.to_string(), None)
-            })?;
-            let target = Target {
-                image: &image,
-                image_name: &image_name,
-                state: self.destination,
-            };
-            write(&layout, &target, &mut engine, &mut |n| self.progress.advance(n))
-                .map_err(|e| failure(&e.error, e.error.to_string(), e.path))
-        })();
+        let result = write_partition(
+            &self.tree,
+            &self.options,
+            self.size,
+            &self.image,
+            self.destination,
+            &mut engine,
+            &mut |n| self.progress.advance(n),
+        );
         Ok(CopyOutcome {
             stats: engine.stats().into(),
-            error: result.err(),
+            error: result.err().map(|failure| CopyFailure {
+                code: failure.error.code().to_string(),
+                message: failure.error.to_string(),
+                job: None,
+                path: failure.path,
+            }),
         })
     }
 
