@@ -317,7 +317,6 @@ fn geometry_error(
 
 fn minimum_of(flat: &FlatTree, options: &FormatOptions) -> Result<(u64, u32), PlanError> {
     let mut best: Option<(u64, u32)> = None;
-    let mut last_error = None;
     for cluster_size in cluster_sizes(options) {
         let Some(needed) = flat
             .allocate(cluster_size)
@@ -325,27 +324,27 @@ fn minimum_of(flat: &FlatTree, options: &FormatOptions) -> Result<(u64, u32), Pl
         else {
             continue;
         };
+        let bytes_per_sector = options.bytes_per_sector;
         match size_for_clusters(
             options.partition_offset,
             needed,
-            options.bytes_per_sector,
+            bytes_per_sector,
             cluster_size,
         ) {
             Ok(size) if best.is_none_or(|(b, _)| size < b) => best = Some((size, cluster_size)),
-            Ok(_) => {}
-            Err(error) => last_error = Some(geometry_error(error, options, cluster_size, u64::MAX)),
+            Ok(_) | Err(GeometryError::TooLarge) => {}
+            Err(error) => return Err(geometry_error(error, options, cluster_size, 0)),
         }
     }
-    match (best, last_error) {
-        (Some(best), _) => Ok(best),
-        (None, Some(PlanError::TooLarge { .. }) | None) => {
-            let bytes: u64 = flat.files.iter().map(|f| f.size).sum();
-            Err(PlanError::TooLarge {
-                size: bytes.saturating_add(options.min_free),
-            })
-        }
-        (None, Some(error)) => Err(error),
-    }
+    // No cluster size addresses the files: report what they need.
+    let needed = || {
+        flat.files
+            .iter()
+            .map(|f| f.size)
+            .sum::<u64>()
+            .saturating_add(options.min_free)
+    };
+    best.ok_or_else(|| PlanError::TooLarge { size: needed() })
 }
 
 /// The smallest partition (bytes, a whole number of sectors) that holds the tree with
