@@ -29,14 +29,9 @@ fn sources(root: &Path) {
     fs::write(root.join("small"), data(4, 10)).unwrap();
 }
 
-/// Plans the sources, lets `change` modify them, then writes; returns the error and what the
-/// image holds from the changed file's planned offset on (its bytes and 64 KiB more).
-fn write_after(change: impl FnOnce(&Path), mode: CopyMode) -> (WriteError, Vec<u8>) {
-    let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("src");
-    sources(&src);
-    let tree = scan_root(&src);
-    let options = FormatOptions {
+/// 512-byte clusters at 1 MiB: small enough that the tests' files span many clusters.
+fn options() -> FormatOptions {
+    FormatOptions {
         partition_offset: MIB,
         bytes_per_sector: 512,
         cluster_size: Some(512),
@@ -44,7 +39,17 @@ fn write_after(change: impl FnOnce(&Path), mode: CopyMode) -> (WriteError, Vec<u
         volume_id: 1,
         timestamp: None,
         min_free: 0,
-    };
+    }
+}
+
+/// Plans the sources, lets `change` modify them, then writes; returns the error and what the
+/// image holds from the changed file's planned offset on (its bytes and 64 KiB more).
+fn write_after(change: impl FnOnce(&Path), mode: CopyMode) -> (WriteError, Vec<u8>) {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    sources(&src);
+    let tree = scan_root(&src);
+    let options = options();
     let size = 64 * MIB;
     let layout = plan(&tree, &options, size).unwrap();
     let (index, offset) = layout
@@ -143,15 +148,7 @@ fn an_unchanged_tree_writes() {
     let src = dir.path().join("src");
     sources(&src);
     let tree = scan_root(&src);
-    let options = FormatOptions {
-        partition_offset: MIB,
-        bytes_per_sector: 512,
-        cluster_size: Some(512),
-        label: None,
-        volume_id: 1,
-        timestamp: None,
-        min_free: 0,
-    };
+    let options = options();
     let layout = plan(&tree, &options, 64 * MIB).unwrap();
     let image = dir.path().join("disk.img");
     create_image(&image, MIB + 64 * MIB, None);
