@@ -144,8 +144,9 @@ pub fn fat_timestamp(unix_seconds: i64) -> (u16, u16) {
     let days = t.div_euclid(86_400);
     let secs = t.rem_euclid(86_400);
     let (year, month, day) = civil_from_days(days);
-    let date = ((year - 1980) << 9 | month << 5 | day) as u16;
-    let time = ((secs / 3600) << 11 | (secs % 3600 / 60) << 5 | (secs % 60) / 2) as u16;
+    let date = (((year - 1980) << 9) | (month << 5) | day) as u16;
+    let (hours, minutes, seconds) = (secs / 3600, secs % 3600 / 60, secs % 60);
+    let time = ((hours << 11) | (minutes << 5) | (seconds / 2)) as u16;
     (date, time)
 }
 

@@ -85,7 +85,7 @@ impl Geometry {
 
     /// Whether a file starting at `cluster` starts on a 4 KiB block of the image.
     pub fn is_share_aligned(&self, cluster: u32) -> bool {
-        self.cluster_offset(cluster) % SHARE_ALIGNMENT == 0
+        self.cluster_offset(cluster).is_multiple_of(SHARE_ALIGNMENT)
     }
 }
 
@@ -128,7 +128,7 @@ pub fn geometry(
 ) -> Result<Geometry, GeometryError> {
     let sectors_per_cluster = check_cluster_size(bytes_per_sector, cluster_size)?;
     let sector = u64::from(bytes_per_sector);
-    if partition_offset % sector != 0 {
+    if !partition_offset.is_multiple_of(sector) {
         return Err(GeometryError::Misaligned);
     }
     let total = partition_size / sector;
