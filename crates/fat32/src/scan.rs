@@ -481,5 +481,5 @@ fn mtime_of(meta: &Metadata) -> i64 {
 }
 
 #[cfg(test)]
-#[path = "scan_tests.rs"]
+#[path = "scan_tests/mod.rs"]
 mod tests;
