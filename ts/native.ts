@@ -49,7 +49,6 @@ export interface NativeFat32Summary {
 
 /** A scanned FAT32 source tree, held in Rust from planning to writing. Methods throw plain Errors. */
 export interface NativeFat32Tree {
-  stats(): { files: number; directories: number; bytes: number };
   minimumSize(options: NativeFat32Options): number;
   plan(options: NativeFat32Options, size: number): NativeFat32Summary;
   write(

@@ -96,11 +96,11 @@ export function filesystemMinimums(spec: LoadedSpec, scanned: ReadonlyMap<number
 }
 
 /** Plans a filesystem in its final place; throws a LAYOUT error when it does not fit there. */
-export function planFilesystem(i: number, scanned: ScannedFilesystem, offset: number, size: number, label: string | undefined): FilesystemSummary {
+export function planFilesystem(i: number, scanned: ScannedFilesystem, offset: number, size: number): FilesystemSummary {
   scanned.options = { ...scanned.options, partitionOffset: offset };
   try {
     const summary = scanned.tree.plan(scanned.options, size);
-    return { type: 'fat32', label, volumeId: formatVolumeId(scanned.options.volumeId), ...summary };
+    return { type: 'fat32', label: scanned.options.label, volumeId: formatVolumeId(scanned.options.volumeId), ...summary };
   } catch (error) {
     throw new ImgforgeError('LAYOUT', `partitions[${i}].size: ${(error as Error).message}`);
   }

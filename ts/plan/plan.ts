@@ -112,7 +112,7 @@ export async function plan(spec: LoadedSpec, options: PlanOptions = {}): Promise
   const layout = planLayout(spec, contents, options, filesystemMinimums(spec, scanned));
   for (const [i, filesystem] of scanned) {
     const partition = layout.partitions[i];
-    partition.filesystem = planFilesystem(i, filesystem, partition.offset, partition.size, spec.partitions[i].filesystem?.label);
+    partition.filesystem = planFilesystem(i, filesystem, partition.offset, partition.size);
   }
   scannedFilesystems.set(layout, scanned);
   return layout;

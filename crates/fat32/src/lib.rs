@@ -40,5 +40,5 @@ pub use geometry::{MAX_CLUSTERS, MIN_CLUSTERS};
 pub use names::{volume_label, NameError, ShortName};
 pub use plan::{describe_size, minimum_size, plan, FormatOptions, Plan, PlanError, Summary};
 pub use scan::scan;
-pub use tree::{Dir, FileNode, Node, ScanError, Source, Tree, TreeStats};
+pub use tree::{Dir, FileNode, Node, ScanError, Source, Tree};
 pub use write::{write, write_partition, Target, WriteError};

@@ -288,6 +288,22 @@ pub fn lfn_entry_count(name: &str) -> usize {
     name.encode_utf16().count().div_ceil(UNITS_PER_LFN)
 }
 
+/// The 32-byte entries a directory's children take: a short entry each, plus the long-name
+/// entries of the names `assigned` says need them.
+pub fn child_entries(names: &[&str], assigned: &[DirName]) -> u64 {
+    names
+        .iter()
+        .zip(assigned)
+        .map(|(name, a)| {
+            1 + if a.needs_lfn {
+                lfn_entry_count(name) as u64
+            } else {
+                0
+            }
+        })
+        .sum()
+}
+
 /// Appends the LFN entries of `name` in on-disk order (highest sequence number first, the
 /// 0x40 flag on it), each bound to `short` by its checksum.
 pub fn encode_lfn_entries(name: &str, short: &ShortName, out: &mut Vec<[u8; 32]>) {

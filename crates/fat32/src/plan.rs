@@ -5,7 +5,7 @@ use std::fmt;
 
 use crate::alloc::{allocate, clusters_for, Allocation};
 use crate::geometry::{geometry, size_for_clusters, Geometry, GeometryError, MIN_CLUSTERS};
-use crate::names::{assign_short_names, lfn_entry_count, DirName};
+use crate::names::{assign_short_names, child_entries, DirName};
 use crate::tree::{Dir, FileNode, Node, Tree};
 
 /// Bytes per directory entry.
@@ -158,26 +158,14 @@ impl<'t> FlatTree<'t> {
     fn visit(&mut self, dir: &'t Dir, parent: usize, has_label: bool) -> usize {
         let index = self.dirs.len();
         let names: Vec<&str> = dir.entries.iter().map(Node::name).collect();
-        let names = assign_short_names(&names);
+        let assigned = assign_short_names(&names);
         let own = if index == 0 { u64::from(has_label) } else { 2 };
-        let entries = own
-            + dir
-                .entries
-                .iter()
-                .zip(&names)
-                .map(|(node, name)| {
-                    1 + if name.needs_lfn {
-                        lfn_entry_count(node.name()) as u64
-                    } else {
-                        0
-                    }
-                })
-                .sum::<u64>();
+        let entries = own + child_entries(&names, &assigned);
         self.dirs.push(PlannedDir {
             dir,
             parent,
             children: Vec::new(),
-            names,
+            names: assigned,
             entries,
         });
         let children = dir
@@ -246,7 +234,7 @@ impl Plan<'_> {
             clusters: self.geometry.clusters,
             used_clusters: self.allocation.used,
             free_clusters: self.geometry.clusters - self.allocation.used,
-            // The root is not counted, as in TreeStats.
+            // Folders inside the filesystem: the root is not counted.
             directories: self.flat.dirs.len() as u32 - 1,
             files: self.flat.files.len() as u32,
             file_bytes: self.flat.files.iter().map(|f| f.size).sum(),

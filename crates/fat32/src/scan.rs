@@ -6,7 +6,7 @@ use std::fs::{self, Metadata};
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
-use crate::names::{assign_short_names, fold_case, lfn_entry_count, validate_long_name};
+use crate::names::{assign_short_names, child_entries, fold_case, validate_long_name};
 use crate::tree::{Dir, FileNode, Node, ScanError, Source, Tree};
 
 /// A FAT directory entry stores the size in 32 bits.
@@ -306,18 +306,7 @@ fn new_file(meta: &Metadata) -> New {
 /// has a volume label instead, but counting 2 keeps one rule), then per name its short entry
 /// and, unless it is a plain 8.3 name, its long-name entries.
 fn dir_entry_count(names: &[&str]) -> usize {
-    let assigned = assign_short_names(names);
-    2 + names
-        .iter()
-        .zip(&assigned)
-        .map(|(name, a)| {
-            1 + if a.needs_lfn {
-                lfn_entry_count(name)
-            } else {
-                0
-            }
-        })
-        .sum::<usize>()
+    2 + child_entries(names, &assign_short_names(names)) as usize
 }
 
 /// The components of a target path, and whether it names a directory (ends in "/" or "/.").

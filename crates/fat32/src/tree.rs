@@ -64,34 +64,3 @@ impl Node {
         }
     }
 }
-
-/// Counts over a whole tree.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct TreeStats {
-    pub files: u32,
-    /// Not counting the root.
-    pub directories: u32,
-    pub bytes: u64,
-}
-
-impl Tree {
-    pub fn stats(&self) -> TreeStats {
-        let mut stats = TreeStats::default();
-        let mut pending = vec![&self.root];
-        while let Some(dir) = pending.pop() {
-            for node in &dir.entries {
-                match node {
-                    Node::Dir(sub) => {
-                        stats.directories += 1;
-                        pending.push(sub);
-                    }
-                    Node::File(file) => {
-                        stats.files += 1;
-                        stats.bytes += file.size;
-                    }
-                }
-            }
-        }
-        stats
-    }
-}

@@ -58,12 +58,9 @@ impl Task for CopyTask {
         );
         Ok(CopyOutcome {
             stats: engine.stats().into(),
-            error: result.err().map(|failure| CopyFailure {
-                code: failure.error.code().to_string(),
-                message: failure.error.to_string(),
-                job: failure.file.map(|index| index as u32),
-                path: None,
-            }),
+            error: result
+                .err()
+                .map(|failure| CopyFailure::new(&failure.error, failure.file, None)),
         })
     }
 

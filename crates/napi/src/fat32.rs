@@ -36,13 +36,6 @@ pub struct Fat32Options {
 }
 
 #[napi(object)]
-pub struct Fat32TreeStats {
-    pub files: u32,
-    pub directories: u32,
-    pub bytes: f64,
-}
-
-#[napi(object)]
 pub struct Fat32Summary {
     pub cluster_size: u32,
     pub clusters: u32,
@@ -100,16 +93,6 @@ impl Fat32Tree {
         Ok(Fat32Tree {
             tree: Arc::new(tree),
         })
-    }
-
-    #[napi]
-    pub fn stats(&self) -> Fat32TreeStats {
-        let stats = self.tree.stats();
-        Fat32TreeStats {
-            files: stats.files,
-            directories: stats.directories,
-            bytes: stats.bytes as f64,
-        }
     }
 
     /// The smallest partition, in bytes, that holds the tree.
@@ -186,12 +169,9 @@ impl Task for Fat32WriteTask {
         );
         Ok(CopyOutcome {
             stats: engine.stats().into(),
-            error: result.err().map(|failure| CopyFailure {
-                code: failure.error.code().to_string(),
-                message: failure.error.to_string(),
-                job: None,
-                path: failure.path,
-            }),
+            error: result
+                .err()
+                .map(|failure| CopyFailure::new(&failure.error, None, failure.path)),
         })
     }
 

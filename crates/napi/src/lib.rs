@@ -11,7 +11,7 @@ mod fat32;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use imgforge_copy::{CopyMode, CopyStats, Destination};
+use imgforge_copy::{CopyError, CopyMode, CopyStats, Destination};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -79,6 +79,17 @@ pub struct CopyFailure {
     pub job: Option<u32>,
     /// The file inside a filesystem whose data failed, when one did.
     pub path: Option<String>,
+}
+
+impl CopyFailure {
+    pub(crate) fn new(error: &CopyError, job: Option<usize>, path: Option<String>) -> Self {
+        CopyFailure {
+            code: error.code().to_string(),
+            message: error.to_string(),
+            job: job.map(|index| index as u32),
+            path,
+        }
+    }
 }
 
 /// Rejections would lose the code and job index, so failures are resolved as values.
