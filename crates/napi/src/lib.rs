@@ -7,6 +7,8 @@
 
 mod copy;
 mod fat32;
+mod fat32_read;
+mod gpt;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;

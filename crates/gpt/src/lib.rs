@@ -1,0 +1,1 @@
+//! GPT and MBR partition tables (placeholder; being written).

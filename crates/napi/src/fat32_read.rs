@@ -1,0 +1,1 @@
+//! Binding of the FAT32 reader (being written).

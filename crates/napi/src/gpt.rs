@@ -1,0 +1,1 @@
+//! Binding of the GPT encoder and reader (being written).
