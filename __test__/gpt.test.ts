@@ -4,22 +4,28 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ImgforgeError } from '../ts/errors';
-import { crc32 } from '../ts/gpt/crc32';
-import { encodeGpt, encodeProtectiveMbr } from '../ts/gpt/encode';
+import { encodeGpt, native, type NativePartitionTable } from '../ts/native';
 import { bytesToGuid, deriveGuid, guidToBytes, isGuid, randomGuid } from '../ts/plan/guid';
 import { planLayout, type Plan } from '../ts/plan/plan';
 import { parseSpec } from '../ts/spec/load';
 import { TiB } from '../ts/units';
 
-// ---- crc32 ----
+// The encoder and reader are Rust (crates/gpt, with the CRC-32 vectors and every refusal as unit
+// tests there); these tests check what the native binding writes and reads, against sgdisk and sfdisk.
 
-test('crc32 known vectors', (t) => {
+/** Bitwise CRC-32 (IEEE): an oracle independent of the Rust table-driven one. */
+function crc32(data: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const byte of data) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+test('the test CRC-32 oracle', (t) => {
   t.is(crc32(Buffer.from('123456789')), 0xcbf43926);
   t.is(crc32(Buffer.alloc(0)), 0);
-  t.is(crc32(Buffer.from('a')), 0xe8b7be43);
-  t.is(crc32(Buffer.from('The quick brown fox jumps over the lazy dog')), 0x414fa339);
-  t.is(crc32(Buffer.alloc(32)), 0x190a55ad);
-  t.is(crc32(Buffer.from('56789'), crc32(Buffer.from('1234'))), 0xcbf43926);
 });
 
 // ---- GUIDs (ts/plan/guid.ts) ----
@@ -202,6 +208,8 @@ function checkWithFdisk(t: ExecutionContext, plan: Plan, file: string): void {
 
 // ---- encoding details ----
 
+const encodeProtectiveMbr = (plan: Plan): Buffer => encodeGpt(plan)[0].data;
+
 test('protective MBR', (t) => {
   const plan = planFor('partitions:\n  - { name: a, type: esp, size: 1MiB }\n');
   const mbr = encodeProtectiveMbr(plan);
@@ -291,6 +299,24 @@ test('encodeGpt refuses inconsistent plans', (t) => {
   t.throws(broken((p) => (p.partitions[0].name = 'x'.repeat(37))), { instanceOf: ImgforgeError, message: /longer than 36/ });
   t.throws(broken((p) => (p.diskSize += 512)), { instanceOf: ImgforgeError, message: /does not match/ });
   t.throws(broken((p) => (p.lastUsableLba = p.totalSectors - 1)), { instanceOf: ImgforgeError, message: /overlap the partition tables/ });
+  // Beyond what the TypeScript encoder checked: what a reader would lose, and values JavaScript can hold but a GPT cannot.
+  t.throws(broken((p) => (p.partitions[1].typeGuid = '00000000-0000-0000-0000-000000000000')), { instanceOf: ImgforgeError, message: /all-zero type GUID/ });
+  t.throws(broken((p) => (p.partitions[1].guid = p.partitions[0].guid)), { instanceOf: ImgforgeError, message: /same GUID/ });
+  t.throws(broken((p) => (p.partitions[0].name = 'a\0b')), { instanceOf: ImgforgeError, message: /NUL/ });
+  t.throws(broken((p) => (p.partitions[0].attributes = 1n << 64n)), { instanceOf: ImgforgeError, message: /64 unsigned bits/ });
+  t.throws(broken((p) => (p.partitions[0].attributes = -1n)), { instanceOf: ImgforgeError, message: /64 unsigned bits/ });
+  t.throws(broken((p) => (p.diskGuid = 'nope')), { instanceOf: ImgforgeError, message: /not a GUID: "nope"/ });
+  t.throws(broken((p) => (p.partitions[0].firstLba = 1.5)), { instanceOf: ImgforgeError, message: /firstLba must be a non-negative safe integer/ });
+  const error = t.throws(broken((p) => (p.sectorSize = 1024)), { instanceOf: ImgforgeError });
+  t.is(error?.code, 'LAYOUT');
+  t.is(error?.message, 'cannot encode the GPT: unsupported sector size 1024');
+});
+
+test('names keep their UTF-16 code units, lone surrogates included', (t) => {
+  const plan = planFor('partitions:\n  - { name: a, type: esp, size: 1MiB }\n');
+  plan.partitions[0].name = 'x\ud800y😀';
+  const entry = encodeGpt(plan)[2].data.subarray(56, 56 + 10);
+  t.deepEqual([...entry], [0x78, 0, 0x00, 0xd8, 0x79, 0, 0x3d, 0xd8, 0x00, 0xde]);
 });
 
 // ---- verified by sgdisk and sfdisk ----
@@ -308,9 +334,67 @@ const toolCases: Array<[string, string, number | undefined]> = [
 for (const [title, yaml, diskSize] of toolCases) {
   test(`sgdisk and sfdisk accept the image: ${title}`, (t) => {
     const plan = planFor(yaml, diskSize);
-    withTempDir((dir) => verifyWithTools(t, plan, writeImage(plan, dir)));
+    withTempDir((dir) => {
+      const file = writeImage(plan, dir);
+      verifyWithTools(t, plan, file);
+      checkReadBack(t, plan, native().readPartitionTable(file));
+      checkReadBack(t, plan, native().readPartitionTable(file, plan.sectorSize));
+    });
   });
 }
+
+/** The native reader gives back exactly the plan, with no findings. */
+function checkReadBack(t: ExecutionContext, plan: Plan, table: NativePartitionTable): void {
+  t.deepEqual(table.findings, []);
+  t.is(table.sectorSize, plan.sectorSize);
+  t.is(table.diskSize, plan.diskSize);
+  t.is(table.mbr.kind, 'protective');
+  t.deepEqual(table.mbr.entries[0], { bootable: false, type: 0xee, firstLba: 1, sectors: Math.min(plan.totalSectors - 1, 0xffffffff) });
+  t.like(table.gpt, {
+    header: 'primary',
+    headerLba: 1,
+    diskGuid: plan.diskGuid,
+    firstUsableLba: plan.firstUsableLba,
+    lastUsableLba: plan.lastUsableLba,
+    alternateLba: plan.totalSectors - 1,
+    entriesLba: 2,
+    entryCount: 128,
+    entrySize: 128,
+    primaryHeader: 'valid',
+    backupHeader: 'valid',
+  });
+  t.deepEqual(
+    table.partitions,
+    plan.partitions.map((p) => ({
+      index: p.index,
+      typeGuid: p.typeGuid,
+      mbrType: null,
+      guid: p.guid,
+      name: p.name,
+      firstLba: p.firstLba,
+      lastLba: p.lastLba,
+      offset: p.offset,
+      size: p.size,
+      attributes: p.attributes.toString(),
+    })),
+  );
+}
+
+test('readPartitionTable reports damage and throws only for I/O errors', (t) => {
+  const plan = planFor('seed: damage\npartitions:\n  - { name: a, type: esp, size: 1MiB }\n');
+  withTempDir((dir) => {
+    const file = writeImage(plan, dir);
+    const fd = fs.openSync(file, 'r+');
+    fs.writeSync(fd, Buffer.from([0xff]), 0, 1, plan.sectorSize + 60); // primary header, in the disk GUID
+    fs.closeSync(fd);
+    const table = native().readPartitionTable(file);
+    t.deepEqual(table.findings.map((f) => f.code), ['GPT_HEADER_CRC', 'GPT_BACKUP_USED']);
+    t.like(table.gpt, { header: 'backup', headerLba: plan.totalSectors - 1, primaryHeader: 'invalid', backupHeader: 'valid' });
+    t.is(table.partitions.length, 1);
+    t.throws(() => native().readPartitionTable(path.join(dir, 'absent.img')), { message: /absent\.img: No such file/ });
+    t.throws(() => native().readPartitionTable(file, 1000), { message: /sector size 1000/ });
+  });
+});
 
 test('seeded images are byte-identical', (t) => {
   const yaml = 'seed: reproducible\npartitions:\n  - { name: a, type: esp, size: 1MiB }\n  - { name: b, type: linux-generic, size: 2MiB }\n';
@@ -333,5 +417,6 @@ test('a disk larger than 2 TiB (sparse) is verified by sfdisk', (t) => {
       return;
     }
     verifyWithTools(t, plan, file);
+    checkReadBack(t, plan, native().readPartitionTable(file));
   });
 });

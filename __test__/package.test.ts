@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ROOT } from './helpers/cli';
 
-const API = ['COPY_MODES', 'ImgforgeError', 'build', 'loadSpec', 'parseSpec', 'plan'];
+const API = ['COPY_MODES', 'ImgforgeError', 'build', 'inspect', 'loadSpec', 'parseSpec', 'plan', 'verify'];
 
 function node(args: string[]): string {
   return execFileSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8' });
@@ -26,7 +26,7 @@ test('the package loads by name from CommonJS and from ESM, with one shared Imgf
 test('type declarations ship for the public API', (t) => {
   const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
   const types = fs.readFileSync(path.join(ROOT, manifest.exports['.'].types), 'utf8');
-  for (const name of ['build', 'plan', 'loadSpec', 'ImgforgeError', 'BuildResult', 'BuildOptions', 'LoadedSpec', 'Plan']) {
+  for (const name of ['build', 'plan', 'loadSpec', 'inspect', 'verify', 'ImgforgeError', 'BuildResult', 'BuildOptions', 'LoadedSpec', 'Plan', 'InspectReport', 'VerifyReport']) {
     t.regex(types, new RegExp(`\\b${name}\\b`), name);
   }
 });

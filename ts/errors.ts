@@ -14,10 +14,11 @@ export type ErrorCode =
   | 'COPY' // the copy engine failed (copy_file_range without fallback, ...)
   | 'SOURCE_CHANGED' // a source changed size while it was being copied
   | 'ABORTED' // the build was cancelled (AbortSignal, SIGINT, SIGTERM)
-  | 'NATIVE'; // the native addon could not be loaded
+  | 'NATIVE' // the native addon could not be loaded
+  | 'IMAGE'; // the image to inspect or verify cannot be opened or read
 
 /** Errors the user fixes in the spec or on the command line, rather than failures of the build itself. */
-const INPUT_ERRORS: ReadonlySet<ErrorCode> = new Set(['USAGE', 'SPEC_READ', 'SPEC_PARSE', 'SPEC_INVALID', 'CONTENTS', 'LAYOUT', 'OUTPUT']);
+const INPUT_ERRORS: ReadonlySet<ErrorCode> = new Set(['USAGE', 'SPEC_READ', 'SPEC_PARSE', 'SPEC_INVALID', 'CONTENTS', 'LAYOUT', 'OUTPUT', 'IMAGE']);
 
 export class ImgforgeError extends Error {
   override readonly name = 'ImgforgeError';

@@ -8,3 +8,7 @@ export type { Plan, PlannedPartition, PlanOptions } from './plan/plan';
 export type { FilesystemSummary } from './plan/filesystem';
 export { ImgforgeError } from './errors';
 export type { ErrorCode } from './errors';
+export { inspect } from './inspect/inspect';
+export type { Fat32Contents, FileEntry, Finding, InspectedPartition, InspectOptions, InspectReport, PartitionContents } from './inspect/inspect';
+export { verify } from './inspect/verify';
+export type { Difference, VerifyOptions, VerifyReport } from './inspect/verify';

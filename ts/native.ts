@@ -59,6 +59,159 @@ export interface NativeFat32Tree {
     destinationZeroed: boolean,
     progress: NativeCopyProgress,
   ): Promise<NativeCopyOutcome>;
+  /**
+   * Compares the FAT32 in `length` bytes at `offset` of `image` with this tree: missing, unexpected and
+   * retyped entries, sizes, first differing bytes, then the reader's findings (those carry `code`).
+   * Empty when the image holds exactly this tree. Rejects only when the image cannot be opened or read.
+   */
+  verify(image: string, offset: number, length: number): Promise<NativeFat32Difference[]>;
+}
+
+/** One difference between a FAT32 and the tree it should hold. */
+export interface NativeFat32Difference {
+  /** Path inside the filesystem; "/" for the filesystem as a whole. */
+  path: string;
+  message: string;
+  /** Set when the difference is a reader finding (its code, also at the start of `message`). */
+  code?: string;
+}
+
+/** A problem `readFat32` found; `code` is stable (CHAIN_LOOP, CROSS_LINKED, FATS_DIFFER, ...). */
+export interface NativeFat32Finding {
+  code: string;
+  message: string;
+}
+
+export interface NativeFat32Entry {
+  /** "/EFI/BOOT/BOOTX64.EFI": long names when present, else 8.3 names. */
+  path: string;
+  kind: 'file' | 'directory';
+  /** Bytes; 0 for directories. */
+  size: number;
+  /** Seconds since the epoch (FAT time read as UTC); absent when the stored date is invalid. */
+  modified?: number;
+}
+
+/** What `readFat32` found in a FAT32 partition. */
+export interface NativeFat32Report {
+  /** Absent for "NO NAME". */
+  label?: string;
+  /** The 32-bit serial; shown as "1234-ABCD". */
+  volumeId: number;
+  bytesPerSector: number;
+  clusterSize: number;
+  clusters: number;
+  usedClusters: number;
+  freeClusters: number;
+  badClusters: number;
+  /** FSInfo's free count and next-free hint, when FSInfo is valid and knows them. */
+  fsinfoFreeClusters?: number;
+  fsinfoNextFree?: number;
+  /** Below the root. */
+  directories: number;
+  files: number;
+  fileBytes: number;
+  /** Empty for a sound filesystem; at most 50 per code, then one saying how many more. */
+  findings: NativeFat32Finding[];
+  /** Only with `withFiles`: every entry below the root, each directory before its contents. */
+  entries?: NativeFat32Entry[];
+}
+
+/** A planned disk for `encodeGpt`: a Plan (ts/plan/plan.ts) fits it as is; other fields are ignored. */
+export interface NativeGptLayout {
+  sectorSize: number;
+  diskSize: number;
+  totalSectors: number;
+  diskGuid: string;
+  firstUsableLba: number;
+  lastUsableLba: number;
+  partitions: Array<{
+    /** 1-based entry number. */
+    index: number;
+    /** At most 36 UTF-16 code units, written as JavaScript holds them. */
+    name: string;
+    typeGuid: string;
+    guid: string;
+    /** The 64-bit attribute mask. */
+    attributes: bigint;
+    firstLba: number;
+    lastLba: number;
+  }>;
+}
+
+/** Bytes to write at a byte offset of the disk. */
+export interface NativeGptRegion {
+  offset: number;
+  data: Buffer;
+}
+
+/** One of the four MBR records, as stored. */
+export interface NativeMbrEntry {
+  /** Boot indicator 0x80. */
+  bootable: boolean;
+  /** The partition type byte: 0 for an empty record, 0xEE protective. */
+  type: number;
+  firstLba: number;
+  sectors: number;
+}
+
+export interface NativeGptInfo {
+  /** The header the partitions were read from: the backup when the primary is unusable. */
+  header: 'primary' | 'backup';
+  headerLba: number;
+  diskGuid: string;
+  firstUsableLba: number;
+  lastUsableLba: number;
+  /** The other header's LBA, as the header used gives it. */
+  alternateLba: number;
+  entriesLba: number;
+  entryCount: number;
+  entrySize: number;
+  primaryHeader: 'valid' | 'invalid' | 'missing';
+  backupHeader: 'valid' | 'invalid' | 'missing';
+}
+
+export interface NativeTablePartition {
+  /** The GPT entry number (1-based), or the MBR record number (1 to 4). */
+  index: number;
+  /** The type GUID (upper case); for an MBR partition, its type byte as "0x83". */
+  typeGuid: string;
+  /** The MBR type byte; null for GPT partitions. */
+  mbrType: number | null;
+  /** The partition's unique GUID; null for MBR partitions. */
+  guid: string | null;
+  /** Up to the first NUL; invalid UTF-16 replaced by U+FFFD; "" for MBR partitions. */
+  name: string;
+  firstLba: number;
+  /** Inclusive. */
+  lastLba: number;
+  /** Bytes from the start of the disk. */
+  offset: number;
+  /** Bytes; 0 when the first LBA is after the last. */
+  size: number;
+  /** The 64-bit attribute mask as a decimal string ("0" for MBR partitions): use BigInt(attributes). */
+  attributes: string;
+}
+
+/**
+ * What `readPartitionTable` found. LBAs and byte counts are numbers: exact up to 2^53, which only
+ * corrupt tables exceed (and those get findings).
+ */
+export interface NativePartitionTable {
+  /** Bytes per sector: the one given, else 4096 when a GPT header is found for it, else 512. */
+  sectorSize: number;
+  diskSize: number;
+  mbr: {
+    /** protective: one 0xEE record; hybrid: 0xEE and others; plain: an MBR table; none: no 0x55AA; invalid: not an MBR. */
+    kind: 'protective' | 'hybrid' | 'plain' | 'none' | 'invalid';
+    entries: NativeMbrEntry[];
+  };
+  /** null when no usable GPT header was found. */
+  gpt: NativeGptInfo | null;
+  /** From the GPT when there is one, else from a plain or hybrid MBR. */
+  partitions: NativeTablePartition[];
+  /** Every problem found (stable codes such as GPT_HEADER_CRC, PARTITIONS_OVERLAP); empty for a healthy disk. */
+  findings: Array<{ code: string; message: string }>;
 }
 
 export interface NativeBinding {
@@ -71,6 +224,12 @@ export interface NativeBinding {
     destinationZeroed: boolean,
     progress: NativeCopyProgress,
   ): Promise<NativeCopyOutcome>;
+  /** Throws a plain Error saying why the layout cannot be encoded. */
+  encodeGpt(layout: NativeGptLayout): NativeGptRegion[];
+  /** Reads a file or block device read-only; throws only for I/O errors and an impossible sector size. */
+  readPartitionTable(path: string, sectorSize?: number): NativePartitionTable;
+  /** The FAT32 in `length` bytes at `offset` of an image or device, or null when there is none; throws only when it cannot be opened or read. */
+  readFat32(image: string, offset: number, length: number, withFiles: boolean): NativeFat32Report | null;
 }
 
 let binding: NativeBinding | undefined;
@@ -86,6 +245,19 @@ export function native(): NativeBinding {
     }
   }
   return binding;
+}
+
+/**
+ * The regions of the GPT for `layout` (protective MBR, both headers, both entry arrays), in
+ * ascending offset order, from the Rust encoder (crates/gpt). Refusals are LAYOUT errors.
+ */
+export function encodeGpt(layout: NativeGptLayout): NativeGptRegion[] {
+  const binding = native();
+  try {
+    return binding.encodeGpt(layout);
+  } catch (error) {
+    throw new ImgforgeError('LAYOUT', `cannot encode the GPT: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 // Loading, and explaining why it failed. The generated loader (native/index.js, napi-rs) tries

@@ -2,8 +2,8 @@ import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { ImgforgeError } from '../errors';
 import { loadSpec, type LoadedSpec } from '../spec/load';
-import { filesystemsOf, plan as planImage, type Plan } from '../plan/plan';
-import { encodeGpt } from '../gpt/encode';
+import { filesystemsOf, plan as planImage, type Plan, type PlannedPartition } from '../plan/plan';
+import { encodeGpt } from '../native';
 import { native, type NativeCopyJob, type NativeCopyOutcome, type NativeCopyProgress } from '../native';
 import { inspectOutput, openOutput, type OutputKind, type OutputTarget } from './output';
 import { describePlan, type PartitionSummary } from './summary';
@@ -173,13 +173,25 @@ async function fillPartitions(target: OutputTarget, layout: Plan, mode: CopyMode
       const jobs: NativeCopyJob[] = raw.map((p) => ({ source: p.contents!.path, offset: p.offset, capacity: p.size }));
       const outcome = await binding.copyIntoImage(target.writePath, jobs, mode, target.zeroed, progress);
       stats = addStats(stats, outcome.stats);
-      if (outcome.error) throw copyFailure(outcome.error, (job) => `partitions[${raw[job].index - 1}].contents`, mode);
+      if (outcome.error) {
+        const job = outcome.error.job === undefined ? undefined : raw[outcome.error.job];
+        if (job !== undefined && outcome.error.code === 'TOO_LARGE') {
+          // Planning made every partition hold its contents: a source too large for it now grew since.
+          throw sourceChanged(job, `now larger than the partition (${outcome.error.message})`);
+        }
+        if (job !== undefined && outcome.error.code === 'SOURCE_CHANGED') {
+          // The engine's message says how the size changed; name the file too.
+          throw new ImgforgeError('SOURCE_CHANGED', `partitions[${job.index - 1}].contents: ${job.contents!.path}: ${outcome.error.message}`);
+        }
+        throw copyFailure(outcome.error, job && `partitions[${job.index - 1}].contents`, mode, target);
+      }
+      checkContentsUnchanged(raw);
     }
     for (const [i, { tree, options: format }] of filesystems) {
       const partition = layout.partitions[i];
       const outcome = await tree.write(target.writePath, format, partition.size, mode, target.zeroed, progress);
       stats = addStats(stats, outcome.stats);
-      if (outcome.error) throw copyFailure(outcome.error, () => `partitions[${i}].filesystem`, mode);
+      if (outcome.error) throw copyFailure(outcome.error, `partitions[${i}].filesystem`, mode, target);
     }
   } finally {
     if (timer) clearInterval(timer);
@@ -189,10 +201,47 @@ async function fillPartitions(target: OutputTarget, layout: Plan, mode: CopyMode
   return stats;
 }
 
-function copyFailure(error: NonNullable<NativeCopyOutcome['error']>, fieldOfJob: (job: number) => string, mode: CopyMode): ImgforgeError {
-  const field = error.job !== undefined || error.path !== undefined ? `${fieldOfJob(error.job ?? 0)}: ` : '';
+function sourceChanged(partition: PlannedPartition, now: string): ImgforgeError {
+  const { path: source, size } = partition.contents!;
+  return new ImgforgeError(
+    'SOURCE_CHANGED',
+    `partitions[${partition.index - 1}].contents: ${source}: the source changed during the build: it was ${size} bytes when planned, ${now}`,
+  );
+}
+
+/**
+ * The copy engine checks that each source keeps its size while it copies it; this catches the ones
+ * that changed between planning and the engine opening them (a shrunk file would otherwise be
+ * copied short without complaint). A source removed after it was copied whole is no error.
+ */
+function checkContentsUnchanged(raw: readonly PlannedPartition[]): void {
+  for (const partition of raw) {
+    let size: number;
+    try {
+      size = fs.statSync(partition.contents!.path).size;
+    } catch {
+      continue;
+    }
+    if (size !== partition.contents!.size) throw sourceChanged(partition, `then ${size} bytes`);
+  }
+}
+
+/** Whether a failure is the output's filesystem running out of space (ENOSPC, or EDQUOT for quotas). */
+function isNoSpace(message: string): boolean {
+  return /no space left on device|disk quota exceeded/i.test(message);
+}
+
+/** One line naming the output, what was being written and that the output was left as it was. */
+function noSpaceError(target: OutputTarget, what: string, detail: string): ImgforgeError {
+  const kept = target.kind === 'file' ? '; the output was left as it was' : '';
+  const quota = /disk quota exceeded/i.test(detail) ? ' (disk quota exceeded)' : '';
+  return new ImgforgeError('IO', `${target.path}: no space left on device${quota} while writing ${what}${kept}`, { cause: new Error(detail) });
+}
+
+function copyFailure(error: NonNullable<NativeCopyOutcome['error']>, field: string | undefined, mode: CopyMode, target: OutputTarget): ImgforgeError {
+  const prefix = field !== undefined ? `${field}: ` : '';
   const where = error.path !== undefined ? `${error.path}: ` : '';
-  const message = `${field}${where}${error.message}`;
+  const message = `${prefix}${where}${error.message}`;
   switch (error.code) {
     case 'ABORTED':
       return new ImgforgeError('ABORTED', 'build cancelled');
@@ -201,9 +250,22 @@ function copyFailure(error: NonNullable<NativeCopyOutcome['error']>, fieldOfJob:
     case 'TOO_LARGE':
       return new ImgforgeError('CONTENTS', message);
     default: {
+      if (isNoSpace(error.message)) {
+        return noSpaceError(target, `${field ?? 'the image'}${error.path !== undefined ? ` (${error.path})` : ''}`, message);
+      }
       const hint = mode === 'copy-file-range' ? ' (copy mode copy-file-range never falls back; try --copy auto)' : '';
       return new ImgforgeError(mode === 'copy-file-range' ? 'COPY' : 'IO', `${message}${hint}`);
     }
+  }
+}
+
+/** Runs `write`, turning an out-of-space failure into the one-line message of noSpaceError. */
+function withNoSpaceMessage(target: OutputTarget, what: string, write: () => void): void {
+  try {
+    write();
+  } catch (error) {
+    if (error instanceof ImgforgeError && error.code === 'IO' && isNoSpace(error.message)) throw noSpaceError(target, what, error.message);
+    throw error;
   }
 }
 
@@ -221,16 +283,18 @@ export async function build(specOrPath: string | LoadedSpec, options: BuildOptio
   const kind = inspectOutput(output, { force: options.force ?? false });
   const layout = await planFor(spec, output, kind);
   throwIfAborted(options.signal);
-  // A missing addon is reported before anything is written.
-  if (contentBytes(layout) > 0 || filesystemsOf(layout).size > 0) native();
+  // The tables are encoded by the addon too: a missing addon is reported before anything is written.
+  native();
 
   const target = openOutput(output, kind, layout.diskSize);
   try {
     options.onProgress?.({ phase: 'tables', bytesDone: 0, bytesTotal: 0 });
-    for (const region of encodeGpt(layout)) target.write(region.offset, region.data);
+    withNoSpaceMessage(target, 'the partition tables', () => {
+      for (const region of encodeGpt(layout)) target.write(region.offset, region.data);
+    });
     const copy = await fillPartitions(target, layout, mode, options);
     throwIfAborted(options.signal);
-    target.commit();
+    withNoSpaceMessage(target, 'the finished image', () => target.commit());
     const total = contentBytes(layout);
     options.onProgress?.({ phase: 'done', bytesDone: total, bytesTotal: total });
     return {

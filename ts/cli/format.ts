@@ -2,7 +2,7 @@ import type { Plan, PlannedPartition } from '../plan/plan';
 import type { BuildResult } from '../build/build';
 import { formatSize } from '../units';
 
-function table(rows: string[][]): string {
+export function table(rows: string[][]): string {
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
   return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
 }

@@ -7,6 +7,7 @@ import { describePlan } from '../build/summary';
 import { loadSpec } from '../spec/load';
 import { plan } from '../plan/plan';
 import { formatBuildResult, formatPlan } from './format';
+import { addInspectCommands } from './inspect-commands';
 import { plainProgress, terminalProgress, type ProgressSink } from './progress';
 
 const EXIT_OK = 0;
@@ -14,7 +15,12 @@ const EXIT_BUILD_FAILED = 1;
 const EXIT_BAD_INPUT = 2;
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
+/** Set by scripts/bundle-cli.mjs (esbuild `define`) in dist/cli.js, which has no fixed place relative to package.json. */
+declare const __IMGFORGE_VERSION__: string | undefined;
+
 function packageVersion(): string {
+  if (typeof __IMGFORGE_VERSION__ === 'string') return __IMGFORGE_VERSION__;
+  // Unbundled (ts/cli/main.ts under tsx, dist/cli/main.js): package.json is two levels up.
   const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
   return manifest.version;
 }
@@ -131,6 +137,8 @@ Exit status: 0 success, 1 build failure, 2 bad usage or spec, 130/143 interrupte
     .addHelpText('after', '\nExample:\n  imgforge plan examples/appliance/image.yaml')
     .action(async (spec: string, flags: { json?: boolean }) => setExit(await runPlan(spec, flags)));
 
+  addInspectCommands(cli, setExit);
+
   cli.addHelpText(
     'after',
     `
@@ -160,6 +168,8 @@ A spec (image.yaml):
 Examples:
   imgforge plan image.yaml                show the layout, write nothing
   imgforge build image.yaml -o disk.img   build the image
+  imgforge inspect disk.img --files       read an image back: tables, partitions, FAT32 trees
+  imgforge verify image.yaml disk.img     check an image against its spec, byte for byte
   imgforge build --help                   options of build
 
 The README's "Image spec" section lists every field.`,

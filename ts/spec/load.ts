@@ -73,20 +73,44 @@ function parseError(sourceName: string, line: number, col: number, message: stri
 
 function parseYaml(text: string, sourceName: string): unknown {
   const lineCounter = new LineCounter();
-  const doc = YAML.parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // logLevel 'error': the yaml package would otherwise print warnings (e.g. on complex keys) to stderr.
+  // uniqueKeys is checked below: the yaml package's own check is quadratic (32,000 keys take 12 s).
+  const doc = YAML.parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false, logLevel: 'error' });
+  const at = (pos: number, message: string) => {
+    const { line, col } = lineCounter.linePos(pos);
+    return `${sourceName}:${line}:${col}: ${shorten(escapeControls(message))}`;
+  };
   if (doc.errors.length > 0) {
-    const lines = doc.errors.slice(0, 5).map((error) => {
-      const { line, col } = lineCounter.linePos(error.pos[0]);
-      return `${sourceName}:${line}:${col}: ${error.message}`;
-    });
-    throw new ImgforgeError('SPEC_PARSE', lines.join('\n'));
+    throw new ImgforgeError('SPEC_PARSE', doc.errors.slice(0, 5).map((error) => at(error.pos[0], error.message)).join('\n'));
   }
   try {
+    const duplicates = duplicateKeys(doc);
+    if (duplicates.length > 0) {
+      throw new ImgforgeError('SPEC_PARSE', duplicates.slice(0, 5).map((pos) => at(pos, 'Map keys must be unique')).join('\n'));
+    }
     // maxAliasCount guards against "billion laughs" documents.
     return doc.toJS({ maxAliasCount: 1000 });
   } catch (error) {
-    throw parseError(sourceName, 1, 1, (error as Error).message);
+    if (error instanceof ImgforgeError) throw error;
+    throw parseError(sourceName, 1, 1, shorten(escapeControls((error as Error).message)));
   }
+}
+
+/** Offsets of keys that repeat an earlier scalar key of the same mapping, in one pass. */
+function duplicateKeys(doc: YAML.Document): number[] {
+  const found: number[] = [];
+  YAML.visit(doc, {
+    Map(_, map) {
+      const seen = new Set<unknown>();
+      for (const { key } of map.items) {
+        // Merge keys (<<) may repeat; collection keys are refused later as unknown keys.
+        if (!YAML.isScalar(key) || key.value === '<<') continue;
+        if (seen.has(key.value)) found.push(key.range?.[0] ?? 0);
+        else seen.add(key.value);
+      }
+    },
+  });
+  return found;
 }
 
 /** Line and column (1-based) of a character offset. */
@@ -94,6 +118,16 @@ function linePosition(text: string, offset: number): { line: number; col: number
   const before = text.slice(0, Math.max(0, Math.min(offset, text.length)));
   const lines = before.split('\n');
   return { line: lines.length, col: lines[lines.length - 1].length + 1 };
+}
+
+/** The parsers quote the offending text, which can be a whole document: the position says where it is. */
+function shorten(message: string, max = 200): string {
+  return message.length > max ? `${message.slice(0, max - 3)}...` : message;
+}
+
+/** Control characters (an unexpected token can be one) are shown escaped, never raw on a terminal. */
+function escapeControls(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function parseJson(text: string, sourceName: string): unknown {
@@ -109,8 +143,9 @@ function parseJson(text: string, sourceName: string): unknown {
       offset = token ? Math.max(0, text.indexOf(token[1])) : 0;
     }
     const { line, col } = linePosition(text, offset);
-    const reason = message.replace(/ in JSON at position \d+.*$/, '').replace(/, (\.\.\.)?".*" is not valid JSON$/s, '');
-    throw parseError(sourceName, line, col, reason);
+    // V8 quotes the text around the error ('..."snippet"... is not valid JSON'): the position says where.
+    const reason = message.replace(/ in JSON at position \d+.*$/, '').replace(/, (\.\.\.)?".*"(\.\.\.)? is not valid JSON$/s, '');
+    throw parseError(sourceName, line, col, escapeControls(reason));
   }
 }
 
@@ -141,17 +176,65 @@ function normalize(spec: ValidatedSpec, baseDir: string): LoadedSpec {
 }
 
 /**
+ * Values a parsed spec may hold, counting an alias as a copy of what it refers to (validation visits
+ * each copy). YAML's alias count only stops exponential nesting: 128 aliases of a list of 1,000
+ * entries, in 9 KB, gave 384,129 problems and took 5 s to validate. Real specs hold hundreds; 20,000
+ * values are some 6,000 files listed one by one.
+ */
+export const MAX_SPEC_VALUES = 20_000;
+
+/** Counts values as validation sees them (stopping past MAX_SPEC_VALUES); refuses documents that contain themselves. */
+function checkValueCount(root: unknown, sourceName: string): void {
+  const counted = new Map<object, number>();
+  const open = new Set<object>();
+  const count = (value: unknown): number => {
+    if (value === null || typeof value !== 'object') return 1;
+    const known = counted.get(value);
+    if (known !== undefined) return known;
+    if (open.has(value)) throw parseError(sourceName, 1, 1, 'an alias refers to a node that contains it');
+    open.add(value);
+    let n = 1;
+    for (const child of Object.values(value)) {
+      n += count(child);
+      if (n > MAX_SPEC_VALUES) break;
+    }
+    open.delete(value);
+    counted.set(value, n);
+    return n;
+  };
+  let total: number;
+  try {
+    total = count(root);
+  } catch (error) {
+    if (error instanceof ImgforgeError) throw error;
+    throw parseError(sourceName, 1, 1, 'the document is nested too deeply');
+  }
+  if (total > MAX_SPEC_VALUES) {
+    throw parseError(sourceName, 1, 1, `the document holds more than ${MAX_SPEC_VALUES} values (an alias counts as a copy of what it refers to); a spec needs far fewer`);
+  }
+}
+
+/** A spec with more problems lists the first ones (in document order) and counts the rest. */
+export const MAX_REPORTED_PROBLEMS = 50;
+
+/**
  * Parses and validates spec text. Pure: reads no files (contents are checked by planning).
  * `sourceName` appears in error messages; relative paths in the spec are resolved against `baseDir`.
  */
 export function parseSpec(text: string, format: SpecFormat, sourceName: string, baseDir: string): LoadedSpec {
+  if (text.length > MAX_SPEC_BYTES) {
+    throw parseError(sourceName, 1, 1, `the spec is ${text.length} characters long; imgforge reads specs of at most ${MAX_SPEC_BYTES} bytes`);
+  }
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const raw = format === 'json' ? parseJson(body, sourceName) : parseYaml(body, sourceName);
+  checkValueCount(raw, sourceName);
   const result = validateSpec(raw);
   if (!result.ok) {
     const count = result.issues.length;
     const header = `${sourceName}: invalid spec (${count} problem${count === 1 ? '' : 's'}):`;
-    throw new ImgforgeError('SPEC_INVALID', [header, ...result.issues.map((issue) => `  ${formatIssue(issue)}`)].join('\n'));
+    const shown = result.issues.slice(0, MAX_REPORTED_PROBLEMS).map((issue) => `  ${escapeControls(formatIssue(issue))}`);
+    const more = count > MAX_REPORTED_PROBLEMS ? [`  ... and ${count - MAX_REPORTED_PROBLEMS} more`] : [];
+    throw new ImgforgeError('SPEC_INVALID', [header, ...shown, ...more].join('\n'));
   }
   return normalize(result.spec, path.resolve(baseDir));
 }
@@ -168,15 +251,42 @@ function readError(file: string, error: NodeJS.ErrnoException): ImgforgeError {
   }
 }
 
+/**
+ * Specs are small (a few KiB; 1 MiB holds thousands of file entries). The cap bounds parsing time and
+ * memory, and keeps a spec path naming /dev/zero or a huge file from filling memory.
+ */
+export const MAX_SPEC_BYTES = 1 << 20;
+
+async function readSpecFile(file: string): Promise<Buffer> {
+  const handle = await fsp.open(file, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.alloc(64 * 1024);
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) return Buffer.concat(chunks, total);
+      chunks.push(chunk.subarray(0, bytesRead));
+      total += bytesRead;
+      if (total > MAX_SPEC_BYTES) return Buffer.concat(chunks, total);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Reads, parses and validates a spec file (.yaml, .yml or .json); relative paths are resolved against its folder. */
 export async function loadSpec(specPath: string): Promise<LoadedSpec> {
   const absolute = path.resolve(specPath);
   const format = formatForPath(specPath);
   let bytes: Buffer;
   try {
-    bytes = await fsp.readFile(absolute);
+    bytes = await readSpecFile(absolute);
   } catch (error) {
     throw readError(specPath, error as NodeJS.ErrnoException);
+  }
+  if (bytes.length > MAX_SPEC_BYTES) {
+    throw new ImgforgeError('SPEC_READ', `${specPath}: the spec is larger than ${MAX_SPEC_BYTES} bytes (1 MiB), the most imgforge reads`);
   }
   let text: string;
   try {

@@ -39,8 +39,12 @@ export function formatPath(path: Path): string {
   let out = '';
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
-    else if (typeof part === 'string' && /^[A-Za-z_][\w-]*$/.test(part)) out += out === '' ? part : `.${part}`;
-    else out += `[${JSON.stringify(String(part))}]`;
+    else if (typeof part === 'string' && part.length <= 60 && /^[A-Za-z_][\w-]*$/.test(part)) out += out === '' ? part : `.${part}`;
+    else {
+      // Unknown keys are shown as written, shortened like values (a key can be thousands of characters).
+      const key = String(part);
+      out += `[${JSON.stringify(key.length > 60 ? `${key.slice(0, 57)}...` : key)}]`;
+    }
   }
   return out === '' ? '(top level)' : out;
 }
@@ -287,7 +291,10 @@ export function validateSpec(raw: unknown): ValidationResult {
   if (raw === undefined || raw === null) {
     return { ok: false, issues: [{ path: [], message: 'the spec is empty; expected a mapping with at least a partitions list' }] };
   }
-  const parsed = specSchema.safeParse(raw);
+  // A list longer than the GPT holds is refused as a whole (crossFieldIssues): checking thousands of
+  // entries one by one would only take time and flood the report.
+  const tooMany = isMapping(raw) && Array.isArray(raw.partitions) && raw.partitions.length > MAX_PARTITIONS;
+  const parsed = specSchema.safeParse(tooMany ? { ...raw, partitions: (raw.partitions as unknown[]).slice(0, MAX_PARTITIONS) } : raw);
   const issues = [...(parsed.success ? [] : zodIssues(parsed.error)), ...crossFieldIssues(raw)];
   if (issues.length > 0 || !parsed.success) {
     // Stable sort: issues for the same field keep the order they were found in.

@@ -21,7 +21,7 @@ impl<S: Syscalls> Run<'_, '_, S> {
     /// zeroed. Errors with `SourceChanged` if the source ends before `len`.
     pub(crate) fn copy_extents(&mut self, len: u64) -> Result<(), CopyError> {
         let mut pos = 0;
-        let mut holes_detectable = true;
+        let mut holes_detectable = self.may_have_holes;
         let mut ends_in_hole = false;
         while pos < len {
             let extent = self.next_data(pos, len, &mut holes_detectable);

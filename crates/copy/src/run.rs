@@ -64,6 +64,8 @@ pub(crate) struct Run<'r, 'j, S: Syscalls> {
     pub(crate) kernel_copied_any: bool,
     /// Next fallocate method worth trying for zeroing holes; `None` once both failed.
     pub(crate) zero_method: Option<ZeroMethod>,
+    /// False when the source is fully allocated: then it is copied as one data extent.
+    pub(crate) may_have_holes: bool,
 }
 
 impl<S: Syscalls> Run<'_, '_, S> {

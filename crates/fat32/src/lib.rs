@@ -5,7 +5,11 @@
 //!   and every file's first cluster; [`minimum_size`] is the smallest partition that holds it;
 //! - [`write`] puts the metadata down in large sequential writes and hands every file's data
 //!   to the copy engine at an explicit offset. Every file of 4 KiB or more starts at an image
-//!   offset that is a multiple of 4096, so copy_file_range on XFS or btrfs shares its blocks.
+//!   offset that is a multiple of 4096, so copy_file_range on XFS or btrfs shares its blocks;
+//! - [`read`] reads a FAT32 back from untrusted bytes (any `Read + Seek`): [`Volume::open`]
+//!   detects, summarises, lists and checks it, reporting [`Finding`]s; [`verify`] compares it
+//!   with a scanned [`Tree`]. Writer and reader share the on-disk structures ([`BootSector`],
+//!   [`FsInfo`], directory and long-name entries, FAT entries, timestamps).
 //!
 //! ```no_run
 //! use imgforge_copy::{CopyEngine, CopyMode, Destination};
@@ -31,14 +35,21 @@ mod alloc;
 mod encode;
 mod geometry;
 mod names;
+mod ondisk;
 mod plan;
+pub mod read;
 mod scan;
 mod tree;
 mod write;
 
 pub use geometry::{MAX_CLUSTERS, MIN_CLUSTERS};
 pub use names::{volume_label, NameError, ShortName};
+pub use ondisk::boot::{BootSector, FsInfo};
 pub use plan::{describe_size, minimum_size, plan, FormatOptions, Plan, PlanError, Summary};
+pub use read::{
+    detect, read_slice, verify, Difference, EntryKind, Finding, FindingCode, ListedEntry, Volume,
+    VolumeEntry, VolumeSummary,
+};
 pub use scan::scan;
 pub use tree::{Dir, FileNode, Node, ScanError, Source, Tree};
 pub use write::{write, write_partition, Target, WriteError};

@@ -7,16 +7,23 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
+use crate::ondisk::dirent::{offset::ATTRIBUTES, ATTR_LONG_NAME, ENTRY_BYTES};
+
 /// Longest long name, in UTF-16 code units.
 const MAX_LONG_UNITS: usize = 255;
 /// UTF-16 code units held by one LFN entry.
-const UNITS_PER_LFN: usize = 13;
+pub(crate) const UNITS_PER_LFN: usize = 13;
+/// LFN entries one name can take: 255 units in 13-unit entries.
+pub(crate) const MAX_LFN_ENTRIES: u8 = 20;
+/// Byte offsets inside an LFN entry; the attribute byte is where short entries keep theirs.
+const LFN_ORDINAL: usize = 0;
+const LFN_TYPE: usize = 12;
+const LFN_CHECKSUM: usize = 13;
 /// Byte offsets of the 13 name units inside an LFN entry.
-const LFN_UNIT_OFFSETS: [usize; UNITS_PER_LFN] = [1, 3, 5, 7, 9, 14, 16, 18, 20, 22, 24, 28, 30];
-/// Attribute byte of LFN entries (read-only | hidden | system | volume id).
-const ATTR_LONG_NAME: u8 = 0x0F;
+pub(crate) const LFN_UNIT_OFFSETS: [usize; UNITS_PER_LFN] =
+    [1, 3, 5, 7, 9, 14, 16, 18, 20, 22, 24, 28, 30];
 /// Flag on the ordinal of the last (first stored) LFN entry.
-const LAST_LFN_FLAG: u8 = 0x40;
+pub(crate) const LAST_LFN_FLAG: u8 = 0x40;
 
 /// Why a long name cannot be stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -312,11 +319,11 @@ pub fn encode_lfn_entries(name: &str, short: &ShortName, out: &mut Vec<[u8; 32]>
     debug_assert!(count <= 20, "long name of {} units", units.len());
     let checksum = short.checksum();
     for seq in (1..=count).rev() {
-        let mut entry = [0u8; 32];
-        entry[0] = seq as u8 | if seq == count { LAST_LFN_FLAG } else { 0 };
-        entry[11] = ATTR_LONG_NAME;
-        entry[12] = 0; // type
-        entry[13] = checksum;
+        let mut entry = [0u8; ENTRY_BYTES];
+        entry[LFN_ORDINAL] = seq as u8 | if seq == count { LAST_LFN_FLAG } else { 0 };
+        entry[ATTRIBUTES] = ATTR_LONG_NAME;
+        entry[LFN_TYPE] = 0;
+        entry[LFN_CHECKSUM] = checksum;
         // Bytes 26-27 (first cluster) stay 0.
         let first = (seq - 1) * UNITS_PER_LFN;
         for (i, &offset) in LFN_UNIT_OFFSETS.iter().enumerate() {
@@ -330,6 +337,38 @@ pub fn encode_lfn_entries(name: &str, short: &ShortName, out: &mut Vec<[u8; 32]>
         }
         out.push(entry);
     }
+}
+
+/// One long-name entry as stored: which part of the name it holds and the short entry it
+/// belongs to (by checksum).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LfnEntry {
+    /// 1 for the entry holding the name's first 13 units; valid ones go up to MAX_LFN_ENTRIES.
+    pub sequence: u8,
+    /// Set on the entry holding the end of the name, which is stored first.
+    pub last: bool,
+    pub checksum: u8,
+    pub units: [u16; UNITS_PER_LFN],
+}
+
+impl LfnEntry {
+    /// Reads any entry as a long-name entry; the caller checks the attribute byte first.
+    pub fn parse(entry: &[u8; ENTRY_BYTES]) -> LfnEntry {
+        let ordinal = entry[LFN_ORDINAL];
+        LfnEntry {
+            sequence: ordinal & !LAST_LFN_FLAG,
+            last: ordinal & LAST_LFN_FLAG != 0,
+            checksum: entry[LFN_CHECKSUM],
+            units: LFN_UNIT_OFFSETS.map(|at| u16::from_le_bytes([entry[at], entry[at + 1]])),
+        }
+    }
+}
+
+/// A long name from its UTF-16 units in name order: up to the first 0x0000 (the padding after
+/// it is 0xFFFF). Err holds the name with U+FFFD for each unpaired surrogate.
+pub fn decode_long_name(units: &[u16]) -> Result<String, String> {
+    let end = units.iter().position(|&u| u == 0).unwrap_or(units.len());
+    String::from_utf16(&units[..end]).map_err(|_| String::from_utf16_lossy(&units[..end]))
 }
 
 /// Volume labels: at most 11 characters from the short-name character set; stored upper-case
@@ -370,3 +409,33 @@ pub fn volume_label(label: &str) -> Result<[u8; 11], String> {
 #[cfg(test)]
 #[path = "names_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+mod lfn_decoding_tests {
+    use super::*;
+
+    #[test]
+    fn encoded_entries_parse_back_into_their_name() {
+        let name = "A name of 27 UTF-16 units 😀";
+        let short = ShortName(*b"ANAMEO~1   ");
+        let mut entries = Vec::new();
+        encode_lfn_entries(name, &short, &mut entries);
+        let parsed: Vec<LfnEntry> = entries.iter().map(LfnEntry::parse).collect();
+        let sequences: Vec<(u8, bool)> = parsed.iter().map(|e| (e.sequence, e.last)).collect();
+        assert_eq!(sequences, [(3, true), (2, false), (1, false)]);
+        assert!(parsed.iter().all(|e| e.checksum == short.checksum()));
+        let units: Vec<u16> = parsed.iter().rev().flat_map(|e| e.units).collect();
+        assert_eq!(decode_long_name(&units).as_deref(), Ok(name));
+    }
+
+    #[test]
+    fn names_end_at_the_first_nul_and_bad_utf16_is_replaced() {
+        assert_eq!(decode_long_name(&[0x61, 0, 0x62]).as_deref(), Ok("a"));
+        assert_eq!(decode_long_name(&[0x61, 0x62]).as_deref(), Ok("ab"));
+        assert_eq!(decode_long_name(&[]).as_deref(), Ok(""));
+        assert_eq!(
+            decode_long_name(&[0xDC00, 0x61]),
+            Err("\u{FFFD}a".to_string())
+        );
+    }
+}

@@ -9,7 +9,7 @@ use crate::names::{assign_short_names, child_entries, DirName};
 use crate::tree::{Dir, FileNode, Node, Tree};
 
 /// Bytes per directory entry.
-pub const DIR_ENTRY_BYTES: u64 = 32;
+pub const DIR_ENTRY_BYTES: u64 = crate::ondisk::dirent::ENTRY_BYTES as u64;
 
 /// Cluster sizes tried when none is given, in order of preference: 4 KiB clusters are exactly
 /// the blocks reflinks share; larger ones for partitions too big for 4 KiB; smaller ones for

@@ -6,11 +6,13 @@ use std::sync::Arc;
 
 use imgforge_copy::{CopyEngine, CopyMode, Destination};
 use imgforge_fat32::{
-    minimum_size, plan, scan, volume_label, write_partition, FormatOptions, Source, Tree,
+    minimum_size, plan, scan, verify, volume_label, write_partition, FormatOptions, Source, Tree,
+    Volume,
 };
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
+use crate::fat32_read::open_image;
 use crate::{
     destination, parse_mode, to_u64, CopyFailure, CopyOutcome, CopyProgress, ProgressTracker,
 };
@@ -139,6 +141,74 @@ impl Fat32Tree {
             destination: destination(destination_zeroed),
             progress: progress.tracker(),
         }))
+    }
+
+    /// Compares the FAT32 filesystem in the `length` bytes at byte `offset` of `image` with
+    /// this tree, on a worker thread: each file and directory missing, unexpected or of the
+    /// other kind, each size and first differing byte (files are streamed, never held whole),
+    /// then every problem the reader finds ("CODE: message"). Empty when the image holds
+    /// exactly this tree. Rejects only when the image cannot be opened or read.
+    #[napi(ts_return_type = "Promise<Array<Fat32Difference>>")]
+    pub fn verify(
+        &self,
+        image: String,
+        offset: f64,
+        length: f64,
+    ) -> Result<AsyncTask<Fat32VerifyTask>> {
+        Ok(AsyncTask::new(Fat32VerifyTask {
+            tree: self.tree.clone(),
+            image,
+            offset: to_u64(offset, "offset")?,
+            length: to_u64(length, "length")?,
+        }))
+    }
+}
+
+/// One difference between a filesystem and the tree it should hold.
+#[napi(object)]
+pub struct Fat32Difference {
+    /// The path inside the filesystem ("/" for the filesystem as a whole).
+    pub path: String,
+    pub message: String,
+    /// Set when the difference is a problem the reader found: its stable code (as in
+    /// `readFat32`'s findings), which also starts `message`.
+    pub code: Option<String>,
+}
+
+pub struct Fat32VerifyTask {
+    tree: Arc<Tree>,
+    image: String,
+    offset: u64,
+    length: u64,
+}
+
+impl Task for Fat32VerifyTask {
+    type Output = Vec<Fat32Difference>;
+    type JsValue = Vec<Fat32Difference>;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        let file = open_image(&self.image)?;
+        let volume = Volume::open(file, self.offset, self.length)
+            .map_err(|e| Error::from_reason(format!("cannot read {}: {e}", self.image)))?;
+        let Some(mut volume) = volume else {
+            return Ok(vec![Fat32Difference {
+                path: "/".to_string(),
+                message: "the partition holds no FAT32 filesystem".to_string(),
+                code: None,
+            }]);
+        };
+        Ok(verify(&self.tree, &mut volume)
+            .into_iter()
+            .map(|d| Fat32Difference {
+                path: d.path,
+                message: d.message,
+                code: d.code.map(|code| code.as_str().to_string()),
+            })
+            .collect())
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(output)
     }
 }
 

@@ -118,7 +118,11 @@ impl Syscalls for LinuxSyscalls {
             }
             FileKind::Stream | FileKind::Other => 0,
         };
-        Ok(FileInfo { kind, len })
+        Ok(FileInfo {
+            kind,
+            len,
+            allocated: Some(std::os::unix::fs::MetadataExt::blocks(&metadata) * 512),
+        })
     }
 
     fn set_len(&mut self, file: &File, len: u64) -> io::Result<()> {

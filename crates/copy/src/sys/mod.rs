@@ -38,6 +38,9 @@ pub struct FileInfo {
     /// procfs/sysfs files report 0 although they have content, so the engine treats 0 as
     /// "unknown, read until end of file".
     pub len: u64,
+    /// Bytes the file system allocated to the file (st_blocks × 512), where the platform says.
+    /// A regular file with at least `len` bytes allocated cannot have holes worth finding.
+    pub allocated: Option<u64>,
 }
 
 /// fallocate(2) operations that leave zeros in a range without changing the file's size.

@@ -123,7 +123,11 @@ impl Syscalls for PortableSyscalls {
             FileKind::Regular | FileKind::BlockDevice => metadata.len(),
             FileKind::Stream | FileKind::Other => 0,
         };
-        Ok(FileInfo { kind, len })
+        Ok(FileInfo {
+            kind,
+            len,
+            allocated: None,
+        })
     }
 
     fn set_len(&mut self, file: &File, len: u64) -> io::Result<()> {

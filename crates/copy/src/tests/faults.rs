@@ -34,6 +34,7 @@ pub(crate) struct Faulty {
     pub(crate) read_bytes: u64,
     pub(crate) write_calls: usize,
     pub(crate) zero_calls: Vec<ZeroMethod>,
+    pub(crate) seek_calls: usize,
 }
 
 fn errno(code: i32) -> io::Error {
@@ -107,6 +108,7 @@ impl Syscalls for Faulty {
     }
 
     fn seek_data(&mut self, file: &File, offset: u64) -> io::Result<Option<u64>> {
+        self.seek_calls += 1;
         match self.seek_error {
             Some(code) => Err(errno(code)),
             None => self.real.seek_data(file, offset),
@@ -114,6 +116,7 @@ impl Syscalls for Faulty {
     }
 
     fn seek_hole(&mut self, file: &File, offset: u64) -> io::Result<u64> {
+        self.seek_calls += 1;
         match self.seek_error {
             Some(code) => Err(errno(code)),
             None => self.real.seek_hole(file, offset),

@@ -107,6 +107,33 @@ fn holes_become_zeros_in_a_dirty_destination() {
 }
 
 #[test]
+fn a_fully_allocated_source_is_copied_without_looking_for_holes() {
+    let scratch = Scratch::new();
+    let expected = pattern(3 * MIB as usize + 123, 7);
+    let source = scratch.file("source", &expected);
+    let dest = scratch.dest("disk.img", 5 * MIB, None);
+    let mut copier = engine(CopyMode::Auto, Faulty::default());
+    Copy::new(&source, &dest, MIB)
+        .run(&mut copier)
+        .0
+        .expect("copy");
+    assert_image(&scratch.read("disk.img"), MIB, &expected, 0);
+    assert_eq!(copier.syscalls().seek_calls, 0);
+
+    // A sparse source is still walked, and its holes skipped.
+    let (source, expected) = scratch.sparse("sparse", 4 * MIB, &[(MIB, 4096)]);
+    let dest = scratch.dest("sparse.img", 6 * MIB, None);
+    let mut copier = engine(CopyMode::Auto, Faulty::default());
+    Copy::new(&source, &dest, MIB)
+        .run(&mut copier)
+        .0
+        .expect("copy");
+    assert_image(&scratch.read("sparse.img"), MIB, &expected, 0);
+    assert!(copier.syscalls().seek_calls > 0);
+    assert!(copier.stats().hole_bytes > 0);
+}
+
+#[test]
 fn without_seek_data_everything_is_copied() {
     for code in [Errno::EINVAL, Errno::ENOTTY] {
         let scratch = Scratch::new();

@@ -9,6 +9,7 @@
 mod check;
 pub mod fatread;
 pub mod gen;
+pub mod surgery;
 
 pub use check::*;
 

@@ -1,0 +1,96 @@
+/** Text output of `imgforge inspect` and `imgforge verify`. */
+import type { InspectReport, InspectedPartition, PartitionContents } from '../inspect/inspect';
+import type { VerifyReport } from '../inspect/verify';
+import { formatSize } from '../units';
+import { table } from './format';
+
+function describeContents(contents: PartitionContents): string {
+  if (contents.type !== 'fat32') {
+    if (contents.type === 'empty') return 'empty (zeros at the start)';
+    return contents.type === 'unknown' ? 'unknown contents' : contents.type;
+  }
+  const label = contents.label !== undefined ? ` "${contents.label}"` : '';
+  return (
+    `FAT32${label} ${contents.volumeId}: ${contents.files} files in ${contents.directories} folders, ${formatSize(contents.fileBytes)}; ` +
+    `${formatSize(contents.clusterSize)} clusters, ${formatSize(contents.usedClusters * contents.clusterSize)} used, ` +
+    `${formatSize(contents.freeClusters * contents.clusterSize)} free`
+  );
+}
+
+function describeTable(report: InspectReport): string[] {
+  const { gpt, mbr } = report;
+  if (report.table === 'gpt' && gpt) {
+    const header = gpt.header === 'primary' ? '' : ', read from the backup header';
+    return [
+      `partition table: GPT${header} (${mbr.kind} MBR), ${gpt.entryCount} entries`,
+      `disk GUID: ${gpt.diskGuid}`,
+      `usable LBAs: ${gpt.firstUsableLba}-${gpt.lastUsableLba}`,
+    ];
+  }
+  if (report.table === 'mbr') return [`partition table: MBR (${mbr.kind})`];
+  return ['partition table: none found'];
+}
+
+function partitionRows(partitions: readonly InspectedPartition[]): string {
+  const rows = [['#', 'name', 'type', 'first LBA', 'last LBA', 'size', 'attributes', 'contents']];
+  for (const p of partitions) {
+    rows.push([
+      String(p.index),
+      p.name || '-',
+      p.typeName ?? p.type,
+      String(p.firstLba),
+      String(p.lastLba),
+      formatSize(p.size),
+      p.attributes.join(',') || '-',
+      describeContents(p.contents),
+    ]);
+  }
+  return table(rows);
+}
+
+function fileListing(partition: InspectedPartition): string {
+  const entries = partition.files ?? [];
+  const title = `files of partition ${partition.index}${partition.name ? ` (${partition.name})` : ''}: ${entries.length} entries`;
+  if (entries.length === 0) return title;
+  const rows = [['size', 'modified', 'path']];
+  for (const entry of entries) {
+    const path = entry.kind === 'directory' ? `${entry.path}/` : entry.path;
+    rows.push([entry.kind === 'directory' ? '-' : String(entry.size), entry.modified ?? '-', path]);
+  }
+  return `${title}\n${table(rows).replace(/^/gm, '  ')}`;
+}
+
+/** The whole inspection: disk, table, partitions, listings, then findings (or "no problems found"). */
+export function formatInspect(report: InspectReport): string {
+  const sectors = Math.floor(report.size / report.sectorSize);
+  const lines = [
+    `image: ${report.image} (${report.kind === 'device' ? 'block device, ' : ''}${formatSize(report.size)}, ${sectors} sectors of ${report.sectorSize} bytes)`,
+    ...describeTable(report),
+  ];
+  if (report.partitions.length > 0) lines.push('', partitionRows(report.partitions));
+  for (const partition of report.partitions) {
+    if (partition.files !== undefined) lines.push('', fileListing(partition));
+  }
+  lines.push('');
+  if (report.findings.length === 0) {
+    lines.push('no problems found');
+  } else {
+    lines.push(`${report.findings.length} problem${report.findings.length === 1 ? '' : 's'} found:`);
+    for (const finding of report.findings) {
+      const where = finding.partition !== undefined ? `partition ${finding.partition}: ` : '';
+      lines.push(`  ${finding.code}: ${where}${finding.message}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+export function formatVerify(report: VerifyReport): string {
+  const subject = `${report.image} against ${report.spec ?? 'the spec'}`;
+  if (report.differences.length === 0) {
+    return `${subject}: the image matches (${report.partitions} partitions, ${formatSize(report.bytesCompared)} of contents compared byte for byte)`;
+  }
+  const count = report.differences.length;
+  const lines = [`${subject}: ${count} difference${count === 1 ? '' : 's'}:`];
+  for (const difference of report.differences) lines.push(`  ${difference.where}: ${difference.message}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,167 @@
+/**
+ * `imgforge verify`: plans the spec as a build would, then reads the image back and reports every
+ * way it differs: the table (sizes, types, names, GUIDs the spec determines, attributes), raw
+ * contents byte for byte, and FAT32 filesystems (geometry, label, volume id, the tree and the
+ * bytes of every file).
+ */
+import * as fs from 'node:fs';
+import { ImgforgeError } from '../errors';
+import { native, type NativePartitionTable } from '../native';
+import { filesystemsOf, plan as planImage, type Plan, type PlannedPartition } from '../plan/plan';
+import { loadSpec, type LoadedSpec } from '../spec/load';
+import { formatVolumeId } from '../plan/filesystem';
+import { openImage, readAt, withImage, type ImageFile } from './image';
+import { attributeNames } from './inspect';
+
+export interface Difference {
+  /** What differs: `disk`, `partitions[1].name`, `partitions[0].filesystem:/EFI/BOOT/BOOTX64.EFI`, ... */
+  where: string;
+  message: string;
+}
+
+export interface VerifyReport {
+  image: string;
+  spec: string | undefined;
+  /** Partitions compared. */
+  partitions: number;
+  /** Bytes of raw contents and filesystem files compared. */
+  bytesCompared: number;
+  differences: Difference[];
+}
+
+export interface VerifyOptions {
+  signal?: AbortSignal;
+}
+
+const COMPARE_CHUNK = 4 * 1024 * 1024;
+
+/** The offset of the first byte where `length` bytes of `source` differ from the image at `offset`, or -1. */
+function firstDifference(imageFd: number, offset: number, sourcePath: string, length: number, signal: AbortSignal | undefined): number {
+  const sourceFd = fs.openSync(sourcePath, 'r');
+  try {
+    for (let done = 0; done < length; done += COMPARE_CHUNK) {
+      if (signal?.aborted) throw new ImgforgeError('ABORTED', 'verification cancelled');
+      const want = Math.min(COMPARE_CHUNK, length - done);
+      const expected = readAt(sourceFd, done, want);
+      const actual = readAt(imageFd, offset + done, want);
+      if (expected.length < want) throw new ImgforgeError('SOURCE_CHANGED', `${sourcePath}: shorter than when it was planned`);
+      if (!expected.equals(actual)) {
+        for (let i = 0; i < want; i++) if (expected[i] !== actual[i]) return done + i;
+      }
+    }
+    return -1;
+  } finally {
+    fs.closeSync(sourceFd);
+  }
+}
+
+/** The spec's plan for this image: a block device's table spans the whole device. */
+function planFor(spec: LoadedSpec, image: ImageFile): Promise<Plan> {
+  return image.kind === 'device' ? planImage(spec, { diskSize: image.size }) : planImage(spec);
+}
+
+/** GUIDs are compared only where the spec fixes them: given, or derived from a seed. */
+function compareTable(spec: LoadedSpec, layout: Plan, image: ImageFile, table: NativePartitionTable, out: Difference[]): void {
+  if (image.kind === 'file' && image.size !== layout.diskSize) {
+    out.push({ where: 'size', message: `the image is ${image.size} bytes; the spec gives ${layout.diskSize}` });
+  }
+  if (table.sectorSize !== layout.sectorSize) {
+    out.push({ where: 'sectorSize', message: `the image's table uses ${table.sectorSize}-byte sectors; the spec says ${layout.sectorSize}` });
+  }
+  for (const finding of table.findings) out.push({ where: 'partition table', message: `${finding.code}: ${finding.message}` });
+  if (!table.gpt) {
+    out.push({ where: 'partition table', message: 'the image has no GPT' });
+    return;
+  }
+  const gpt = table.gpt;
+  if ((spec.seed !== undefined || spec.diskGuid !== undefined) && gpt.diskGuid !== layout.diskGuid) {
+    out.push({ where: 'diskGuid', message: `the image's disk GUID is ${gpt.diskGuid}; the spec gives ${layout.diskGuid}` });
+  }
+  if (gpt.firstUsableLba !== layout.firstUsableLba || gpt.lastUsableLba !== layout.lastUsableLba) {
+    out.push({
+      where: 'partition table',
+      message: `usable LBAs are ${gpt.firstUsableLba}-${gpt.lastUsableLba}; the spec gives ${layout.firstUsableLba}-${layout.lastUsableLba}`,
+    });
+  }
+  const found = new Map(table.partitions.map((p) => [p.index, p]));
+  for (const planned of layout.partitions) {
+    const where = `partitions[${planned.index - 1}]`;
+    const actual = found.get(planned.index);
+    found.delete(planned.index);
+    if (actual === undefined) {
+      out.push({ where, message: `entry ${planned.index} ("${planned.name}") is missing from the image` });
+      continue;
+    }
+    const fieldsDiffer = (field: string, image: string, wanted: string) => {
+      if (image !== wanted) out.push({ where: `${where}.${field}`, message: `the image has ${image}; the spec gives ${wanted}` });
+    };
+    fieldsDiffer('name', JSON.stringify(actual.name), JSON.stringify(planned.name));
+    fieldsDiffer('type', actual.typeGuid, planned.typeGuid);
+    fieldsDiffer('range', `LBAs ${actual.firstLba}-${actual.lastLba}`, `LBAs ${planned.firstLba}-${planned.lastLba}`);
+    fieldsDiffer('attributes', `[${attributeNames(BigInt(actual.attributes)).join(', ')}]`, `[${attributeNames(planned.attributes).join(', ')}]`);
+    if (spec.seed !== undefined || spec.partitions[planned.index - 1].guid !== undefined) fieldsDiffer('guid', String(actual.guid), planned.guid);
+  }
+  for (const extra of found.values()) {
+    out.push({ where: `entry ${extra.index}`, message: `the image has a partition "${extra.name}" (LBAs ${extra.firstLba}-${extra.lastLba}) the spec does not` });
+  }
+}
+
+function compareContents(fd: number, partition: PlannedPartition, image: ImageFile, options: VerifyOptions, out: Difference[]): number {
+  const contents = partition.contents!;
+  const where = `partitions[${partition.index - 1}].contents`;
+  if (partition.offset + contents.size > image.size) {
+    out.push({ where, message: `the image ends before the end of ${contents.path}` });
+    return 0;
+  }
+  const at = firstDifference(fd, partition.offset, contents.path, contents.size, options.signal);
+  if (at >= 0) out.push({ where, message: `differs from ${contents.path} at byte ${at} of the partition (image offset ${partition.offset + at})` });
+  return contents.size;
+}
+
+async function compareFilesystem(spec: LoadedSpec, layout: Plan, i: number, image: ImageFile, out: Difference[]): Promise<number> {
+  const partition = layout.partitions[i];
+  const planned = partition.filesystem!;
+  const where = `partitions[${i}].filesystem`;
+  const { tree } = filesystemsOf(layout).get(i)!;
+  const length = Math.max(0, Math.min(partition.size, image.size - partition.offset));
+  const found = native().readFat32(image.path, partition.offset, length, false);
+  if (found === null) {
+    out.push({ where, message: 'the partition holds no FAT32 filesystem' });
+    return 0;
+  }
+  const differs = (field: string, actual: unknown, wanted: unknown) => {
+    if (actual !== wanted) out.push({ where: `${where}.${field}`, message: `the image has ${JSON.stringify(actual)}; the spec gives ${JSON.stringify(wanted)}` });
+  };
+  differs('label', found.label ?? undefined, planned.label);
+  differs('clusterSize', found.clusterSize, planned.clusterSize);
+  differs('clusters', found.clusters, planned.clusters);
+  if (spec.seed !== undefined || spec.partitions[i].filesystem!.volumeId !== undefined) differs('volumeId', formatVolumeId(found.volumeId), planned.volumeId);
+  // The tree comparison ends with the reader's findings, so they are not added again here.
+  for (const difference of await tree.verify(image.path, partition.offset, length)) {
+    out.push({ where: `${where}:${difference.path}`, message: difference.message });
+  }
+  return planned.fileBytes;
+}
+
+/** Compares the image at `imagePath` with what `specOrPath` would build. Never writes. */
+export async function verify(specOrPath: string | LoadedSpec, imagePath: string, options: VerifyOptions = {}): Promise<VerifyReport> {
+  const spec = typeof specOrPath === 'string' ? await loadSpec(specOrPath) : specOrPath;
+  const image = openImage(imagePath);
+  const layout = await planFor(spec, image);
+  let table: NativePartitionTable;
+  try {
+    table = native().readPartitionTable(image.path, image.sectorSize ?? layout.sectorSize);
+  } catch (error) {
+    throw new ImgforgeError('IO', `reading the partition table of ${image.path}: ${(error as Error).message}`);
+  }
+  const differences: Difference[] = [];
+  compareTable(spec, layout, image, table, differences);
+  let bytesCompared = 0;
+  withImage(image, (fd) => {
+    for (const partition of layout.partitions) {
+      if (partition.contents !== undefined) bytesCompared += compareContents(fd, partition, image, options, differences);
+    }
+  });
+  for (const i of filesystemsOf(layout).keys()) bytesCompared += await compareFilesystem(spec, layout, i, image, differences);
+  return { image: image.path, spec: spec.specPath, partitions: layout.partitions.length, bytesCompared, differences };
+}
