@@ -12,6 +12,8 @@ declare -A package_of=(
   [mkfs.ext4]=e2fsprogs
   [fsck.fat]=dosfstools
   [mdir]=mtools
+  [setpriv]=util-linux
+  [fallocate]=util-linux
 )
 missing=()
 for tool in "${!package_of[@]}"; do

@@ -84,9 +84,12 @@ function parseYaml(text: string, sourceName: string): unknown {
     throw new ImgforgeError('SPEC_PARSE', doc.errors.slice(0, 5).map((error) => at(error.pos[0], error.message)).join('\n'));
   }
   try {
-    const duplicates = duplicateKeys(doc);
+    const { duplicates, recursive } = checkKeysAndAliases(doc);
     if (duplicates.length > 0) {
       throw new ImgforgeError('SPEC_PARSE', duplicates.slice(0, 5).map((pos) => at(pos, 'Map keys must be unique')).join('\n'));
+    }
+    if (recursive !== undefined) {
+      throw new ImgforgeError('SPEC_PARSE', at(recursive.pos, `the alias *${recursive.name} refers to a node that contains it`));
     }
     // maxAliasCount guards against "billion laughs" documents.
     return doc.toJS({ maxAliasCount: 1000 });
@@ -96,21 +99,40 @@ function parseYaml(text: string, sourceName: string): unknown {
   }
 }
 
-/** Offsets of keys that repeat an earlier scalar key of the same mapping, in one pass. */
-function duplicateKeys(doc: YAML.Document): number[] {
-  const found: number[] = [];
+/**
+ * In one pass: offsets of keys that repeat an earlier scalar key of the same mapping, and the first
+ * alias inside the node it refers to (`&a [*a]`). Such a document can never be a spec, and the
+ * yaml package takes cubic time to resolve it (500 self-aliases: 14 s).
+ */
+function checkKeysAndAliases(doc: YAML.Document): { duplicates: number[]; recursive: { name: string; pos: number } | undefined } {
+  const duplicates: number[] = [];
+  let recursive: { name: string; pos: number } | undefined;
+  // Anchors in document order: an alias refers to the latest node defined with its name.
+  const anchors = new Map<string, unknown>();
+  const define = (node: YAML.Scalar | YAML.YAMLMap | YAML.YAMLSeq) => {
+    if (node.anchor) anchors.set(node.anchor, node);
+  };
   YAML.visit(doc, {
+    Scalar: (_, scalar) => define(scalar),
+    Seq: (_, seq) => define(seq),
     Map(_, map) {
+      define(map);
       const seen = new Set<unknown>();
       for (const { key } of map.items) {
         // Merge keys (<<) may repeat; collection keys are refused later as unknown keys.
         if (!YAML.isScalar(key) || key.value === '<<') continue;
-        if (seen.has(key.value)) found.push(key.range?.[0] ?? 0);
+        if (seen.has(key.value)) duplicates.push(key.range?.[0] ?? 0);
         else seen.add(key.value);
       }
     },
+    Alias(_, alias, path) {
+      const target = anchors.get(alias.source);
+      if (recursive === undefined && target !== undefined && path.includes(target as YAML.Node)) {
+        recursive = { name: alias.source, pos: alias.range?.[0] ?? 0 };
+      }
+    },
   });
-  return found;
+  return { duplicates, recursive };
 }
 
 /** Line and column (1-based) of a character offset. */
