@@ -7,6 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BIN, ROOT, type CliResult } from './cli';
+import { mountXfs } from './loop';
 import { tempDir } from './tools';
 
 const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
@@ -72,29 +73,7 @@ export function mountTmpfs(size: string): Mount {
  * and so can run out of space.
  */
 export function mountSmallXfs(size: number): Mount {
-  const work = tempDir('imgforge-xfs-');
-  const backing = path.join(work, 'xfs.img');
-  const dir = path.join(work, 'mnt');
-  fs.mkdirSync(dir);
-  fs.closeSync(fs.openSync(backing, 'w'));
-  fs.truncateSync(backing, size);
-  let mounted = false;
-  const cleanup = () => {
-    if (mounted) {
-      mounted = false;
-      unmount(dir);
-    }
-    fs.rmSync(work, { recursive: true, force: true });
-  };
-  try {
-    execFileSync('mkfs.xfs', ['-q', '-m', 'reflink=0', backing], { stdio: 'pipe' });
-    execFileSync('mount', ['-o', 'loop', backing, dir], { stdio: 'pipe' });
-    mounted = true;
-  } catch (error) {
-    cleanup();
-    throw error;
-  }
-  return { dir, cleanup };
+  return mountXfs(size, { reflink: false });
 }
 
 /** Free bytes for unprivileged writers on the filesystem holding `dir`. */

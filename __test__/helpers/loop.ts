@@ -42,25 +42,33 @@ export interface XfsMount {
   cleanup(): void;
 }
 
-/** A fresh loop-mounted XFS with reflink enabled, backed by a sparse file of `size` bytes. */
-export function mountXfs(size: number): XfsMount {
+/**
+ * A fresh loop-mounted XFS backed by a sparse file of `size` bytes, with reflink enabled unless
+ * asked otherwise (without it, copy_file_range copies in the kernel, and can run out of space).
+ */
+export function mountXfs(size: number, options: { reflink?: boolean } = {}): XfsMount {
   const work = tempDir('imgforge-xfs-');
   const backing = path.join(work, 'xfs.img');
   const dir = path.join(work, 'mnt');
   fs.mkdirSync(dir);
   fs.closeSync(fs.openSync(backing, 'w'));
   fs.truncateSync(backing, size);
-  execFileSync('mkfs.xfs', ['-q', '-m', 'reflink=1', backing]);
-  execFileSync('mount', ['-o', 'loop', backing, dir]);
-  let mounted = true;
-  return {
-    dir,
-    cleanup() {
-      if (mounted) {
-        mounted = false;
-        spawnSync('umount', [dir]);
-      }
-      fs.rmSync(work, { recursive: true, force: true });
-    },
+  let mounted = false;
+  const cleanup = () => {
+    if (mounted) {
+      mounted = false;
+      // A lazy unmount when something still holds the filesystem, so the test run can go on.
+      if (spawnSync('umount', [dir]).status !== 0) spawnSync('umount', ['-l', dir]);
+    }
+    fs.rmSync(work, { recursive: true, force: true });
   };
+  try {
+    execFileSync('mkfs.xfs', ['-q', '-m', `reflink=${options.reflink === false ? 0 : 1}`, backing], { stdio: 'pipe' });
+    execFileSync('mount', ['-o', 'loop', backing, dir], { stdio: 'pipe' });
+    mounted = true;
+  } catch (error) {
+    cleanup();
+    throw error;
+  }
+  return { dir, cleanup };
 }

@@ -3,8 +3,7 @@ import * as fs from 'node:fs';
 import { ImgforgeError } from '../errors';
 import { loadSpec, type LoadedSpec } from '../spec/load';
 import { filesystemsOf, plan as planImage, type Plan, type PlannedPartition } from '../plan/plan';
-import { encodeGpt } from '../native';
-import { native, type NativeCopyJob, type NativeCopyOutcome, type NativeCopyProgress } from '../native';
+import { encodeGpt, native, type NativeCopyJob, type NativeCopyOutcome, type NativeCopyProgress } from '../native';
 import { inspectOutput, openOutput, type OutputKind, type OutputTarget } from './output';
 import { describePlan, type PartitionSummary } from './summary';
 
