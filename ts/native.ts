@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ImgforgeError } from './errors';
+import type { Plan, PlannedPartition } from './plan/plan';
 
 /** The shape of the napi binding (crates/napi). Declared here so the TypeScript compiles before the addon is built. */
 export interface NativeCopyProgress {
@@ -117,27 +118,14 @@ export interface NativeFat32Report {
   entries?: NativeFat32Entry[];
 }
 
-/** A planned disk for `encodeGpt`: a Plan (ts/plan/plan.ts) fits it as is; other fields are ignored. */
-export interface NativeGptLayout {
-  sectorSize: number;
-  diskSize: number;
-  totalSectors: number;
-  diskGuid: string;
-  firstUsableLba: number;
-  lastUsableLba: number;
-  partitions: Array<{
-    /** 1-based entry number. */
-    index: number;
-    /** At most 36 UTF-16 code units, written as JavaScript holds them. */
-    name: string;
-    typeGuid: string;
-    guid: string;
-    /** The 64-bit attribute mask. */
-    attributes: bigint;
-    firstLba: number;
-    lastLba: number;
-  }>;
-}
+/**
+ * A planned disk for `encodeGpt`: the fields of a Plan the encoder reads (a Plan fits as is).
+ * Names are at most 36 UTF-16 code units, written as JavaScript holds them; attributes are the
+ * 64-bit mask.
+ */
+export type NativeGptLayout = Pick<Plan, 'sectorSize' | 'diskSize' | 'totalSectors' | 'diskGuid' | 'firstUsableLba' | 'lastUsableLba'> & {
+  partitions: Array<Pick<PlannedPartition, 'index' | 'name' | 'typeGuid' | 'guid' | 'attributes' | 'firstLba' | 'lastLba'>>;
+};
 
 /** Bytes to write at a byte offset of the disk. */
 export interface NativeGptRegion {
