@@ -21,7 +21,7 @@ import { tempDir, writePatternFile } from './helpers/tools';
 
 interface NoSpaceCase {
   title: string;
-  kind: Kind;
+  kind: Kind | 'empty';
   /** tmpfs size, in mount's syntax. */
   tmpfs: string;
   /** Files of the source (relative to the spec folder) and their sizes. */
@@ -54,11 +54,12 @@ const noSpaceCases: NoSpaceCase[] = [
     writing: 'partitions[0].filesystem',
   },
   {
-    // The previous image takes a page of the 16 KiB; the 17 KiB of primary GPT do not fit.
+    // The previous image takes a page of the 16 KiB; the 17 KiB of primary GPT do not fit. The
+    // tables are written last, after the contents: an empty partition has none.
     title: 'the partition tables',
-    kind: 'raw',
+    kind: 'empty',
     tmpfs: '16k',
-    files: { 'source.img': MiB },
+    files: {},
     writing: 'the partition tables',
   },
 ];
@@ -125,11 +126,14 @@ function sharedBigSource(): { dir: string; file: string } {
   return bigSource;
 }
 
-const signalCases: Array<{ kind: Kind; signal: 'SIGINT' | 'SIGTERM'; status: number; copy: CopyMode }> = [
+const signalCases: Array<{ kind: Kind; signal: NodeJS.Signals; status: number; copy: CopyMode }> = [
   { kind: 'fat32', signal: 'SIGINT', status: 130, copy: 'auto' },
   { kind: 'fat32', signal: 'SIGTERM', status: 143, copy: 'read-write' },
   { kind: 'raw', signal: 'SIGINT', status: 130, copy: 'copy-file-range' },
   { kind: 'raw', signal: 'SIGTERM', status: 143, copy: 'auto' },
+  // A closed terminal (SIGHUP) and Ctrl-\ (SIGQUIT) clean up as well.
+  { kind: 'raw', signal: 'SIGHUP', status: 129, copy: 'read-write' },
+  { kind: 'fat32', signal: 'SIGQUIT', status: 131, copy: 'read-write' },
 ];
 
 for (const { kind, signal, status, copy } of signalCases) {

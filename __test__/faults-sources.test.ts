@@ -12,10 +12,20 @@
 import test, { type ExecutionContext } from 'ava';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { build, ImgforgeError } from '../ts/index';
+import { build, ImgforgeError, type BuildProgress } from '../ts/index';
 import { MiB, specFor, writeSpec, previousImage, noTemporaryFiles, oneLineError, lastLineError, cliWhen, cliMidCopy, type Kind } from './helpers/fault-checks';
 import { imgforgeAs, sharedDir, unprivilegedRunner } from './helpers/faults';
 import { tempDir, writePatternFile } from './helpers/tools';
+
+/** An onProgress that runs `change` once, at the report that comes before any copying. */
+function beforeCopy(change: () => void): (progress: BuildProgress) => void {
+  let done = false;
+  return (progress) => {
+    if (done || progress.phase !== 'copy') return;
+    done = true;
+    change();
+  };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Sources that grow or shrink during the build.
@@ -51,7 +61,7 @@ const changes = { grows: grow, shrinks: shrink };
 /** The message names the field, the source (its path in the filesystem, for FAT32) and the change. */
 function changedMessage(kind: Kind, f: ChangeFixture): RegExp {
   const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const where = kind === 'raw' ? `partitions\\[0\\]\\.contents: ${escape(f.source)}: ` : 'partitions\\[0\\]\\.filesystem: /EFI/big\\.bin: ';
+  const where = kind === 'raw' ? `partitions\\[0\\]\\.contents: ${escape(f.source)}: ` : `partitions\\[0\\]\\.filesystem: /EFI/big\\.bin: ${escape(f.source)}: `;
   return new RegExp(`^${where}the source changed (size )?during the build: it was \\d+ bytes`);
 }
 
@@ -87,25 +97,23 @@ for (const kind of ['raw', 'fat32'] as const) {
   }
 }
 
-/** Changes between planning and the copy (at the `tables` progress report, before any copy starts). */
-const beforeCopy: Array<{ kind: Kind; what: string; apply: (file: string) => void; message: RegExp }> = [
-  { kind: 'raw', what: 'shrinks', apply: shrink, message: /when planned, then \d+ bytes$/ },
+/** Changes between planning and the copy (at the first progress report, before any copy starts). */
+const changesBeforeCopy: Array<{ kind: Kind; what: string; apply: (file: string) => void; message: RegExp }> = [
+  { kind: 'raw', what: 'shrinks', apply: shrink, message: /it was 3145733 bytes, then \d+ bytes$/ },
   // 3 MiB + 5 bytes of contents get a 4 MiB partition: growing by 1000 bytes still fits.
-  { kind: 'raw', what: 'grows within its partition', apply: grow, message: /it was 3145733 bytes when planned, then 3146733 bytes$/ },
-  { kind: 'raw', what: 'grows past its partition', apply: (file) => fs.truncateSync(file, 5 * MiB), message: /it was 3145733 bytes when planned, now larger than the partition/ },
+  { kind: 'raw', what: 'grows within its partition', apply: grow, message: /it was 3145733 bytes, then 3146733 bytes$/ },
+  { kind: 'raw', what: 'grows past its partition', apply: (file) => fs.truncateSync(file, 5 * MiB), message: /it was 3145733 bytes, then 5242880 bytes$/ },
   { kind: 'fat32', what: 'shrinks', apply: shrink, message: /it was 3145733 bytes, then 1048577 bytes/ },
   { kind: 'fat32', what: 'grows', apply: grow, message: /it was 3145733 bytes, then 3146733 bytes/ },
 ];
 
-for (const c of beforeCopy) {
+for (const c of changesBeforeCopy) {
   test(`${c.kind}: a source that ${c.what} after planning, before its copy, fails with SOURCE_CHANGED`, async (t) => {
     const f = changeFixture(c.kind, 3 * MiB + 5);
     const error = await t.throwsAsync(
       build(f.specPath, {
         output: f.output,
-        onProgress: (p) => {
-          if (p.phase === 'tables') c.apply(f.source);
-        },
+        onProgress: beforeCopy(() => c.apply(f.source)),
       }),
       { instanceOf: ImgforgeError },
     );
@@ -144,7 +152,7 @@ test('raw: the source of a later partition changes while an earlier one is copie
   );
   t.is(changedDuring, 'first');
   t.is(error?.code, 'SOURCE_CHANGED');
-  t.regex(error?.message ?? '', /^partitions\[1\]\.contents: .*second\.img: the source changed during the build: it was 2097152 bytes when planned, then 1048576 bytes$/);
+  t.regex(error?.message ?? '', /^partitions\[1\]\.contents: .*second\.img: the source changed during the build: it was 2097152 bytes, then 1048576 bytes$/);
   t.deepEqual(fs.readdirSync(dir).sort(), ['first.img', 'image.json', 'second.img']);
 });
 
@@ -241,7 +249,7 @@ for (const c of permissionCases) {
 test('raw contents removed after planning: IO error naming the field and the file', async (t) => {
   const f = changeFixture('raw', 3 * MiB);
   const error = await t.throwsAsync(
-    build(f.specPath, { output: f.output, onProgress: (p) => p.phase === 'tables' && fs.rmSync(f.source) }),
+    build(f.specPath, { output: f.output, onProgress: beforeCopy(() => fs.rmSync(f.source)) }),
     { instanceOf: ImgforgeError },
   );
   t.is(error?.code, 'IO');
@@ -257,7 +265,7 @@ for (const [what, remove] of [
   test(`FAT32: ${what} removed after the scan: IO error naming the file in the filesystem and on disk`, async (t) => {
     const f = changeFixture('fat32', 3 * MiB);
     const error = await t.throwsAsync(
-      build(f.specPath, { output: f.output, onProgress: (p) => p.phase === 'tables' && remove(f.dir) }),
+      build(f.specPath, { output: f.output, onProgress: beforeCopy(() => remove(f.dir)) }),
       { instanceOf: ImgforgeError },
     );
     t.is(error?.code, 'IO');

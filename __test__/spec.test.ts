@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ImgforgeError } from '../ts/errors';
-import { loadSpec, parseSpec } from '../ts/spec/load';
+import { loadSpec, MAX_SPEC_DEPTH, parseSpec } from '../ts/spec/load';
+import { imgforge } from './helpers/cli';
 import { PARTITION_TYPES, resolveType, typeName } from '../ts/spec/partition-types';
 import { MiB } from '../ts/units';
 
@@ -282,6 +283,79 @@ test('JSON syntax errors name the file, line and column', (t) => {
   t.regex(parseFailure(t, parse('{\n  "a": 1\n  "b": 2\n}')), /^spec\.json:3:3: Expected ',' or '}' after property value/);
   t.regex(parseFailure(t, parse('{"a": 1')), /^spec\.json:1:8: /);
   t.regex(parseFailure(t, parse('')), /^spec\.json:1:1: Unexpected end of JSON input/);
+});
+
+const SURROGATE = (unit: string, index: number) =>
+  `contains a lone UTF-16 surrogate (U+${unit}) at index ${index}: not valid Unicode, it would silently become U+FFFD; escape a character beyond U+FFFF as a pair ("\\ud83d\\ude00") or write it as is`;
+
+test('strings that reach the image or a path refuse lone UTF-16 surrogates, naming the field', (t) => {
+  const doc = {
+    output: 'disk\udc00.img',
+    seed: 'v\ud800',
+    partitions: [
+      { name: 'a\ud800', type: 'esp', size: '1MiB', contents: 'x\ud83d' },
+      { name: 'b\ud83d\ude00', type: 'esp', size: '1MiB', filesystem: { type: 'fat32', label: 'L\udfff', files: [{ source: '\ud800esp', target: '/\udc00' }] } },
+    ],
+  };
+  t.deepEqual(problems(t, () => json(doc)), [
+    `output: ${SURROGATE('DC00', 4)}`,
+    `seed: ${SURROGATE('D800', 1)}`,
+    `partitions[0].name: ${SURROGATE('D800', 1)}`,
+    `partitions[0].contents: ${SURROGATE('D83D', 1)}`,
+    `partitions[1].filesystem.label: ${SURROGATE('DFFF', 1)}`,
+    `partitions[1].filesystem.files[0].source: ${SURROGATE('D800', 0)}`,
+    `partitions[1].filesystem.files[0].target: ${SURROGATE('DC00', 1)}`,
+  ]);
+  // YAML's escapes too; a whole pair is a character like any other.
+  t.deepEqual(problems(t, () => yaml(onePartition('', '').replace('name: data', 'name: "\\udc00\\ud800"'))), [`partitions[0].name: ${SURROGATE('DC00', 0)}`]);
+  t.is(yaml(onePartition().replace('name: data', 'name: "\\ud83d\\ude00 data"')).partitions[0].name, '\u{1F600} data');
+});
+
+test('the CLI refuses a lone surrogate in a partition name before building anything (exit 2)', (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imgforge-spec-'));
+  const spec = path.join(dir, 'spec.json');
+  // Written by hand: JSON.stringify would escape it the same way, but this is what a user writes.
+  fs.writeFileSync(spec, '{"partitions": [{"name": "a\\ud800", "type": "linux-generic", "size": "1MiB"}]}');
+  const run = imgforge(['build', spec, '-o', path.join(dir, 'disk.img'), '--quiet']);
+  t.is(run.status, 2, run.stderr);
+  t.is(run.stderr, `imgforge: ${spec}: invalid spec (1 problem):\n    partitions[0].name: ${SURROGATE('D800', 1)}\n`);
+  t.false(fs.existsSync(path.join(dir, 'disk.img')));
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const TOO_DEEP = `the document is nested too deeply (more than ${MAX_SPEC_DEPTH} levels of mappings and lists)`;
+
+test('nesting deeper than 64 levels is a parse error naming the place, in YAML (flow, block, aliases) as in JSON', (t) => {
+  const flow = (depth: number) => `${'['.repeat(depth)}1${']'.repeat(depth)}`;
+  t.is(parseFailure(t, () => yaml(`a: ${'['.repeat(2000)}`)), `spec.yaml:1:67: ${TOO_DEEP}`);
+  t.is(parseFailure(t, () => yaml(`a: ${flow(2000)}\n`)), `spec.yaml:1:67: ${TOO_DEEP}`);
+  t.is(parseFailure(t, () => yaml(`${'- '.repeat(2000)}x\n`)), `spec.yaml:1:129: ${TOO_DEEP}`);
+  const block = Array.from({ length: 100 }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n');
+  t.is(parseFailure(t, () => yaml(`${block} 1\n`)), `spec.yaml:65:65: ${TOO_DEEP}`);
+  t.is(parseFailure(t, () => parseSpec(flow(2000), 'json', 'spec.json', '/')), `spec.json:1:65: ${TOO_DEEP}`);
+  t.is(parseFailure(t, () => parseSpec(`{"a": "[[[[", "b": ${flow(65)}}`, 'json', 'spec.json', '/')), `spec.json:1:83: ${TOO_DEEP}`);
+  // 64 levels are fine as far as parsing goes (then not a spec), in both formats.
+  t.regex(problems(t, () => yaml(`partitions: ${flow(63)}\n`))[0], /^partitions\[0\]: expected a partition/);
+  t.regex(problems(t, () => parseSpec(`{"partitions": ${flow(63)}}`, 'json', 'spec.json', '/'))[0], /^partitions\[0\]: expected a partition/);
+  // Aliases nest what they refer to: each anchor holds the one before it 30 levels down.
+  const anchors = Array.from({ length: 40 }, (_, i) => `a${i}: &a${i} ${'['.repeat(30)}${i === 0 ? '' : `*a${i - 1}`}${']'.repeat(30)}`);
+  t.is(parseFailure(t, () => yaml(`${anchors.join('\n')}\n`)), `spec.yaml:1:1: ${TOO_DEEP}, counting what aliases refer to`);
+});
+
+test('imgforge plan and build refuse a 2,000-deep YAML spec with one line (exit 2)', (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imgforge-spec-'));
+  const cases = { 'flow.yaml': `a: ${'['.repeat(2000)}\n`, 'block.yaml': `partitions:\n${'  - '.repeat(2000)}x\n` };
+  for (const [name, text] of Object.entries(cases)) {
+    const spec = path.join(dir, name);
+    fs.writeFileSync(spec, text);
+    for (const command of [['plan', spec], ['build', spec, '-o', path.join(dir, 'disk.img')]]) {
+      const run = imgforge(command);
+      t.is(run.status, 2, `${command[0]} ${name}: ${run.stderr}`);
+      t.regex(run.stderr, new RegExp(`^imgforge: ${spec.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: the document is nested too deeply \\(more than 64 levels of mappings and lists\\)\\n$`));
+    }
+  }
+  t.false(fs.existsSync(path.join(dir, 'disk.img')));
+  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 test('a UTF-8 byte order mark is ignored', (t) => {

@@ -12,7 +12,7 @@ export type ErrorCode =
   | 'OUTPUT' // the output path cannot be used: missing folder, a directory, a device without --force, ...
   | 'IO' // reading or writing failed during the build
   | 'COPY' // the copy engine failed (copy_file_range without fallback, ...)
-  | 'SOURCE_CHANGED' // a source changed size while it was being copied
+  | 'SOURCE_CHANGED' // a source changed (its size, or it is no longer a regular file) after it was planned
   | 'ABORTED' // the build was cancelled (AbortSignal, SIGINT, SIGTERM)
   | 'NATIVE' // the native addon could not be loaded
   | 'IMAGE'; // the image to inspect or verify cannot be opened or read
@@ -23,10 +23,16 @@ const INPUT_ERRORS: ReadonlySet<ErrorCode> = new Set(['USAGE', 'SPEC_READ', 'SPE
 export class ImgforgeError extends Error {
   override readonly name = 'ImgforgeError';
   readonly code: ErrorCode;
+  /**
+   * What the output holds after this failure when it is not simply left as it was: set when a
+   * build into a block device fails or is cancelled part-way.
+   */
+  readonly outputState: string | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; outputState?: string }) {
     super(message, options);
     this.code = code;
+    this.outputState = options?.outputState;
   }
 
   /** True when the user must fix the spec or the command line (CLI exit status 2). */

@@ -16,6 +16,16 @@ export function describeFsError(error: NodeJS.ErrnoException): string {
       return 'in use (mounted, or opened exclusively by another program)';
     case 'EROFS':
       return 'read-only filesystem';
+    case 'EIO':
+      return 'input/output error (EIO)';
+    case 'EFAULT':
+      return 'bad address (EFAULT)';
+    case 'EINVAL':
+      return 'invalid argument (EINVAL)';
+    case 'ENXIO':
+      return 'no such device or address (ENXIO)';
+    case 'ENOMEDIUM':
+      return 'no medium in the drive';
     default:
       return error.message;
   }

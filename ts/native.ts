@@ -13,6 +13,8 @@ export interface NativeCopyJob {
   source: string;
   offset: number;
   capacity: number;
+  /** The source's size when planned; another size, or a file that is no longer regular, is SOURCE_CHANGED. */
+  length: number;
 }
 
 export interface NativeCopyStats {
@@ -23,8 +25,11 @@ export interface NativeCopyStats {
 
 export interface NativeCopyOutcome {
   stats: NativeCopyStats;
-  /** `job`: the failed raw copy's index; `path`: the failed file inside a filesystem. */
-  error?: { code: string; message: string; job?: number; path?: string };
+  /**
+   * `job`: the failed raw copy's index; `path`: the failed file inside a filesystem; `source`: the
+   * source file, when the failure is about its own state and the message does not name it.
+   */
+  error?: { code: string; message: string; job?: number; path?: string; source?: string };
 }
 
 export interface NativeFat32Options {
@@ -50,6 +55,8 @@ export interface NativeFat32Summary {
 
 /** A scanned FAT32 source tree, held in Rust from planning to writing. Methods throw plain Errors. */
 export interface NativeFat32Tree {
+  /** Whether the scan read the file or directory with this device and inode number. */
+  reads(dev: bigint, ino: bigint): boolean;
   minimumSize(options: NativeFat32Options): number;
   plan(options: NativeFat32Options, size: number): NativeFat32Summary;
   write(

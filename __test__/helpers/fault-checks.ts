@@ -16,11 +16,13 @@ export const TEMP_FILE = /\.imgforge-tmp$/;
 export type Kind = 'raw' | 'fat32';
 
 /** A spec with one partition: raw `contents`, or a FAT32 filesystem of the folder `esp`. */
-export function specFor(kind: Kind, contents = 'source.img'): unknown {
-  const partition =
-    kind === 'raw'
-      ? { name: 'raw', type: 'linux-generic', size: 'auto', contents }
-      : { name: 'ESP', type: 'esp', size: 'auto', filesystem: { type: 'fat32', files: [{ source: './esp', target: '/' }] } };
+export function specFor(kind: Kind | 'empty', contents = 'source.img'): unknown {
+  const partitions = {
+    raw: { name: 'raw', type: 'linux-generic', size: 'auto', contents },
+    fat32: { name: 'ESP', type: 'esp', size: 'auto', filesystem: { type: 'fat32', files: [{ source: './esp', target: '/' }] } },
+    empty: { name: 'empty', type: 'linux-generic', size: '1MiB' },
+  };
+  const partition = partitions[kind];
   return { size: 'auto', seed: 'faults-test', partitions: [partition] };
 }
 

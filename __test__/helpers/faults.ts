@@ -6,7 +6,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BIN, ROOT, type CliResult } from './cli';
+import { ROOT, type CliResult } from './cli';
 import { mountXfs } from './loop';
 import { tempDir } from './tools';
 
@@ -107,10 +107,31 @@ export function unprivilegedRunner(): { wrap: (argv: string[]) => string[]; reas
   return { wrap: (argv) => argv, reason: 'running as root, and neither setpriv nor runuser can drop privileges here' };
 }
 
-/** Runs the CLI through `wrap` (see unprivilegedRunner). */
+let cliForOthers: string | undefined;
+
+/**
+ * The CLI where any user can run it. The checkout may sit in a folder only its owner can enter
+ * (`mktemp -d`, /root), which an unprivileged user cannot reach: so, once per test process, the
+ * built CLI (bin/, the bundled dist/cli.js, the addon in native/, package.json) is copied into a
+ * world-readable folder. Returns that folder.
+ */
+function cliReachableByOthers(): string {
+  if (cliForOthers !== undefined) return cliForOthers;
+  const dir = sharedDir();
+  for (const part of ['bin', 'dist', 'native', 'package.json']) {
+    fs.cpSync(path.join(ROOT, part), path.join(dir, part), { recursive: true });
+  }
+  // cpSync keeps the modes of files; the folders it makes follow the umask: open them all.
+  execFileSync('chmod', ['-R', 'a+rX', dir]);
+  cliForOthers = dir;
+  return dir;
+}
+
+/** Runs the CLI through `wrap` (see unprivilegedRunner), from a copy every user can reach. */
 export function imgforgeAs(wrap: (argv: string[]) => string[], args: string[]): CliResult {
-  const [command, ...rest] = wrap([process.execPath, BIN, ...args]);
-  const result = spawnSync(command, rest, { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  const root = process.getuid?.() === 0 ? cliReachableByOthers() : ROOT;
+  const [command, ...rest] = wrap([process.execPath, path.join(root, 'bin', 'imgforge.js'), ...args]);
+  const result = spawnSync(command, rest, { cwd: root, encoding: 'utf8', timeout: 120_000 });
   if (result.error) throw result.error;
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }

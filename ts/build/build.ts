@@ -2,8 +2,9 @@ import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { ImgforgeError } from '../errors';
 import { loadSpec, type LoadedSpec } from '../spec/load';
-import { filesystemsOf, plan as planImage, type Plan, type PlannedPartition } from '../plan/plan';
+import { filesystemsOf, plan as planImage, type Plan, type PlanTimings } from '../plan/plan';
 import { encodeGpt, native, type NativeCopyJob, type NativeCopyOutcome, type NativeCopyProgress } from '../native';
+import { checkOutputIsNoInput, checkOutputOutsideFilesystems } from './input-guard';
 import { inspectOutput, openOutput, type OutputKind, type OutputTarget } from './output';
 import { describePlan, type PartitionSummary } from './summary';
 
@@ -11,8 +12,11 @@ export type CopyMode = 'auto' | 'copy-file-range' | 'read-write';
 export const COPY_MODES: readonly CopyMode[] = ['auto', 'copy-file-range', 'read-write'];
 
 export interface BuildProgress {
-  /** `tables`: writing the partition tables; `copy`: copying partition contents; `done`. */
-  phase: 'tables' | 'copy' | 'done';
+  /**
+   * `copy`: copying partition contents (reported first with bytesDone 0, before any copying);
+   * `tables`: writing the partition tables, which come last; `done`.
+   */
+  phase: 'copy' | 'tables' | 'done';
   /** Bytes of partition contents processed so far (copied or skipped as holes). */
   bytesDone: number;
   bytesTotal: number;
@@ -38,6 +42,20 @@ export interface CopySummary {
   holeBytes: number;
 }
 
+/** Where a build's time went, in milliseconds (one decimal). */
+export interface BuildTimings {
+  /** Reading the sources' metadata: contents' sizes, filesystems' source trees. */
+  scan: number;
+  /** Laying out the disk and the filesystems. */
+  plan: number;
+  /** Encoding and writing the partition tables (on a device, also wiping them first). */
+  tables: number;
+  /** Filling the partitions: raw contents and filesystems, metadata and files. */
+  copy: number;
+  /** Making the image durable: fsync, and for a file the rename into place. */
+  fsync: number;
+}
+
 /** The result of a build; the CLI prints exactly this with --json. */
 export interface BuildResult {
   output: string;
@@ -46,6 +64,7 @@ export interface BuildResult {
   partitions: PartitionSummary[];
   copy: CopySummary;
   elapsedMs: number;
+  timings: BuildTimings;
 }
 
 function defaultOutput(spec: LoadedSpec): string {
@@ -68,34 +87,8 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new ImgforgeError('ABORTED', 'build cancelled');
 }
 
-/** Refuses outputs that would replace one of the build's own inputs. */
-function checkOutputIsNoInput(output: string, spec: LoadedSpec): void {
-  const real = (p: string) => {
-    try {
-      return fs.realpathSync(p);
-    } catch {
-      return path.resolve(p);
-    }
-  };
-  const target = real(output);
-  if (spec.specPath !== undefined && real(spec.specPath) === target) {
-    throw new ImgforgeError('OUTPUT', `${output}: the output would replace the spec file itself`);
-  }
-  spec.partitions.forEach((partition, i) => {
-    if (partition.contents !== undefined && real(partition.contents) === target) {
-      throw new ImgforgeError('OUTPUT', `${output}: the output would replace partitions[${i}].contents`);
-    }
-    partition.filesystem?.files.forEach((file, j) => {
-      const source = real(file.source);
-      if (target === source || target.startsWith(source.endsWith(path.sep) ? source : source + path.sep)) {
-        throw new ImgforgeError('OUTPUT', `${output}: the output would be inside partitions[${i}].filesystem.files[${j}].source (${file.source})`);
-      }
-    });
-  });
-}
-
-function planFor(spec: LoadedSpec, output: string, kind: OutputKind): Promise<Plan> {
-  if (kind.kind === 'file') return planImage(spec);
+function planFor(spec: LoadedSpec, output: string, kind: OutputKind, timings: PlanTimings): Promise<Plan> {
+  if (kind.kind === 'file') return planImage(spec, { timings });
   const { device } = kind;
   if (device.logicalSectorSize !== spec.sectorSize) {
     throw new ImgforgeError(
@@ -107,7 +100,7 @@ function planFor(spec: LoadedSpec, output: string, kind: OutputKind): Promise<Pl
     throw new ImgforgeError('OUTPUT', `${output} holds ${device.size} bytes, less than the spec's size of ${spec.size} bytes`);
   }
   // The backup GPT must sit at the device's last sector, so the table always spans the device.
-  return planImage(spec, { diskSize: device.size });
+  return planImage(spec, { diskSize: device.size, timings });
 }
 
 /** Bytes the build copies: raw contents, then the files of each filesystem, in that order. */
@@ -169,22 +162,13 @@ async function fillPartitions(target: OutputTarget, layout: Plan, mode: CopyMode
   try {
     report();
     if (raw.length > 0) {
-      const jobs: NativeCopyJob[] = raw.map((p) => ({ source: p.contents!.path, offset: p.offset, capacity: p.size }));
+      const jobs: NativeCopyJob[] = raw.map((p) => ({ source: p.contents!.path, offset: p.offset, capacity: p.size, length: p.contents!.size }));
       const outcome = await binding.copyIntoImage(target.writePath, jobs, mode, target.zeroed, progress);
       stats = addStats(stats, outcome.stats);
       if (outcome.error) {
         const job = outcome.error.job === undefined ? undefined : raw[outcome.error.job];
-        if (job !== undefined && outcome.error.code === 'TOO_LARGE') {
-          // Planning made every partition hold its contents: a source too large for it now grew since.
-          throw sourceChanged(job, `now larger than the partition (${outcome.error.message})`);
-        }
-        if (job !== undefined && outcome.error.code === 'SOURCE_CHANGED') {
-          // The engine's message says how the size changed; name the file too.
-          throw new ImgforgeError('SOURCE_CHANGED', `partitions[${job.index - 1}].contents: ${job.contents!.path}: ${outcome.error.message}`);
-        }
         throw copyFailure(outcome.error, job && `partitions[${job.index - 1}].contents`, mode, target);
       }
-      checkContentsUnchanged(raw);
     }
     for (const [i, { tree, options: format }] of filesystems) {
       const partition = layout.partitions[i];
@@ -198,31 +182,6 @@ async function fillPartitions(target: OutputTarget, layout: Plan, mode: CopyMode
   }
   report();
   return stats;
-}
-
-function sourceChanged(partition: PlannedPartition, now: string): ImgforgeError {
-  const { path: source, size } = partition.contents!;
-  return new ImgforgeError(
-    'SOURCE_CHANGED',
-    `partitions[${partition.index - 1}].contents: ${source}: the source changed during the build: it was ${size} bytes when planned, ${now}`,
-  );
-}
-
-/**
- * The copy engine checks that each source keeps its size while it copies it; this catches the ones
- * that changed between planning and the engine opening them (a shrunk file would otherwise be
- * copied short without complaint). A source removed after it was copied whole is no error.
- */
-function checkContentsUnchanged(raw: readonly PlannedPartition[]): void {
-  for (const partition of raw) {
-    let size: number;
-    try {
-      size = fs.statSync(partition.contents!.path).size;
-    } catch {
-      continue;
-    }
-    if (size !== partition.contents!.size) throw sourceChanged(partition, `then ${size} bytes`);
-  }
 }
 
 /** Whether a failure is the output's filesystem running out of space (ENOSPC, or EDQUOT for quotas). */
@@ -239,13 +198,14 @@ function noSpaceError(target: OutputTarget, what: string, detail: string): Imgfo
 
 function copyFailure(error: NonNullable<NativeCopyOutcome['error']>, field: string | undefined, mode: CopyMode, target: OutputTarget): ImgforgeError {
   const prefix = field !== undefined ? `${field}: ` : '';
-  const where = error.path !== undefined ? `${error.path}: ` : '';
+  const where = [error.path, error.source].filter((part) => part !== undefined).map((part) => `${part}: `).join('');
   const message = `${prefix}${where}${error.message}`;
   switch (error.code) {
     case 'ABORTED':
       return new ImgforgeError('ABORTED', 'build cancelled');
     case 'SOURCE_CHANGED':
       return new ImgforgeError('SOURCE_CHANGED', message);
+    case 'UNSIZED_SOURCE':
     case 'TOO_LARGE':
       return new ImgforgeError('CONTENTS', message);
     default: {
@@ -268,9 +228,36 @@ function withNoSpaceMessage(target: OutputTarget, what: string, write: () => voi
   }
 }
 
+/** What a block device holds after a failed build: said in the error, and by the CLI on Ctrl-C. */
+function deviceState(device: string): string {
+  return `${device} was partly written and holds no valid partition table (imgforge wipes the tables first and writes them last)`;
+}
+
+/** The error of a failed build into a device, saying what the device now holds. */
+function partlyWritten(error: unknown, device: string): unknown {
+  if (!(error instanceof ImgforgeError)) return error;
+  const state = deviceState(device);
+  return new ImgforgeError(error.code, `${error.message}; ${state}`, { cause: error, outputState: state });
+}
+
+const round = (ms: number) => Math.round(ms * 10) / 10;
+
+/** Runs `step` and adds its duration to `timings[key]`. */
+async function timed<T>(timings: BuildTimings, key: keyof BuildTimings, step: () => T | Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    return await step();
+  } finally {
+    timings[key] += performance.now() - started;
+  }
+}
+
 /**
- * Builds the image described by `specOrPath`: plan, write the partition tables into a fresh
- * (sparse) image, fill the partitions (raw contents and filesystems), then move it into place.
+ * Builds the image described by `specOrPath`: plan, fill the partitions (raw contents and
+ * filesystems) of a fresh sparse image, write the partition tables last, then move it into
+ * place. A block device is written in place: its tables are wiped (and flushed) first and
+ * written last, so a device whose build fails or is interrupted never holds a valid-looking
+ * table over half-written partitions.
  */
 export async function build(specOrPath: string | LoadedSpec, options: BuildOptions = {}): Promise<BuildResult> {
   const started = performance.now();
@@ -280,20 +267,34 @@ export async function build(specOrPath: string | LoadedSpec, options: BuildOptio
   const output = path.resolve(options.output ?? defaultOutput(spec));
   checkOutputIsNoInput(output, spec);
   const kind = inspectOutput(output, { force: options.force ?? false });
-  const layout = await planFor(spec, output, kind);
+  const timings: BuildTimings = { scan: 0, plan: 0, tables: 0, copy: 0, fsync: 0 };
+  const layout = await planFor(spec, output, kind, timings);
+  checkOutputOutsideFilesystems(output, filesystemsOf(layout));
   throwIfAborted(options.signal);
   // The tables are encoded by the addon too: a missing addon is reported before anything is written.
-  native();
+  const tables = await timed(timings, 'tables', () => encodeGpt(layout));
 
   const target = openOutput(output, kind, layout.diskSize);
+  const abandon = () => target.abandon();
+  options.signal?.addEventListener('abort', abandon, { once: true });
   try {
-    options.onProgress?.({ phase: 'tables', bytesDone: 0, bytesTotal: 0 });
-    withNoSpaceMessage(target, 'the partition tables', () => {
-      for (const region of encodeGpt(layout)) target.write(region.offset, region.data);
-    });
-    const copy = await fillPartitions(target, layout, mode, options);
+    if (target.kind === 'device') {
+      await timed(timings, 'tables', () =>
+        withNoSpaceMessage(target, 'the partition tables', () => {
+          for (const region of tables) target.write(region.offset, new Uint8Array(region.data.length));
+          target.flush();
+        }),
+      );
+    }
+    const copy = await timed(timings, 'copy', () => fillPartitions(target, layout, mode, options));
     throwIfAborted(options.signal);
-    withNoSpaceMessage(target, 'the finished image', () => target.commit());
+    options.onProgress?.({ phase: 'tables', bytesDone: 0, bytesTotal: 0 });
+    await timed(timings, 'tables', () =>
+      withNoSpaceMessage(target, 'the partition tables', () => {
+        for (const region of tables) target.write(region.offset, region.data);
+      }),
+    );
+    await timed(timings, 'fsync', () => withNoSpaceMessage(target, 'the finished image', () => target.commit()));
     const total = contentBytes(layout);
     options.onProgress?.({ phase: 'done', bytesDone: total, bytesTotal: total });
     return {
@@ -302,10 +303,21 @@ export async function build(specOrPath: string | LoadedSpec, options: BuildOptio
       diskGuid: layout.diskGuid,
       partitions: describePlan(layout),
       copy,
-      elapsedMs: Math.round((performance.now() - started) * 10) / 10,
+      elapsedMs: round(performance.now() - started),
+      timings: {
+        scan: round(timings.scan),
+        plan: round(timings.plan),
+        tables: round(timings.tables),
+        copy: round(timings.copy),
+        fsync: round(timings.fsync),
+      },
     };
   } catch (error) {
     target.discard();
-    throw error;
+    // Once cancelled, whatever failed after (a write into the abandoned file) is the cancellation.
+    const failure = options.signal?.aborted ? new ImgforgeError('ABORTED', 'build cancelled') : error;
+    throw target.kind === 'device' ? partlyWritten(failure, target.path) : failure;
+  } finally {
+    options.signal?.removeEventListener('abort', abandon);
   }
 }

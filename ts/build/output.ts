@@ -19,10 +19,18 @@ export interface OutputTarget {
   readonly zeroed: boolean;
   /** Writes `data` at `offset` of the image. */
   write(offset: number, data: Uint8Array): void;
+  /** Makes what was written so far durable (fsync). */
+  flush(): void;
   /** Makes the image final: flush and, for a file, rename into place. */
   commit(): void;
   /** Removes everything this build created. Safe to call more than once and after commit. */
   discard(): void;
+  /**
+   * Removes the temporary file at once, while a copy may still be writing to it (the writes go
+   * to an unlinked file): for a cancelled build, so that nothing is left behind even if the
+   * process has to end before the copy returns. Nothing to do for a device.
+   */
+  abandon(): void;
 }
 
 export interface BlockDeviceInfo {
@@ -83,6 +91,10 @@ class FileOutput implements OutputTarget {
     writeFully(this.fd!, data, offset, this.writePath);
   }
 
+  flush(): void {
+    flushFully(this.fd!, this.writePath);
+  }
+
   commit(): void {
     try {
       fs.fsyncSync(this.fd!);
@@ -106,6 +118,10 @@ class FileOutput implements OutputTarget {
       }
       this.fd = undefined;
     }
+    this.abandon();
+  }
+
+  abandon(): void {
     if (!this.committed) {
       fs.rmSync(this.writePath, { force: true });
     }
@@ -136,6 +152,10 @@ class DeviceOutput implements OutputTarget {
     writeFully(this.fd!, data, offset, this.path);
   }
 
+  flush(): void {
+    flushFully(this.fd!, this.path);
+  }
+
   commit(): void {
     try {
       fs.fsyncSync(this.fd!);
@@ -152,6 +172,8 @@ class DeviceOutput implements OutputTarget {
       this.fd = undefined;
     }
   }
+
+  abandon(): void {}
 }
 
 function writeFully(fd: number, data: Uint8Array, offset: number, name: string): void {
@@ -162,6 +184,14 @@ function writeFully(fd: number, data: Uint8Array, offset: number, name: string):
     }
   } catch (error) {
     throw new ImgforgeError('IO', `cannot write ${name} at offset ${offset + done}: ${(error as Error).message}`);
+  }
+}
+
+function flushFully(fd: number, name: string): void {
+  try {
+    fs.fsyncSync(fd);
+  } catch (error) {
+    throw new ImgforgeError('IO', `cannot flush ${name}: ${(error as Error).message}`);
   }
 }
 
@@ -177,9 +207,86 @@ function syncDirectory(dir: string): void {
   }
 }
 
-/** A unique, recognisable name beside the target, so leftovers of a killed build are obvious. */
+const TEMP_SUFFIX = '.imgforge-tmp';
+/** NAME_MAX of Linux filesystems (bytes of one path component). */
+const NAME_MAX = 255;
+
+/** `name` cut to at most `bytes` bytes of UTF-8, never inside a character. */
+export function truncateUtf8(name: string, bytes: number): string {
+  if (Buffer.byteLength(name) <= bytes) return name;
+  let out = '';
+  let used = 0;
+  for (const char of name) {
+    const size = Buffer.byteLength(char);
+    if (used + size > bytes) break;
+    out += char;
+    used += size;
+  }
+  return out;
+}
+
+/** Room for "<pid>-<12 hex digits>": pids have at most 10 digits. */
+const UNIQUE_MAX = 10 + 1 + 12;
+
+/** The part of a temporary name that says which output it belongs to. */
+function temporaryPrefix(target: string): string {
+  // "." + base + "." + unique + suffix must fit in one name: the base gives way.
+  const base = truncateUtf8(path.basename(target), NAME_MAX - 2 - UNIQUE_MAX - TEMP_SUFFIX.length);
+  return `.${base}.`;
+}
+
+/**
+ * A unique, recognisable name beside the target: `.<name>.<pid>-<random>.imgforge-tmp`, with the
+ * name shortened when it is long, so it fits wherever the target's own name fits. The pid lets a
+ * later build tell a leftover of a killed build from the file of one still running.
+ */
 export function temporaryPathFor(target: string): string {
-  return path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.imgforge-tmp`);
+  const unique = `${process.pid}-${randomBytes(6).toString('hex')}`;
+  return path.join(path.dirname(target), `${temporaryPrefix(target)}${unique}${TEMP_SUFFIX}`);
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes temporary files that builds of the same output left behind when they were killed
+ * (SIGKILL, power loss): those whose process is gone. Best effort: a folder that cannot be
+ * listed, or a file that cannot be removed, is left as it is.
+ */
+export function removeStaleTemporaries(target: string): string[] {
+  const dir = path.dirname(target);
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    if (!name.endsWith(TEMP_SUFFIX)) continue;
+    const match = /\.(\d+)-[0-9a-f]{12}\.imgforge-tmp$/.exec(name);
+    if (match === null) continue;
+    const pid = Number(match[1]);
+    if (name.slice(0, match.index + 1) !== temporaryPrefix(target)) continue;
+    if (pid === process.pid || processIsAlive(pid)) continue;
+    const stale = path.join(dir, name);
+    try {
+      if (fs.lstatSync(stale).isFile()) {
+        fs.unlinkSync(stale);
+        removed.push(stale);
+      }
+    } catch {
+      // Gone already, or not ours to remove.
+    }
+  }
+  return removed;
 }
 
 export interface OpenOutputOptions {
@@ -213,5 +320,7 @@ export function inspectOutput(target: string, options: OpenOutputOptions): Outpu
 }
 
 export function openOutput(target: string, kind: OutputKind, size: number): OutputTarget {
-  return kind.kind === 'device' ? new DeviceOutput(target) : new FileOutput(target, temporaryPathFor(target), size);
+  if (kind.kind === 'device') return new DeviceOutput(target);
+  removeStaleTemporaries(target);
+  return new FileOutput(target, temporaryPathFor(target), size);
 }

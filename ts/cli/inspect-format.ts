@@ -10,6 +10,8 @@ function describeContents(contents: PartitionContents): string {
     return contents.type === 'unknown' ? 'unknown contents' : contents.type;
   }
   const label = contents.label !== undefined ? ` "${contents.label}"` : '';
+  // A boot sector whose geometry is broken leaves nothing to count: the findings say why.
+  if (contents.clusters === 0) return `FAT32${label} ${contents.volumeId}: no readable clusters (see the problems found)`;
   return (
     `FAT32${label} ${contents.volumeId}: ${contents.files} files in ${contents.directories} folders, ${formatSize(contents.fileBytes)}; ` +
     `${formatSize(contents.clusterSize)} clusters, ${formatSize(contents.usedClusters * contents.clusterSize)} used, ` +

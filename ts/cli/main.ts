@@ -19,7 +19,14 @@ zodConfig({ jitless: true });
 const EXIT_OK = 0;
 const EXIT_BUILD_FAILED = 1;
 const EXIT_BAD_INPUT = 2;
-const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+/** Signals that cancel a build, with the exit status of a process they end (128 + number). */
+const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGQUIT: 131, SIGTERM: 143 };
+/**
+ * How long a cancelled build may take to stop before the CLI stops it the hard way. A copy
+ * notices cancellation within one chunk; only a thread stuck in the kernel (a hung network
+ * filesystem, a FIFO opened by a library) takes longer, and then even process.exit() would wait.
+ */
+const CANCEL_GRACE_MS = 3000;
 
 /** Set by scripts/bundle-cli.mjs (esbuild `define`) in dist/cli.js, which has no fixed place relative to package.json. */
 declare const __IMGFORGE_VERSION__: string | undefined;
@@ -39,23 +46,56 @@ interface BuildFlags {
   quiet?: boolean;
 }
 
-/** Turns SIGINT/SIGTERM into a cancelled build, so the temporary image is removed before exiting. */
-function cancelOnSignals(controller: AbortController): { received(): string | undefined; dispose(): void } {
+/**
+ * The process ends the way the signal would have ended it: its handler removed, the signal sent
+ * again. Unlike process.exit(), this does not wait for worker threads stuck in the kernel.
+ */
+function dieBy(signal: string): void {
+  process.removeAllListeners(signal);
+  process.kill(process.pid, signal);
+}
+
+/**
+ * Turns SIGHUP/SIGINT/SIGQUIT/SIGTERM into a cancelled build, so the temporary image is removed
+ * before exiting. A build that has not stopped CANCEL_GRACE_MS later, or a second signal, ends
+ * the process at once (the build already removed its temporary file when it was cancelled).
+ */
+function cancelOnSignals(controller: AbortController, stopped: (signal: string) => void): { received(): string | undefined; dispose(): void } {
   let received: string | undefined;
+  let timer: NodeJS.Timeout | undefined;
   const handlers = Object.keys(SIGNAL_EXIT).map((signal) => {
     const handler = () => {
-      received ??= signal;
+      if (received !== undefined) return dieBy(received);
+      received = signal;
       controller.abort();
+      timer = setTimeout(() => {
+        stopped(signal);
+        dieBy(signal);
+      }, CANCEL_GRACE_MS);
+      timer.unref();
     };
     process.on(signal, handler);
     return () => process.off(signal, handler);
   });
-  return { received: () => received, dispose: () => handlers.forEach((off) => off()) };
+  return {
+    received: () => received,
+    dispose: () => {
+      clearTimeout(timer);
+      handlers.forEach((off) => off());
+    },
+  };
+}
+
+/** The line the CLI prints when a signal stops a build. */
+function interruptedLine(signal: string, state: string | undefined): string {
+  return `imgforge: build interrupted by ${signal}; ${state ?? 'no image was written'}\n`;
 }
 
 async function runBuild(specPath: string, flags: BuildFlags): Promise<number> {
   const controller = new AbortController();
-  const signals = cancelOnSignals(controller);
+  const signals = cancelOnSignals(controller, (signal) =>
+    process.stderr.write(`imgforge: build interrupted by ${signal}; it did not stop within ${CANCEL_GRACE_MS / 1000} s (a source or the output does not respond), so it was ended at once\n`),
+  );
   let sink: ProgressSink | undefined;
   if (!flags.quiet) sink = process.stderr.isTTY ? terminalProgress(process.stderr) : plainProgress(process.stderr);
   try {
@@ -74,7 +114,7 @@ async function runBuild(specPath: string, flags: BuildFlags): Promise<number> {
     sink?.finish();
     const signal = signals.received();
     if (signal !== undefined && error instanceof ImgforgeError && error.code === 'ABORTED') {
-      process.stderr.write(`imgforge: build interrupted by ${signal}; no image was written\n`);
+      process.stderr.write(interruptedLine(signal, error.outputState));
       return SIGNAL_EXIT[signal];
     }
     throw error;
@@ -131,7 +171,11 @@ Examples:
   imgforge build image.yaml --json > result.json
   imgforge build image.yaml -o /dev/loop0 --force
 
-Exit status: 0 success, 1 build failure, 2 bad usage or spec, 130/143 interrupted.`,
+A block device is written in place: its partition tables are wiped first and written last, so
+a device whose build fails or is interrupted holds no valid partition table.
+
+Exit status: 0 success, 1 build failure, 2 bad usage or spec, 129/130/131/143 interrupted by
+SIGHUP/SIGINT/SIGQUIT/SIGTERM.`,
     )
     .action(async (spec: string, flags: BuildFlags) => setExit(await runBuild(spec, flags)));
 

@@ -1,6 +1,8 @@
 /**
  * An existing image to read back: a regular file or a block device, opened read-only. Reading never
- * needs root, a loop device or a mount.
+ * needs root, a loop device or a mount. Anything that cannot be read as an image (a directory, a
+ * FIFO, /dev/null, /proc/self/mem, a file without permission) is an IMAGE error: one line naming
+ * the image and the reason, exit status 2.
  */
 import * as fs from 'node:fs';
 import { ImgforgeError } from '../errors';
@@ -16,31 +18,95 @@ export interface ImageFile {
   sectorSize: number | undefined;
 }
 
-export function openImage(imagePath: string): ImageFile {
-  let stats: fs.Stats;
-  try {
-    stats = fs.statSync(imagePath);
-  } catch (error) {
-    throw new ImgforgeError('IMAGE', `${imagePath}: ${describeFsError(error as NodeJS.ErrnoException)}`);
-  }
-  if (stats.isBlockDevice()) {
-    const device = blockDeviceInfo(imagePath, stats);
-    checkReadable(imagePath);
-    return { path: imagePath, kind: 'device', size: device.size, sectorSize: device.logicalSectorSize };
-  }
-  if (!stats.isFile()) {
-    const what = stats.isDirectory() ? 'a directory' : 'neither a regular file nor a block device';
-    throw new ImgforgeError('IMAGE', `${imagePath}: ${what}; expected a disk image or a block device`);
-  }
-  checkReadable(imagePath);
-  return { path: imagePath, kind: 'file', size: stats.size, sectorSize: undefined };
+/** What a path is when it is neither a regular file nor a block device. */
+function describeKind(stats: fs.Stats): string {
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isFIFO()) return 'a FIFO (named pipe)';
+  if (stats.isSocket()) return 'a socket';
+  if (stats.isCharacterDevice()) return 'a character device';
+  return 'neither a regular file nor a block device';
 }
 
-function checkReadable(imagePath: string): void {
+function notAnImage(imagePath: string, stats: fs.Stats): ImgforgeError {
+  return new ImgforgeError('IMAGE', `${imagePath}: ${describeKind(stats)}; expected a disk image or a block device`);
+}
+
+const isErrno = (error: unknown): error is NodeJS.ErrnoException =>
+  error instanceof Error && typeof (error as NodeJS.ErrnoException).syscall === 'string';
+
+/** Why reading failed, without the image's name, which the native readers put in front of it. */
+function reasonOf(error: unknown, imagePath: string): string {
+  if (isErrno(error)) return describeFsError(error);
+  const message = error instanceof Error ? error.message : String(error);
+  const prefix = [`cannot read ${imagePath}: `, `cannot open ${imagePath}: `, `${imagePath}: `].find((p) => message.startsWith(p));
+  return prefix === undefined ? message : message.slice(prefix.length);
+}
+
+/** The image could not be read (a failing read, a reader's I/O error): exit status 2, one line. */
+export function unreadable(imagePath: string, error: unknown): ImgforgeError {
+  return new ImgforgeError('IMAGE', `${imagePath}: cannot be read: ${reasonOf(error, imagePath)}`, { cause: error });
+}
+
+/**
+ * Opens the image read-only and non-blocking, so that a FIFO does not wait for a writer (its type
+ * is refused right after). A socket cannot be opened at all (ENXIO): stat says what it is.
+ */
+function openNonBlocking(imagePath: string): number {
   try {
-    fs.closeSync(fs.openSync(imagePath, 'r'));
+    return fs.openSync(imagePath, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
   } catch (error) {
-    throw new ImgforgeError('IMAGE', `${imagePath}: ${describeFsError(error as NodeJS.ErrnoException)}`);
+    const errno = error as NodeJS.ErrnoException;
+    const stats = errno.code === 'ENXIO' ? fs.statSync(imagePath, { throwIfNoEntry: false }) : undefined;
+    if (stats !== undefined && !stats.isFile() && !stats.isBlockDevice()) throw notAnImage(imagePath, stats);
+    throw new ImgforgeError('IMAGE', `${imagePath}: ${describeFsError(errno)}`);
+  }
+}
+
+/** Bytes read up front: the first sector, where every reader starts. */
+const PROBE_BYTES = 512;
+
+/**
+ * Reads the image's first bytes, so that an image that cannot be read fails here rather than deep
+ * in a reader (/proc/self/mem gives EIO; a failing disk, its first sector). A regular file whose
+ * size the file system gives as 0 but that yields bytes is a pseudo-file (/proc/self/status): the
+ * readers lay the disk out by its size, which it does not have.
+ */
+function probe(fd: number, imagePath: string, size: number): void {
+  const buffer = Buffer.alloc(Math.max(1, Math.min(size, PROBE_BYTES)));
+  let read: number;
+  try {
+    read = fs.readSync(fd, buffer, 0, buffer.length, 0);
+  } catch (error) {
+    throw unreadable(imagePath, error);
+  }
+  if (size === 0 && read > 0) {
+    throw new ImgforgeError('IMAGE', `${imagePath}: its size is given as 0 bytes, yet it holds data (a pseudo-file, like those in /proc); expected a disk image or a block device`);
+  }
+}
+
+/** Checks that `imagePath` is an image that can be read, and what it is. */
+export function openImage(imagePath: string): ImageFile {
+  const fd = openNonBlocking(imagePath);
+  try {
+    let stats: fs.Stats;
+    try {
+      stats = fs.fstatSync(fd);
+    } catch (error) {
+      throw unreadable(imagePath, error);
+    }
+    let image: ImageFile;
+    if (stats.isBlockDevice()) {
+      const device = blockDeviceInfo(imagePath, stats);
+      image = { path: imagePath, kind: 'device', size: device.size, sectorSize: device.logicalSectorSize };
+    } else if (stats.isFile()) {
+      image = { path: imagePath, kind: 'file', size: stats.size, sectorSize: undefined };
+    } else {
+      throw notAnImage(imagePath, stats);
+    }
+    probe(fd, imagePath, image.size);
+    return image;
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
@@ -56,7 +122,7 @@ export function readAt(fd: number, offset: number, length: number): Buffer {
   return buffer.subarray(0, done);
 }
 
-/** Runs `use` with a read-only descriptor of the image, closing it afterwards. */
+/** Runs `use` with a read-only descriptor of the image, closing it afterwards; a failed read is an IMAGE error. */
 export function withImage<T>(image: ImageFile, use: (fd: number) => T): T {
   let fd: number;
   try {
@@ -68,7 +134,7 @@ export function withImage<T>(image: ImageFile, use: (fd: number) => T): T {
     return use(fd);
   } catch (error) {
     if (error instanceof ImgforgeError) throw error;
-    throw new ImgforgeError('IO', `reading ${image.path}: ${(error as Error).message}`);
+    throw unreadable(image.path, error);
   } finally {
     fs.closeSync(fd);
   }

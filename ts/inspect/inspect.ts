@@ -7,7 +7,7 @@ import { native, type NativeFat32Report, type NativePartitionTable } from '../na
 import { typeName } from '../spec/partition-types';
 import { ATTRIBUTE_BITS } from '../spec/schema';
 import { formatVolumeId, type FilesystemSummary } from '../plan/filesystem';
-import { openImage, readAt, withImage, type ImageFile } from './image';
+import { openImage, readAt, unreadable, withImage, type ImageFile } from './image';
 import { detectContents, SIGNATURE_BYTES, type ContentsKind } from './signatures';
 
 export interface Finding {
@@ -176,7 +176,7 @@ export function inspect(imagePath: string, options: InspectOptions = {}): Inspec
   try {
     table = binding.readPartitionTable(image.path, image.sectorSize);
   } catch (error) {
-    throw new ImgforgeError('IO', `reading the partition table of ${image.path}: ${(error as Error).message}`);
+    throw unreadable(image.path, error);
   }
   const { partitions, findings } = withImage(image, (fd) => readPartitions(image, table, fd, options.files));
   const kind: InspectReport['table'] = table.gpt ? 'gpt' : table.partitions.length > 0 ? 'mbr' : 'none';

@@ -6,11 +6,12 @@
  */
 import * as fs from 'node:fs';
 import { ImgforgeError } from '../errors';
+import { describeFsError } from '../fs-errors';
 import { native, type NativePartitionTable } from '../native';
 import { filesystemsOf, plan as planImage, type Plan, type PlannedPartition } from '../plan/plan';
 import { loadSpec, type LoadedSpec } from '../spec/load';
 import { formatVolumeId } from '../plan/filesystem';
-import { openImage, readAt, withImage, type ImageFile } from './image';
+import { openImage, readAt, unreadable, withImage, type ImageFile } from './image';
 import { attributeNames } from './inspect';
 
 export interface Difference {
@@ -37,12 +38,20 @@ const COMPARE_CHUNK = 4 * 1024 * 1024;
 
 /** The offset of the first byte where `length` bytes of `source` differ from the image at `offset`, or -1. */
 function firstDifference(imageFd: number, offset: number, sourcePath: string, length: number, signal: AbortSignal | undefined): number {
-  const sourceFd = fs.openSync(sourcePath, 'r');
+  // The source's failures are its own: withImage takes any other failure for the image's.
+  const fromSource = <T>(read: () => T): T => {
+    try {
+      return read();
+    } catch (error) {
+      throw new ImgforgeError('CONTENTS', `${sourcePath}: ${describeFsError(error as NodeJS.ErrnoException)}`);
+    }
+  };
+  const sourceFd = fromSource(() => fs.openSync(sourcePath, 'r'));
   try {
     for (let done = 0; done < length; done += COMPARE_CHUNK) {
       if (signal?.aborted) throw new ImgforgeError('ABORTED', 'verification cancelled');
       const want = Math.min(COMPARE_CHUNK, length - done);
-      const expected = readAt(sourceFd, done, want);
+      const expected = fromSource(() => readAt(sourceFd, done, want));
       const actual = readAt(imageFd, offset + done, want);
       if (expected.length < want) throw new ImgforgeError('SOURCE_CHANGED', `${sourcePath}: shorter than when it was planned`);
       if (!expected.equals(actual)) {
@@ -52,6 +61,15 @@ function firstDifference(imageFd: number, offset: number, sourcePath: string, le
     return -1;
   } finally {
     fs.closeSync(sourceFd);
+  }
+}
+
+/** `read()`, a native reader's call, with its failures (I/O errors, the image gone) as IMAGE errors. */
+async function readImage<T>(image: ImageFile, read: () => T | Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    throw unreadable(image.path, error);
   }
 }
 
@@ -124,7 +142,7 @@ async function compareFilesystem(spec: LoadedSpec, layout: Plan, i: number, imag
   const where = `partitions[${i}].filesystem`;
   const { tree } = filesystemsOf(layout).get(i)!;
   const length = Math.max(0, Math.min(partition.size, image.size - partition.offset));
-  const found = native().readFat32(image.path, partition.offset, length, false);
+  const found = await readImage(image, () => native().readFat32(image.path, partition.offset, length, false));
   if (found === null) {
     out.push({ where, message: 'the partition holds no FAT32 filesystem' });
     return 0;
@@ -137,7 +155,8 @@ async function compareFilesystem(spec: LoadedSpec, layout: Plan, i: number, imag
   differs('clusters', found.clusters, planned.clusters);
   if (spec.seed !== undefined || spec.partitions[i].filesystem!.volumeId !== undefined) differs('volumeId', formatVolumeId(found.volumeId), planned.volumeId);
   // The tree comparison ends with the reader's findings, so they are not added again here.
-  for (const difference of await tree.verify(image.path, partition.offset, length)) {
+  const differences = await readImage(image, () => tree.verify(image.path, partition.offset, length));
+  for (const difference of differences) {
     out.push({ where: `${where}:${difference.path}`, message: difference.message });
   }
   return planned.fileBytes;
@@ -152,7 +171,7 @@ export async function verify(specOrPath: string | LoadedSpec, imagePath: string,
   try {
     table = native().readPartitionTable(image.path, image.sectorSize ?? layout.sectorSize);
   } catch (error) {
-    throw new ImgforgeError('IO', `reading the partition table of ${image.path}: ${(error as Error).message}`);
+    throw unreadable(image.path, error);
   }
   const differences: Difference[] = [];
   compareTable(spec, layout, image, table, differences);

@@ -25,6 +25,15 @@ import {
 export interface PlanOptions {
   /** Overrides the spec's size, e.g. with a block device's size. */
   diskSize?: number;
+  /** Filled with how long scanning the sources and laying out took, in milliseconds. */
+  timings?: PlanTimings;
+}
+
+export interface PlanTimings {
+  /** Reading the sources' metadata: contents' sizes and filesystems' trees. */
+  scan: number;
+  /** Laying out the disk and each filesystem. */
+  plan: number;
 }
 
 export interface Plan {
@@ -107,14 +116,20 @@ export function filesystemsOf(layout: Plan): ReadonlyMap<number, ScannedFilesyst
  * planLayout) and each filesystem in its partition.
  */
 export async function plan(spec: LoadedSpec, options: PlanOptions = {}): Promise<Plan> {
+  const started = performance.now();
   const contents = await statContents(spec);
   const scanned = scanFilesystems(spec);
+  const scannedAt = performance.now();
   const layout = planLayout(spec, contents, options, filesystemMinimums(spec, scanned));
   for (const [i, filesystem] of scanned) {
     const partition = layout.partitions[i];
     partition.filesystem = planFilesystem(i, filesystem, partition.offset, partition.size);
   }
   scannedFilesystems.set(layout, scanned);
+  if (options.timings !== undefined) {
+    options.timings.scan = scannedAt - started;
+    options.timings.plan = performance.now() - scannedAt;
+  }
   return layout;
 }
 

@@ -28,6 +28,25 @@ export function field<T>(parse: (value: unknown) => Parsed<T>) {
   });
 }
 
+/** A high surrogate without its low half after it, or a low one without its high half before it. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * The problem with a string that holds a lone UTF-16 surrogate, which JSON and YAML escapes
+ * ("\ud800") can write. It is not valid Unicode: a file path (UTF-8), every string the native
+ * addon takes as UTF-8, and the tools that read a GPT name back all turn it into U+FFFD silently,
+ * so the image (or the file read) would not be what the spec says.
+ */
+export function loneSurrogateProblem(text: string): string | undefined {
+  const match = LONE_SURROGATE.exec(text);
+  if (match === null) return undefined;
+  const unit = match[0].charCodeAt(0).toString(16).toUpperCase();
+  return (
+    `contains a lone UTF-16 surrogate (U+${unit}) at index ${match.index}: not valid Unicode, it would silently become U+FFFD; ` +
+    'escape a character beyond U+FFFF as a pair ("\\ud83d\\ude00") or write it as is'
+  );
+}
+
 export function parseOptionalString(what: string) {
   return (value: unknown): Parsed<string | undefined> => {
     if (absent(value)) return ok(undefined);
@@ -36,7 +55,8 @@ export function parseOptionalString(what: string) {
     }
     if (typeof value !== 'string' || value.length === 0) return fail(`expected ${what}, got ${describeValue(value)}`);
     if (value.includes('\0')) return fail(`${what} must not contain NUL characters`);
-    return ok(value);
+    const surrogate = loneSurrogateProblem(value);
+    return surrogate === undefined ? ok(value) : fail(surrogate);
   };
 }
 

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { checkSize, describeValue, formatBytes, isPowerOfTwo } from '../units';
-import { absent, fail, field, ok, parseOptionalString, strictObject, type Parsed } from './fields';
+import { absent, fail, field, loneSurrogateProblem, ok, parseOptionalString, strictObject, type Parsed } from './fields';
 
 export const FILESYSTEM_TYPES = ['fat32'] as const;
 export const MAX_LABEL_LENGTH = 11;
@@ -27,6 +27,8 @@ export function parseLabel(value: unknown): Parsed<string | undefined> {
   if (typeof value !== 'string' || value.length === 0) return fail(`expected a volume label of 1 to ${MAX_LABEL_LENGTH} characters, got ${describeValue(value)}`);
   if (value.length > MAX_LABEL_LENGTH) return fail(`${describeValue(value)} is ${value.length} characters long; a FAT volume label holds at most ${MAX_LABEL_LENGTH}`);
   if (value.startsWith(' ')) return fail(`${describeValue(value)} starts with a space, which FAT labels cannot`);
+  const surrogate = loneSurrogateProblem(value);
+  if (surrogate !== undefined) return fail(surrogate);
   const bad = [...value].find((c) => !LABEL_CHARS.test(c));
   if (bad !== undefined) {
     return fail(`${describeValue(value)} contains ${JSON.stringify(bad)}; a FAT label may hold letters, digits, spaces and ! # $ % & ' ( ) - @ ^ _ \` { } ~`);
@@ -73,7 +75,8 @@ export function parseTarget(value: unknown): Parsed<string> {
   if (typeof value !== 'string' || !value.startsWith('/')) return fail(`expected ${expected}, got ${describeValue(value)}`);
   if (value.split('/').includes('..')) return fail(`${describeValue(value)} contains "..", which would leave the filesystem`);
   if (value.includes('\0')) return fail('a target must not contain NUL characters');
-  return ok(value);
+  const surrogate = loneSurrogateProblem(value);
+  return surrogate === undefined ? ok(value) : fail(surrogate);
 }
 
 export function parseSourcePath(value: unknown): Parsed<string> {

@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import YAML, { LineCounter } from 'yaml';
+import YAML, { Composer, Lexer, LineCounter, Parser, YAMLParseError } from 'yaml';
 import { ImgforgeError } from '../errors';
 import { describeFsError } from '../fs-errors';
 import { formatIssue, validateSpec, type SectorSize, type ValidatedSpec } from './schema';
@@ -71,15 +71,68 @@ function parseError(sourceName: string, line: number, col: number, message: stri
   return new ImgforgeError('SPEC_PARSE', `${sourceName}:${line}:${col}: ${message}`);
 }
 
-function parseYaml(text: string, sourceName: string): unknown {
-  const lineCounter = new LineCounter();
+/**
+ * How deeply mappings and lists may nest. A spec needs 6 levels (the document, partitions, a
+ * partition, its filesystem, files, an entry); the bound keeps every recursive step after parsing
+ * (the yaml package's composer, visitor and toJS, the value count, validation) far from the end of
+ * the call stack, which a few thousand levels reach.
+ */
+export const MAX_SPEC_DEPTH = 64;
+
+const TOO_DEEP = `the document is nested too deeply (more than ${MAX_SPEC_DEPTH} levels of mappings and lists)`;
+
+const COLLECTION_TOKENS: ReadonlySet<string> = new Set(['block-map', 'block-seq', 'flow-collection']);
+
+/** The collections the yaml parser has open, and the offset of the innermost one. */
+function openCollections(stack: readonly YAML.CST.Token[]): { count: number; innermost: number } {
+  const open = stack.filter((token) => COLLECTION_TOKENS.has(token.type));
+  return { count: open.length, innermost: open.length > 0 ? open[open.length - 1].offset : 0 };
+}
+
+/**
+ * The yaml package's tokens, refusing documents nested deeper than MAX_SPEC_DEPTH before anything
+ * recurses: its parser keeps what it has open on an explicit stack, but its composer recurses once
+ * per level. That stack holds the document, the open collections and at most one scalar, so it
+ * is searched only when it is longer than MAX_SPEC_DEPTH.
+ */
+function* boundedTokens(text: string, lineCounter: LineCounter, tooDeep: (offset: number) => never) {
+  const parser = new Parser(lineCounter.addNewLine);
+  lineCounter.addNewLine(0); // as Parser.parse does before the first token
+  for (const lexeme of new Lexer().lex(text)) {
+    yield* parser.next(lexeme);
+    if (parser.stack.length > MAX_SPEC_DEPTH) {
+      const open = openCollections(parser.stack);
+      if (open.count > MAX_SPEC_DEPTH) tooDeep(open.innermost);
+    }
+  }
+  yield* parser.end();
+}
+
+/** YAML.parseDocument, over boundedTokens. */
+function parseYamlDocument(text: string, lineCounter: LineCounter, tooDeep: (offset: number) => never): YAML.Document {
   // logLevel 'error': the yaml package would otherwise print warnings (e.g. on complex keys) to stderr.
   // uniqueKeys is checked below: the yaml package's own check is quadratic (32,000 keys take 12 s).
-  const doc = YAML.parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false, logLevel: 'error' });
+  const composer = new Composer({ uniqueKeys: false, logLevel: 'error' });
+  let doc: YAML.Document | undefined;
+  for (const next of composer.compose(boundedTokens(text, lineCounter, tooDeep), true, text.length)) {
+    if (doc !== undefined) {
+      doc.errors.push(new YAMLParseError([next.range[0], next.range[1]], 'MULTIPLE_DOCS', 'Source contains multiple documents; please use YAML.parseAllDocuments()'));
+      break;
+    }
+    doc = next;
+  }
+  return doc!; // compose(..., forceDoc) yields at least one document
+}
+
+function parseYaml(text: string, sourceName: string): unknown {
+  const lineCounter = new LineCounter();
   const at = (pos: number, message: string) => {
     const { line, col } = lineCounter.linePos(pos);
     return `${sourceName}:${line}:${col}: ${shorten(escapeControls(message))}`;
   };
+  const doc = parseYamlDocument(text, lineCounter, (offset) => {
+    throw new ImgforgeError('SPEC_PARSE', at(offset, TOO_DEEP));
+  });
   if (doc.errors.length > 0) {
     throw new ImgforgeError('SPEC_PARSE', doc.errors.slice(0, 5).map((error) => at(error.pos[0], error.message)).join('\n'));
   }
@@ -153,8 +206,9 @@ function escapeControls(text: string): string {
 }
 
 function parseJson(text: string, sourceName: string): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (error) {
     const message = (error as Error).message;
     // V8 names the offset ("... in JSON at position 42"), except for a premature end or a bad first token.
@@ -169,6 +223,12 @@ function parseJson(text: string, sourceName: string): unknown {
     const reason = message.replace(/ in JSON at position \d+.*$/, '').replace(/, (\.\.\.)?".*"(\.\.\.)? is not valid JSON$/s, '');
     throw parseError(sourceName, line, col, escapeControls(reason));
   }
+  const deep = jsonTooDeepAt(text);
+  if (deep >= 0) {
+    const { line, col } = linePosition(text, deep);
+    throw parseError(sourceName, line, col, TOO_DEEP);
+  }
+  return value;
 }
 
 function normalize(spec: ValidatedSpec, baseDir: string): LoadedSpec {
@@ -205,33 +265,69 @@ function normalize(spec: ValidatedSpec, baseDir: string): LoadedSpec {
  */
 export const MAX_SPEC_VALUES = 20_000;
 
-/** Counts values as validation sees them (stopping past MAX_SPEC_VALUES); refuses documents that contain themselves. */
-function checkValueCount(root: unknown, sourceName: string): void {
-  const counted = new Map<object, number>();
+/**
+ * The offset of the first bracket that opens a level deeper than MAX_SPEC_DEPTH in JSON text, or
+ * -1. Only for text JSON.parse accepted (which does not recurse): strings are skipped, escapes
+ * included, and every other bracket is structure.
+ */
+function jsonTooDeepAt(text: string): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '[' || c === '{') {
+      if (++depth > MAX_SPEC_DEPTH) return i;
+    } else if (c === ']' || c === '}') depth--;
+  }
+  return -1;
+}
+
+interface Measure {
+  /** Values, counting this one; past MAX_SPEC_VALUES, counting stopped. */
+  values: number;
+  /** Levels of mappings and lists, this one included (0 for a scalar). */
+  height: number;
+}
+
+const SCALAR: Measure = { values: 1, height: 0 };
+
+/**
+ * Counts values as validation sees them (stopping past MAX_SPEC_VALUES) and refuses documents that
+ * contain themselves or nest deeper than MAX_SPEC_DEPTH. An alias is the very object it refers to,
+ * measured once and counted at every place it appears, so the depth check also sees what aliases
+ * nest. The recursion goes at most MAX_SPEC_DEPTH + 1 calls deep.
+ */
+function checkValues(root: unknown, sourceName: string): void {
+  const measured = new Map<object, Measure>();
   const open = new Set<object>();
-  const count = (value: unknown): number => {
-    if (value === null || typeof value !== 'object') return 1;
-    const known = counted.get(value);
-    if (known !== undefined) return known;
+  const tooDeep = () => parseError(sourceName, 1, 1, `${TOO_DEEP}, counting what aliases refer to`);
+  /** `value` seen as a value at `level` (1 for the document). */
+  const measure = (value: unknown, level: number): Measure => {
+    if (value === null || typeof value !== 'object') return SCALAR;
+    const known = measured.get(value);
+    if (known !== undefined) {
+      if (level - 1 + known.height > MAX_SPEC_DEPTH) throw tooDeep();
+      return known;
+    }
     if (open.has(value)) throw parseError(sourceName, 1, 1, 'an alias refers to a node that contains it');
+    if (level > MAX_SPEC_DEPTH) throw tooDeep();
     open.add(value);
-    let n = 1;
+    const result = { values: 1, height: 1 };
     for (const child of Object.values(value)) {
-      n += count(child);
-      if (n > MAX_SPEC_VALUES) break;
+      const inner = measure(child, level + 1);
+      result.values += inner.values;
+      result.height = Math.max(result.height, inner.height + 1);
+      if (result.values > MAX_SPEC_VALUES) break;
     }
     open.delete(value);
-    counted.set(value, n);
-    return n;
+    measured.set(value, result);
+    return result;
   };
-  let total: number;
-  try {
-    total = count(root);
-  } catch (error) {
-    if (error instanceof ImgforgeError) throw error;
-    throw parseError(sourceName, 1, 1, 'the document is nested too deeply');
-  }
-  if (total > MAX_SPEC_VALUES) {
+  if (measure(root, 1).values > MAX_SPEC_VALUES) {
     throw parseError(sourceName, 1, 1, `the document holds more than ${MAX_SPEC_VALUES} values (an alias counts as a copy of what it refers to); a spec needs far fewer`);
   }
 }
@@ -249,7 +345,7 @@ export function parseSpec(text: string, format: SpecFormat, sourceName: string, 
   }
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const raw = format === 'json' ? parseJson(body, sourceName) : parseYaml(body, sourceName);
-  checkValueCount(raw, sourceName);
+  checkValues(raw, sourceName);
   const result = validateSpec(raw);
   if (!result.ok) {
     const count = result.issues.length;

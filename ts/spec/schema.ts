@@ -5,7 +5,7 @@
  * crossFieldIssues, which reads the raw input so that they are reported alongside field errors.
  */
 import { z } from 'zod';
-import { absent, fail, field, ok, parseOptionalString, strictObject, type Parsed } from './fields';
+import { absent, fail, field, loneSurrogateProblem, ok, parseOptionalString, strictObject, type Parsed } from './fields';
 import { checkSize, describeValue, formatBytes, isPowerOfTwo, MiB } from '../units';
 import { isGuid, NIL_GUID } from '../plan/guid';
 import { filesystemSchema, filesystemShape, parseClusterSize } from './filesystem';
@@ -99,7 +99,8 @@ export function parseName(value: unknown): Parsed<string> {
     return fail(`${describeValue(value)} is ${value.length} UTF-16 code units long; GPT names hold at most ${MAX_NAME_UNITS}`);
   }
   if (value.includes('\0')) return fail('a partition name must not contain NUL characters');
-  return ok(value);
+  const surrogate = loneSurrogateProblem(value);
+  return surrogate === undefined ? ok(value) : fail(surrogate);
 }
 
 export function parseType(value: unknown): Parsed<ResolvedType> {

@@ -1,10 +1,10 @@
 //! Copying several files into one image: the unit of work of a build, so that callers (the
 //! Node binding) only convert values.
 
-use std::fs::{File, OpenOptions};
+use std::fs::OpenOptions;
 use std::path::Path;
 
-use crate::{CopyEngine, CopyError, CopyJob, Destination, Syscalls};
+use crate::{open_source, CopyEngine, CopyError, CopyJob, Destination, Syscalls};
 
 /// One source file and where it goes in the image.
 #[derive(Debug, Clone)]
@@ -14,6 +14,8 @@ pub struct FileCopy<'a> {
     pub dest_offset: u64,
     /// Bytes available at `dest_offset` (the partition's size).
     pub dest_capacity: u64,
+    /// The source's length when the copy was planned (see [`CopyJob::planned_len`]).
+    pub planned_len: u64,
 }
 
 /// A failed batch: which file (by index into the batch) failed, if the failure belongs to one.
@@ -50,7 +52,7 @@ pub fn copy_files_into<S: Syscalls>(
             error,
         };
         let source_name = file.source.display().to_string();
-        let source = File::open(file.source).map_err(|e| {
+        let source = open_source(file.source).map_err(|e| {
             fail(CopyError::Io {
                 context: format!("cannot open {source_name}"),
                 source: e,
@@ -64,6 +66,7 @@ pub fn copy_files_into<S: Syscalls>(
             dest_offset: file.dest_offset,
             dest_capacity: file.dest_capacity,
             dest_state,
+            planned_len: Some(file.planned_len),
         };
         engine.copy(&job, progress).map_err(fail)?;
     }
@@ -94,11 +97,13 @@ mod tests {
                 source: &a,
                 dest_offset: 4096,
                 dest_capacity: 4096,
+                planned_len: 5,
             },
             FileCopy {
                 source: &b,
                 dest_offset: 8192,
                 dest_capacity: 4096,
+                planned_len: 6,
             },
         ];
         copy_files_into(&mut engine, &image, &files, Destination::Zeroed, &mut |n| {
@@ -121,11 +126,13 @@ mod tests {
                 source: &a,
                 dest_offset: 0,
                 dest_capacity: 4096,
+                planned_len: 5,
             },
             FileCopy {
                 source: &missing,
                 dest_offset: 4096,
                 dest_capacity: 4096,
+                planned_len: 5,
             },
         ];
         let failure = copy_files_into(

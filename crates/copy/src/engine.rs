@@ -30,6 +30,12 @@ pub struct CopyJob<'a> {
     /// Bytes available at `dest_offset` (the partition size).
     pub dest_capacity: u64,
     pub dest_state: Destination,
+    /// The source's length when the caller planned the copy. When set, the source must still
+    /// be a regular file of exactly this length ([`CopyError::SourceChanged`] otherwise, before
+    /// anything is written), and a planned length of 0 must really be empty
+    /// ([`CopyError::UnsizedSource`] for procfs-like files). `None` copies whatever the source
+    /// is, streams included.
+    pub planned_len: Option<u64>,
 }
 
 /// Copies files into images. Reuse one engine for many files: it keeps one read/write
@@ -39,6 +45,8 @@ pub struct CopyEngine<S: Syscalls = DefaultSyscalls> {
     sys: S,
     buffer: TransferBuffer,
     stats: CopyStats,
+    /// Bytes written to destinations since writeback was last started.
+    unflushed: u64,
 }
 
 impl CopyEngine<DefaultSyscalls> {
@@ -54,6 +62,7 @@ impl<S: Syscalls> CopyEngine<S> {
             sys,
             buffer: TransferBuffer::default(),
             stats: CopyStats::default(),
+            unflushed: 0,
         }
     }
 
@@ -85,6 +94,19 @@ impl<S: Syscalls> CopyEngine<S> {
     ) -> Result<u64, CopyError> {
         let source_info = retry_interrupted(|| self.sys.file_info(job.source))
             .map_err(|error| CopyError::io(format!("stat {}", job.source_name), error))?;
+        if let Some(planned) = job.planned_len {
+            if source_info.kind != FileKind::Regular {
+                return Err(CopyError::NoLongerRegular {
+                    now: source_info.kind,
+                });
+            }
+            if source_info.len != planned {
+                return Err(CopyError::SourceChanged {
+                    before: planned,
+                    after: source_info.len,
+                });
+            }
+        }
         let source_len = (source_info.len > 0).then_some(source_info.len);
         if let Some(len) = source_len {
             if len > job.dest_capacity {
@@ -110,6 +132,8 @@ impl<S: Syscalls> CopyEngine<S> {
             sys: &mut self.sys,
             buffer: &mut self.buffer,
             stats: &mut self.stats,
+            unflushed: &mut self.unflushed,
+            data_steps: 0,
             progress: Progress::new(progress),
             job,
             mode: self.mode,
@@ -134,12 +158,22 @@ impl<S: Syscalls> CopyEngine<S> {
         let copied = match source_len {
             Some(len) => {
                 run.copy_extents(len)?;
-                let after = run.source_len_now()?;
-                if after != len {
-                    return Err(CopyError::SourceChanged { before: len, after });
+                // A copy made by one call is a snapshot of that moment: a change after it is
+                // no different from one after the build, so only longer copies look again
+                // (which saves an fstat per small file).
+                if run.data_steps > 1 {
+                    let after = run.source_len_now()?;
+                    if after != len {
+                        return Err(CopyError::SourceChanged { before: len, after });
+                    }
                 }
                 len
             }
+            // Planned as empty: it must read as empty too (procfs files report 0 bytes).
+            None if job.planned_len == Some(0) => match run.probe_source(0)? {
+                0 => 0,
+                _ => return Err(CopyError::UnsizedSource),
+            },
             None => run.copy_until_end()?,
         };
         run.progress.flush()?;

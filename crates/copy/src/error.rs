@@ -1,6 +1,17 @@
 use std::fmt;
 use std::io;
 
+use crate::sys::FileKind;
+
+fn describe_kind(kind: FileKind) -> &'static str {
+    match kind {
+        FileKind::Regular => "a regular file",
+        FileKind::BlockDevice => "a block device",
+        FileKind::Stream => "a FIFO or socket",
+        FileKind::Other => "a directory or character device",
+    }
+}
+
 /// Why a copy failed. Every variant maps to a stable string [`code`](CopyError::code) that
 /// the JavaScript binding exposes.
 #[derive(Debug)]
@@ -14,6 +25,12 @@ pub enum CopyError {
     /// The source's length changed while it was being copied (or it ended early), so the
     /// destination holds a mix of old and new content.
     SourceChanged { before: u64, after: u64 },
+    /// The source was planned as a regular file but is now another kind of file (a FIFO
+    /// swapped in, a directory, a device). Reported before anything is read from it.
+    NoLongerRegular { now: FileKind },
+    /// The source was planned as empty (its size is 0) but reading it gives data: a procfs or
+    /// sysfs file, whose size the kernel does not report.
+    UnsizedSource,
     /// The progress callback asked to stop.
     Cancelled,
 }
@@ -23,9 +40,21 @@ impl CopyError {
         match self {
             CopyError::Io { .. } => "IO",
             CopyError::TooLarge { .. } => "TOO_LARGE",
-            CopyError::SourceChanged { .. } => "SOURCE_CHANGED",
+            CopyError::SourceChanged { .. } | CopyError::NoLongerRegular { .. } => "SOURCE_CHANGED",
+            CopyError::UnsizedSource => "UNSIZED_SOURCE",
             CopyError::Cancelled => "ABORTED",
         }
+    }
+
+    /// Whether the error is about the state of the source itself (changed, no longer a regular
+    /// file, unsized): its message does not name the file, so callers add the name.
+    pub fn is_about_source(&self) -> bool {
+        matches!(
+            self,
+            CopyError::SourceChanged { .. }
+                | CopyError::NoLongerRegular { .. }
+                | CopyError::UnsizedSource
+        )
     }
 
     pub(crate) fn io(context: impl Into<String>, source: io::Error) -> Self {
@@ -46,7 +75,16 @@ impl fmt::Display for CopyError {
             ),
             CopyError::SourceChanged { before, after } => write!(
                 f,
-                "the source changed size during the build: it was {before} bytes, then {after} bytes"
+                "the source changed during the build: it was {before} bytes, then {after} bytes"
+            ),
+            CopyError::NoLongerRegular { now } => write!(
+                f,
+                "the source changed during the build: it was a regular file when planned, now it is {}",
+                describe_kind(*now)
+            ),
+            CopyError::UnsizedSource => f.write_str(
+                "the file reports a size of 0 bytes but has data (a procfs or sysfs file?); \
+                 copy it into a regular file and use that",
             ),
             CopyError::Cancelled => f.write_str("copy cancelled"),
         }

@@ -22,6 +22,7 @@
 //!     dest_offset: 1 << 20,
 //!     dest_capacity: 512 << 20,
 //!     dest_state: Destination::Zeroed,
+//!     planned_len: None,
 //! };
 //! engine.copy(&job, &mut |_bytes| true)?;
 //! println!("{:?}", engine.stats());
@@ -34,6 +35,7 @@ mod error;
 mod extents;
 mod fallback;
 mod mode;
+mod open;
 mod progress;
 mod run;
 mod stats;
@@ -47,6 +49,7 @@ pub use batch::{copy_files_into, BatchError, FileCopy};
 pub use engine::{CopyEngine, CopyJob, Destination};
 pub use error::CopyError;
 pub use mode::CopyMode;
+pub use open::open_source;
 pub use stats::CopyStats;
 #[cfg(target_os = "linux")]
 pub use sys::LinuxSyscalls;

@@ -40,6 +40,7 @@ fn dirty_block_device_gets_data_and_zeroed_holes() {
         dest_offset,
         dest_capacity: DEVICE_LEN - dest_offset,
         dest_state: Destination::Dirty,
+        planned_len: None,
     };
     let mut reported = 0;
     let len = engine.copy(&job, &mut |bytes| {
@@ -104,6 +105,7 @@ fn copy_file_range_mode_into_a_block_device_is_an_error() {
         dest_offset: 0,
         dest_capacity: 4 * MIB,
         dest_state: Destination::Dirty,
+        planned_len: None,
     };
     let error = CopyEngine::new(CopyMode::CopyFileRange)
         .copy(&job, &mut |_| true)
@@ -132,6 +134,7 @@ fn block_device_source_length_comes_from_the_device() {
         dest_offset: MIB,
         dest_capacity: 6 * MIB,
         dest_state: Destination::Zeroed,
+        planned_len: None,
     };
     let mut engine = CopyEngine::new(CopyMode::Auto);
     assert_eq!(engine.copy(&job, &mut |_| true).expect("copy"), 6 * MIB);

@@ -36,6 +36,7 @@ fn copy_from_tmpfs(image_dir: &Path) -> Recording {
         dest_offset: 4 * MIB,
         dest_capacity: 60 * MIB,
         dest_state: Destination::Zeroed,
+        planned_len: None,
     };
     assert_eq!(engine.copy(&job, &mut |_| true).expect("copy"), LEN);
 

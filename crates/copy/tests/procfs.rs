@@ -13,6 +13,15 @@ use imgforge_copy::{CopyEngine, CopyError, CopyJob, CopyMode, Destination};
 /// Copies `path` into a fresh image at offset 4096; returns the copied bytes and the length
 /// `copy` reported.
 fn copy_proc_file(path: &str, mode: CopyMode, capacity: u64) -> Result<(Vec<u8>, u64), CopyError> {
+    copy_planned_proc_file(path, mode, capacity, None)
+}
+
+fn copy_planned_proc_file(
+    path: &str,
+    mode: CopyMode,
+    capacity: u64,
+    planned_len: Option<u64>,
+) -> Result<(Vec<u8>, u64), CopyError> {
     let dir = tempfile::tempdir().expect("temp dir");
     let image_path = dir.path().join("disk.img");
     let image = common::create_image(&image_path);
@@ -25,6 +34,7 @@ fn copy_proc_file(path: &str, mode: CopyMode, capacity: u64) -> Result<(Vec<u8>,
         dest_offset: 4096,
         dest_capacity: capacity,
         dest_state: Destination::Zeroed,
+        planned_len,
     };
     let mut engine = CopyEngine::new(mode);
     let len = engine.copy(&job, &mut |_| true)?;
@@ -71,4 +81,15 @@ fn proc_files_larger_than_the_capacity_are_too_large() {
         matches!(error, CopyError::TooLarge { source_len, capacity } if source_len > capacity && capacity == len - 10),
         "{error:?}"
     );
+}
+
+#[test]
+fn a_proc_file_planned_as_empty_is_refused_as_unsized() {
+    // Planning saw st_size 0; the data it would have missed must not be dropped silently.
+    for mode in [CopyMode::Auto, CopyMode::ReadWrite] {
+        let error = copy_planned_proc_file("/proc/version", mode, 1 << 20, Some(0)).unwrap_err();
+        assert!(matches!(error, CopyError::UnsizedSource), "{error:?}");
+        assert_eq!(error.code(), "UNSIZED_SOURCE");
+        assert!(error.to_string().contains("procfs"), "{error}");
+    }
 }

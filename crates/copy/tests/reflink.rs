@@ -42,6 +42,7 @@ fn copy_into_image(xfs: &XfsMount, image_name: &str, dest_offset: u64) -> Outcom
         dest_offset,
         dest_capacity: IMAGE_LEN - dest_offset,
         dest_state: Destination::Zeroed,
+        planned_len: None,
     };
     assert_eq!(engine.copy(&job, &mut |_| true).expect("copy"), SOURCE_LEN);
 

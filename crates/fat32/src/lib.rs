@@ -50,6 +50,7 @@ pub use read::{
     detect, read_slice, verify, Difference, EntryKind, Finding, FindingCode, ListedEntry, Volume,
     VolumeEntry, VolumeSummary,
 };
+pub use read::MAX_DEPTH;
 pub use scan::scan;
 pub use tree::{Dir, FileNode, Node, ScanError, Source, Tree};
 pub use write::{write, write_partition, Target, WriteError};

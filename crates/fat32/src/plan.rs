@@ -257,6 +257,17 @@ impl Plan<'_> {
             .map(|(i, (file, extent))| (i, *file, self.geometry.cluster_offset(extent.first)))
     }
 
+    /// Files that take no cluster (their planned size is 0), numbered as in file_placements.
+    pub fn empty_files(&self) -> impl Iterator<Item = (usize, &FileNode)> + '_ {
+        self.flat
+            .files
+            .iter()
+            .zip(&self.allocation.files)
+            .enumerate()
+            .filter(|(_, (_, extent))| extent.clusters == 0)
+            .map(|(i, (file, _))| (i, *file))
+    }
+
     /// The path of a file inside the filesystem ("/EFI/BOOT/BOOTX64.EFI"), for messages.
     pub fn file_path(&self, file: usize) -> String {
         let mut parts = vec![self.flat.files[file].name.as_str()];

@@ -6,6 +6,7 @@ use std::fs::{self, Metadata};
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
+use crate::read::MAX_DEPTH;
 use crate::names::{assign_short_names, child_entries, fold_case, validate_long_name};
 use crate::tree::{Dir, FileNode, Node, ScanError, Source, Tree};
 
@@ -28,8 +29,10 @@ pub fn scan(sources: &[Source]) -> Result<Tree, ScanError> {
             path: "/".to_string(),
             from: PathBuf::new(),
             mtime: None,
+            depth: 0,
             children: HashMap::new(),
         }],
+        source_ids: Vec::new(),
     };
     for source in sources {
         builder.add(source)?;
@@ -41,6 +44,8 @@ pub fn scan(sources: &[Source]) -> Result<Tree, ScanError> {
 /// cannot overflow the stack, and a child always has a larger index than its parent.
 struct Builder {
     dirs: Vec<BDir>,
+    /// (dev, ino) of every source file and directory read, for [`Tree::reads`].
+    source_ids: Vec<(u64, u64)>,
 }
 
 struct BDir {
@@ -51,6 +56,8 @@ struct BDir {
     from: PathBuf,
     /// Newest mtime of the source directories merged here; None while none has been.
     mtime: Option<i64>,
+    /// Directories above it: 0 for the root, 1 for /EFI, ...
+    depth: u32,
     /// Keyed by fold_case(name): FAT treats those as the same name.
     children: HashMap<String, Child>,
 }
@@ -81,6 +88,7 @@ impl Builder {
     fn add(&mut self, s: &Source) -> Result<(), ScanError> {
         let (comps, into_dir) = parse_target(&s.target)?;
         let meta = follow(&s.source, &s.target)?;
+        self.source_ids.extend(file_id(&meta));
         if meta.is_dir() {
             let mut at = 0;
             for (k, comp) in comps.iter().enumerate() {
@@ -132,7 +140,7 @@ impl Builder {
     fn walk(&mut self, top: &Path, node: usize, top_meta: &Metadata) -> Result<(), ScanError> {
         // Each directory being walked, with its parent visit: the chain of a visit is the path
         // from `top`, and a directory that is on its own chain is a symlink loop.
-        let mut visits: Vec<Visit> = vec![(dir_id(top_meta), None)];
+        let mut visits: Vec<Visit> = vec![(file_id(top_meta), None)];
         let mut stack = vec![(top.to_path_buf(), node, 0usize)];
         while let Some((dir, node, visit)) = stack.pop() {
             let read_error = |e: std::io::Error| ScanError {
@@ -156,8 +164,9 @@ impl Builder {
                 let image = join(&self.dirs[node].path, &name);
                 check_name(&name, &image, &path)?;
                 let meta = follow(&path, &image)?;
+                self.source_ids.extend(file_id(&meta));
                 if meta.is_dir() {
-                    let id = dir_id(&meta);
+                    let id = file_id(&meta);
                     check_loop(&visits, visit, id, &path, &image)?;
                     let child = self.insert(node, &name, &path, New::Dir(Some(mtime_of(&meta))))?;
                     visits.push((id, Some(visit)));
@@ -199,6 +208,15 @@ impl Builder {
                         )
                     }
                     New::Dir(mtime) => {
+                        let depth = self.dirs[parent].depth + 1;
+                        if depth > MAX_DEPTH {
+                            // The reader (inspect, verify) stops there: refuse what it cannot read.
+                            return fail(format!(
+                                "{path} (from {}) is nested {depth} directories deep; a FAT32 \
+                                 volume imgforge writes holds at most {MAX_DEPTH} levels",
+                                from.display()
+                            ));
+                        }
                         let (name, from, children) =
                             (name.to_string(), from.to_path_buf(), HashMap::new());
                         self.dirs.push(BDir {
@@ -206,6 +224,7 @@ impl Builder {
                             path,
                             from,
                             mtime,
+                            depth,
                             children,
                         });
                         (Child::Dir(self.dirs.len() - 1), self.dirs.len() - 1)
@@ -291,7 +310,10 @@ impl Builder {
             done[i] = Some((dir, newest.map_or(mtime, |n| n.max(mtime))));
         }
         let (root, _) = done[0].take().expect("the root is always there");
-        Ok(Tree { root })
+        let mut source_ids = self.source_ids;
+        source_ids.sort_unstable();
+        source_ids.dedup();
+        Ok(Tree { root, source_ids })
     }
 }
 
@@ -438,13 +460,13 @@ fn kind_of(_meta: &Metadata) -> &'static str {
 }
 
 #[cfg(unix)]
-fn dir_id(meta: &Metadata) -> Option<(u64, u64)> {
+fn file_id(meta: &Metadata) -> Option<(u64, u64)> {
     use std::os::unix::fs::MetadataExt;
     Some((meta.dev(), meta.ino()))
 }
 
 #[cfg(not(unix))]
-fn dir_id(_meta: &Metadata) -> Option<(u64, u64)> {
+fn file_id(_meta: &Metadata) -> Option<(u64, u64)> {
     None
 }
 

@@ -14,6 +14,18 @@ pub struct Source {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tree {
     pub root: Dir,
+    /// (dev, ino) of every source file and directory the scan read, sorted (empty where the
+    /// platform has no inode numbers).
+    pub source_ids: Vec<(u64, u64)>,
+}
+
+impl Tree {
+    /// Whether the scan read the file or directory with this (dev, ino): the build refuses an
+    /// output that is one of its sources, or inside one, whatever path (bind mounts, symlinks)
+    /// reaches it.
+    pub fn reads(&self, id: (u64, u64)) -> bool {
+        self.source_ids.binary_search(&id).is_ok()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,9 +6,9 @@
 use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use imgforge_copy::{CopyEngine, CopyError, CopyJob, Destination, Syscalls};
+use imgforge_copy::{open_source, CopyEngine, CopyError, CopyJob, Destination, Syscalls};
 
 use crate::alloc::Extent;
 use crate::encode::{
@@ -23,19 +23,25 @@ use crate::tree::{FileNode, Tree};
 /// FAT bytes generated and written at a time.
 const FAT_CHUNK_BYTES: usize = 1 << 20;
 
-/// A failed write; `path` is the file inside the filesystem whose data failed, if one did.
+/// A failed write; `path` is the file inside the filesystem whose data failed, if one did, and
+/// `source` its source file when the error is about the source's own state (its message then
+/// does not name it).
 #[derive(Debug)]
 pub struct WriteError {
     pub path: Option<String>,
+    pub source: Option<PathBuf>,
     pub error: CopyError,
 }
 
 impl fmt::Display for WriteError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.path {
-            Some(path) => write!(f, "{path}: {}", self.error),
-            None => write!(f, "{}", self.error),
+        if let Some(path) = &self.path {
+            write!(f, "{path}: ")?;
         }
+        if let Some(source) = &self.source {
+            write!(f, "{}: ", source.display())?;
+        }
+        write!(f, "{}", self.error)
     }
 }
 
@@ -43,7 +49,11 @@ impl std::error::Error for WriteError {}
 
 impl From<CopyError> for WriteError {
     fn from(error: CopyError) -> Self {
-        WriteError { path: None, error }
+        WriteError {
+            path: None,
+            source: None,
+            error,
+        }
     }
 }
 
@@ -263,11 +273,20 @@ fn copy_files<S: Syscalls>(
     engine: &mut CopyEngine<S>,
     progress: &mut dyn FnMut(u64) -> bool,
 ) -> Result<(), WriteError> {
+    let failed = |index: usize, file: &FileNode, error: CopyError| WriteError {
+        path: Some(plan.file_path(index)),
+        // The engine's words about a source's own state do not name it; its I/O errors do.
+        source: error.is_about_source().then(|| file.source.clone()),
+        error,
+    };
     for (index, file, offset) in plan.file_placements() {
-        copy_file(file, offset, target, engine, progress).map_err(|error| WriteError {
-            path: Some(plan.file_path(index)),
-            error,
-        })?;
+        copy_file(file, offset, target, engine, progress)
+            .map_err(|error| failed(index, file, error))?;
+    }
+    // Empty files take no cluster and so copy nothing, but the engine still checks that they
+    // are: a procfs file reports size 0 and has data, which would be lost without a word.
+    for (index, file) in plan.empty_files() {
+        copy_file(file, 0, target, engine, progress).map_err(|error| failed(index, file, error))?;
     }
     Ok(())
 }
@@ -280,7 +299,7 @@ fn copy_file<S: Syscalls>(
     progress: &mut dyn FnMut(u64) -> bool,
 ) -> Result<(), CopyError> {
     let source_name = file.source.display().to_string();
-    let source = File::open(&file.source).map_err(|error| CopyError::Io {
+    let source = open_source(&file.source).map_err(|error| CopyError::Io {
         context: format!("cannot open {source_name}"),
         source: error,
     })?;
@@ -291,18 +310,10 @@ fn copy_file<S: Syscalls>(
         dest_name: target.image_name,
         dest_offset: offset,
         // The planned size exactly: a file that grew since planning must not spill into the
-        // next file's clusters.
+        // next file's clusters (the engine refuses it as changed).
         dest_capacity: file.size,
         dest_state: target.state,
+        planned_len: Some(file.size),
     };
-    let changed = |now: u64| CopyError::SourceChanged {
-        before: file.size,
-        after: now,
-    };
-    match engine.copy(&job, progress) {
-        Ok(copied) if copied == file.size => Ok(()),
-        Ok(copied) => Err(changed(copied)),
-        Err(CopyError::TooLarge { source_len, .. }) => Err(changed(source_len)),
-        Err(error) => Err(error),
-    }
+    engine.copy(&job, progress).map(drop)
 }

@@ -239,3 +239,35 @@ fn a_directory_of_exactly_65536_entries() {
     .unwrap_err();
     assert!(error.to_string().contains("65537"), "{error}");
 }
+
+/// Writer and reader agree on nesting: the deepest tree the scan accepts reads back whole and
+/// verifies clean, and one directory deeper is refused before anything is written.
+#[test]
+fn the_deepest_tree_reads_back_and_one_level_more_is_refused() {
+    use imgforge_fat32::{verify, Volume, MAX_DEPTH};
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    let mut deepest = src.clone();
+    for _ in 0..MAX_DEPTH {
+        deepest.push("d");
+    }
+    fs::create_dir_all(&deepest).unwrap();
+    fs::write(deepest.join("leaf.txt"), b"at the bottom").unwrap();
+    let tree = scan_root(&src);
+    let options = options(false, Some(1_700_000_000));
+    let (size, image) = build(&tree, &options, 0, dir.path());
+    let file = fs::File::open(&image).unwrap();
+    let mut volume = Volume::open(file, options.partition_offset, size).unwrap().unwrap();
+    assert!(volume.findings().is_empty(), "{:?}", volume.findings());
+    assert!(verify(&tree, &mut volume).is_empty());
+
+    fs::create_dir(deepest.join("d")).unwrap();
+    let error = scan(&[Source {
+        source: src.clone(),
+        target: "/".into(),
+    }])
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains(&format!("nested {} directories deep", MAX_DEPTH + 1)), "{error}");
+    assert!(error.contains(&format!("at most {MAX_DEPTH} levels")), "{error}");
+}

@@ -76,6 +76,12 @@ fn write_after(change: impl FnOnce(&Path), mode: CopyMode) -> (WriteError, Vec<u
 fn assert_names_changed_file(error: &WriteError, code: &str) {
     let message = error.to_string();
     assert_eq!(error.path.as_deref(), Some(CHANGED), "{message}");
+    if code == "SOURCE_CHANGED" {
+        // The engine's message about the source's state does not name it: the error does.
+        let source = error.source.as_deref().expect("the source is named");
+        assert!(source.ends_with("dir/Changed File.bin"), "{source:?}");
+        assert!(message.contains(&source.display().to_string()), "{message}");
+    }
     assert!(
         message.contains(CHANGED),
         "{message:?} does not name {CHANGED}"

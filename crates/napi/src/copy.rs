@@ -18,12 +18,16 @@ pub struct CopyJobSpec {
     pub offset: f64,
     /// Bytes available at `offset` (the partition size).
     pub capacity: f64,
+    /// The source's size when it was planned: a source of another size, or no longer a
+    /// regular file, fails with SOURCE_CHANGED.
+    pub length: f64,
 }
 
 struct PreparedCopy {
     source: PathBuf,
     offset: u64,
     capacity: u64,
+    length: u64,
 }
 
 pub struct CopyTask {
@@ -46,6 +50,7 @@ impl Task for CopyTask {
                 source: &f.source,
                 dest_offset: f.offset,
                 dest_capacity: f.capacity,
+                planned_len: f.length,
             })
             .collect();
         let mut engine = CopyEngine::new(self.mode);
@@ -60,7 +65,10 @@ impl Task for CopyTask {
             stats: engine.stats().into(),
             error: result
                 .err()
-                .map(|failure| CopyFailure::new(&failure.error, failure.file, None)),
+                .map(|failure| {
+                    let source = failure.file.map(|index| self.files[index].source.as_path());
+                    CopyFailure::new(&failure.error, failure.file, None, source)
+                }),
         })
     }
 
@@ -85,6 +93,7 @@ pub fn copy_into_image(
             Ok(PreparedCopy {
                 offset: to_u64(job.offset, "offset")?,
                 capacity: to_u64(job.capacity, "capacity")?,
+                length: to_u64(job.length, "length")?,
                 source: job.source.into(),
             })
         })

@@ -97,6 +97,15 @@ impl Fat32Tree {
         })
     }
 
+    /// Whether the scan read the file or directory with this device and inode number (as
+    /// `fs.statSync(path, { bigint: true })` gives them).
+    #[napi]
+    pub fn reads(&self, dev: BigInt, ino: BigInt) -> bool {
+        let (_, dev, dev_lossless) = dev.get_u64();
+        let (_, ino, ino_lossless) = ino.get_u64();
+        dev_lossless && ino_lossless && self.tree.reads((dev, ino))
+    }
+
     /// The smallest partition, in bytes, that holds the tree.
     #[napi]
     pub fn minimum_size(&self, options: Fat32Options) -> Result<f64> {
@@ -241,7 +250,9 @@ impl Task for Fat32WriteTask {
             stats: engine.stats().into(),
             error: result
                 .err()
-                .map(|failure| CopyFailure::new(&failure.error, None, failure.path)),
+                .map(|failure| {
+                    CopyFailure::new(&failure.error, None, failure.path, failure.source.as_deref())
+                }),
         })
     }
 

@@ -74,22 +74,33 @@ impl From<CopyStats> for CopyStatsJs {
 
 #[napi(object)]
 pub struct CopyFailure {
-    /// Stable code: IO, TOO_LARGE, SOURCE_CHANGED or ABORTED.
+    /// Stable code: IO, TOO_LARGE, SOURCE_CHANGED, UNSIZED_SOURCE or ABORTED.
     pub code: String,
     pub message: String,
     /// Index of the job that failed, when one did.
     pub job: Option<u32>,
     /// The file inside a filesystem whose data failed, when one did.
     pub path: Option<String>,
+    /// The source file the failure is about, when the message does not name it (a source that
+    /// changed, or reports no size).
+    pub source: Option<String>,
 }
 
 impl CopyFailure {
-    pub(crate) fn new(error: &CopyError, job: Option<usize>, path: Option<String>) -> Self {
+    pub(crate) fn new(
+        error: &CopyError,
+        job: Option<usize>,
+        path: Option<String>,
+        source: Option<&std::path::Path>,
+    ) -> Self {
         CopyFailure {
             code: error.code().to_string(),
             message: error.to_string(),
             job: job.map(|index| index as u32),
             path,
+            source: source
+                .filter(|_| error.is_about_source())
+                .map(|source| source.display().to_string()),
         }
     }
 }

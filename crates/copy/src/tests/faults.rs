@@ -35,6 +35,8 @@ pub(crate) struct Faulty {
     pub(crate) write_calls: usize,
     pub(crate) zero_calls: Vec<ZeroMethod>,
     pub(crate) seek_calls: usize,
+    pub(crate) writeback_calls: usize,
+    pub(crate) info_calls: usize,
 }
 
 fn errno(code: i32) -> io::Error {
@@ -138,10 +140,16 @@ impl Syscalls for Faulty {
     }
 
     fn file_info(&mut self, file: &File) -> io::Result<FileInfo> {
+        self.info_calls += 1;
         self.real.file_info(file)
     }
 
     fn set_len(&mut self, file: &File, len: u64) -> io::Result<()> {
         self.real.set_len(file, len)
+    }
+
+    fn start_writeback(&mut self, file: &File) -> io::Result<()> {
+        self.writeback_calls += 1;
+        self.real.start_writeback(file)
     }
 }

@@ -9,6 +9,8 @@ mod faults;
 #[cfg(target_os = "linux")]
 mod limits;
 #[cfg(target_os = "linux")]
+mod planned;
+#[cfg(target_os = "linux")]
 mod sparse;
 
 #[cfg(target_os = "linux")]
@@ -115,6 +117,7 @@ mod support {
         pub(crate) dest_offset: u64,
         pub(crate) dest_capacity: u64,
         pub(crate) dest_state: Destination,
+        pub(crate) planned_len: Option<u64>,
     }
 
     impl<'a> Copy<'a> {
@@ -125,6 +128,15 @@ mod support {
                 dest_offset,
                 dest_capacity: u64::MAX / 4,
                 dest_state: Destination::Zeroed,
+                planned_len: None,
+            }
+        }
+
+        /// A copy of a source planned at `len` bytes.
+        pub(crate) fn planned(source: &'a File, dest: &'a File, len: u64) -> Self {
+            Copy {
+                planned_len: Some(len),
+                ..Copy::new(source, dest, 0)
             }
         }
 
@@ -137,6 +149,7 @@ mod support {
                 dest_offset: self.dest_offset,
                 dest_capacity: self.dest_capacity,
                 dest_state: self.dest_state,
+                planned_len: self.planned_len,
             }
         }
 

@@ -1,35 +1,96 @@
 //! Telling a FAT32 boot sector from anything else, and where its FATs and clusters lie.
 //! Detection is strict only where the layout cannot be computed otherwise; every other odd
-//! field is read as Linux reads it and reported as a finding.
+//! field is read as Linux reads it and reported as a finding. A boot sector that marks itself
+//! as FAT32 is FAT32 even when its geometry is broken: that is damage to report, not a reason
+//! to call the partition unknown.
 
 use super::findings::{FindingCode, Findings};
 use crate::geometry::{FIRST_CLUSTER, MAX_CLUSTERS, MIN_CLUSTERS};
-use crate::ondisk::boot::{BootSector, ACTIVE_FAT_MASK, MIRRORING_DISABLED};
+use crate::ondisk::boot::{
+    offset, BootSector, ACTIVE_FAT_MASK, EXTENDED_BOOT_SIGNATURE, MIRRORING_DISABLED,
+};
 use crate::ondisk::fat_entry::MEDIA_FIXED;
 
+/// The extended BPB's type string of a FAT32 volume, at offset 82.
+const FAT32_TYPE: &[u8; 8] = b"FAT32   ";
+/// FAT32's jump: over its 90-byte BPB to the boot code (FAT12/16 jump to 0x3E, NTFS to 0x54,
+/// exFAT to 0x78).
+const FAT32_JUMP: [u8; 3] = [0xEB, 0x58, 0x90];
+
 /// Whether `sector` (the partition's first bytes, at least 512) is a FAT32 boot sector: the
-/// 0x55AA signature, 512 to 4096 bytes per sector (a power of two), a power-of-two cluster,
-/// at least one reserved sector and one FAT, no 16-bit FAT size but a 32-bit one, and a sector
-/// count. FAT12/16, exFAT, NTFS and everything else give None.
+/// 0x55AA signature, and either a sound FAT32 geometry (see [`geometry_problems`]) or FAT32's
+/// own marks (see `marked_fat32`), in which case `geometry_problems` says what is broken.
+/// FAT12/16, exFAT, NTFS and everything else give None.
 pub fn detect(sector: &[u8]) -> Option<BootSector> {
     if !BootSector::has_signature(sector) {
         return None;
     }
     let boot = BootSector::parse(sector)?;
-    let sector_ok =
-        boot.bytes_per_sector.is_power_of_two() && (512..=4096).contains(&boot.bytes_per_sector);
-    let fat32 = boot.fat_size_16 == 0 && boot.fat_size_32 != 0;
-    let ok = sector_ok
-        && boot.sectors_per_cluster.is_power_of_two()
-        && boot.reserved_sectors >= 1
-        && boot.fat_count >= 1
-        && fat32
-        && boot.total_sectors() != 0;
-    ok.then_some(boot)
+    (geometry_problems(&boot).is_empty() || marked_fat32(sector)).then_some(boot)
+}
+
+/// Whether a boot sector says it is FAT32 by more than its geometry. Each mark is specific to
+/// FAT32, and mkfs.fat, Windows and imgforge write both:
+/// - "FAT32   " at 82, the type string of FAT32's extended BPB: FAT12/16 keep theirs at 54 and
+///   have boot code at 82; NTFS and exFAT have boot code or other fields there;
+/// - FAT32's jump (EB 58 90) together with the extended boot signature 0x29 at 66, where only
+///   FAT32's extended BPB has it. The jump alone is not enough: boot code starts with jumps.
+///
+/// A volume so marked whose geometry is broken is what fsck.fat reports as an error and Linux
+/// refuses to mount; blkid, which requires sound geometry, calls it nothing. Reporting it as
+/// unknown contents would hide the damage.
+fn marked_fat32(sector: &[u8]) -> bool {
+    let type_string = &sector[offset::FS_TYPE..offset::FS_TYPE + 8] == FAT32_TYPE;
+    let jump = sector[offset::JUMP..offset::JUMP + 3] == FAT32_JUMP;
+    type_string || (jump && sector[offset::EXTENDED_SIGNATURE] == EXTENDED_BOOT_SIGNATURE)
+}
+
+/// What makes the boot sector's geometry unusable, one sentence per field: bytes per sector
+/// (512 to 4096, a power of two), sectors per cluster (a power of two), reserved sectors and
+/// FATs (at least one each), the FAT size (32-bit, not 0; the 16-bit one 0) and the sector
+/// count (not 0). Without all of these, where the FATs and the clusters lie is unknown, and
+/// Linux refuses to mount the volume.
+pub(crate) fn geometry_problems(boot: &BootSector) -> Vec<String> {
+    let mut problems = Vec::new();
+    let bps = boot.bytes_per_sector;
+    if !(bps.is_power_of_two() && (512..=4096).contains(&bps)) {
+        problems.push(format!(
+            "the bytes per sector are {bps}; FAT32 needs 512, 1024, 2048 or 4096"
+        ));
+    }
+    let spc = boot.sectors_per_cluster;
+    if !spc.is_power_of_two() {
+        problems.push(format!(
+            "the sectors per cluster are {spc}; FAT needs a power of two from 1 to 128"
+        ));
+    }
+    if boot.reserved_sectors == 0 {
+        problems.push(
+            "the reserved sector count is 0; the boot sector itself is reserved, so it is at least 1"
+                .to_string(),
+        );
+    }
+    if boot.fat_count == 0 {
+        problems.push("the number of FATs is 0; a volume needs at least one".to_string());
+    }
+    if boot.fat_size_16 != 0 {
+        problems.push(format!(
+            "the 16-bit FAT size is {}; FAT32 leaves it 0 and gives the size in the 32-bit field",
+            boot.fat_size_16
+        ));
+    } else if boot.fat_size_32 == 0 {
+        problems.push("the FAT size is 0 sectors; a FAT takes at least one".to_string());
+    }
+    if boot.total_sectors() == 0 {
+        problems.push("the sector count is 0 (in both its 16- and 32-bit fields)".to_string());
+    }
+    problems
 }
 
 /// Where things are, in bytes from the partition's start, and how many clusters are usable.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The default, all zeros, is a volume without clusters, for a boot sector that cannot be laid
+/// out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Layout {
     pub bytes_per_sector: u32,
     pub cluster_size: u32,

@@ -3,7 +3,8 @@
 //!
 //! [`Volume::open`] detects the filesystem (None for anything else), walks its whole tree and
 //! checks it; the result is a [`VolumeSummary`], the entries, and [`Finding`]s for every
-//! problem. [`Volume::open_file`] streams a file's bytes. [`verify`] compares a volume with
+//! problem. A boot sector marked as FAT32 whose geometry is broken still gives a volume: an
+//! empty one, with BOOT_SECTOR_INVALID findings naming the fields. [`Volume::open_file`] streams a file's bytes. [`verify`] compares a volume with
 //! the source tree a spec asks for.
 //!
 //! Robustness: no input makes it panic, loop or allocate without bound. Memory holds one bit
@@ -66,7 +67,9 @@ pub struct VolumeSummary {
     /// The serial number (0 when the boot sector has no extended signature).
     pub volume_id: u32,
     pub bytes_per_sector: u32,
+    /// Bytes; 0 when the boot sector's geometry is broken (nothing past it is read).
     pub cluster_size: u32,
+    /// Data clusters; 0 when the boot sector's geometry is broken.
     pub clusters: u32,
     /// Clusters the FAT marks allocated (neither free nor bad).
     pub used_clusters: u32,
@@ -81,6 +84,31 @@ pub struct VolumeSummary {
     pub files: u32,
     /// The files' sizes added up.
     pub file_bytes: u64,
+}
+
+impl VolumeSummary {
+    /// What the boot sector and the layout tell, with nothing counted yet (an empty volume).
+    fn of_boot(boot: &BootSector, root_label: Option<String>, layout: &Layout) -> Self {
+        VolumeSummary {
+            label: label(root_label, boot),
+            volume_id: if boot.extended_signature == EXTENDED_BOOT_SIGNATURE {
+                boot.volume_id
+            } else {
+                0
+            },
+            bytes_per_sector: u32::from(boot.bytes_per_sector),
+            cluster_size: layout.cluster_size,
+            clusters: layout.clusters,
+            used_clusters: 0,
+            free_clusters: 0,
+            bad_clusters: 0,
+            fsinfo_free_clusters: None,
+            fsinfo_next_free: None,
+            directories: 0,
+            files: 0,
+            file_bytes: 0,
+        }
+    }
 }
 
 /// One line of a listing: an entry with its full path.
@@ -108,7 +136,8 @@ impl<R: Read + Seek> Volume<R> {
     /// Reads the FAT32 filesystem in the `length` bytes at `offset` of `reader` (a whole disk
     /// image, a device, or `Cursor` over bytes): the boot sector, the whole tree and the FATs;
     /// file data only when asked. Ok(None) when the partition holds no FAT32 (or is shorter than
-    /// a sector); Err only when reading the boot sector fails.
+    /// a sector); Err only when reading the boot sector fails. A FAT32 boot sector whose
+    /// geometry is broken gives an empty volume whose findings say what is broken.
     pub fn open(reader: R, offset: u64, length: u64) -> io::Result<Option<Volume<R>>> {
         let mut disk = Disk::new(reader, offset, length);
         let mut first = [0u8; MIN_SECTOR_BYTES];
@@ -120,6 +149,10 @@ impl<R: Read + Seek> Volume<R> {
         let Some(boot) = detect(&first) else {
             return Ok(None);
         };
+        let problems = layout::geometry_problems(&boot);
+        if !problems.is_empty() {
+            return Ok(Some(Volume::unreadable(disk, boot, &problems)));
+        }
         let mut boot_bytes = vec![0u8; usize::from(boot.bytes_per_sector)];
         if disk.read_at(0, &mut boot_bytes).is_err() {
             // A partition shorter than one of its sectors: compare what there is.
@@ -144,15 +177,6 @@ impl<R: Read + Seek> Volume<R> {
         check::check_backup_boot(&mut disk, &boot, &boot_bytes, &layout, &mut findings);
         let known = |value: u32| Some(value).filter(|&v| v != crate::ondisk::boot::FSINFO_UNKNOWN);
         let summary = VolumeSummary {
-            label: label(root_label, &boot),
-            volume_id: if boot.extended_signature == EXTENDED_BOOT_SIGNATURE {
-                boot.volume_id
-            } else {
-                0
-            },
-            bytes_per_sector: layout.bytes_per_sector,
-            cluster_size: layout.cluster_size,
-            clusters: layout.clusters,
             used_clusters: counts.used,
             free_clusters: counts.free,
             bad_clusters: counts.bad,
@@ -165,6 +189,7 @@ impl<R: Read + Seek> Volume<R> {
                 .filter(|e| e.kind == EntryKind::File)
                 .map(|e| u64::from(e.size))
                 .sum(),
+            ..VolumeSummary::of_boot(&boot, root_label, &layout)
         };
         Ok(Some(Volume {
             disk,
@@ -175,6 +200,27 @@ impl<R: Read + Seek> Volume<R> {
             entries,
             findings: findings.finish(),
         }))
+    }
+
+    /// A FAT32 volume whose boot sector cannot be laid out (`problems` says why): nothing past
+    /// the boot sector is read, since where the FATs and clusters lie is unknown. It has the
+    /// boot sector's label and serial, an empty root and no clusters.
+    fn unreadable(disk: Disk<R>, boot: BootSector, problems: &[String]) -> Volume<R> {
+        let mut findings = Findings::default();
+        for problem in problems {
+            let message = format!("{problem}; the volume cannot be read past its boot sector");
+            findings.add(FindingCode::BootSectorInvalid, None, message);
+        }
+        let layout = Layout::default();
+        Volume {
+            disk,
+            fat: FatReader::new(&layout),
+            summary: VolumeSummary::of_boot(&boot, None, &layout),
+            layout,
+            boot,
+            entries: vec![walk::root_entry(0)],
+            findings: findings.finish(),
+        }
     }
 
     /// A file's bytes as `Read`, following its chain as far as it is sound (an error after).

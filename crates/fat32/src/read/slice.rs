@@ -49,6 +49,7 @@ pub fn read_slice(bytes: &[u8]) -> Option<SliceReport> {
             mtime: 0,
             entries: Vec::new(),
         },
+        source_ids: Vec::new(),
     };
     let differences = verify(&empty, &mut volume);
     debug_assert!(

@@ -378,8 +378,11 @@ fn other_contents_are_not_fat32() {
     assert!(Volume::open(Cursor::new(image.bytes.clone()), 1, 100_000)
         .unwrap()
         .is_none());
+    // FAT16 keeps boot code where FAT32 has its type string and extended signature.
     let mut fat16 = image.boot();
     fat16.fat_size_16 = 9;
+    fat16.fs_type = [0xCD; 8];
+    fat16.extended_signature = 0;
     assert!(detect(&fat16.encode(512)).is_none());
 }
 

@@ -59,21 +59,26 @@ pub(crate) struct Walk<'a, R> {
     cross_links: Vec<(usize, Option<u32>, u32)>,
 }
 
+/// The root directory's entry, before it is read: no children yet.
+pub(crate) fn root_entry(first_cluster: u32) -> VolumeEntry {
+    VolumeEntry {
+        name: String::new(),
+        short_name: String::new(),
+        kind: EntryKind::Directory,
+        size: 0,
+        first_cluster,
+        modified: None,
+        attributes: crate::ondisk::dirent::ATTR_DIRECTORY,
+        parent: 0,
+        depth: 0,
+        children: 0..0,
+        clusters: 0,
+    }
+}
+
 impl<'a, R: Read + Seek> Walk<'a, R> {
     pub fn new(chains: Chains<'a, R>, findings: &'a mut Findings) -> Self {
-        let root = VolumeEntry {
-            name: String::new(),
-            short_name: String::new(),
-            kind: EntryKind::Directory,
-            size: 0,
-            first_cluster: chains.layout.root_cluster,
-            modified: None,
-            attributes: crate::ondisk::dirent::ATTR_DIRECTORY,
-            parent: 0,
-            depth: 0,
-            children: 0..0,
-            clusters: 0,
-        };
+        let root = root_entry(chains.layout.root_cluster);
         Walk {
             chains,
             findings,
