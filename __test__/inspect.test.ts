@@ -6,8 +6,9 @@ import test from 'ava';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { InspectReport } from '../ts/inspect/inspect';
-import { imgforge, ROOT } from './helpers/cli';
-import { mdirHeader, mtoolsEnv, treeOf } from './helpers/fat';
+import * as net from 'node:net';
+import { BIN, imgforge, ROOT } from './helpers/cli';
+import { extractPartition, mdirHeader, mtoolsEnv, treeOf } from './helpers/fat';
 import { attachLoop, loopUnavailableReason } from './helpers/loop';
 import { run, sfdiskJson, sgdiskVerify, tempDir } from './helpers/tools';
 import { spawnSync } from 'node:child_process';
@@ -276,4 +277,115 @@ test('a blank file: no table is a finding', (t) => {
   t.is(report.table, 'none');
   t.deepEqual(report.partitions, []);
   t.true(report.findings.length > 0);
+});
+
+/** The ESP of a fresh appliance image with its boot sector changed by `patches` ([offset in the boot sector, bytes]). */
+function damagedEsp(built: Built, name: string, patches: Array<[number, number[]]>): { image: string; esp: Built['result']['partitions'][number] } {
+  const image = path.join(built.dir, `${name}.img`);
+  fs.copyFileSync(built.image, image);
+  const esp = built.result.partitions[0];
+  for (const [offset, bytes] of patches) patch(image, esp.offset + offset, bytes);
+  return { image, esp };
+}
+
+/** `fsck.fat -n` on the ESP of `image`: its exit status and what it said. */
+function fsckEsp(image: string, esp: { offset: number; size: number }): { status: number | null; output: string } {
+  const part = extractPartition(image, esp.offset, esp.size, `${image}.esp`);
+  const fsck = spawnSync('fsck.fat', ['-n', part], { encoding: 'utf8' });
+  fs.rmSync(part);
+  return { status: fsck.status, output: `${fsck.stdout}${fsck.stderr}` };
+}
+
+test('a FAT32 boot sector with 0 bytes per sector is a FAT32 with BOOT_SECTOR_INVALID (exit 1), an error to fsck.fat too', (t) => {
+  const built = buildAppliance();
+  const { image, esp } = damagedEsp(built, 'bps0', [[11, [0, 0]]]);
+  const fsck = fsckEsp(image, esp);
+  t.is(fsck.status, 1, fsck.output);
+  t.regex(fsck.output, /Logical sector size is zero/);
+
+  const { status, report } = inspectJson(image);
+  t.is(status, 1);
+  const contents = report.partitions[0].contents;
+  t.like(contents, { type: 'fat32', label: 'ESP', bytesPerSector: 0, clusterSize: 0, clusters: 0, files: 0 });
+  t.deepEqual(report.findings, [
+    {
+      code: 'BOOT_SECTOR_INVALID',
+      partition: 1,
+      message: 'the bytes per sector are 0; FAT32 needs 512, 1024, 2048 or 4096; the volume cannot be read past its boot sector',
+    },
+  ]);
+  const text = imgforge(['inspect', image]);
+  t.is(text.status, 1);
+  t.regex(text.stdout, /^1\s+esp\s+esp\s.*FAT32 "ESP" [0-9A-F]{4}-[0-9A-F]{4}: no readable clusters \(see the problems found\)$/m);
+  t.regex(text.stdout, /^ {2}BOOT_SECTOR_INVALID: partition 1: the bytes per sector are 0;/m);
+});
+
+test('every broken geometry field of a FAT32 boot sector is a finding naming it, and fsck.fat reports each', (t) => {
+  const built = buildAppliance();
+  const cases: Array<[string, Array<[number, number[]]>, RegExp]> = [
+    ['spc0', [[13, [0]]], /^the sectors per cluster are 0; /],
+    ['spc3', [[13, [3]]], /^the sectors per cluster are 3; /],
+    ['reserved0', [[14, [0, 0]]], /^the reserved sector count is 0; /],
+    ['fats0', [[16, [0]]], /^the number of FATs is 0; /],
+    ['fatsize0', [[36, [0, 0, 0, 0]]], /^the FAT size is 0 sectors; /],
+    // With its type string gone, the jump and the extended signature still mark it FAT32.
+    ['bps1000-untyped', [[11, [0xe8, 0x03]], [82, [0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20]]], /^the bytes per sector are 1000; /],
+  ];
+  for (const [name, patches, message] of cases) {
+    const { image, esp } = damagedEsp(built, name, patches);
+    const fsck = fsckEsp(image, esp);
+    t.is(fsck.status, 1, `fsck.fat on ${name}: ${fsck.output}`);
+    const { status, report } = inspectJson(image);
+    t.is(status, 1, name);
+    t.is(report.partitions[0].contents.type, 'fat32', name);
+    t.is(report.findings.length, 1, `${name}: ${JSON.stringify(report.findings)}`);
+    t.is(report.findings[0].code, 'BOOT_SECTOR_INVALID', name);
+    t.regex(report.findings[0].message, message, name);
+    fs.rmSync(image);
+  }
+});
+
+test('unreadable images: exit 2, one line naming the file and the reason, never a hang', async (t) => {
+  const dir = tempDir('imgforge-inspect-unreadable-');
+  const fifo = path.join(dir, 'fifo.img');
+  run('mkfifo', [fifo]);
+  const socket = path.join(dir, 'socket.img');
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  const expected: Array<[string, string]> = [
+    ['/proc/self/mem', '/proc/self/mem: cannot be read: input/output error (EIO)'],
+    ['/proc/self/status', '/proc/self/status: its size is given as 0 bytes, yet it holds data (a pseudo-file, like those in /proc); expected a disk image or a block device'],
+    ['/dev/null', '/dev/null: a character device; expected a disk image or a block device'],
+    [fifo, `${fifo}: a FIFO (named pipe); expected a disk image or a block device`],
+    [socket, `${socket}: a socket; expected a disk image or a block device`],
+    [dir, `${dir}: a directory; expected a disk image or a block device`],
+  ];
+  try {
+    for (const [image, message] of expected) {
+      const out = spawnSync(process.execPath, [BIN, 'inspect', image], { encoding: 'utf8', timeout: 30_000 });
+      t.is(out.status, 2, `${image}: ${out.stderr}`);
+      t.is(out.stderr, `imgforge: ${message}\n`);
+      t.is(out.stdout, '');
+    }
+  } finally {
+    server.close();
+  }
+  const spec = path.join(dir, 'image.yaml');
+  fs.writeFileSync(spec, 'partitions:\n  - name: one\n    type: linux-generic\n    size: 1MiB\n');
+  const verify = imgforge(['verify', spec, '/proc/self/mem']);
+  t.is(verify.status, 2, verify.stderr);
+  t.is(verify.stderr, 'imgforge: /proc/self/mem: cannot be read: input/output error (EIO)\n');
+});
+
+test('an image without read permission: exit 2, "permission denied"', (t) => {
+  const dir = tempDir('imgforge-inspect-denied-');
+  fs.chmodSync(dir, 0o755);
+  const image = path.join(dir, 'locked.img');
+  fs.writeFileSync(image, Buffer.alloc(MiB));
+  fs.chmodSync(image, 0o000);
+  // Root reads anything: run as nobody then.
+  const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+  const out = spawnSync(process.execPath, [BIN, 'inspect', image], { encoding: 'utf8', env: { ...process.env, IMGFORGE_NO_COMPILE_CACHE: '1' }, ...asUser });
+  t.is(out.status, 2, out.stderr);
+  t.is(out.stderr, `imgforge: ${image}: permission denied\n`);
 });

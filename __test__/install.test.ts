@@ -104,7 +104,7 @@ function install(): Promise<Installed> {
 
 test('the tarballs hold the built package: JavaScript in the root one, the addon in the platform one', async (t) => {
   const { rootFiles, platformFiles } = await install();
-  for (const file of ['bin/imgforge.js', 'dist/index.js', 'dist/index.mjs', 'dist/index.d.ts', 'native/index.js', 'package.json']) {
+  for (const file of ['bin/imgforge.js', 'dist/index.js', 'dist/index.mjs', 'dist/index.d.ts', 'native/index.js', 'package.json', 'LICENSE', 'examples/appliance/image.yaml']) {
     t.true(rootFiles.includes(file), file);
   }
   t.deepEqual(rootFiles.filter((file) => file.endsWith('.node')), []);
@@ -114,9 +114,21 @@ test('the tarballs hold the built package: JavaScript in the root one, the addon
 // The CLI's summary, for the library test to compare with (serial tests run first, in order).
 let cliSummary: { partitions: unknown[] } | undefined;
 
+test('the published manifest says where the project lives, and has no script that runs on install', async (t) => {
+  const { project } = await install();
+  const manifest = JSON.parse(fs.readFileSync(path.join(project, 'node_modules', 'imgforge', 'package.json'), 'utf8'));
+  t.regex(manifest.repository?.url ?? '', /^git\+https:\/\/.+\.git$/);
+  t.regex(manifest.homepage ?? '', /^https:\/\//);
+  t.regex(manifest.bugs?.url ?? '', /^https:\/\//);
+  t.is(manifest.license, 'MIT');
+  t.regex(fs.readFileSync(path.join(project, 'node_modules', 'imgforge', 'LICENSE'), 'utf8'), /^MIT License/);
+  for (const script of ['preinstall', 'install', 'postinstall', 'prepare']) t.is(manifest.scripts?.[script], undefined, script);
+});
+
 test.serial('npx imgforge build writes a sound image with the installed platform package', async (t) => {
   const { project } = await install();
-  const result = run('npx', ['--no', 'imgforge', 'build', 'appliance/image.yaml', '-o', 'disk.img', '--json'], project);
+  // The README's first commands: the example ships in the package.
+  const result = run('npx', ['--no', 'imgforge', 'build', 'node_modules/imgforge/examples/appliance/image.yaml', '-o', 'disk.img', '--json'], project);
   t.is(result.status, 0, result.stderr);
   const summary = JSON.parse(result.stdout) as { size: number; partitions: unknown[] };
   t.true(summary.partitions.length > 0);

@@ -23,8 +23,9 @@ if ! command -v cargo >/dev/null 2>&1; then
   . "$HOME/.cargo/env"
 fi
 
-# The build is npm's `prepare`: napi build --release for this machine, then tsc.
+# napi build --release for this machine, then tsc and the CLI bundle.
 npm ci
+npm run build
 built="native/imgforge.$platform.node"
 if [ ! -f "$built" ]; then
   echo "expected $built; this machine built: $(ls native/*.node)" >&2
