@@ -269,7 +269,7 @@ export async function build(specOrPath: string | LoadedSpec, options: BuildOptio
   const kind = inspectOutput(output, { force: options.force ?? false });
   const timings: BuildTimings = { scan: 0, plan: 0, tables: 0, copy: 0, fsync: 0 };
   const layout = await planFor(spec, output, kind, timings);
-  checkOutputOutsideFilesystems(output, filesystemsOf(layout));
+  checkOutputOutsideFilesystems(output, spec, filesystemsOf(layout));
   throwIfAborted(options.signal);
   // The tables are encoded by the addon too: a missing addon is reported before anything is written.
   const tables = await timed(timings, 'tables', () => encodeGpt(layout));

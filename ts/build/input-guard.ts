@@ -63,18 +63,38 @@ function outputAndFolders(output: string): Array<{ path: string; identity: Ident
   }
 }
 
+/** Whether `inside` is `folder` or below it, by real paths. */
+function isWithin(inside: string, folder: string): boolean {
+  const real = (p: string) => {
+    try {
+      return fs.realpathSync(p);
+    } catch {
+      return path.resolve(p);
+    }
+  };
+  const [a, b] = [real(inside), real(folder)];
+  return a === b || a.startsWith(b.endsWith(path.sep) ? b : b + path.sep);
+}
+
+/** The `files` entry that reads `where`, when its path says so (a bind mount may hide it). */
+function sourceField(spec: LoadedSpec, i: number, where: string, identity: Identity): string {
+  const files = spec.partitions[i].filesystem?.files ?? [];
+  const j = files.findIndex((file) => same(identityOf(file.source), identity) || isWithin(where, file.source));
+  return j < 0 ? `partitions[${i}].filesystem.files` : `partitions[${i}].filesystem.files[${j}].source (${files[j].source})`;
+}
+
 /**
  * After scanning: the output must be neither a file a filesystem copies nor inside a folder it
  * copies (the next build would pack the image into itself).
  */
-export function checkOutputOutsideFilesystems(output: string, filesystems: ReadonlyMap<number, ScannedFilesystem>): void {
+export function checkOutputOutsideFilesystems(output: string, spec: LoadedSpec, filesystems: ReadonlyMap<number, ScannedFilesystem>): void {
   if (filesystems.size === 0) return;
   const candidates = outputAndFolders(output);
   for (const [i, { tree }] of filesystems) {
     for (const { path: where, identity } of candidates) {
       if (!tree.reads(identity.dev, identity.ino)) continue;
       const what = where === output ? 'is one of its source files' : `would be inside ${where}, one of its source folders`;
-      throw new ImgforgeError('OUTPUT', `${output}: the output ${what} (partitions[${i}].filesystem.files)`);
+      throw new ImgforgeError('OUTPUT', `${output}: the output ${what}: ${sourceField(spec, i, where, identity)}`);
     }
   }
 }

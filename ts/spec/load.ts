@@ -108,7 +108,7 @@ function* boundedTokens(text: string, lineCounter: LineCounter, tooDeep: (offset
   yield* parser.end();
 }
 
-/** YAML.parseDocument, over boundedTokens. */
+/** What YAML.parseDocument does, over boundedTokens: parseDocument runs its own parser, which cannot be bounded. */
 function parseYamlDocument(text: string, lineCounter: LineCounter, tooDeep: (offset: number) => never): YAML.Document {
   // logLevel 'error': the yaml package would otherwise print warnings (e.g. on complex keys) to stderr.
   // uniqueKeys is checked below: the yaml package's own check is quadratic (32,000 keys take 12 s).
