@@ -29,7 +29,7 @@ function execute(tool, timeFile) {
 /**
  * A timed run: outputs removed and `sync` (no dirty pages or pending writeback of earlier runs),
  * then the command under /usr/bin/time. Wall time is measured around the process. Caches are warm:
- * run() drops them once per scenario and filesystem, before the untimed check runs.
+ * run.mjs drops them once per scenario, filesystem and backing, before the untimed check runs.
  */
 export function measure(tool, ctx) {
   cleanOutputs(ctx);

@@ -1,60 +1,29 @@
-// Tables and target checks, as Markdown (printed and written to bench/results/).
-import { stats } from './measure.mjs';
+// The tables and the Markdown document (printed, and written to bench/results/). Every time
+// comparison is made on per-round ratios (ratios.mjs): peer ÷ imgforge of the same round.
+import * as os from 'node:os';
+import { formatBytes, formatMs, ratioSpread } from './format.mjs';
+import { targetsTable } from './targets.mjs';
 
-const MiB = 2 ** 20;
-const GiB = 2 ** 30;
+export { formatBytes, formatMs } from './format.mjs';
 
-export function formatMs(ms) {
-  if (ms === undefined) return '–';
-  if (ms < 10) return `${ms.toFixed(1)} ms`;
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  return `${(ms / 1000).toFixed(2)} s`;
-}
-
-export function formatBytes(n) {
-  if (n === undefined) return '–';
-  const abs = Math.abs(n);
-  if (abs >= GiB) return `${(n / GiB).toFixed(2)} GiB`;
-  if (abs >= MiB) return `${(n / MiB).toFixed(1)} MiB`;
-  return `${Math.round(n / 1024)} KiB`;
-}
-
-const ratio = (x) => (x >= 100 ? `${Math.round(x)}×` : x >= 10 ? `${x.toFixed(0)}×` : `${x.toFixed(2)}×`);
-
-/** Per tool: time statistics, imgforge's own elapsedMs, peak RSS, allocated/apparent bytes. */
-export function summarize(tool) {
-  if (!tool.samples?.length) return { ...tool };
-  const last = tool.samples[tool.samples.length - 1];
-  return {
-    ...tool,
-    time: stats(tool.samples.map((s) => s.ms)),
-    elapsed: tool.imgforge ? stats(tool.samples.map((s) => s.elapsedMs)) : undefined,
-    rssKiB: Math.max(...tool.samples.map((s) => s.rssKiB)),
-    allocated: last.allocated,
-    apparent: last.apparent,
-    newBytes: stats(tool.samples.map((s) => s.newBytes)).median,
-  };
-}
-
-/** The detailed table of one scenario on one filesystem. */
+/** The detailed table of one scenario on one filesystem and backing. */
 export function scenarioTable(result) {
-  const tools = result.tools.map(summarize);
-  const reference = tools.find((t) => t.imgforge && t.time);
   const rows = [
-    '| tool | median | min – max | ÷ imgforge | peak RSS | allocated / apparent | new blocks |',
-    '|---|---:|---:|---:|---:|---:|---:|',
+    '| tool | median | min – max | ÷ imgforge: median (min – max) | ÷ imgforge, round by round | ÷ imgforge elapsedMs: median (min – max) | peak RSS | allocated / apparent | new blocks |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
-  for (const t of tools) {
-    if (!t.time) {
-      rows.push(`| ${t.name} | ${t.status} | | | | | |`);
+  for (const t of result.tools) {
+    const s = t.summary;
+    if (!s?.time) {
+      rows.push(`| ${t.name} | ${t.status} | | | | | | | |`);
       continue;
     }
-    const r = reference ? ratio(t.time.median / reference.time.median) : '–';
+    const byRound = s.reference ? 'reference' : s.ratio ? t.samples.map((x) => x.ratio.toFixed(x.ratio >= 10 ? 0 : 2)).join(' ') : '–';
     rows.push(
-      `| ${t.name} | ${formatMs(t.time.median)} | ${formatMs(t.time.min)} – ${formatMs(t.time.max)} | ${r} | ${formatBytes(t.rssKiB * 1024)} | ` +
-        `${formatBytes(t.allocated)} / ${formatBytes(t.apparent)} | ${formatBytes(t.newBytes)} |`,
+      `| ${t.name} | ${formatMs(s.time.median)} | ${formatMs(s.time.min)} – ${formatMs(s.time.max)} | ${s.reference ? '1 (reference)' : ratioSpread(s.ratio)} | ${byRound} | ` +
+        `${s.reference ? '' : ratioSpread(s.ratioElapsed)} | ${formatBytes(s.rssKiB * 1024)} | ${formatBytes(s.allocated)} / ${formatBytes(s.apparent)} | ${formatBytes(s.newBytes)} |`,
     );
-    if (t.elapsed) rows.push(`| ↳ its own build time (elapsedMs) | ${formatMs(t.elapsed.median)} | ${formatMs(t.elapsed.min)} – ${formatMs(t.elapsed.max)} | | | | |`);
+    if (s.elapsed) rows.push(`| ↳ its own build time (elapsedMs) | ${formatMs(s.elapsed.median)} | ${formatMs(s.elapsed.min)} – ${formatMs(s.elapsed.max)} | | | | | | |`);
   }
   return rows.join('\n');
 }
@@ -68,87 +37,101 @@ const COLUMNS = [
   ['genimage', (n) => n.startsWith('genimage')],
 ];
 
-/** One line per scenario and filesystem: imgforge's median, each peer's and how many times slower it is. */
+/** A peer's headline cell: its median time · its median per-round ratio (min – max). */
+const cell = (t) => (!t ? '' : !t.summary?.time ? 'failed' : `${formatMs(t.summary.time.median)} · ${ratioSpread(t.summary.ratio)}`);
+
+/** One line per scenario, filesystem and backing: imgforge's median and each peer's, with the ratios. */
 export function headlineTable(results) {
-  const rows = [`| scenario | fs | imgforge | ${COLUMNS.map(([c]) => c).join(' | ')} |`, `|---|---|---:|${COLUMNS.map(() => '---:').join('|')}|`];
+  const rows = [`| scenario | fs | backing | imgforge | ${COLUMNS.map(([c]) => c).join(' | ')} |`, `|---|---|---|---:|${COLUMNS.map(() => '---:').join('|')}|`];
   for (const result of results) {
-    const tools = result.tools.map(summarize);
-    const ref = tools.find((t) => t.imgforge && t.time);
+    const ref = result.tools.find((t) => t.name === result.reference);
     if (!ref) continue;
+    const head = `| ${result.scenario} | ${result.fs} | ${result.backing} | ${formatMs(ref.summary.time.median)} |`;
     if (result.scenario === 'fallback') {
-      const rw = tools.find((t) => t.name.includes('read-write'));
-      const cell = rw?.time ? `read-write: ${formatMs(rw.time.median)} (${ratio(rw.time.median / ref.time.median)})` : '–';
-      rows.push(`| fallback | ${result.fs} | ${formatMs(ref.time.median)} | ${cell} |${' |'.repeat(COLUMNS.length - 1)}`);
+      const rw = result.tools.find((t) => t.name.includes('read-write'));
+      rows.push(`${head} read-write: ${cell(rw) || '–'} |${' |'.repeat(COLUMNS.length - 1)}`);
       continue;
     }
-    const cells = COLUMNS.map(([, match]) => {
-      const t = tools.find((x) => match(x.name));
-      if (!t) return '';
-      if (!t.time) return 'failed';
-      return `${formatMs(t.time.median)} (${ratio(t.time.median / ref.time.median)})`;
-    });
-    rows.push(`| ${result.scenario} | ${result.fs} | ${formatMs(ref.time.median)} | ${cells.join(' | ')} |`);
+    rows.push(`${head} ${COLUMNS.map(([, match]) => cell(result.tools.find((x) => match(x.name)))).join(' | ')} |`);
   }
   return rows.join('\n');
 }
 
-/** The issue's targets, each met, missed, or not measured in this run. */
-export function targets(results, dataBytes) {
-  const find = (scenario, fs, match) => {
-    const result = results.find((r) => r.scenario === scenario && r.fs === fs);
-    const tool = result?.tools.find((t) => (typeof match === 'function' ? match(t) : t.name === match));
-    return tool?.samples?.length ? summarize(tool) : undefined;
-  };
-  const imgforge = (scenario, fs) => find(scenario, fs, (t) => t.imgforge);
-  const out = [];
-  const add = (name, ok, detail) => out.push({ name, met: ok, detail });
-  const notMeasured = (name) => out.push({ name, met: undefined, detail: 'not measured in this run' });
+/** How to read the ratios: in the document itself, since the results file travels alone. */
+const READING = [
+  'Each scenario runs in rounds: in a round every tool runs once, one after the other, always in the order of the',
+  'table. For each peer and round, **ratio = the peer\'s time ÷ the imgforge CLI\'s time (`node bin/imgforge.js`, Node',
+  'start included) in the same round**. "÷ imgforge: median (min – max)" is the median of those per-round ratios and the',
+  'lowest and highest; "round by round" lists them in round order. "÷ imgforge elapsedMs" is the same with imgforge\'s own',
+  'build time (`elapsedMs` of its `--json`, no Node start) as the divisor (for the `--copy read-write` row of `fallback`:',
+  'its elapsedMs ÷ the reference\'s elapsedMs).',
+  '',
+  '- A ratio above 1 means imgforge was faster in that round; below 1, the peer was. `3.00×`: the peer took three times',
+  '  as long.',
+  '- If min and max are both above 1 (or both below), the order was the same in every round. If they straddle 1, it',
+  '  changed from round to round: this run does not say which is faster, whatever the medians say.',
+  '- The median ratio is not the ratio of the median times: a slow moment of the machine (writeback of the loop',
+  '  device\'s backing file, the VM host) slows every tool of that round, and the per-round ratio cancels it, while',
+  '  medians of absolute times taken over different rounds do not. Read the absolute medians for "how long", the',
+  '  ratios for "which is faster, by how much".',
+  '- Backing "disk": the loop device\'s backing file is on the root filesystem, so writes and fsyncs reach the VM\'s',
+  '  disk; these times include that disk and vary with it. Backing "tmpfs": the backing file is in RAM, so the times',
+  '  are the filesystem\'s and the tools\' work (page cache, journal, fsync through the loop device) without a device.',
+  '  A ratio that holds on tmpfs but scatters on disk is the disk\'s noise; one that differs between the two shows',
+  '  what the device adds to each tool.',
+  '- Targets are judged on the median of the per-round values and say in how many rounds they were met.',
+];
 
-  const ix = imgforge('raw', 'xfs');
-  for (const [label, peer] of [
-    ['cp --reflink=always (no sync)', find('raw', 'xfs', 'cp --reflink=always (no sync)')],
-    ['cp --reflink=always && sync', find('raw', 'xfs', 'cp --reflink=always')],
-  ]) {
-    if (!ix || !peer) {
-      notMeasured(`raw, xfs: elapsedMs within 2× of ${label}`);
-      continue;
-    }
-    const e = ix.elapsed.median;
-    const c = peer.time.median;
-    add(`raw, xfs: elapsedMs within 2× of ${label}`, e <= 2 * c, `${formatMs(e)} vs ${formatMs(c)} (${(e / c).toFixed(1)}×)`);
-    add(`raw, xfs: whole process within 100 ms of ${label}`, ix.time.median <= c + 100, `${formatMs(ix.time.median)} vs ${formatMs(c)} (+${formatMs(ix.time.median - c)})`);
-  }
-  const gi = find('raw', 'xfs', 'genimage');
-  if (ix && gi) {
-    add('raw, xfs: at least 50× faster than genimage (imgforge elapsedMs)', gi.time.median >= 50 * ix.elapsed.median, `genimage ${formatMs(gi.time.median)} ÷ ${formatMs(ix.elapsed.median)} = ${ratio(gi.time.median / ix.elapsed.median)}`);
-    add('raw, xfs: at least 50× faster than genimage (whole processes)', gi.time.median >= 50 * ix.time.median, `genimage ${formatMs(gi.time.median)} ÷ ${formatMs(ix.time.median)} = ${ratio(gi.time.median / ix.time.median)}`);
-  } else notMeasured('raw, xfs: at least 50× faster than genimage');
-  const ie = imgforge('raw', 'ext4');
-  for (const label of ['cp --reflink=never', 'cp --reflink=never (no sync)']) {
-    const cp = find('raw', 'ext4', label);
-    if (ie && cp) add(`raw, ext4: at least as fast as ${label === 'cp --reflink=never' ? `${label} && sync` : label}`, ie.time.median <= cp.time.median, `${formatMs(ie.time.median)} vs ${formatMs(cp.time.median)}`);
-    else notMeasured(`raw, ext4: at least as fast as ${label}`);
-  }
-  for (const [fs, factor] of [['ext4', 3], ['xfs', 10]]) {
-    const i = imgforge('esp', fs);
-    const m = find('esp', fs, (t) => t.name.startsWith('sgdisk + mkfs.fat'));
-    if (i && m) add(`esp, ${fs}: at least ${factor}× faster than mkfs.fat + mcopy`, m.time.median >= factor * i.time.median, `${formatMs(m.time.median)} ÷ ${formatMs(i.time.median)} = ${ratio(m.time.median / i.time.median)}`);
-    else notMeasured(`esp, ${fs}: at least ${factor}× faster than mkfs.fat + mcopy`);
-  }
-  for (const fs of ['ext4', 'xfs']) {
-    const b = imgforge('big', fs);
-    if (!b) {
-      notMeasured(`big, ${fs}: peak RSS under 100 MiB; allocated within 1% of the data written`);
-      continue;
-    }
-    add(`big, ${fs}: peak RSS under 100 MiB`, b.rssKiB * 1024 < 100 * MiB, formatBytes(b.rssKiB * 1024));
-    const excess = (b.allocated - dataBytes) / dataBytes;
-    add(`big, ${fs}: allocated within 1% of the data written`, Math.abs(excess) <= 0.01, `${b.allocated} bytes allocated for ${dataBytes} bytes of data (${(excess * 100).toFixed(3)}%), apparent ${formatBytes(b.apparent)}`);
-  }
-  return out;
-}
-
-export function targetsTable(list) {
-  const mark = (m) => (m === undefined ? 'not measured' : m ? 'met' : '**missed**');
-  return ['| target | result | measured |', '|---|---|---|', ...list.map((t) => `| ${t.name} | ${mark(t.met)} | ${t.detail} |`)].join('\n');
+/** The whole results document. */
+export function markdown({ results, goals, options, machine, started, skipped }) {
+  const args = process.argv.slice(2).join(' ');
+  const runs = results.map((r) => `${r.scenario}/${r.fs}/${r.backing} ${r.runs} runs`).join(', ');
+  // tmpfsSizeUsed is unset when the tmpfs backing was left out for lack of memory (see the notes).
+  const used = options.backing.filter((b) => b === 'disk' || options.tmpfsSizeUsed !== undefined);
+  const backings = used.map((b) =>
+    b === 'disk'
+      ? `disk: a sparse ${options.fsSize} GiB file under ${options.workdir} on the root filesystem`
+      : `tmpfs: a sparse ${options.tmpfsSizeUsed} GiB file in a tmpfs of its own, mounted under ${options.workdir}`,
+  );
+  return [
+    `# imgforge benchmark: ${started.toISOString().slice(0, 10)}, ${machine.hostname}`,
+    '',
+    `\`npm run bench${args ? ` -- ${args}` : ''}\`, ${runs}; took ${((Date.now() - started) / 60000).toFixed(1)} min.`,
+    '',
+    '## Machine',
+    '',
+    `- CPU: ${machine.cpu}; memory: ${machine.memory}`,
+    `- kernel ${machine.kernel}, ${machine.os}; root filesystem ${machine.rootFilesystem}`,
+    `- load average (1, 5, 15 min) at the start: ${options.loadAtStart}; at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(', ')} (other work on the machine adds noise)`,
+    `- filesystems under test: ${options.fs.map((f) => (f === 'xfs' ? 'XFS (`mkfs.xfs -m reflink=1`)' : 'ext4')).join(' and ')}, each made fresh on a loop device; backing files: ${backings.join('; ')}`,
+    ...Object.entries(machine.tools).map(([k, v]) => `- ${k}: ${v}`),
+    '',
+    ...(skipped.length ? ['## Left out or reduced', '', ...skipped.map((s) => `- ${s}`), ''] : []),
+    '## Method',
+    '',
+    'Caches: `sync` and `echo 3 > /proc/sys/vm/drop_caches` once per scenario, filesystem and backing, then each command',
+    'runs once untimed (the check below), which warms the inputs and the tools\' code; every timed run then starts with its',
+    'outputs removed and a `sync` (nothing dirty, no writeback of earlier runs pending): warm caches, clean state. Each',
+    'timed run is the command under `/usr/bin/time` (peak RSS: the largest single process). Times are wall-clock around the',
+    'whole command, Node start included for imgforge. imgforge fsyncs the image and its folder before it returns, so every',
+    'peer command ends with `sync IMAGE FOLDER` too; rows marked "(no sync)" leave that out. Before timing, each command',
+    "runs once and its image is checked: `sgdisk -v` clean and partitions where imgforge's plan puts them. \"allocated /",
+    'apparent" is `du -B1` / `du -b --apparent-size` of the output; "new blocks" is the drop in the filesystem\'s free space.',
+    '',
+    '## How to read the ratios',
+    '',
+    ...READING,
+    '',
+    '## Headline (median time · ÷ imgforge per round: median (min – max))',
+    '',
+    headlineTable(results),
+    '',
+    '## Targets',
+    '',
+    targetsTable(goals),
+    '',
+    '## All measurements',
+    '',
+    ...results.flatMap((r) => [`### ${r.title} — ${r.fs}, ${r.backing}`, '', scenarioTable(r), '']),
+  ].join('\n');
 }

@@ -108,6 +108,7 @@ export const SCENARIOS = {
   raw: {
     title: 'raw: 1 GiB partition image (8 MiB hole) into a 1.1 GiB GPT image',
     inputs: (ctx) => rawInput(ctx.dir),
+    liveBytes: 2.2 * GiB, // the 1 GiB input and one 1.1 GiB image at a time
     tools(ctx, inputs) {
       const spec = path.join(ctx.conf, 'raw.yaml');
       fs.writeFileSync(spec, yamlSpec(['seed: imgforge-bench-raw', 'size: 1126MiB', 'partitions:', `  - { name: root, type: root-x86-64, size: 1GiB, contents: ${JSON.stringify(inputs.partition)} }`]));
@@ -118,6 +119,7 @@ export const SCENARIOS = {
   esp: {
     title: 'esp: A/B image, 512 MiB ESP from 3,000 files (~300 MB) + 64 MiB erofs root, 2 GiB',
     inputs: (ctx) => espInputs(ctx.dir, ctx.repo),
+    liveBytes: 1.5 * GiB, // ~350 MB of inputs, a 512 MiB FAT file and a 2 GiB image (~900 MiB allocated)
     tools(ctx, inputs) {
       const spec = espSpec(ctx, inputs);
       const layout = planOf(ctx, spec);
@@ -148,6 +150,7 @@ export const SCENARIOS = {
   big: {
     title: 'big: 64 GiB sparse image with 4 GiB of raw contents',
     inputs: (ctx) => bigInput(ctx.dir),
+    liveBytes: 8.2 * GiB, // the 4 GiB input and one image with 4 GiB allocated (ext4; XFS shares it)
     tools(ctx, inputs) {
       const spec = path.join(ctx.conf, 'big.yaml');
       fs.writeFileSync(
@@ -163,6 +166,7 @@ export const SCENARIOS = {
     title: 'fallback: scenario esp with --copy read-write against --copy auto',
     inputs: (ctx) => espInputs(ctx.dir, ctx.repo),
     sharesInputsWith: 'esp',
+    liveBytes: 1.5 * GiB,
     tools(ctx, inputs) {
       const spec = espSpec(ctx, inputs);
       return { layout: planOf(ctx, spec), tools: [imgforgeTool(ctx, spec, 'auto', 'imgforge --copy auto'), imgforgeTool(ctx, spec, 'read-write', 'imgforge --copy read-write')] };

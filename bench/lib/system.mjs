@@ -1,5 +1,6 @@
-// The machine side of the benchmark: running commands, installing the peers from Debian, the two
-// loop-mounted filesystems (and removing them however the run ends), caches, machine facts.
+// The machine side of the benchmark: running commands, installing the peers from Debian, the
+// loop-mounted filesystems on disk or tmpfs (and removing them however the run ends), caches,
+// machine facts.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -52,17 +53,40 @@ export function dropCaches() {
   fs.writeFileSync('/proc/sys/vm/drop_caches', '3');
 }
 
+/** Bytes of memory the kernel could give to a tmpfs now without swapping (MemAvailable). */
+export function availableMemory() {
+  const kib = fs.readFileSync('/proc/meminfo', 'utf8').match(/^MemAvailable:\s+(\d+) kB/m);
+  return kib ? Number(kib[1]) * 1024 : os.freemem();
+}
+
+/** Mount points at or under `dir` (a run killed with SIGKILL can leave some behind). */
+export function mountsUnder(dir) {
+  return fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[4]?.replace(/\\040/g, ' '))
+    .filter((point) => point && (point === dir || point.startsWith(`${dir}/`)));
+}
+
 /**
- * The loop-mounted filesystems, each on a sparse backing file of the same size under `workdir`.
- * Everything is undone by `cleanup()`, which runs on exit, on SIGINT/SIGTERM/SIGHUP and on a crash.
+ * The loop-mounted filesystems under test. Each sits on a sparse backing file, either on the
+ * root filesystem ("disk": under `workdir`, so writes end up on the VM's disk) or on a tmpfs of
+ * its own ("tmpfs": mounted under `workdir`, sized to the backing file, so the filesystem's data
+ * lives in RAM and the device drops out of the timings).
+ * Everything is undone by `release()` (one filesystem, as soon as its scenarios are done, so at
+ * most one backing file takes space or RAM at a time) or `cleanup()` (all of them), which runs on
+ * exit, on SIGINT/SIGTERM/SIGHUP and on a crash.
  */
 export class Workspace {
-  constructor(workdir, sizeBytes, log) {
+  constructor(workdir, log) {
     this.workdir = workdir;
-    this.size = sizeBytes;
     this.log = log;
-    this.mounts = []; // { fs, dir, device, backing }
+    this.mounts = []; // { fs, backing, dir, device, file, tmpfs, mounted, tmpfsMounted }
     this.cleaned = false;
+    const stale = mountsUnder(workdir);
+    if (stale.length) {
+      throw new Error(`already mounted under ${workdir} (a killed earlier run?): ${stale.join(', ')}; unmount them and detach their loop devices (losetup -a) first`);
+    }
     const onSignal = (signal) => {
       this.log(`\n${signal}: cleaning up`);
       this.cleanup();
@@ -77,34 +101,74 @@ export class Workspace {
     });
   }
 
-  /** Creates a fresh `type` (ext4 or xfs with reflink) filesystem and mounts it; returns its folder. */
-  mount(type) {
+  /**
+   * Creates a fresh `type` (ext4, or xfs with reflink) filesystem of `sizeBytes` on a loop device
+   * whose backing file is on `backing` ('disk' or 'tmpfs'), and mounts it; returns the entry
+   * (its `dir` is the mount point).
+   */
+  mount(type, backing, sizeBytes) {
     fs.mkdirSync(this.workdir, { recursive: true });
-    const backing = path.join(this.workdir, `${type}.backing`);
-    const dir = path.join(this.workdir, type);
-    fs.rmSync(backing, { force: true });
-    fs.mkdirSync(dir, { recursive: true });
-    fs.closeSync(fs.openSync(backing, 'w'));
-    fs.truncateSync(backing, this.size);
-    const device = run(['losetup', '--find', '--show', backing]).trim();
-    const entry = { fs: type, dir, device, backing, mounted: false };
+    const name = `${backing}-${type}`;
+    const dir = path.join(this.workdir, name);
+    const entry = { fs: type, backing, dir, device: undefined, file: undefined, tmpfs: undefined, mounted: false, tmpfsMounted: false };
+    // Registered before anything is created, so cleanup() undoes whatever part was done.
     this.mounts.push(entry);
-    if (type === 'xfs') run(['mkfs.xfs', '-q', '-f', '-m', 'reflink=1', device]);
-    else run(['mkfs.ext4', '-q', '-F', '-E', 'lazy_itable_init=0,lazy_journal_init=0', device]);
-    run(['mount', device, dir]);
+    let folder = this.workdir;
+    if (backing === 'tmpfs') {
+      entry.tmpfs = path.join(this.workdir, `${name}.tmpfs`);
+      fs.mkdirSync(entry.tmpfs, { recursive: true });
+      // The tmpfs holds only the backing file, which can never use more pages than its size: the
+      // limit caps the RAM taken, and the filesystem inside runs out of space before the tmpfs.
+      run(['mount', '-t', 'tmpfs', '-o', `size=${sizeBytes + 2 ** 20},mode=0700`, `imgforge-bench-${name}`, entry.tmpfs]);
+      entry.tmpfsMounted = true;
+      folder = entry.tmpfs;
+    }
+    entry.file = path.join(folder, `${name}.backing`);
+    fs.rmSync(entry.file, { force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    fs.closeSync(fs.openSync(entry.file, 'w'));
+    fs.truncateSync(entry.file, sizeBytes);
+    entry.device = run(['losetup', '--find', '--show', entry.file]).trim();
+    if (type === 'xfs') run(['mkfs.xfs', '-q', '-f', '-m', 'reflink=1', entry.device]);
+    else run(['mkfs.ext4', '-q', '-F', '-E', 'lazy_itable_init=0,lazy_journal_init=0', entry.device]);
+    run(['mount', entry.device, dir]);
     entry.mounted = true;
-    return dir;
+    return entry;
+  }
+
+  /** Unmounts one filesystem, detaches its loop device, deletes its backing file and tmpfs. */
+  release(entry) {
+    // A lazy unmount if a straggling process keeps it busy: the loop device and the tmpfs are then
+    // freed by the kernel when the last user goes (losetup --detach sets autoclear on a busy loop).
+    const unmount = (dir) => run(['umount', dir], { allowFail: true }).status === 0 || run(['umount', '-l', dir], { allowFail: true });
+    if (entry.mounted) unmount(entry.dir);
+    entry.mounted = false;
+    if (entry.device) run(['losetup', '--detach', entry.device], { allowFail: true });
+    entry.device = undefined;
+    if (entry.file) fs.rmSync(entry.file, { force: true });
+    if (entry.tmpfsMounted) unmount(entry.tmpfs);
+    entry.tmpfsMounted = false;
+    // Only empty mount points are removed: never recurse into something still mounted.
+    for (const dir of [entry.dir, entry.tmpfs]) {
+      try {
+        if (dir) fs.rmdirSync(dir);
+      } catch {
+        // still busy or not empty (a lazy unmount): left for the next run's stale-mount check
+      }
+    }
+    this.mounts = this.mounts.filter((m) => m !== entry);
   }
 
   cleanup() {
     if (this.cleaned) return;
     this.cleaned = true;
-    for (const m of this.mounts.reverse()) {
-      if (m.mounted && run(['umount', m.dir], { allowFail: true }).status !== 0) run(['umount', '-l', m.dir], { allowFail: true });
-      run(['losetup', '--detach', m.device], { allowFail: true });
-      fs.rmSync(m.backing, { force: true });
+    for (const m of [...this.mounts].reverse()) {
+      try {
+        this.release(m);
+      } catch (error) {
+        process.stderr.write(`cleanup of ${m.dir}: ${error.message}\n`);
+      }
     }
-    this.mounts = [];
   }
 }
 
