@@ -12,20 +12,10 @@
 import test, { type ExecutionContext } from 'ava';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { build, ImgforgeError, type BuildProgress } from '../ts/index';
-import { MiB, specFor, writeSpec, previousImage, noTemporaryFiles, oneLineError, lastLineError, cliWhen, cliMidCopy, type Kind } from './helpers/fault-checks';
+import { build, ImgforgeError } from '../ts/index';
+import { beforeCopy, MiB, twoRawPartitions, specFor, writeSpec, previousImage, noTemporaryFiles, oneLineError, lastLineError, cliWhen, cliMidCopy, type Kind } from './helpers/fault-checks';
 import { imgforgeAs, sharedDir, unprivilegedRunner } from './helpers/faults';
 import { tempDir, writePatternFile } from './helpers/tools';
-
-/** An onProgress that runs `change` once, at the report that comes before any copying. */
-function beforeCopy(change: () => void): (progress: BuildProgress) => void {
-  let done = false;
-  return (progress) => {
-    if (done || progress.phase !== 'copy') return;
-    done = true;
-    change();
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Sources that grow or shrink during the build.
@@ -126,17 +116,7 @@ for (const c of changesBeforeCopy) {
 }
 
 test('raw: the source of a later partition changes while an earlier one is copied: SOURCE_CHANGED', async (t) => {
-  const dir = tempDir();
-  writePatternFile(path.join(dir, 'first.img'), 256 * MiB, 1);
-  writePatternFile(path.join(dir, 'second.img'), 2 * MiB, 2);
-  const specPath = writeSpec(dir, {
-    size: 'auto',
-    partitions: [
-      { name: 'first', type: 'linux-generic', size: 'auto', contents: 'first.img' },
-      { name: 'second', type: 'linux-generic', size: 'auto', contents: 'second.img' },
-    ],
-  });
-  const output = path.join(dir, 'disk.img');
+  const { dir, specPath, output } = twoRawPartitions(256 * MiB, 2 * MiB);
   let changedDuring: string | undefined;
   const error = await t.throwsAsync(
     build(specPath, {
@@ -276,17 +256,7 @@ for (const [what, remove] of [
 }
 
 test.serial('CLI: the source of a later partition removed while an earlier one is copied: exit 1, one line naming it', async (t) => {
-  const dir = tempDir();
-  writePatternFile(path.join(dir, 'first.img'), 1024 * MiB, 1);
-  writePatternFile(path.join(dir, 'second.img'), 2 * MiB, 2);
-  const specPath = writeSpec(dir, {
-    size: 'auto',
-    partitions: [
-      { name: 'first', type: 'linux-generic', size: 'auto', contents: 'first.img' },
-      { name: 'second', type: 'linux-generic', size: 'auto', contents: 'second.img' },
-    ],
-  });
-  const output = path.join(dir, 'disk.img');
+  const { dir, specPath, output } = twoRawPartitions(1024 * MiB, 2 * MiB);
   const previous = previousImage(output);
   const run = await cliWhen(['build', specPath, '-o', output, '--copy', 'read-write'], /copying first\n/, () => fs.rmSync(path.join(dir, 'second.img')));
   t.true(run.acted);

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { build, inspect, ImgforgeError } from '../ts/index';
 import { imgforge } from './helpers/cli';
-import { cliMidCopy, MiB, oneLineError, writeSpec } from './helpers/fault-checks';
+import { cliMidCopy, MiB, oneLineError, twoRawPartitions, writeSpec } from './helpers/fault-checks';
 import { attachLoop, loopUnavailableReason } from './helpers/loop';
 import { sgdiskVerify, tempDir, writePatternFile } from './helpers/tools';
 
@@ -133,20 +133,9 @@ test('a SIGKILLed CLI build leaves its temporary file, and the next build remove
 
 test.serial('a block device whose build fails part-way says so, and holds no valid partition table', async (t) => {
   if (skipped(t, loopUnavailableReason())) return;
-  const dir = tempDir();
+  const { dir, specPath, first, second } = twoRawPartitions(8 * MiB, 8 * MiB, '16MiB');
   const backing = path.join(dir, 'device.img');
   fs.writeFileSync(backing, Buffer.alloc(64 * MiB));
-  const first = path.join(dir, 'first.img');
-  const second = path.join(dir, 'second.img');
-  writePatternFile(first, 8 * MiB, 4);
-  writePatternFile(second, 8 * MiB, 5);
-  const specPath = writeSpec(dir, {
-    seed: 'device',
-    partitions: [
-      { name: 'first', type: 'linux-generic', size: '16MiB', contents: 'first.img' },
-      { name: 'second', type: 'linux-generic', size: '16MiB', contents: 'second.img' },
-    ],
-  });
   const loop = attachLoop(backing);
   try {
     // A valid image first: the failed build must not leave its table looking valid.

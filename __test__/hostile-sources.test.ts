@@ -7,24 +7,14 @@ import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { build, ImgforgeError, type BuildProgress } from '../ts/index';
-import { cliMidCopy, lastLineError, MiB, noTemporaryFiles, previousImage, writeSpec } from './helpers/fault-checks';
+import { build, ImgforgeError } from '../ts/index';
+import { beforeCopy, cliMidCopy, lastLineError, MiB, noTemporaryFiles, previousImage, twoRawPartitions, writeSpec } from './helpers/fault-checks';
 import { tempDir, writePatternFile } from './helpers/tools';
 
 /** Replaces `file` with a FIFO that nobody ever writes to: opening it for reading blocks. */
 function swapForFifo(file: string): void {
   fs.rmSync(file);
   execFileSync('mkfifo', [file]);
-}
-
-/** An onProgress that runs `change` once, at the report that comes before any copying. */
-function beforeCopy(change: () => void): (progress: BuildProgress) => void {
-  let done = false;
-  return (progress) => {
-    if (done || progress.phase !== 'copy') return;
-    done = true;
-    change();
-  };
 }
 
 /** Resolves with the promise's outcome, or rejects when it takes longer than `ms` (a hang). */
@@ -81,19 +71,7 @@ test('raw contents swapped for a FIFO after planning fail at once with SOURCE_CH
 });
 
 test('CLI: a later partition swapped for a FIFO mid-build ends within seconds, exit 1, one line naming it', async (t) => {
-  const dir = tempDir();
-  const first = path.join(dir, 'first.img');
-  const second = path.join(dir, 'second.img');
-  writePatternFile(first, 256 * MiB, 5);
-  writePatternFile(second, MiB, 6);
-  const specPath = writeSpec(dir, {
-    seed: 'fifo',
-    partitions: [
-      { name: 'first', type: 'linux-generic', size: 'auto', contents: 'first.img' },
-      { name: 'second', type: 'linux-generic', size: 'auto', contents: 'second.img' },
-    ],
-  });
-  const output = path.join(dir, 'disk.img');
+  const { dir, specPath, second, output } = twoRawPartitions(256 * MiB, MiB);
   const started = Date.now();
   let swappedAt = 0;
   // read-write copies the first partition in 4 MiB steps: there is time to swap the second.

@@ -7,8 +7,10 @@ import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import type { BuildProgress } from '../../ts/index';
 import { imgforgeChild, type CliResult } from './cli';
 import { mountUnavailableReason, type Mount } from './faults';
+import { tempDir, writePatternFile } from './tools';
 
 export const MiB = 1 << 20;
 export const TEMP_FILE = /\.imgforge-tmp$/;
@@ -24,6 +26,36 @@ export function specFor(kind: Kind | 'empty', contents = 'source.img'): unknown 
   };
   const partition = partitions[kind];
   return { size: 'auto', seed: 'faults-test', partitions: [partition] };
+}
+
+/** An onProgress that runs `change` once, at the report that comes before any copying. */
+export function beforeCopy(change: () => void): (progress: BuildProgress) => void {
+  let done = false;
+  return (progress) => {
+    if (done || progress.phase !== 'copy') return;
+    done = true;
+    change();
+  };
+}
+
+/**
+ * Two partitions of raw contents, first.img and second.img of the given sizes, in a fresh folder:
+ * copying the first takes a while, so the second can change meanwhile. `size` is each partition's.
+ */
+export function twoRawPartitions(firstBytes: number, secondBytes: number, size = 'auto'): { dir: string; specPath: string; first: string; second: string; output: string } {
+  const dir = tempDir();
+  const first = path.join(dir, 'first.img');
+  const second = path.join(dir, 'second.img');
+  writePatternFile(first, firstBytes, 1);
+  writePatternFile(second, secondBytes, 2);
+  const specPath = writeSpec(dir, {
+    seed: 'two-raw',
+    partitions: [
+      { name: 'first', type: 'linux-generic', size, contents: 'first.img' },
+      { name: 'second', type: 'linux-generic', size, contents: 'second.img' },
+    ],
+  });
+  return { dir, specPath, first, second, output: path.join(dir, 'disk.img') };
 }
 
 export function writeSpec(dir: string, spec: unknown): string {
