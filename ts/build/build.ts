@@ -1,5 +1,4 @@
 import * as path from 'node:path';
-import * as fs from 'node:fs';
 import { ImgforgeError } from '../errors';
 import { loadSpec, type LoadedSpec } from '../spec/load';
 import { filesystemsOf, plan as planImage, type Plan, type PlanTimings } from '../plan/plan';

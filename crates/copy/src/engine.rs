@@ -45,8 +45,6 @@ pub struct CopyEngine<S: Syscalls = DefaultSyscalls> {
     sys: S,
     buffer: TransferBuffer,
     stats: CopyStats,
-    /// Bytes written to destinations since writeback was last started.
-    unflushed: u64,
 }
 
 impl CopyEngine<DefaultSyscalls> {
@@ -62,7 +60,6 @@ impl<S: Syscalls> CopyEngine<S> {
             sys,
             buffer: TransferBuffer::default(),
             stats: CopyStats::default(),
-            unflushed: 0,
         }
     }
 
@@ -132,7 +129,6 @@ impl<S: Syscalls> CopyEngine<S> {
             sys: &mut self.sys,
             buffer: &mut self.buffer,
             stats: &mut self.stats,
-            unflushed: &mut self.unflushed,
             data_steps: 0,
             progress: Progress::new(progress),
             job,

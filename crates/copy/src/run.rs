@@ -15,12 +15,6 @@ use crate::sys::{FileKind, Syscalls, ZeroMethod};
 /// calls instead of one costs nothing measurable.
 pub(crate) const KERNEL_COPY_CHUNK: u64 = 64 << 20;
 
-/// Bytes written to a regular-file destination between two starts of writeback. Without them
-/// the page cache fills with a whole image's dirty pages and the final fsync flushes all of it
-/// at once (on ext4, ~2 s for 1 GiB of 2.5 s); starting writeback every 64 MiB overlaps the
-/// flush with the copy (see design notes, section 5).
-pub(crate) const WRITEBACK_CHUNK: u64 = 64 << 20;
-
 /// Errors after which Go's standard library (and we) copy with read/write instead: no
 /// syscall (ENOSYS), different file systems or old kernels (EXDEV), file types the kernel
 /// cannot copy between, e.g. block devices (EINVAL), CIFS (EIO), NFS (EOPNOTSUPP), seccomp
@@ -58,8 +52,6 @@ pub(crate) struct Run<'r, 'j, S: Syscalls> {
     pub(crate) sys: &'r mut S,
     pub(crate) buffer: &'r mut TransferBuffer,
     pub(crate) stats: &'r mut CopyStats,
-    /// The engine's count of bytes written since writeback was last started.
-    pub(crate) unflushed: &'r mut u64,
     /// Data calls (copy_file_range, read) made for this job.
     pub(crate) data_steps: u32,
     pub(crate) progress: Progress<'r>,
@@ -85,35 +77,12 @@ impl<S: Syscalls> Run<'_, '_, S> {
         self.data_steps = self.data_steps.saturating_add(1);
         if self.use_copy_file_range {
             match self.kernel_copy_step(pos, end)? {
-                KernelStep::Copied(bytes) => {
-                    self.written(bytes);
-                    return Ok(bytes);
-                }
+                KernelStep::Copied(bytes) => return Ok(bytes),
                 KernelStep::EndOfFile => return Ok(0),
                 KernelStep::SwitchedToReadWrite => {}
             }
         }
-        let bytes = self.read_write_step(pos, end)?;
-        self.written(bytes);
-        Ok(bytes)
-    }
-
-    /// Counts bytes put into the destination and starts writeback every WRITEBACK_CHUNK of
-    /// them, for regular files only (a block device's cache is the device's business). A
-    /// reflinked range leaves nothing dirty, so the call then finds nothing to do.
-    fn written(&mut self, bytes: u64) {
-        *self.unflushed += bytes;
-        if *self.unflushed < WRITEBACK_CHUNK {
-            return;
-        }
-        *self.unflushed = 0;
-        let dest = self.job.dest;
-        if let Ok(info) = self.sys.file_info(dest) {
-            if info.kind == FileKind::Regular {
-                // A hint only: the final fsync still makes the image durable and reports errors.
-                let _ = self.sys.start_writeback(dest);
-            }
-        }
+        self.read_write_step(pos, end)
     }
 
     fn kernel_copy_step(&mut self, pos: u64, end: u64) -> Result<KernelStep, CopyError> {

@@ -128,12 +128,4 @@ impl Syscalls for LinuxSyscalls {
     fn set_len(&mut self, file: &File, len: u64) -> io::Result<()> {
         file.set_len(len)
     }
-
-    fn start_writeback(&mut self, file: &File) -> io::Result<()> {
-        // Offset 0 and length 0 cover the whole file.
-        let fd = std::os::fd::AsRawFd::as_raw_fd(file);
-        // SAFETY: a plain system call on a descriptor that `file` keeps open for its duration.
-        let result = unsafe { libc::sync_file_range(fd, 0, 0, libc::SYNC_FILE_RANGE_WRITE) };
-        Errno::result(result).map(drop).map_err(io::Error::from)
-    }
 }

@@ -100,13 +100,6 @@ pub trait Syscalls {
 
     /// ftruncate(2).
     fn set_len(&mut self, file: &File, len: u64) -> io::Result<()>;
-
-    /// Starts writing the file's dirty pages back without waiting for them
-    /// (sync_file_range(SYNC_FILE_RANGE_WRITE) over the whole file). Only a hint: the caller
-    /// still fsyncs at the end, and ignores errors. The default does nothing.
-    fn start_writeback(&mut self, _file: &File) -> io::Result<()> {
-        Ok(())
-    }
 }
 
 /// Lets a caller keep ownership of its syscall layer (e.g. a test inspecting counters).
@@ -150,8 +143,5 @@ impl<S: Syscalls + ?Sized> Syscalls for &mut S {
     }
     fn set_len(&mut self, file: &File, len: u64) -> io::Result<()> {
         (**self).set_len(file, len)
-    }
-    fn start_writeback(&mut self, file: &File) -> io::Result<()> {
-        (**self).start_writeback(file)
     }
 }

@@ -35,7 +35,6 @@ pub(crate) struct Faulty {
     pub(crate) write_calls: usize,
     pub(crate) zero_calls: Vec<ZeroMethod>,
     pub(crate) seek_calls: usize,
-    pub(crate) writeback_calls: usize,
     pub(crate) info_calls: usize,
 }
 
@@ -146,10 +145,5 @@ impl Syscalls for Faulty {
 
     fn set_len(&mut self, file: &File, len: u64) -> io::Result<()> {
         self.real.set_len(file, len)
-    }
-
-    fn start_writeback(&mut self, file: &File) -> io::Result<()> {
-        self.writeback_calls += 1;
-        self.real.start_writeback(file)
     }
 }

@@ -1,10 +1,8 @@
 //! Jobs that carry their planned length: what the engine checks before, during and after
-//! copying, what it costs in system calls, and when it starts writeback.
-
-use std::fs::OpenOptions;
+//! copying, and what it costs in system calls.
 
 use super::*;
-use crate::{open_source, CopyError, CopyMode, Destination};
+use crate::{open_source, CopyError, CopyMode};
 
 #[test]
 fn a_source_of_another_length_than_planned_is_refused_before_any_data_call() {
@@ -98,31 +96,4 @@ fn a_file_copied_in_one_call_is_stated_once_and_a_longer_copy_twice() {
         (3, 2)
     );
     assert_image(&scratch.read("disk.img"), 0, &data, 0);
-}
-
-#[test]
-fn writeback_starts_every_64_mib_written_to_a_regular_file() {
-    let scratch = Scratch::new();
-    // 130 MiB that read as zeros, copied as data: hole detection fails on purpose.
-    let len = 130 * MIB;
-    let source_path = scratch.path("zeros");
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(true)
-        .write(true)
-        .open(&source_path)
-        .expect("create");
-    file.set_len(len).expect("size");
-    let source = std::fs::File::open(&source_path).expect("open");
-    let dest = scratch.dest("disk.img", 0, None);
-    let faulty = Faulty {
-        seek_error: Some(errno(nix::errno::Errno::EINVAL)),
-        ..Faulty::default()
-    };
-    let mut engine = engine(CopyMode::ReadWrite, faulty);
-    let mut copy = Copy::planned(&source, &dest, len);
-    copy.dest_state = Destination::Dirty;
-    copy.run(&mut engine).0.expect("copy");
-    assert_eq!(engine.stats().read_write_bytes, len);
-    assert_eq!(engine.syscalls().writeback_calls, 2, "at 64 and 128 MiB");
 }
