@@ -8,6 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { build, inspect, ImgforgeError } from '../ts/index';
+import { truncateUtf8 } from '../ts/build/output';
 import { imgforge } from './helpers/cli';
 import { cliMidCopy, MiB, oneLineError, twoRawPartitions, writeSpec } from './helpers/fault-checks';
 import { attachLoop, loopUnavailableReason } from './helpers/loop';
@@ -84,6 +85,15 @@ test('an output that is a hard link to the contents, or reached through a symlin
   fs.symlinkSync(path.dirname(f.specPath), alias);
   refused(t, f, path.join(alias, 'in.bin'), /the output is partitions\[0\]\.contents/);
   refused(t, f, path.join(alias, 'esp', 'EFI', 'new.img'), /one of its source folders/);
+});
+
+test('truncateUtf8 cuts at a byte count without splitting a character', (t) => {
+  t.is(truncateUtf8('abc', 3), 'abc');
+  t.is(truncateUtf8('abc', 2), 'ab');
+  t.is(truncateUtf8('éé', 3), 'é', 'a two-byte character that does not fit is left out whole');
+  t.is(truncateUtf8('a😀b', 4), 'a', 'so is a four-byte one');
+  t.is(truncateUtf8('a😀b', 5), 'a😀');
+  t.is(truncateUtf8('', 0), '');
 });
 
 test('output names up to the filesystem limit of 255 bytes build; the temporary name is shortened', async (t) => {

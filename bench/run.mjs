@@ -95,9 +95,13 @@ async function runScenario(name, ctx, inputs, options) {
   }
   // Rounds: each round runs every tool once, one after the other, so whatever slows the machine
   // in that round slows all of them; addRatios then compares each peer with imgforge round by round.
+  // The order rotates from round to round: a stall of the loop device (journal commits, writeback
+  // of the backing file) that follows a position in the round would otherwise always hit one tool.
   const runs = runsFor(name, options);
+  const timed = tools.filter((t) => t.status === 'ok');
   for (let round = 1; round <= runs; round++) {
-    for (const tool of tools.filter((t) => t.status === 'ok')) {
+    const shift = (round - 1) % timed.length;
+    for (const tool of [...timed.slice(shift), ...timed.slice(0, shift)]) {
       const sample = { round, ...measure(tool, ctx) };
       tool.samples.push(sample);
       log(`  round ${round}/${runs} ${tool.name}: ${formatMs(sample.ms)}${sample.elapsedMs !== undefined ? ` (elapsedMs ${sample.elapsedMs})` : ''}`);
@@ -220,7 +224,7 @@ function report(results, options, started, notes) {
   const legend = {
     ms: 'wall-clock time of the whole command (imgforge: node bin/imgforge.js, Node start included)',
     elapsedMs: "imgforge's own build time, from its --json",
-    round: 'the round of the sample: in a round every timed tool runs once, in table order',
+    round: 'the round of the sample: in a round every timed tool runs once; the order rotates by one tool each round',
     ratio: "this tool's ms ÷ the reference imgforge row's ms in the same round; > 1: imgforge was faster",
     ratioElapsed: "this tool's ms (imgforge rows: elapsedMs) ÷ the reference's elapsedMs in the same round",
     summary: 'median, min, max, n of each over the rounds; ratio.imgforgeFaster: rounds with ratio > 1',

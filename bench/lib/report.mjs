@@ -59,8 +59,8 @@ export function headlineTable(results) {
 
 /** How to read the ratios: in the document itself, since the results file travels alone. */
 const READING = [
-  'Each scenario runs in rounds: in a round every tool runs once, one after the other, always in the order of the',
-  'table. For each peer and round, **ratio = the peer\'s time ÷ the imgforge CLI\'s time (`node bin/imgforge.js`, Node',
+  'Each scenario runs in rounds: in a round every tool runs once, one after the other; the order rotates by one tool',
+  'from round to round, so no tool always follows the same one. For each peer and round, **ratio = the peer\'s time ÷ the imgforge CLI\'s time (`node bin/imgforge.js`, Node',
   'start included) in the same round**. "÷ imgforge: median (min – max)" is the median of those per-round ratios and the',
   'lowest and highest; "round by round" lists them in round order. "÷ imgforge elapsedMs" is the same with imgforge\'s own',
   'build time (`elapsedMs` of its `--json`, no Node start) as the divisor (for the `--copy read-write` row of `fallback`:',
