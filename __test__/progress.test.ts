@@ -17,23 +17,26 @@ test('the terminal bar redraws one line with percentage, bytes and rate, and cle
   const bar = terminalProgress(tty);
   bar.update({ phase: 'copy', bytesDone: 0, bytesTotal: 8 * MiB, partition: 'root' });
   bar.update({ phase: 'copy', bytesDone: 4 * MiB, bytesTotal: 8 * MiB, partition: 'root' });
+  bar.update({ phase: 'tables', bytesDone: 0, bytesTotal: 0 });
+  bar.update({ phase: 'fsync', bytesDone: 0, bytesTotal: 0 });
   bar.finish();
   const out = text();
   t.false(out.includes('\n'), 'redrawn in place');
-  t.regex(out, /\r\[#{14}-{14}\]  50% 4 MiB \/ 8 MiB  .+\/s  root/);
+  t.regex(out, /\r\[#{14}-{14}\]  50% 4 MiB \/ 8 MiB  .+\/s  root\x1b\[K flushing to disk\x1b\[K/);
   t.true(out.endsWith('\r\x1b[K'));
 });
 
 test('plain progress prints a line per partition and per tenth', (t) => {
   const { stream, text } = capture();
   const sink = plainProgress(stream);
-  sink.update({ phase: 'tables', bytesDone: 0, bytesTotal: 0 });
   for (let done = 0; done <= 10 * MiB; done += MiB / 2) {
     sink.update({ phase: 'copy', bytesDone: done, bytesTotal: 10 * MiB, partition: done < 5 * MiB ? 'a' : 'b' });
   }
+  sink.update({ phase: 'tables', bytesDone: 0, bytesTotal: 0 });
+  sink.update({ phase: 'fsync', bytesDone: 0, bytesTotal: 0 });
   const lines = text().trim().split('\n');
-  t.is(lines[0], 'writing partition tables');
   t.deepEqual(lines.filter((l) => l.startsWith('copying')), ['copying a', 'copying b']);
   t.is(lines.filter((l) => /%/.test(l)).length, 11);
-  t.regex(lines.at(-1)!, /100% \(10 MiB of 10 MiB\)/);
+  t.regex(lines.at(-3)!, /100% \(10 MiB of 10 MiB\)/);
+  t.deepEqual(lines.slice(-2), ['writing partition tables', 'flushing the image to disk']);
 });

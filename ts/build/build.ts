@@ -13,9 +13,10 @@ export const COPY_MODES: readonly CopyMode[] = ['auto', 'copy-file-range', 'read
 export interface BuildProgress {
   /**
    * `copy`: copying partition contents (reported first with bytesDone 0, before any copying);
-   * `tables`: writing the partition tables, which come last; `done`.
+   * `tables`: writing the partition tables, which come last; `fsync`: making the image durable,
+   * which can take seconds where the data was copied rather than shared; `done`.
    */
-  phase: 'copy' | 'tables' | 'done';
+  phase: 'copy' | 'tables' | 'fsync' | 'done';
   /** Bytes of partition contents processed so far (copied or skipped as holes). */
   bytesDone: number;
   bytesTotal: number;
@@ -293,6 +294,7 @@ export async function build(specOrPath: string | LoadedSpec, options: BuildOptio
         for (const region of tables) target.write(region.offset, region.data);
       }),
     );
+    options.onProgress?.({ phase: 'fsync', bytesDone: 0, bytesTotal: 0 });
     await timed(timings, 'fsync', () => withNoSpaceMessage(target, 'the finished image', () => target.commit()));
     const total = contentBytes(layout);
     options.onProgress?.({ phase: 'done', bytesDone: total, bytesTotal: total });

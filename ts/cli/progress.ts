@@ -15,6 +15,11 @@ export function terminalProgress(stream: NodeJS.WriteStream): ProgressSink {
   let drawn = false;
   return {
     update(progress) {
+      if (progress.phase === 'fsync' && drawn) {
+        // The bar stays at 100% while the kernel writes the data out: say why nothing moves.
+        stream.write(' flushing to disk\x1b[K');
+        return;
+      }
       if (progress.phase !== 'copy' || progress.bytesTotal === 0) return;
       const fraction = Math.min(1, progress.bytesDone / progress.bytesTotal);
       const filled = Math.round(fraction * BAR_WIDTH);
@@ -42,6 +47,10 @@ export function plainProgress(stream: NodeJS.WritableStream): ProgressSink {
     update(progress) {
       if (progress.phase === 'tables') {
         stream.write('writing partition tables\n');
+        return;
+      }
+      if (progress.phase === 'fsync') {
+        stream.write('flushing the image to disk\n');
         return;
       }
       if (progress.phase !== 'copy' || progress.bytesTotal === 0) return;
