@@ -82,8 +82,9 @@ impl<S: Syscalls> CopyEngine<S> {
     /// reported in one call, however large); returning false cancels (CopyError::Cancelled).
     /// Returns the number of source bytes (its length).
     ///
-    /// Neither file's offset is moved. Sources whose size the kernel reports as 0 (procfs,
-    /// pipes, character devices) are read until end of file, up to `dest_capacity`.
+    /// Neither file's offset is moved. Without a planned length, sources whose size the kernel
+    /// reports as 0 (procfs, pipes, character devices) are read until end of file, up to
+    /// `dest_capacity`; with one, see [`CopyJob::planned_len`].
     pub fn copy(
         &mut self,
         job: &CopyJob,

@@ -7,7 +7,10 @@
 //! - holes in the source (SEEK_DATA/SEEK_HOLE) are skipped in fresh sparse images and zeroed
 //!   (fallocate, else written) in dirty destinations;
 //! - neither file's offset is moved, so callers can share file descriptors;
-//! - the source's length is checked before (does it fit?) and after (did it change?).
+//! - the source's length is checked before (does it fit? is it what was planned?) and, for
+//!   copies of more than one call, after (did it change?); a job with a planned length also
+//!   refuses a source that is no longer a regular file, or that reports 0 bytes but has data;
+//! - [`open_source`] opens a source without ever blocking (a FIFO swapped in for a file).
 //!
 //! ```no_run
 //! use imgforge_copy::{CopyEngine, CopyJob, CopyMode, Destination};
