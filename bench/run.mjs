@@ -104,7 +104,8 @@ async function runScenario(name, ctx, inputs, options) {
     for (const tool of [...timed.slice(shift), ...timed.slice(0, shift)]) {
       const sample = { round, ...measure(tool, ctx) };
       tool.samples.push(sample);
-      log(`  round ${round}/${runs} ${tool.name}: ${formatMs(sample.ms)}${sample.elapsedMs !== undefined ? ` (elapsedMs ${sample.elapsedMs})` : ''}`);
+      const own = sample.elapsedMs === undefined ? '' : ` (elapsedMs ${sample.elapsedMs}; copy ${sample.timings?.copy} ms, fsync ${sample.timings?.fsync} ms)`;
+      log(`  round ${round}/${runs} ${tool.name}: ${formatMs(sample.ms)}${own}`);
       await letSignalsIn();
     }
   }
@@ -224,6 +225,7 @@ function report(results, options, started, notes) {
   const legend = {
     ms: 'wall-clock time of the whole command (imgforge: node bin/imgforge.js, Node start included)',
     elapsedMs: "imgforge's own build time, from its --json",
+    timings: "imgforge's own phases (scan, plan, tables, copy, fsync; ms), from its --json",
     round: 'the round of the sample: in a round every timed tool runs once; the order rotates by one tool each round',
     ratio: "this tool's ms ÷ the reference imgforge row's ms in the same round; > 1: imgforge was faster",
     ratioElapsed: "this tool's ms (imgforge rows: elapsedMs) ÷ the reference's elapsedMs in the same round",

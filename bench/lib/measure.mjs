@@ -40,6 +40,8 @@ export function measure(tool, ctx) {
   if (tool.imgforge) {
     const result = JSON.parse(stdout);
     sample.elapsedMs = result.elapsedMs;
+    // Where imgforge's own time went (scan, plan, tables, copy, fsync), to locate a slow round.
+    sample.timings = result.timings;
     sample.copy = result.copy;
   }
   run(['sync']);
