@@ -52,12 +52,7 @@ pub fn copy_files_into<S: Syscalls>(
             error,
         };
         let source_name = file.source.display().to_string();
-        let source = open_source(file.source).map_err(|e| {
-            fail(CopyError::Io {
-                context: format!("cannot open {source_name}"),
-                source: e,
-            })
-        })?;
+        let source = open_source(file.source).map_err(fail)?;
         let job = CopyJob {
             source: &source,
             source_name: &source_name,

@@ -299,10 +299,7 @@ fn copy_file<S: Syscalls>(
     progress: &mut dyn FnMut(u64) -> bool,
 ) -> Result<(), CopyError> {
     let source_name = file.source.display().to_string();
-    let source = open_source(&file.source).map_err(|error| CopyError::Io {
-        context: format!("cannot open {source_name}"),
-        source: error,
-    })?;
+    let source = open_source(&file.source)?;
     let job = CopyJob {
         source: &source,
         source_name: &source_name,
