@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ImgforgeError } from './errors';
-import type { Plan, PlannedPartition } from './plan/plan';
+import type { Plan, PlannedPartition } from './types';
 
 /** The shape of the napi binding (crates/napi). Declared here so the TypeScript compiles before the addon is built. */
 export interface NativeCopyProgress {

@@ -1,71 +1,19 @@
 import * as path from 'node:path';
 import { ImgforgeError } from '../errors';
-import { loadSpec, type LoadedSpec } from '../spec/load';
-import { filesystemsOf, plan as planImage, type Plan, type PlanTimings } from '../plan/plan';
+import { loadSpec } from '../spec/load';
+import { filesystemsOf, plan as planImage } from '../plan/plan';
 import { encodeGpt, native, type NativeCopyJob, type NativeCopyOutcome, type NativeCopyProgress } from '../native';
 import { checkOutputIsNoInput, checkOutputOutsideFilesystems } from './input-guard';
 import { inspectOutput, openOutput, type OutputKind, type OutputTarget } from './output';
-import { describePlan, type PartitionSummary } from './summary';
+import { describePlan } from '../plan/summary';
+import type { LoadedSpec, PlanTimings, Plan, PartitionSummary, CopyMode, BuildOptions, CopySummary, BuildTimings, BuildResult } from '../types';
 
-export type CopyMode = 'auto' | 'copy-file-range' | 'read-write';
 export const COPY_MODES: readonly CopyMode[] = ['auto', 'copy-file-range', 'read-write'];
 
-export interface BuildProgress {
-  /**
-   * `copy`: copying partition contents (reported first with bytesDone 0, before any copying);
-   * `tables`: writing the partition tables, which come last; `fsync`: making the image durable,
-   * which can take seconds where the data was copied rather than shared; `done`.
-   */
-  phase: 'copy' | 'tables' | 'fsync' | 'done';
-  /** Bytes of partition contents processed so far (copied or skipped as holes). */
-  bytesDone: number;
-  bytesTotal: number;
-  /** The partition being copied, when one is. */
-  partition?: string;
-}
 
-export interface BuildOptions {
-  /** Output path; defaults to the spec's `output`, else `<spec name>.img` beside the spec. */
-  output?: string;
-  /** Required to write to a block device. */
-  force?: boolean;
-  copy?: CopyMode;
-  onProgress?: (progress: BuildProgress) => void;
-  signal?: AbortSignal;
-  /** How often onProgress is called while copying, in milliseconds (default 200). */
-  progressIntervalMs?: number;
-}
 
-export interface CopySummary {
-  copyFileRangeBytes: number;
-  readWriteBytes: number;
-  holeBytes: number;
-}
 
-/** Where a build's time went, in milliseconds (one decimal). */
-export interface BuildTimings {
-  /** Reading the sources' metadata: contents' sizes, filesystems' source trees. */
-  scan: number;
-  /** Laying out the disk and the filesystems. */
-  plan: number;
-  /** Encoding and writing the partition tables (on a device, also wiping them first). */
-  tables: number;
-  /** Filling the partitions: raw contents and filesystems, metadata and files. */
-  copy: number;
-  /** Making the image durable: fsync, and for a file the rename into place. */
-  fsync: number;
-}
 
-/** The result of a build; the CLI prints exactly this with --json. */
-export interface BuildResult {
-  output: string;
-  size: number;
-  diskGuid: string;
-  partitions: PartitionSummary[];
-  copy: CopySummary;
-  elapsedMs: number;
-  timings: BuildTimings;
-}
 
 function defaultOutput(spec: LoadedSpec): string {
   if (spec.output !== undefined) return spec.output;

@@ -6,8 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ImgforgeError } from '../errors';
-import type { LoadedSpec } from '../spec/load';
 import type { ScannedFilesystem } from '../plan/filesystem';
+import type { LoadedSpec } from '../types';
 
 interface Identity {
   dev: bigint;

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ImgforgeError } from '../errors';
 import { describeFsError } from '../fs-errors';
+import { blockDeviceInfo, type BlockDeviceInfo } from '../block-device';
 
 /**
  * Where an image is written. A regular file is built in a temporary file beside the target and
@@ -31,34 +32,6 @@ export interface OutputTarget {
    * process has to end before the copy returns. Nothing to do for a device.
    */
   abandon(): void;
-}
-
-export interface BlockDeviceInfo {
-  size: number;
-  logicalSectorSize: number;
-}
-
-/** Reads a block device's size and logical sector size from sysfs (Node has no ioctl). */
-export function blockDeviceInfo(devicePath: string, stat: fs.Stats): BlockDeviceInfo {
-  // glibc's dev_t encoding (gnu_dev_major / gnu_dev_minor).
-  const dev = BigInt(stat.rdev);
-  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & 0xfffff000n);
-  const minor = (dev & 0xffn) | ((dev >> 12n) & 0xffffff00n);
-  const sysDir = `/sys/dev/block/${major}:${minor}`;
-  try {
-    const sectors512 = Number(fs.readFileSync(`${sysDir}/size`, 'utf8').trim());
-    let logicalSectorSize = 512;
-    try {
-      logicalSectorSize = Number(fs.readFileSync(`${sysDir}/queue/logical_block_size`, 'utf8').trim());
-    } catch {
-      // Partitions have no queue/ of their own; their parent's sector size applies.
-      const parent = path.dirname(fs.realpathSync(sysDir));
-      logicalSectorSize = Number(fs.readFileSync(`${parent}/queue/logical_block_size`, 'utf8').trim());
-    }
-    return { size: sectors512 * 512, logicalSectorSize };
-  } catch (error) {
-    throw new ImgforgeError('OUTPUT', `${devicePath}: cannot read the block device's size from ${sysDir}: ${(error as Error).message}`);
-  }
 }
 
 function describeOpenError(error: NodeJS.ErrnoException, what: string): ImgforgeError {

@@ -1,6 +1,5 @@
-import type { Plan, PlannedPartition } from '../plan/plan';
-import type { BuildResult } from '../build/build';
 import { formatSize } from '../units';
+import type { Plan, PlannedPartition, BuildResult } from '../types';
 
 export function table(rows: string[][]): string {
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));

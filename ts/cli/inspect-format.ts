@@ -1,8 +1,7 @@
 /** Text output of `imgforge inspect` and `imgforge verify`. */
-import type { InspectReport, InspectedPartition, PartitionContents } from '../inspect/inspect';
-import type { VerifyReport } from '../inspect/verify';
 import { formatSize } from '../units';
 import { table } from './format';
+import type { PartitionContents, InspectedPartition, InspectReport, VerifyReport } from '../types';
 
 function describeContents(contents: PartitionContents): string {
   if (contents.type !== 'fat32') {

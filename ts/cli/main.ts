@@ -3,13 +3,14 @@ import * as path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { config as zodConfig } from 'zod';
 import { ImgforgeError } from '../errors';
-import { build, COPY_MODES, type CopyMode } from '../build/build';
-import { describePlan } from '../build/summary';
+import { build, COPY_MODES } from '../build/build';
+import { describePlan } from '../plan/summary';
 import { loadSpec } from '../spec/load';
 import { plan } from '../plan/plan';
 import { formatBuildResult, formatPlan } from './format';
 import { addInspectCommands } from './inspect-commands';
 import { plainProgress, terminalProgress, type ProgressSink } from './progress';
+import type { CopyMode } from '../types';
 
 // A CLI run validates one spec once: zod's generated validators (new Function) cost more to build
 // than they save, about 5 ms of a build's own time. Only the CLI process sets this; the library

@@ -1,5 +1,5 @@
-import type { BuildProgress } from '../build/build';
 import { formatSize } from '../units';
+import type { BuildProgress } from '../types';
 
 export interface ProgressSink {
   update(progress: BuildProgress): void;

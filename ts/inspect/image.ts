@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import { ImgforgeError } from '../errors';
 import { describeFsError } from '../fs-errors';
-import { blockDeviceInfo } from '../build/output';
+import { blockDeviceInfo } from '../block-device';
 
 export interface ImageFile {
   path: string;

@@ -6,68 +6,17 @@ import { ImgforgeError } from '../errors';
 import { native, type NativeFat32Report, type NativePartitionTable } from '../native';
 import { typeName } from '../spec/partition-types';
 import { ATTRIBUTE_BITS } from '../spec/schema';
-import { formatVolumeId, type FilesystemSummary } from '../plan/filesystem';
+import { formatVolumeId } from '../plan/filesystem';
 import { openImage, readAt, unreadable, withImage, type ImageFile } from './image';
-import { detectContents, SIGNATURE_BYTES, type ContentsKind } from './signatures';
+import { detectContents, SIGNATURE_BYTES } from './signatures';
+import type { FilesystemSummary, ContentsKind, Finding, Fat32Contents, InspectedPartition, InspectReport, InspectOptions } from '../types';
 
-export interface Finding {
-  /** Stable, e.g. GPT_HEADER_CRC, FAT_CROSS_LINKED. */
-  code: string;
-  message: string;
-  /** The partition (entry number) the finding is about, when it is about one. */
-  partition?: number;
-}
 
-/** The same fields as `build --json`'s `filesystem`, read back from the image. */
-export interface Fat32Contents extends FilesystemSummary {
-  bytesPerSector: number;
-}
 
-export type PartitionContents = Fat32Contents | { type: ContentsKind };
 
-export interface FileEntry {
-  path: string;
-  kind: 'file' | 'directory';
-  size: number;
-  modified: string | undefined;
-}
 
-export interface InspectedPartition {
-  index: number;
-  name: string;
-  /** The type GUID (for an MBR partition, the type byte as "0x83"). */
-  type: string;
-  /** The Discoverable Partitions Specification name of the type, when it is a known one. */
-  typeName: string | undefined;
-  guid: string | undefined;
-  firstLba: number;
-  lastLba: number;
-  offset: number;
-  size: number;
-  /** Attribute names (required-partition, read-only, ...) or bit numbers. */
-  attributes: string[];
-  contents: PartitionContents;
-  /** With `files`: the FAT32 tree. */
-  files?: FileEntry[];
-}
 
-export interface InspectReport {
-  image: string;
-  kind: 'file' | 'device';
-  size: number;
-  sectorSize: number;
-  /** Which table the partitions come from. */
-  table: 'gpt' | 'mbr' | 'none';
-  mbr: NativePartitionTable['mbr'];
-  gpt: NativePartitionTable['gpt'];
-  partitions: InspectedPartition[];
-  findings: Finding[];
-}
 
-export interface InspectOptions {
-  /** List the files of FAT32 partitions: all of them (true), or one, by entry number or name. */
-  files?: boolean | string;
-}
 
 const NAMES_BY_BIT: ReadonlyMap<number, string> = new Map([...ATTRIBUTE_BITS].map(([name, bit]) => [bit, name]));
 

@@ -1,3 +1,4 @@
+import type { ContentsKind } from '../types';
 /**
  * Recognises what a partition holds from the magic numbers filesystems put near their start, so
  * `inspect` can say "erofs" or "ext4" for partitions it does not read further. FAT32 is read in
@@ -7,7 +8,6 @@
 /** How many bytes of a partition the signatures look at (btrfs keeps its superblock at 64 KiB). */
 export const SIGNATURE_BYTES = 0x10000 + 0x1000;
 
-export type ContentsKind = 'ext2' | 'ext3' | 'ext4' | 'erofs' | 'squashfs' | 'xfs' | 'btrfs' | 'swap' | 'luks' | 'fat12/16' | 'empty' | 'unknown';
 
 interface Signature {
   kind: ContentsKind | ((head: Buffer) => ContentsKind);

@@ -8,31 +8,15 @@ import * as fs from 'node:fs';
 import { ImgforgeError } from '../errors';
 import { describeFsError } from '../fs-errors';
 import { native, type NativePartitionTable } from '../native';
-import { filesystemsOf, plan as planImage, type Plan, type PlannedPartition } from '../plan/plan';
-import { loadSpec, type LoadedSpec } from '../spec/load';
+import { filesystemsOf, plan as planImage } from '../plan/plan';
+import { loadSpec } from '../spec/load';
 import { formatVolumeId } from '../plan/filesystem';
 import { openImage, readAt, unreadable, withImage, type ImageFile } from './image';
 import { attributeNames } from './inspect';
+import type { LoadedSpec, Plan, PlannedPartition, Difference, VerifyReport, VerifyOptions } from '../types';
 
-export interface Difference {
-  /** What differs: `disk`, `partitions[1].name`, `partitions[0].filesystem:/EFI/BOOT/BOOTX64.EFI`, ... */
-  where: string;
-  message: string;
-}
 
-export interface VerifyReport {
-  image: string;
-  spec: string | undefined;
-  /** Partitions compared. */
-  partitions: number;
-  /** Bytes of raw contents and filesystem files compared. */
-  bytesCompared: number;
-  differences: Difference[];
-}
 
-export interface VerifyOptions {
-  signal?: AbortSignal;
-}
 
 const COMPARE_CHUNK = 4 * 1024 * 1024;
 

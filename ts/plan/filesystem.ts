@@ -5,18 +5,12 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { ImgforgeError } from '../errors';
 import { native, type NativeFat32Options, type NativeFat32Summary, type NativeFat32Tree } from '../native';
-import type { FilesystemSpec, LoadedSpec } from '../spec/load';
 import { alignUp } from '../units';
+import type { LoadedSpec, FilesystemSpec, FilesystemSummary } from '../types';
 
 /** Files of 4 KiB or more start on 4 KiB blocks of the image only if the data region does. */
 export const FILESYSTEM_ALIGNMENT = 4096;
 
-export interface FilesystemSummary extends NativeFat32Summary {
-  type: 'fat32';
-  label: string | undefined;
-  /** The volume serial number, e.g. "1234-ABCD". */
-  volumeId: string;
-}
 
 /** A scanned tree with the options it is formatted with (the partition offset is set by the layout). */
 export interface ScannedFilesystem {

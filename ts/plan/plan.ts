@@ -5,11 +5,11 @@
 import { constants as fsConstants, promises as fsp, type Stats } from 'node:fs';
 import { ImgforgeError } from '../errors';
 import { describeFsError } from '../fs-errors';
-import type { LoadedSpec, PartitionSpec } from '../spec/load';
 import { typeName } from '../spec/partition-types';
 import { alignUp, formatBytes, formatSize, isPowerOfTwo } from '../units';
-import { filesystemMinimums, planFilesystem, scanFilesystems, type FilesystemSummary, type ScannedFilesystem } from './filesystem';
-import { deriveGuid, DISK_GUID_PURPOSE, isGuid, partitionGuidPurpose, randomGuid } from './guid';
+import { filesystemMinimums, planFilesystem, scanFilesystems, type ScannedFilesystem } from './filesystem';
+import { isGuid } from '../guid';
+import { deriveGuid, DISK_GUID_PURPOSE, partitionGuidPurpose, randomGuid } from './guid';
 import {
   extentsEnd,
   firstPartitionOffset,
@@ -21,50 +21,11 @@ import {
   usableEnd,
   type Extent,
 } from './layout';
+import type { LoadedSpec, PartitionSpec, PlanOptions, Plan, FilesystemSummary } from '../types';
 
-export interface PlanOptions {
-  /** Overrides the spec's size, e.g. with a block device's size. */
-  diskSize?: number;
-  /** Filled with how long scanning the sources and laying out took, in milliseconds. */
-  timings?: PlanTimings;
-}
 
-export interface PlanTimings {
-  /** Reading the sources' metadata: contents' sizes and filesystems' trees. */
-  scan: number;
-  /** Laying out the disk and each filesystem. */
-  plan: number;
-}
 
-export interface Plan {
-  sectorSize: number;
-  /** Bytes. */
-  diskSize: number;
-  totalSectors: number;
-  diskGuid: string;
-  firstUsableLba: number;
-  lastUsableLba: number;
-  alignment: number;
-  partitions: PlannedPartition[];
-}
 
-export interface PlannedPartition {
-  /** 1-based GPT entry number. */
-  index: number;
-  name: string;
-  typeGuid: string;
-  typeName: string | undefined;
-  guid: string;
-  attributes: bigint;
-  firstLba: number;
-  lastLba: number;
-  /** Bytes from the start of the disk. */
-  offset: number;
-  /** Bytes. */
-  size: number;
-  contents: { path: string; size: number } | undefined;
-  filesystem: FilesystemSummary | undefined;
-}
 
 const fieldOf = (i: number, key: string) => `partitions[${i}].${key}`;
 

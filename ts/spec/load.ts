@@ -3,52 +3,12 @@ import * as path from 'node:path';
 import YAML, { Composer, Lexer, LineCounter, Parser, YAMLParseError } from 'yaml';
 import { ImgforgeError } from '../errors';
 import { describeFsError } from '../fs-errors';
-import { formatIssue, validateSpec, type SectorSize, type ValidatedSpec } from './schema';
+import { formatIssue, validateSpec, type ValidatedSpec } from './schema';
+import type { SectorSize, SpecFormat, LoadedSpec } from '../types';
 
-export type SpecFormat = 'yaml' | 'json';
 
-/** A validated spec: defaults filled in, sizes in bytes, GUIDs canonical uppercase, paths absolute. */
-export interface LoadedSpec {
-  /** Absolute path of the spec file; undefined when parsed from text. */
-  specPath: string | undefined;
-  /** Absolute folder that relative paths in the spec are resolved against. */
-  baseDir: string;
-  /** Absolute. */
-  output: string | undefined;
-  size: number | 'auto';
-  sectorSize: SectorSize;
-  alignment: number;
-  seed: string | undefined;
-  diskGuid: string | undefined;
-  partitions: PartitionSpec[];
-}
 
-export interface PartitionSpec {
-  name: string;
-  type: { guid: string; name: string | undefined };
-  size: number | 'auto' | 'grow';
-  guid: string | undefined;
-  /** GPT attribute bit mask. */
-  attributes: bigint;
-  /** Absolute. */
-  contents: string | undefined;
-  filesystem: FilesystemSpec | undefined;
-}
 
-/** A FAT32 filesystem imgforge writes from files and folders. */
-export interface FilesystemSpec {
-  type: 'fat32';
-  /** Upper case, at most 11 characters. */
-  label: string | undefined;
-  /** Derived from the seed (or random) when undefined. */
-  volumeId: number | undefined;
-  /** Chosen by size when undefined. */
-  clusterSize: number | undefined;
-  /** Bytes left free when the partition is sized "auto" (and checked for fixed sizes). */
-  minFree: number;
-  /** Sources are absolute; targets are paths inside the filesystem. */
-  files: Array<{ source: string; target: string }>;
-}
 
 const EXTENSIONS: ReadonlyMap<string, SpecFormat> = new Map([
   ['.yaml', 'yaml'],

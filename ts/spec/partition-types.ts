@@ -7,7 +7,7 @@
  * (mips, mips64, m68k, sparc64, sh4) come from the specification alone. __test__/spec.test.ts compares
  * the table against util-linux's own list (`sfdisk --label gpt -T`).
  */
-import { isGuid } from '../plan/guid';
+import { isGuid } from '../guid';
 
 // [arch, root, usr, root-verity, usr-verity, root-verity-sig, usr-verity-sig]
 type ArchRow = readonly [string, string, string, string, string, string, string];

@@ -7,16 +7,16 @@
 import { z } from 'zod';
 import { absent, fail, field, loneSurrogateProblem, ok, parseOptionalString, strictObject, type Parsed } from './fields';
 import { checkSize, describeValue, formatBytes, isPowerOfTwo, MiB } from '../units';
-import { isGuid, NIL_GUID } from '../plan/guid';
+import { isGuid, NIL_GUID } from '../guid';
 import { filesystemSchema, filesystemShape, parseClusterSize } from './filesystem';
 import { EXAMPLE_TYPE_NAMES, resolveType, type ResolvedType } from './partition-types';
+import type { SectorSize } from '../types';
 
 export const MAX_PARTITIONS = 128;
 export const MAX_NAME_UNITS = 36;
 export const DEFAULT_SECTOR_SIZE = 512;
 export const DEFAULT_ALIGNMENT = MiB;
 export const SECTOR_SIZES = [512, 4096] as const;
-export type SectorSize = (typeof SECTOR_SIZES)[number];
 
 /** GPT attribute bits by name: UEFI's (0-2) and the Discoverable Partitions Specification's (59, 60, 63). */
 export const ATTRIBUTE_BITS: ReadonlyMap<string, number> = new Map([

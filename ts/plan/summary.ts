@@ -1,0 +1,16 @@
+import type { Plan, FilesystemSummary, PartitionSummary } from '../types';
+
+
+export function describePlan(layout: Plan): PartitionSummary[] {
+  return layout.partitions.map((p) => ({
+    index: p.index,
+    name: p.name,
+    type: p.typeGuid,
+    guid: p.guid,
+    firstLba: p.firstLba,
+    lastLba: p.lastLba,
+    offset: p.offset,
+    size: p.size,
+    ...(p.filesystem !== undefined ? { filesystem: p.filesystem } : {}),
+  }));
+}

@@ -1,0 +1,312 @@
+/**
+ * The public types of imgforge's library: what `loadSpec`, `plan`, `build`, `inspect` and `verify`
+ * take and return. They are imgforge's own (never the binding's or zod's), import nothing, and
+ * compile for consumers with TypeScript's default checks (no esModuleInterop, no skipLibCheck);
+ * `__test__/consumer.test.ts` proves it.
+ */
+
+// ---- spec ----
+
+/** The disk's logical sector size in bytes. */
+export type SectorSize = 512 | 4096;
+
+export type SpecFormat = 'yaml' | 'json';
+
+/** A validated spec: defaults filled in, sizes in bytes, GUIDs canonical uppercase, paths absolute. */
+export interface LoadedSpec {
+  /** Absolute path of the spec file; undefined when parsed from text. */
+  specPath: string | undefined;
+  /** Absolute folder that relative paths in the spec are resolved against. */
+  baseDir: string;
+  /** Absolute. */
+  output: string | undefined;
+  size: number | 'auto';
+  sectorSize: SectorSize;
+  alignment: number;
+  seed: string | undefined;
+  diskGuid: string | undefined;
+  partitions: PartitionSpec[];
+}
+
+export interface PartitionSpec {
+  name: string;
+  type: { guid: string; name: string | undefined };
+  size: number | 'auto' | 'grow';
+  guid: string | undefined;
+  /** GPT attribute bit mask. */
+  attributes: bigint;
+  /** Absolute. */
+  contents: string | undefined;
+  filesystem: FilesystemSpec | undefined;
+}
+
+/** A FAT32 filesystem imgforge writes from files and folders. */
+export interface FilesystemSpec {
+  type: 'fat32';
+  /** Upper case, at most 11 characters. */
+  label: string | undefined;
+  /** Derived from the seed (or random) when undefined. */
+  volumeId: number | undefined;
+  /** Chosen by size when undefined. */
+  clusterSize: number | undefined;
+  /** Bytes left free when the partition is sized "auto" (and checked for fixed sizes). */
+  minFree: number;
+  /** Sources are absolute; targets are paths inside the filesystem. */
+  files: Array<{ source: string; target: string }>;
+}
+
+export interface PlanOptions {
+  /** Overrides the spec's size, e.g. with a block device's size. */
+  diskSize?: number;
+  /** Filled with how long scanning the sources and laying out took, in milliseconds. */
+  timings?: PlanTimings;
+}
+
+export interface PlanTimings {
+  /** Reading the sources' metadata: contents' sizes and filesystems' trees. */
+  scan: number;
+  /** Laying out the disk and each filesystem. */
+  plan: number;
+}
+
+export interface Plan {
+  sectorSize: number;
+  /** Bytes. */
+  diskSize: number;
+  totalSectors: number;
+  diskGuid: string;
+  firstUsableLba: number;
+  lastUsableLba: number;
+  alignment: number;
+  partitions: PlannedPartition[];
+}
+
+export interface PlannedPartition {
+  /** 1-based GPT entry number. */
+  index: number;
+  name: string;
+  typeGuid: string;
+  typeName: string | undefined;
+  guid: string;
+  attributes: bigint;
+  firstLba: number;
+  lastLba: number;
+  /** Bytes from the start of the disk. */
+  offset: number;
+  /** Bytes. */
+  size: number;
+  contents: { path: string; size: number } | undefined;
+  filesystem: FilesystemSummary | undefined;
+}
+
+/** A FAT32 filesystem as planned (and as `inspect` reads it back). */
+export interface FilesystemSummary {
+  type: 'fat32';
+  label: string | undefined;
+  /** The volume serial number, e.g. "1234-ABCD". */
+  volumeId: string;
+  /** Bytes per cluster. */
+  clusterSize: number;
+  /** Data clusters. */
+  clusters: number;
+  usedClusters: number;
+  freeClusters: number;
+  /** Folders below the root. */
+  directories: number;
+  files: number;
+  /** The files' sizes added up. */
+  fileBytes: number;
+}
+
+/** One partition as reported by `build --json` and `plan --json`. */
+export interface PartitionSummary {
+  index: number;
+  name: string;
+  /** The type GUID. */
+  type: string;
+  guid: string;
+  firstLba: number;
+  lastLba: number;
+  /** Byte offset in the image. */
+  offset: number;
+  /** Bytes. */
+  size: number;
+  /** The FAT32 filesystem imgforge wrote into the partition, if any. */
+  filesystem?: FilesystemSummary;
+}
+
+export type CopyMode = 'auto' | 'copy-file-range' | 'read-write';
+
+export interface BuildProgress {
+  /**
+   * `copy`: copying partition contents (reported first with bytesDone 0, before any copying);
+   * `tables`: writing the partition tables, which come last; `fsync`: making the image durable,
+   * which can take seconds where the data was copied rather than shared; `done`.
+   */
+  phase: 'copy' | 'tables' | 'fsync' | 'done';
+  /** Bytes of partition contents processed so far (copied or skipped as holes). */
+  bytesDone: number;
+  bytesTotal: number;
+  /** The partition being copied, when one is. */
+  partition?: string;
+}
+
+export interface BuildOptions {
+  /** Output path; defaults to the spec's `output`, else `<spec name>.img` beside the spec. */
+  output?: string;
+  /** Required to write to a block device. */
+  force?: boolean;
+  copy?: CopyMode;
+  onProgress?: (progress: BuildProgress) => void;
+  signal?: AbortSignal;
+  /** How often onProgress is called while copying, in milliseconds (default 200). */
+  progressIntervalMs?: number;
+}
+
+export interface CopySummary {
+  copyFileRangeBytes: number;
+  readWriteBytes: number;
+  holeBytes: number;
+}
+
+/** Where a build's time went, in milliseconds (one decimal). */
+export interface BuildTimings {
+  /** Reading the sources' metadata: contents' sizes, filesystems' source trees. */
+  scan: number;
+  /** Laying out the disk and the filesystems. */
+  plan: number;
+  /** Encoding and writing the partition tables (on a device, also wiping them first). */
+  tables: number;
+  /** Filling the partitions: raw contents and filesystems, metadata and files. */
+  copy: number;
+  /** Making the image durable: fsync, and for a file the rename into place. */
+  fsync: number;
+}
+
+/** The result of a build; the CLI prints exactly this with --json. */
+export interface BuildResult {
+  output: string;
+  size: number;
+  diskGuid: string;
+  partitions: PartitionSummary[];
+  copy: CopySummary;
+  elapsedMs: number;
+  timings: BuildTimings;
+}
+
+export type ContentsKind = 'ext2' | 'ext3' | 'ext4' | 'erofs' | 'squashfs' | 'xfs' | 'btrfs' | 'swap' | 'luks' | 'fat12/16' | 'empty' | 'unknown';
+
+export interface Finding {
+  /** Stable, e.g. GPT_HEADER_CRC, FAT_CROSS_LINKED. */
+  code: string;
+  message: string;
+  /** The partition (entry number) the finding is about, when it is about one. */
+  partition?: number;
+}
+
+/** The same fields as `build --json`'s `filesystem`, read back from the image. */
+export interface Fat32Contents extends FilesystemSummary {
+  bytesPerSector: number;
+}
+
+export type PartitionContents = Fat32Contents | { type: ContentsKind };
+
+export interface FileEntry {
+  path: string;
+  kind: 'file' | 'directory';
+  size: number;
+  modified: string | undefined;
+}
+
+export interface InspectedPartition {
+  index: number;
+  name: string;
+  /** The type GUID (for an MBR partition, the type byte as "0x83"). */
+  type: string;
+  /** The Discoverable Partitions Specification name of the type, when it is a known one. */
+  typeName: string | undefined;
+  guid: string | undefined;
+  firstLba: number;
+  lastLba: number;
+  offset: number;
+  size: number;
+  /** Attribute names (required-partition, read-only, ...) or bit numbers. */
+  attributes: string[];
+  contents: PartitionContents;
+  /** With `files`: the FAT32 tree. */
+  files?: FileEntry[];
+}
+
+export interface InspectReport {
+  image: string;
+  kind: 'file' | 'device';
+  size: number;
+  sectorSize: number;
+  /** Which table the partitions come from. */
+  table: 'gpt' | 'mbr' | 'none';
+  mbr: MbrTable;
+  /** null when no usable GPT header was found. */
+  gpt: GptTable | null;
+  partitions: InspectedPartition[];
+  findings: Finding[];
+}
+
+/** The MBR of an inspected disk. */
+export interface MbrTable {
+  /** protective: one 0xEE record; hybrid: 0xEE and others; plain: an MBR table; none: no 0x55AA; invalid: not an MBR. */
+  kind: 'protective' | 'hybrid' | 'plain' | 'none' | 'invalid';
+  /** The four records as stored (zeros when there is no MBR). */
+  entries: MbrEntry[];
+}
+
+/** One of the four MBR records, as stored. */
+export interface MbrEntry {
+  /** Boot indicator 0x80. */
+  bootable: boolean;
+  /** The partition type byte: 0 for an empty record, 0xEE protective. */
+  type: number;
+  firstLba: number;
+  sectors: number;
+}
+
+/** The GPT header an inspected disk's partitions were read from. */
+export interface GptTable {
+  /** The primary header, or the backup when the primary is unusable. */
+  header: 'primary' | 'backup';
+  headerLba: number;
+  diskGuid: string;
+  firstUsableLba: number;
+  lastUsableLba: number;
+  /** The other header's LBA, as the header used gives it. */
+  alternateLba: number;
+  entriesLba: number;
+  entryCount: number;
+  entrySize: number;
+  primaryHeader: 'valid' | 'invalid' | 'missing';
+  backupHeader: 'valid' | 'invalid' | 'missing';
+}
+
+export interface InspectOptions {
+  /** List the files of FAT32 partitions: all of them (true), or one, by entry number or name. */
+  files?: boolean | string;
+}
+
+export interface Difference {
+  /** What differs: `disk`, `partitions[1].name`, `partitions[0].filesystem:/EFI/BOOT/BOOTX64.EFI`, ... */
+  where: string;
+  message: string;
+}
+
+export interface VerifyReport {
+  image: string;
+  spec: string | undefined;
+  /** Partitions compared. */
+  partitions: number;
+  /** Bytes of raw contents and filesystem files compared. */
+  bytesCompared: number;
+  differences: Difference[];
+}
+
+export interface VerifyOptions {
+  signal?: AbortSignal;
+}
