@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ImgforgeError } from '../ts/errors';
-import { encodeGpt, native, type NativePartitionTable } from '../ts/native';
+import { native, type PartitionTable } from '../ts/native';
+import { encodeTables as encodeGpt } from '../ts/build/tables';
 import { bytesToGuid, guidToBytes, isGuid } from '../ts/guid';
 import { deriveGuid, randomGuid } from '../ts/plan/guid';
 import { planLayout, type Plan } from '../ts/plan/plan';
@@ -345,7 +346,7 @@ for (const [title, yaml, diskSize] of toolCases) {
 }
 
 /** The native reader gives back exactly the plan, with no findings. */
-function checkReadBack(t: ExecutionContext, plan: Plan, table: NativePartitionTable): void {
+function checkReadBack(t: ExecutionContext, plan: Plan, table: PartitionTable): void {
   t.deepEqual(table.findings, []);
   t.is(table.sectorSize, plan.sectorSize);
   t.is(table.diskSize, plan.diskSize);

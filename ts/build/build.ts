@@ -1,17 +1,15 @@
 import * as path from 'node:path';
 import { ImgforgeError } from '../errors';
 import { loadSpec } from '../spec/load';
-import { filesystemsOf, plan as planImage } from '../plan/plan';
-import { encodeGpt, native, type NativeCopyJob, type NativeCopyOutcome, type NativeCopyProgress } from '../native';
+import { planImage, type ImagePlan } from '../plan/plan';
+import { native, type CopyFailure, type CopyJob, type CopyProgress } from '../native';
 import { checkOutputIsNoInput, checkOutputOutsideFilesystems } from './input-guard';
 import { inspectOutput, openOutput, type OutputKind, type OutputTarget } from './output';
+import { encodeTables } from './tables';
 import { describePlan } from '../plan/summary';
 import type { LoadedSpec, PlanTimings, Plan, PartitionSummary, CopyMode, BuildOptions, CopySummary, BuildTimings, BuildResult } from '../types';
 
 export const COPY_MODES: readonly CopyMode[] = ['auto', 'copy-file-range', 'read-write'];
-
-
-
 
 
 
@@ -35,7 +33,7 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new ImgforgeError('ABORTED', 'build cancelled');
 }
 
-function planFor(spec: LoadedSpec, output: string, kind: OutputKind, timings: PlanTimings): Promise<Plan> {
+function planFor(spec: LoadedSpec, output: string, kind: OutputKind, timings: PlanTimings): Promise<ImagePlan> {
   if (kind.kind === 'file') return planImage(spec, { timings });
   const { device } = kind;
   if (device.logicalSectorSize !== spec.sectorSize) {
@@ -74,7 +72,7 @@ function addStats(a: CopySummary, b: CopySummary): CopySummary {
 }
 
 /** Polls the native progress counter and reports which partition the bytes belong to. */
-function progressReporter(progress: NativeCopyProgress, layout: Plan, options: BuildOptions): () => void {
+function progressReporter(progress: CopyProgress, layout: Plan, options: BuildOptions): () => void {
   const work = copyWork(layout);
   const bytesTotal = contentBytes(layout);
   return () => {
@@ -94,9 +92,8 @@ function progressReporter(progress: NativeCopyProgress, layout: Plan, options: B
  * Fills the partitions: raw contents with the copy engine, then each filesystem (its metadata,
  * then its files through the same engine). Progress and cancellation span all of them.
  */
-async function fillPartitions(target: OutputTarget, layout: Plan, mode: CopyMode, options: BuildOptions): Promise<CopySummary> {
+async function fillPartitions(target: OutputTarget, { layout, filesystems }: ImagePlan, mode: CopyMode, options: BuildOptions): Promise<CopySummary> {
   const raw = layout.partitions.filter((p) => p.contents !== undefined);
-  const filesystems = filesystemsOf(layout);
   if (raw.length === 0 && filesystems.size === 0) return NO_COPY;
 
   const binding = native();
@@ -110,7 +107,7 @@ async function fillPartitions(target: OutputTarget, layout: Plan, mode: CopyMode
   try {
     report();
     if (raw.length > 0) {
-      const jobs: NativeCopyJob[] = raw.map((p) => ({ source: p.contents!.path, offset: p.offset, capacity: p.size, length: p.contents!.size }));
+      const jobs: CopyJob[] = raw.map((p) => ({ source: p.contents!.path, offset: p.offset, capacity: p.size, plannedLength: p.contents!.size }));
       const outcome = await binding.copyIntoImage(target.writePath, jobs, mode, target.zeroed, progress);
       stats = addStats(stats, outcome.stats);
       if (outcome.error) {
@@ -118,9 +115,8 @@ async function fillPartitions(target: OutputTarget, layout: Plan, mode: CopyMode
         throw copyFailure(outcome.error, job && `partitions[${job.index - 1}].contents`, mode, target);
       }
     }
-    for (const [i, { tree, options: format }] of filesystems) {
-      const partition = layout.partitions[i];
-      const outcome = await tree.write(target.writePath, format, partition.size, mode, target.zeroed, progress);
+    for (const [i, filesystem] of filesystems) {
+      const outcome = await filesystem.layout.write(target.writePath, mode, target.zeroed, progress);
       stats = addStats(stats, outcome.stats);
       if (outcome.error) throw copyFailure(outcome.error, `partitions[${i}].filesystem`, mode, target);
     }
@@ -144,7 +140,7 @@ function noSpaceError(target: OutputTarget, what: string, detail: string): Imgfo
   return new ImgforgeError('IO', `${target.path}: no space left on device${quota} while writing ${what}${kept}`, { cause: new Error(detail) });
 }
 
-function copyFailure(error: NonNullable<NativeCopyOutcome['error']>, field: string | undefined, mode: CopyMode, target: OutputTarget): ImgforgeError {
+function copyFailure(error: CopyFailure, field: string | undefined, mode: CopyMode, target: OutputTarget): ImgforgeError {
   const prefix = field !== undefined ? `${field}: ` : '';
   const where = [error.path, error.source].filter((part) => part !== undefined).map((part) => `${part}: `).join('');
   const message = `${prefix}${where}${error.message}`;
@@ -216,11 +212,12 @@ export async function build(specOrPath: string | LoadedSpec, options: BuildOptio
   checkOutputIsNoInput(output, spec);
   const kind = inspectOutput(output, { force: options.force ?? false });
   const timings: BuildTimings = { scan: 0, plan: 0, tables: 0, copy: 0, fsync: 0 };
-  const layout = await planFor(spec, output, kind, timings);
-  checkOutputOutsideFilesystems(output, spec, filesystemsOf(layout));
+  const planned = await planFor(spec, output, kind, timings);
+  const { layout } = planned;
+  checkOutputOutsideFilesystems(output, spec, planned.filesystems);
   throwIfAborted(options.signal);
   // The tables are encoded by the addon too: a missing addon is reported before anything is written.
-  const tables = await timed(timings, 'tables', () => encodeGpt(layout));
+  const tables = await timed(timings, 'tables', () => encodeTables(layout));
 
   const target = openOutput(output, kind, layout.diskSize);
   const abandon = () => target.abandon();
@@ -234,7 +231,7 @@ export async function build(specOrPath: string | LoadedSpec, options: BuildOptio
         }),
       );
     }
-    const copy = await timed(timings, 'copy', () => fillPartitions(target, layout, mode, options));
+    const copy = await timed(timings, 'copy', () => fillPartitions(target, planned, mode, options));
     throwIfAborted(options.signal);
     options.onProgress?.({ phase: 'tables', bytesDone: 0, bytesTotal: 0 });
     await timed(timings, 'tables', () =>

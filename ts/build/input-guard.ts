@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ImgforgeError } from '../errors';
-import type { ScannedFilesystem } from '../plan/filesystem';
+import type { PlannedFilesystem } from '../plan/filesystem';
 import type { LoadedSpec } from '../types';
 
 interface Identity {
@@ -87,7 +87,7 @@ function sourceField(spec: LoadedSpec, i: number, where: string, identity: Ident
  * After scanning: the output must be neither a file a filesystem copies nor inside a folder it
  * copies (the next build would pack the image into itself).
  */
-export function checkOutputOutsideFilesystems(output: string, spec: LoadedSpec, filesystems: ReadonlyMap<number, ScannedFilesystem>): void {
+export function checkOutputOutsideFilesystems(output: string, spec: LoadedSpec, filesystems: ReadonlyMap<number, Pick<PlannedFilesystem, 'tree'>>): void {
   if (filesystems.size === 0) return;
   const candidates = outputAndFolders(output);
   for (const [i, { tree }] of filesystems) {

@@ -3,7 +3,7 @@
  * Rust readers (crates/gpt, crates/fat32), and collects every problem they find as a finding.
  */
 import { ImgforgeError } from '../errors';
-import { native, type NativeFat32Report, type NativePartitionTable } from '../native';
+import { native, type Fat32Report, type PartitionTable } from '../native';
 import { typeName } from '../spec/partition-types';
 import { ATTRIBUTE_BITS } from '../spec/schema';
 import { formatVolumeId } from '../plan/filesystem';
@@ -28,7 +28,7 @@ export function attributeNames(attributes: bigint): string[] {
   return names;
 }
 
-function fat32Contents(report: NativeFat32Report): Fat32Contents {
+function fat32Contents(report: Fat32Report): Fat32Contents {
   return {
     type: 'fat32',
     label: report.label ?? undefined,
@@ -86,7 +86,7 @@ function selectForFiles(partitions: readonly InspectedPartition[], files: Inspec
   return new Set([match.index]);
 }
 
-function readPartitions(image: ImageFile, table: NativePartitionTable, fd: number, wantFiles: InspectOptions['files']): { partitions: InspectedPartition[]; findings: Finding[] } {
+function readPartitions(image: ImageFile, table: PartitionTable, fd: number, wantFiles: InspectOptions['files']): { partitions: InspectedPartition[]; findings: Finding[] } {
   const binding = native();
   const findings: Finding[] = [];
   const partitions: InspectedPartition[] = table.partitions.map((p) => {
@@ -121,7 +121,7 @@ function readPartitions(image: ImageFile, table: NativePartitionTable, fd: numbe
 export function inspect(imagePath: string, options: InspectOptions = {}): InspectReport {
   const image = openImage(imagePath);
   const binding = native();
-  let table: NativePartitionTable;
+  let table: PartitionTable;
   try {
     table = binding.readPartitionTable(image.path, image.sectorSize);
   } catch (error) {

@@ -7,8 +7,9 @@
 import * as fs from 'node:fs';
 import { ImgforgeError } from '../errors';
 import { describeFsError } from '../fs-errors';
-import { native, type NativePartitionTable } from '../native';
-import { filesystemsOf, plan as planImage } from '../plan/plan';
+import { native, type PartitionTable } from '../native';
+import { planImage, type ImagePlan } from '../plan/plan';
+import type { PlannedFilesystem } from '../plan/filesystem';
 import { loadSpec } from '../spec/load';
 import { formatVolumeId } from '../plan/filesystem';
 import { openImage, readAt, unreadable, withImage, type ImageFile } from './image';
@@ -58,12 +59,12 @@ async function readImage<T>(image: ImageFile, read: () => T | Promise<T>): Promi
 }
 
 /** The spec's plan for this image: a block device's table spans the whole device. */
-function planFor(spec: LoadedSpec, image: ImageFile): Promise<Plan> {
+function planFor(spec: LoadedSpec, image: ImageFile): Promise<ImagePlan> {
   return image.kind === 'device' ? planImage(spec, { diskSize: image.size }) : planImage(spec);
 }
 
 /** GUIDs are compared only where the spec fixes them: given, or derived from a seed. */
-function compareTable(spec: LoadedSpec, layout: Plan, image: ImageFile, table: NativePartitionTable, out: Difference[]): void {
+function compareTable(spec: LoadedSpec, layout: Plan, image: ImageFile, table: PartitionTable, out: Difference[]): void {
   if (image.kind === 'file' && image.size !== layout.diskSize) {
     out.push({ where: 'size', message: `the image is ${image.size} bytes; the spec gives ${layout.diskSize}` });
   }
@@ -120,11 +121,9 @@ function compareContents(fd: number, partition: PlannedPartition, image: ImageFi
   return contents.size;
 }
 
-async function compareFilesystem(spec: LoadedSpec, layout: Plan, i: number, image: ImageFile, out: Difference[]): Promise<number> {
+async function compareFilesystem(spec: LoadedSpec, layout: Plan, i: number, { tree, summary: planned }: PlannedFilesystem, image: ImageFile, out: Difference[]): Promise<number> {
   const partition = layout.partitions[i];
-  const planned = partition.filesystem!;
   const where = `partitions[${i}].filesystem`;
-  const { tree } = filesystemsOf(layout).get(i)!;
   const length = Math.max(0, Math.min(partition.size, image.size - partition.offset));
   const found = await readImage(image, () => native().readFat32(image.path, partition.offset, length, false));
   if (found === null) {
@@ -150,8 +149,8 @@ async function compareFilesystem(spec: LoadedSpec, layout: Plan, i: number, imag
 export async function verify(specOrPath: string | LoadedSpec, imagePath: string, options: VerifyOptions = {}): Promise<VerifyReport> {
   const spec = typeof specOrPath === 'string' ? await loadSpec(specOrPath) : specOrPath;
   const image = openImage(imagePath);
-  const layout = await planFor(spec, image);
-  let table: NativePartitionTable;
+  const { layout, filesystems } = await planFor(spec, image);
+  let table: PartitionTable;
   try {
     table = native().readPartitionTable(image.path, image.sectorSize ?? layout.sectorSize);
   } catch (error) {
@@ -165,6 +164,6 @@ export async function verify(specOrPath: string | LoadedSpec, imagePath: string,
       if (partition.contents !== undefined) bytesCompared += compareContents(fd, partition, image, options, differences);
     }
   });
-  for (const i of filesystemsOf(layout).keys()) bytesCompared += await compareFilesystem(spec, layout, i, image, differences);
+  for (const [i, filesystem] of filesystems) bytesCompared += await compareFilesystem(spec, layout, i, filesystem, image, differences);
   return { image: image.path, spec: spec.specPath, partitions: layout.partitions.length, bytesCompared, differences };
 }

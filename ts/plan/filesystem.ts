@@ -1,10 +1,11 @@
 /**
  * Planning the FAT32 filesystems of a spec: scan each source tree once (metadata only, in Rust),
- * size it, and keep the scanned tree so the build writes exactly what was planned.
+ * size it, then lay it out once in its partition. The layout (a Fat32Plan held in Rust) is what
+ * the build writes, so it writes exactly what was planned.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { ImgforgeError } from '../errors';
-import { native, type NativeFat32Options, type NativeFat32Summary, type NativeFat32Tree } from '../native';
+import { native, type Fat32Options, type Fat32Plan, type Fat32Tree } from '../native';
 import { alignUp } from '../units';
 import type { LoadedSpec, FilesystemSpec, FilesystemSummary } from '../types';
 
@@ -12,10 +13,19 @@ import type { LoadedSpec, FilesystemSpec, FilesystemSummary } from '../types';
 export const FILESYSTEM_ALIGNMENT = 4096;
 
 
-/** A scanned tree with the options it is formatted with (the partition offset is set by the layout). */
+/** A scanned tree with the options it is formatted with (where it goes is up to the disk layout). */
 export interface ScannedFilesystem {
-  tree: NativeFat32Tree;
-  options: NativeFat32Options;
+  tree: Fat32Tree;
+  options: Fat32Options;
+}
+
+/** A filesystem laid out in its partition: what the build writes and verify compares with. */
+export interface PlannedFilesystem {
+  /** The scanned sources (verify compares the image with them; the build checks the output is none of them). */
+  tree: Fat32Tree;
+  /** The layout, computed once; `write` writes exactly it. */
+  layout: Fat32Plan;
+  summary: FilesystemSummary;
 }
 
 const fieldOf = (i: number) => `partitions[${i}].filesystem`;
@@ -39,10 +49,9 @@ export function formatVolumeId(id: number): string {
   return `${hex.slice(0, 4)}-${hex.slice(4)}`;
 }
 
-function optionsFor(spec: LoadedSpec, name: string, fs: FilesystemSpec, timestamp: number | undefined): NativeFat32Options {
+function optionsFor(spec: LoadedSpec, name: string, fs: FilesystemSpec, timestamp: number | undefined): Fat32Options {
   const volumeId = fs.volumeId ?? (spec.seed !== undefined ? deriveVolumeId(spec.seed, name) : randomBytes(4).readUInt32LE(0));
   return {
-    partitionOffset: 0,
     bytesPerSector: spec.sectorSize,
     clusterSize: fs.clusterSize,
     label: fs.label,
@@ -89,13 +98,14 @@ export function filesystemMinimums(spec: LoadedSpec, scanned: ReadonlyMap<number
   return minimums;
 }
 
-/** Plans a filesystem in its final place; throws a LAYOUT error when it does not fit there. */
-export function planFilesystem(i: number, scanned: ScannedFilesystem, offset: number, size: number): FilesystemSummary {
-  scanned.options = { ...scanned.options, partitionOffset: offset };
+/** Lays a filesystem out in its partition; throws a LAYOUT error when it does not fit there. */
+export function planFilesystem(i: number, { tree, options }: ScannedFilesystem, offset: number, size: number): PlannedFilesystem {
+  let layout: Fat32Plan;
   try {
-    const summary = scanned.tree.plan(scanned.options, size);
-    return { type: 'fat32', label: scanned.options.label, volumeId: formatVolumeId(scanned.options.volumeId), ...summary };
+    layout = tree.plan(options, offset, size);
   } catch (error) {
     throw new ImgforgeError('LAYOUT', `partitions[${i}].size: ${(error as Error).message}`);
   }
+  const summary: FilesystemSummary = { type: 'fat32', label: options.label, volumeId: formatVolumeId(options.volumeId), ...layout.summary };
+  return { tree, layout, summary };
 }

@@ -7,7 +7,7 @@ import { ImgforgeError } from '../errors';
 import { describeFsError } from '../fs-errors';
 import { typeName } from '../spec/partition-types';
 import { alignUp, formatBytes, formatSize, isPowerOfTwo } from '../units';
-import { filesystemMinimums, planFilesystem, scanFilesystems, type ScannedFilesystem } from './filesystem';
+import { filesystemMinimums, planFilesystem, scanFilesystems, type PlannedFilesystem } from './filesystem';
 import { isGuid } from '../guid';
 import { deriveGuid, DISK_GUID_PURPOSE, partitionGuidPurpose, randomGuid } from './guid';
 import {
@@ -65,33 +65,42 @@ export async function statContents(spec: LoadedSpec): Promise<Map<number, number
   return sizes;
 }
 
-const scannedFilesystems = new WeakMap<Plan, ReadonlyMap<number, ScannedFilesystem>>();
-
-/** The scanned trees of a plan's filesystems (by 0-based partition index), for the build to write. */
-export function filesystemsOf(layout: Plan): ReadonlyMap<number, ScannedFilesystem> {
-  return scannedFilesystems.get(layout) ?? new Map();
+/**
+ * A plan and what writing it takes: the layout (the public Plan) and each filesystem laid out in
+ * its partition (by 0-based partition index), which the build writes and verify compares with.
+ */
+export interface ImagePlan {
+  layout: Plan;
+  filesystems: ReadonlyMap<number, PlannedFilesystem>;
 }
 
 /**
  * Reads the contents' sizes and scans the filesystems' source trees, then lays the disk out (see
  * planLayout) and each filesystem in its partition.
  */
-export async function plan(spec: LoadedSpec, options: PlanOptions = {}): Promise<Plan> {
+export async function planImage(spec: LoadedSpec, options: PlanOptions = {}): Promise<ImagePlan> {
   const started = performance.now();
   const contents = await statContents(spec);
   const scanned = scanFilesystems(spec);
   const scannedAt = performance.now();
   const layout = planLayout(spec, contents, options, filesystemMinimums(spec, scanned));
+  const filesystems = new Map<number, PlannedFilesystem>();
   for (const [i, filesystem] of scanned) {
     const partition = layout.partitions[i];
-    partition.filesystem = planFilesystem(i, filesystem, partition.offset, partition.size);
+    const planned = planFilesystem(i, filesystem, partition.offset, partition.size);
+    partition.filesystem = planned.summary;
+    filesystems.set(i, planned);
   }
-  scannedFilesystems.set(layout, scanned);
   if (options.timings !== undefined) {
     options.timings.scan = scannedAt - started;
     options.timings.plan = performance.now() - scannedAt;
   }
-  return layout;
+  return { layout, filesystems };
+}
+
+/** The layout of a spec, as `imgforge plan` shows it (see planImage). */
+export async function plan(spec: LoadedSpec, options: PlanOptions = {}): Promise<Plan> {
+  return (await planImage(spec, options)).layout;
 }
 
 function contentsSize(partition: PartitionSpec, i: number, contentsSizes: ReadonlyMap<number, number>): number | undefined {
