@@ -94,7 +94,7 @@ fn leaf_source(node: &Node) -> &Path {
         Node::File(f) => &f.source,
         Node::Symlink(l) => &l.source,
         Node::Special(s) => &s.source,
-        Node::Dir(_) => Path::new(""),
+        Node::Dir(_) => unreachable!("directories are never leaves"),
     }
 }
 
