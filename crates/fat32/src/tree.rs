@@ -1,15 +1,11 @@
 //! The source tree of a FAT filesystem: what goes where, as read from the sources' metadata.
+//!
+//! The FAT view of the tree [`imgforge_tree::scan`] reads: FAT keeps names, sizes and mtimes
+//! (seconds) only, and its scan policy follows symlinks and refuses special files.
 
-use std::fmt;
 use std::path::PathBuf;
 
-/// One `files` entry of the spec: a file or a directory (its tree, recursively) placed at
-/// `target`, an absolute path inside the filesystem ("/" is the root).
-#[derive(Debug, Clone)]
-pub struct Source {
-    pub source: PathBuf,
-    pub target: String,
-}
+pub use imgforge_tree::{ScanError, Source};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tree {
@@ -53,20 +49,6 @@ pub struct FileNode {
     pub size: u64,
     pub mtime: i64,
 }
-
-/// A problem with the sources, naming the path in the filesystem and the source path.
-#[derive(Debug)]
-pub struct ScanError {
-    pub message: String,
-}
-
-impl fmt::Display for ScanError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for ScanError {}
 
 impl Node {
     pub fn name(&self) -> &str {
