@@ -2,6 +2,7 @@
 //! cluster size, geometry, and where every directory and file goes. Nothing is read or written.
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::alloc::{allocate, clusters_for, Allocation};
 use crate::geometry::{geometry, size_for_clusters, Geometry, GeometryError, MIN_CLUSTERS};
@@ -17,9 +18,9 @@ pub const DIR_ENTRY_BYTES: u64 = crate::ondisk::dirent::ENTRY_BYTES as u64;
 const CLUSTER_SIZES: [u32; 7] = [4096, 8192, 16384, 32768, 2048, 1024, 512];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// What the filesystem is, not where it goes: the partition's place is given to
+/// [`PreparedTree::plan`].
 pub struct FormatOptions {
-    /// Byte offset of the partition in the image (file data is aligned relative to the image).
-    pub partition_offset: u64,
     /// The disk's logical sector size: 512 or 4096.
     pub bytes_per_sector: u32,
     /// None: the first of CLUSTER_SIZES that fits.
@@ -124,46 +125,59 @@ pub(crate) enum Child {
 }
 
 #[derive(Debug)]
-pub(crate) struct PlannedDir<'t> {
-    pub dir: &'t Dir,
+pub(crate) struct PlannedDir {
     /// Index of the parent directory; the root is its own parent.
     pub parent: usize,
-    /// One per entry of `dir.entries`, in that order.
+    /// Position among the parent's entries (0 for the root).
+    pub position: usize,
+    /// One per entry of the directory, in that order.
     pub children: Vec<Child>,
     pub names: Vec<DirName>,
-    /// 32-byte entries, counting ".", ".." (or the volume label) and long-name entries.
+    /// 32-byte entries, counting ".", ".." and long-name entries; not the root's volume label,
+    /// which depends on the options (see `FlatTree::entries`).
     pub entries: u64,
 }
 
-/// The tree in depth-first pre-order: directories (the root first) and files.
 #[derive(Debug)]
-pub(crate) struct FlatTree<'t> {
-    pub dirs: Vec<PlannedDir<'t>>,
-    pub files: Vec<&'t FileNode>,
-    /// The directory each file is in.
-    pub file_dirs: Vec<usize>,
+pub(crate) struct PlannedFile {
+    /// The directory the file is in.
+    pub dir: usize,
+    /// Position among that directory's entries.
+    pub position: usize,
+    pub size: u64,
 }
 
-impl<'t> FlatTree<'t> {
-    pub fn new(tree: &'t Tree, has_label: bool) -> Self {
+/// The tree in depth-first pre-order: directories (the root first) and files, with every
+/// directory's short names and entry count. Owns the tree it indexes, so plans made from it
+/// can outlive the caller's borrow (and cross threads).
+#[derive(Debug)]
+pub(crate) struct FlatTree {
+    tree: Arc<Tree>,
+    pub dirs: Vec<PlannedDir>,
+    pub files: Vec<PlannedFile>,
+}
+
+impl FlatTree {
+    fn new(tree: Arc<Tree>) -> Self {
         let mut flat = FlatTree {
+            tree,
             dirs: Vec::new(),
             files: Vec::new(),
-            file_dirs: Vec::new(),
         };
-        flat.visit(&tree.root, 0, has_label);
+        let tree = flat.tree.clone();
+        flat.visit(&tree.root, 0, 0);
         flat
     }
 
-    fn visit(&mut self, dir: &'t Dir, parent: usize, has_label: bool) -> usize {
+    fn visit(&mut self, dir: &Dir, parent: usize, position: usize) -> usize {
         let index = self.dirs.len();
         let names: Vec<&str> = dir.entries.iter().map(Node::name).collect();
         let assigned = assign_short_names(&names);
-        let own = if index == 0 { u64::from(has_label) } else { 2 };
+        let own = if index == 0 { 0 } else { 2 };
         let entries = own + child_entries(&names, &assigned);
         self.dirs.push(PlannedDir {
-            dir,
             parent,
+            position,
             children: Vec::new(),
             names: assigned,
             entries,
@@ -171,11 +185,15 @@ impl<'t> FlatTree<'t> {
         let children = dir
             .entries
             .iter()
-            .map(|node| match node {
-                Node::Dir(sub) => Child::Dir(self.visit(sub, index, has_label)),
+            .enumerate()
+            .map(|(position, node)| match node {
+                Node::Dir(sub) => Child::Dir(self.visit(sub, index, position)),
                 Node::File(file) => {
-                    self.files.push(file);
-                    self.file_dirs.push(index);
+                    self.files.push(PlannedFile {
+                        dir: index,
+                        position,
+                        size: file.size,
+                    });
                     Child::File(self.files.len() - 1)
                 }
             })
@@ -184,14 +202,45 @@ impl<'t> FlatTree<'t> {
         index
     }
 
-    fn allocate(&self, cluster_size: u32) -> Option<Allocation> {
-        let dir_clusters = self
-            .dirs
-            .iter()
-            .map(|d| clusters_for(d.entries * DIR_ENTRY_BYTES, cluster_size).map(|c| c.max(1)))
+    /// Directory `index` of the tree.
+    pub fn dir(&self, index: usize) -> &Dir {
+        if index == 0 {
+            return &self.tree.root;
+        }
+        let planned = &self.dirs[index];
+        match &self.dir(planned.parent).entries[planned.position] {
+            Node::Dir(dir) => dir,
+            Node::File(_) => unreachable!("a planned directory is a directory of the tree"),
+        }
+    }
+
+    /// File `index` of the tree.
+    pub fn file(&self, index: usize) -> &FileNode {
+        let planned = &self.files[index];
+        match &self.dir(planned.dir).entries[planned.position] {
+            Node::File(file) => file,
+            Node::Dir(_) => unreachable!("a planned file is a file of the tree"),
+        }
+    }
+
+    /// The 32-byte entries of directory `index`, with the volume label's entry in the root.
+    pub fn entries(&self, index: usize, has_label: bool) -> u64 {
+        self.dirs[index].entries + u64::from(index == 0 && has_label)
+    }
+
+    fn allocate(&self, cluster_size: u32, has_label: bool) -> Option<Allocation> {
+        let dir_clusters = (0..self.dirs.len())
+            .map(|i| {
+                let bytes = self.entries(i, has_label) * DIR_ENTRY_BYTES;
+                clusters_for(bytes, cluster_size).map(|c| c.max(1))
+            })
             .collect::<Option<Vec<u32>>>()?;
         let sizes: Vec<u64> = self.files.iter().map(|f| f.size).collect();
         allocate(cluster_size, &dir_clusters, &sizes)
+    }
+
+    fn file_bytes(&self) -> u64 {
+        self.files.iter().map(|f| f.size).sum()
     }
 }
 
@@ -206,11 +255,154 @@ fn needed_clusters(allocation: &Allocation, min_free: u64, cluster_size: u32) ->
     )
 }
 
-/// A planned filesystem, borrowing the tree it was planned from.
-#[derive(Debug)]
-pub struct Plan<'t> {
+/// A scanned tree made ready for planning: flattened, every directory's short names assigned
+/// and its entries counted. That work depends on the tree alone, so it is done once, here;
+/// [`PreparedTree::minimum_size`] and [`PreparedTree::plan`] (for any options, offset and
+/// size) reuse it. Cloning is cheap (the prepared tree is shared).
+#[derive(Debug, Clone)]
+pub struct PreparedTree {
+    flat: Arc<FlatTree>,
+}
+
+impl From<Tree> for PreparedTree {
+    fn from(tree: Tree) -> Self {
+        PreparedTree::new(Arc::new(tree))
+    }
+}
+
+impl PreparedTree {
+    pub fn new(tree: Arc<Tree>) -> Self {
+        PreparedTree {
+            flat: Arc::new(FlatTree::new(tree)),
+        }
+    }
+
+    /// The scanned tree.
+    pub fn tree(&self) -> &Arc<Tree> {
+        &self.flat.tree
+    }
+
+    /// The smallest partition (bytes, a whole number of sectors) that holds the tree with
+    /// `min_free` bytes to spare, over every allowed cluster size, for a partition that starts
+    /// on a 4 KiB block of the image (any such start needs the same size). A start between
+    /// blocks can need up to 7 more reserved sectors: see [`PreparedTree::minimum_size_at`].
+    pub fn minimum_size(&self, options: &FormatOptions) -> Result<u64, PlanError> {
+        self.minimum_size_at(options, 0)
+    }
+
+    /// The smallest partition that holds the tree at byte `partition_offset` of the image.
+    pub fn minimum_size_at(
+        &self,
+        options: &FormatOptions,
+        partition_offset: u64,
+    ) -> Result<u64, PlanError> {
+        self.minimum_of(options, partition_offset)
+            .map(|(size, _)| size)
+    }
+
+    fn minimum_of(
+        &self,
+        options: &FormatOptions,
+        partition_offset: u64,
+    ) -> Result<(u64, u32), PlanError> {
+        let flat = &self.flat;
+        let has_label = options.label.is_some();
+        let mut best: Option<(u64, u32)> = None;
+        for cluster_size in cluster_sizes(options) {
+            let Some(needed) = flat
+                .allocate(cluster_size, has_label)
+                .and_then(|a| needed_clusters(&a, options.min_free, cluster_size))
+            else {
+                continue;
+            };
+            match size_for_clusters(
+                partition_offset,
+                needed,
+                options.bytes_per_sector,
+                cluster_size,
+            ) {
+                Ok(size) if best.is_none_or(|(b, _)| size < b) => best = Some((size, cluster_size)),
+                Ok(_) | Err(GeometryError::TooLarge) => {}
+                Err(error) => {
+                    return Err(geometry_error(
+                        error,
+                        options,
+                        partition_offset,
+                        cluster_size,
+                        0,
+                    ))
+                }
+            }
+        }
+        // No cluster size addresses the files: report what they need.
+        let needed = || flat.file_bytes().saturating_add(options.min_free);
+        best.ok_or_else(|| PlanError::TooLarge { size: needed() })
+    }
+
+    /// Lays the tree out in the `partition_size` bytes at byte `partition_offset` of the image
+    /// (file data is aligned relative to the image).
+    pub fn plan(
+        &self,
+        options: &FormatOptions,
+        partition_offset: u64,
+        partition_size: u64,
+    ) -> Result<Plan, PlanError> {
+        let has_label = options.label.is_some();
+        for cluster_size in cluster_sizes(options) {
+            let geometry = match geometry(
+                partition_offset,
+                partition_size,
+                options.bytes_per_sector,
+                cluster_size,
+            ) {
+                Ok(geometry) => geometry,
+                Err(GeometryError::TooFewClusters { .. } | GeometryError::TooLarge) => continue,
+                Err(error) => {
+                    return Err(geometry_error(
+                        error,
+                        options,
+                        partition_offset,
+                        cluster_size,
+                        partition_size,
+                    ))
+                }
+            };
+            let Some(allocation) = self.flat.allocate(cluster_size, has_label) else {
+                continue;
+            };
+            let Some(needed) = needed_clusters(&allocation, options.min_free, cluster_size) else {
+                continue;
+            };
+            if geometry.clusters >= needed {
+                return Ok(Plan {
+                    geometry,
+                    flat: self.flat.clone(),
+                    allocation,
+                    options: options.clone(),
+                });
+            }
+        }
+        let (minimum, cluster_size) = self.minimum_of(options, partition_offset)?;
+        if minimum <= partition_size {
+            // Only a size too large for every cluster size that would fit the files gets here.
+            return Err(PlanError::TooLarge {
+                size: partition_size,
+            });
+        }
+        Err(PlanError::TooSmall {
+            size: partition_size,
+            minimum,
+            cluster_size,
+        })
+    }
+}
+
+/// A planned filesystem: where it goes in the image and where everything goes in it. It owns
+/// (shares) the tree it was planned from, so it can be kept and written later, on any thread.
+#[derive(Debug, Clone)]
+pub struct Plan {
     pub geometry: Geometry,
-    pub(crate) flat: FlatTree<'t>,
+    pub(crate) flat: Arc<FlatTree>,
     pub(crate) allocation: Allocation,
     pub(crate) options: FormatOptions,
 }
@@ -227,7 +419,7 @@ pub struct Summary {
     pub file_bytes: u64,
 }
 
-impl Plan<'_> {
+impl Plan {
     pub fn summary(&self) -> Summary {
         Summary {
             cluster_size: self.geometry.cluster_size() as u32,
@@ -237,7 +429,7 @@ impl Plan<'_> {
             // Folders inside the filesystem: the root is not counted.
             directories: self.flat.dirs.len() as u32 - 1,
             files: self.flat.files.len() as u32,
-            file_bytes: self.flat.files.iter().map(|f| f.size).sum(),
+            file_bytes: self.flat.file_bytes(),
         }
     }
 
@@ -245,35 +437,54 @@ impl Plan<'_> {
         &self.options
     }
 
+    /// Byte offset of the partition in the image.
+    pub fn partition_offset(&self) -> u64 {
+        self.geometry.partition_offset
+    }
+
+    /// Bytes of the partition (whole sectors).
+    pub fn partition_size(&self) -> u64 {
+        u64::from(self.geometry.total_sectors) * u64::from(self.geometry.bytes_per_sector)
+    }
+
+    /// The tree the plan was made from.
+    pub fn tree(&self) -> &Arc<Tree> {
+        &self.flat.tree
+    }
+
     /// Where each file's data goes: (file index, file, image byte offset), in the order the
     /// files were planned. Empty files are left out.
     pub fn file_placements(&self) -> impl Iterator<Item = (usize, &FileNode, u64)> + '_ {
-        self.flat
+        self.allocation
             .files
             .iter()
-            .zip(&self.allocation.files)
             .enumerate()
-            .filter(|(_, (_, extent))| extent.clusters > 0)
-            .map(|(i, (file, extent))| (i, *file, self.geometry.cluster_offset(extent.first)))
+            .filter(|(_, extent)| extent.clusters > 0)
+            .map(|(i, extent)| {
+                (
+                    i,
+                    self.flat.file(i),
+                    self.geometry.cluster_offset(extent.first),
+                )
+            })
     }
 
     /// Files that take no cluster (their planned size is 0), numbered as in file_placements.
     pub fn empty_files(&self) -> impl Iterator<Item = (usize, &FileNode)> + '_ {
-        self.flat
+        self.allocation
             .files
             .iter()
-            .zip(&self.allocation.files)
             .enumerate()
-            .filter(|(_, (_, extent))| extent.clusters == 0)
-            .map(|(i, (file, _))| (i, *file))
+            .filter(|(_, extent)| extent.clusters == 0)
+            .map(|(i, _)| (i, self.flat.file(i)))
     }
 
     /// The path of a file inside the filesystem ("/EFI/BOOT/BOOTX64.EFI"), for messages.
     pub fn file_path(&self, file: usize) -> String {
-        let mut parts = vec![self.flat.files[file].name.as_str()];
-        let mut dir = self.flat.file_dirs[file];
+        let mut parts = vec![self.flat.file(file).name.as_str()];
+        let mut dir = self.flat.files[file].dir;
         while dir != 0 {
-            parts.push(&self.flat.dirs[dir].dir.name);
+            parts.push(&self.flat.dir(dir).name);
             dir = self.flat.dirs[dir].parent;
         }
         parts
@@ -296,6 +507,7 @@ fn cluster_sizes(options: &FormatOptions) -> Vec<u32> {
 fn geometry_error(
     error: GeometryError,
     options: &FormatOptions,
+    partition_offset: u64,
     cluster_size: u32,
     size: u64,
 ) -> PlanError {
@@ -305,96 +517,11 @@ fn geometry_error(
             bytes_per_sector: options.bytes_per_sector,
         },
         GeometryError::Misaligned => PlanError::Misaligned {
-            partition_offset: options.partition_offset,
+            partition_offset,
             bytes_per_sector: options.bytes_per_sector,
         },
         GeometryError::TooLarge | GeometryError::TooFewClusters { .. } => {
             PlanError::TooLarge { size }
         }
     }
-}
-
-fn minimum_of(flat: &FlatTree, options: &FormatOptions) -> Result<(u64, u32), PlanError> {
-    let mut best: Option<(u64, u32)> = None;
-    for cluster_size in cluster_sizes(options) {
-        let Some(needed) = flat
-            .allocate(cluster_size)
-            .and_then(|a| needed_clusters(&a, options.min_free, cluster_size))
-        else {
-            continue;
-        };
-        let bytes_per_sector = options.bytes_per_sector;
-        match size_for_clusters(
-            options.partition_offset,
-            needed,
-            bytes_per_sector,
-            cluster_size,
-        ) {
-            Ok(size) if best.is_none_or(|(b, _)| size < b) => best = Some((size, cluster_size)),
-            Ok(_) | Err(GeometryError::TooLarge) => {}
-            Err(error) => return Err(geometry_error(error, options, cluster_size, 0)),
-        }
-    }
-    // No cluster size addresses the files: report what they need.
-    let needed = || {
-        flat.files
-            .iter()
-            .map(|f| f.size)
-            .sum::<u64>()
-            .saturating_add(options.min_free)
-    };
-    best.ok_or_else(|| PlanError::TooLarge { size: needed() })
-}
-
-/// The smallest partition (bytes, a whole number of sectors) that holds the tree with
-/// `min_free` bytes to spare, over every allowed cluster size.
-pub fn minimum_size(tree: &Tree, options: &FormatOptions) -> Result<u64, PlanError> {
-    minimum_of(&FlatTree::new(tree, options.label.is_some()), options).map(|(size, _)| size)
-}
-
-/// Lays the tree out in a partition of `partition_size` bytes.
-pub fn plan<'t>(
-    tree: &'t Tree,
-    options: &FormatOptions,
-    partition_size: u64,
-) -> Result<Plan<'t>, PlanError> {
-    let flat = FlatTree::new(tree, options.label.is_some());
-    for cluster_size in cluster_sizes(options) {
-        let geometry = match geometry(
-            options.partition_offset,
-            partition_size,
-            options.bytes_per_sector,
-            cluster_size,
-        ) {
-            Ok(geometry) => geometry,
-            Err(GeometryError::TooFewClusters { .. } | GeometryError::TooLarge) => continue,
-            Err(error) => return Err(geometry_error(error, options, cluster_size, partition_size)),
-        };
-        let Some(allocation) = flat.allocate(cluster_size) else {
-            continue;
-        };
-        let Some(needed) = needed_clusters(&allocation, options.min_free, cluster_size) else {
-            continue;
-        };
-        if geometry.clusters >= needed {
-            return Ok(Plan {
-                geometry,
-                flat,
-                allocation,
-                options: options.clone(),
-            });
-        }
-    }
-    let (minimum, cluster_size) = minimum_of(&flat, options)?;
-    if minimum <= partition_size {
-        // Only a size too large for every cluster size that would fit the files gets here.
-        return Err(PlanError::TooLarge {
-            size: partition_size,
-        });
-    }
-    Err(PlanError::TooSmall {
-        size: partition_size,
-        minimum,
-        cluster_size,
-    })
 }

@@ -5,7 +5,6 @@
 
 use std::fmt;
 use std::fs::{File, OpenOptions};
-use std::io;
 use std::path::{Path, PathBuf};
 
 use imgforge_copy::{open_source, CopyEngine, CopyError, CopyJob, Destination, Syscalls};
@@ -17,8 +16,8 @@ use crate::encode::{
 };
 use crate::geometry::{FAT_COUNT, FAT_ENTRY_BYTES, FIRST_CLUSTER};
 use crate::names::encode_lfn_entries;
-use crate::plan::{plan, Child, FormatOptions, Plan, DIR_ENTRY_BYTES};
-use crate::tree::{FileNode, Tree};
+use crate::plan::{Child, Plan, DIR_ENTRY_BYTES};
+use crate::tree::{FileNode, Node};
 
 /// FAT bytes generated and written at a time.
 const FAT_CHUNK_BYTES: usize = 1 << 20;
@@ -78,24 +77,16 @@ pub fn write<S: Syscalls>(
     copy_files(plan, target, engine, progress)
 }
 
-/// Plans `tree` in a partition of `partition_size` bytes and writes it into the image at
-/// `image` (opened for writing, never created or truncated): the whole job of one filesystem
-/// partition in a build.
-pub fn write_partition<S: Syscalls>(
-    tree: &Tree,
-    options: &FormatOptions,
-    partition_size: u64,
+/// Writes `plan` into the image at `image` (opened for writing, never created or truncated):
+/// the whole job of one filesystem partition in a build, exactly as planned.
+pub fn write_to_image<S: Syscalls>(
+    plan: &Plan,
     image: &Path,
     state: Destination,
     engine: &mut CopyEngine<S>,
     progress: &mut dyn FnMut(u64) -> bool,
 ) -> Result<(), WriteError> {
     let image_name = image.display().to_string();
-    // The caller planned this size already; failing here means it passed another one.
-    let layout = plan(tree, options, partition_size).map_err(|error| CopyError::Io {
-        context: format!("cannot lay out the filesystem in {image_name}"),
-        source: io::Error::new(io::ErrorKind::InvalidInput, error.to_string()),
-    })?;
     let file = OpenOptions::new()
         .write(true)
         .open(image)
@@ -108,7 +99,7 @@ pub fn write_partition<S: Syscalls>(
         image_name: &image_name,
         state,
     };
-    write(&layout, &target, engine, progress)
+    write(plan, &target, engine, progress)
 }
 
 fn write_reserved_area<S: Syscalls>(
@@ -176,9 +167,10 @@ fn entry_time(plan: &Plan, own: i64) -> i64 {
 /// The bytes of directory `index`, padded to its clusters.
 fn encode_directory(plan: &Plan, index: usize, out: &mut Vec<u8>) {
     let planned = &plan.flat.dirs[index];
+    let dir = plan.flat.dir(index);
     let extent = plan.allocation.dirs[index];
     let start = out.len();
-    let time = entry_time(plan, planned.dir.mtime);
+    let time = entry_time(plan, dir.mtime);
     if index == 0 {
         if let Some(label) = &plan.options.label {
             out.extend_from_slice(&short_entry(label, ATTR_VOLUME_ID, 0, 0, time));
@@ -194,8 +186,7 @@ fn encode_directory(plan: &Plan, index: usize, out: &mut Vec<u8>) {
         out.extend_from_slice(&short_entry(DOT_DOT, ATTR_DIRECTORY, parent, 0, time));
     }
     let mut long_entries = Vec::new();
-    for ((node, name), child) in planned
-        .dir
+    for ((node, name), child) in dir
         .entries
         .iter()
         .zip(&planned.names)
@@ -206,19 +197,15 @@ fn encode_directory(plan: &Plan, index: usize, out: &mut Vec<u8>) {
             encode_lfn_entries(node.name(), &name.short, &mut long_entries);
             long_entries.iter().for_each(|e| out.extend_from_slice(e));
         }
-        let entry = match *child {
-            Child::Dir(i) => {
-                let sub = plan.flat.dirs[i].dir;
-                short_entry(
-                    &name.short.0,
-                    ATTR_DIRECTORY,
-                    plan.allocation.dirs[i].first,
-                    0,
-                    entry_time(plan, sub.mtime),
-                )
-            }
-            Child::File(i) => {
-                let file = plan.flat.files[i];
+        let entry = match (*child, node) {
+            (Child::Dir(i), Node::Dir(sub)) => short_entry(
+                &name.short.0,
+                ATTR_DIRECTORY,
+                plan.allocation.dirs[i].first,
+                0,
+                entry_time(plan, sub.mtime),
+            ),
+            (Child::File(i), Node::File(file)) => {
                 // Sizes were checked against 4 GiB - 1 by the scan.
                 let size = u32::try_from(file.size).unwrap_or(u32::MAX);
                 short_entry(
@@ -229,12 +216,13 @@ fn encode_directory(plan: &Plan, index: usize, out: &mut Vec<u8>) {
                     entry_time(plan, file.mtime),
                 )
             }
+            _ => unreachable!("a planned child has its node's kind"),
         };
         out.extend_from_slice(&entry);
     }
     debug_assert_eq!(
         (out.len() - start) as u64,
-        planned.entries * DIR_ENTRY_BYTES
+        plan.flat.entries(index, plan.options.label.is_some()) * DIR_ENTRY_BYTES
     );
     out.resize(
         start + extent.clusters as usize * plan.geometry.cluster_size() as usize,

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use common::surgery::Surgery;
 use common::*;
 use imgforge_copy::{CopyMode, Destination};
-use imgforge_fat32::{minimum_size, plan, FindingCode, FormatOptions, Volume};
+use imgforge_fat32::{FindingCode, FormatOptions, Volume};
 
 const OFFSET: u64 = MIB;
 
@@ -33,7 +33,6 @@ fn base() -> Base {
     fs::write(src.join("Sub Dir/BIG.BIN"), data(3, 5000)).unwrap();
     let tree = scan_root(&src);
     let options = FormatOptions {
-        partition_offset: OFFSET,
         bytes_per_sector: 512,
         cluster_size: Some(512),
         label: None,
@@ -41,8 +40,8 @@ fn base() -> Base {
         timestamp: Some(1_700_000_000),
         min_free: 0,
     };
-    let size = minimum_size(&tree, &options).unwrap();
-    let layout = plan(&tree, &options, size).unwrap();
+    let size = tree.minimum_size_at(&options, OFFSET).unwrap();
+    let layout = tree.plan(&options, OFFSET, size).unwrap();
     let image = dir.path().join("clean.img");
     create_image(&image, OFFSET + size, None);
     write_plan(&layout, &image, Destination::Zeroed, CopyMode::Auto);

@@ -13,11 +13,10 @@ use std::time::{Duration, UNIX_EPOCH};
 use common::gen::set_mtime;
 use common::*;
 use imgforge_copy::{CopyMode, Destination};
-use imgforge_fat32::{minimum_size, plan, scan, volume_label, FormatOptions, Source, Tree};
+use imgforge_fat32::{scan, volume_label, FormatOptions, PreparedTree, Source};
 
 fn options(label: bool, timestamp: Option<i64>) -> FormatOptions {
     FormatOptions {
-        partition_offset: MIB,
         bytes_per_sector: 512,
         cluster_size: None,
         label: label.then(|| volume_label("EDGE").unwrap()),
@@ -29,15 +28,15 @@ fn options(label: bool, timestamp: Option<i64>) -> FormatOptions {
 
 /// Plans `tree` at its minimum size (plus `extra`), writes it and checks it against `expected`.
 fn build(
-    tree: &Tree,
+    tree: &PreparedTree,
     options: &FormatOptions,
     extra: u64,
     dir: &Path,
 ) -> (u64, std::path::PathBuf) {
-    let size = minimum_size(tree, options).unwrap() + extra;
-    let layout = plan(tree, options, size).unwrap();
+    let size = tree.minimum_size_at(options, MIB).unwrap() + extra;
+    let layout = tree.plan(options, MIB, size).unwrap();
     let image = dir.join("edge.img");
-    create_image(&image, options.partition_offset + size, None);
+    create_image(&image, MIB + size, None);
     write_plan(&layout, &image, Destination::Zeroed, CopyMode::Auto);
     (size, image)
 }
@@ -51,7 +50,7 @@ fn an_empty_source_directory() {
     for label in [true, false] {
         let options = options(label, Some(1_700_000_000));
         let (size, image) = build(&tree, &options, 0, dir.path());
-        let layout = plan(&tree, &options, size).unwrap();
+        let layout = tree.plan(&options, MIB, size).unwrap();
         assert_eq!(
             (layout.summary().files, layout.summary().directories),
             (0, 0)
@@ -78,7 +77,7 @@ fn only_empty_files_and_empty_directories() {
     let tree = scan_root(&src);
     let options = options(true, None);
     let (size, image) = build(&tree, &options, 0, dir.path());
-    let layout = plan(&tree, &options, size).unwrap();
+    let layout = tree.plan(&options, MIB, size).unwrap();
     assert_eq!(
         layout.file_placements().count(),
         0,
@@ -130,12 +129,12 @@ fn several_sources_merge_into_one_tree() {
             target: "/deep/made/for/a/target/note.txt".into(),
         },
     ];
-    let tree = scan(&sources).unwrap();
+    let tree = PreparedTree::from(scan(&sources).unwrap());
     let expected = expected_from_sources(&sources);
     assert!(expected.contains_key("/EFI/BOOT/grubx64.efi") && expected.contains_key("/deep/made"));
     let options = options(true, None);
     let (size, image) = build(&tree, &options, 3 * MIB, dir.path());
-    let layout = plan(&tree, &options, size).unwrap();
+    let layout = tree.plan(&options, MIB, size).unwrap();
     check_expected(&image, size, &layout, &expected, ALL_READERS);
 }
 
@@ -169,7 +168,7 @@ fn check_huge_file(len: u64, readers: Readers) {
         ..options(true, Some(1_700_000_000))
     };
     let (size, image) = build(&tree, &options, 0, dir.path());
-    let layout = plan(&tree, &options, size).unwrap();
+    let layout = tree.plan(&options, MIB, size).unwrap();
     check_expected(&image, size, &layout, &expected_tree(&src), readers);
     let (_, _, offset) = layout
         .file_placements()
@@ -229,7 +228,7 @@ fn a_directory_of_exactly_65536_entries() {
     let tree = scan_root(&src);
     let options = options(false, Some(1_700_000_000));
     let (size, image) = build(&tree, &options, 0, dir.path());
-    let layout = plan(&tree, &options, size).unwrap();
+    let layout = tree.plan(&options, MIB, size).unwrap();
     check_readers(&image, size, &layout, &src);
     fs::write(full.join("C.TXT"), b"c").unwrap();
     let error = scan(&[Source {
@@ -257,9 +256,9 @@ fn the_deepest_tree_reads_back_and_one_level_more_is_refused() {
     let options = options(false, Some(1_700_000_000));
     let (size, image) = build(&tree, &options, 0, dir.path());
     let file = fs::File::open(&image).unwrap();
-    let mut volume = Volume::open(file, options.partition_offset, size).unwrap().unwrap();
+    let mut volume = Volume::open(file, MIB, size).unwrap().unwrap();
     assert!(volume.findings().is_empty(), "{:?}", volume.findings());
-    assert!(verify(&tree, &mut volume).is_empty());
+    assert!(verify(tree.tree(), &mut volume).is_empty());
 
     fs::create_dir(deepest.join("d")).unwrap();
     let error = scan(&[Source {
@@ -268,6 +267,12 @@ fn the_deepest_tree_reads_back_and_one_level_more_is_refused() {
     }])
     .unwrap_err()
     .to_string();
-    assert!(error.contains(&format!("nested {} directories deep", MAX_DEPTH + 1)), "{error}");
-    assert!(error.contains(&format!("at most {MAX_DEPTH} levels")), "{error}");
+    assert!(
+        error.contains(&format!("nested {} directories deep", MAX_DEPTH + 1)),
+        "{error}"
+    );
+    assert!(
+        error.contains(&format!("at most {MAX_DEPTH} levels")),
+        "{error}"
+    );
 }

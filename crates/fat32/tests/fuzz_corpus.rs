@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use common::surgery::shrink;
 use common::*;
 use imgforge_copy::{CopyMode, Destination};
-use imgforge_fat32::{plan, read_slice, volume_label, EntryKind, FormatOptions, Volume};
+use imgforge_fat32::{read_slice, volume_label, EntryKind, FormatOptions, Volume};
 
 const SLOW: Duration = Duration::from_secs(5);
 
@@ -122,7 +122,6 @@ fn imgforge_seed(dir: &Path, keep: u32) -> Vec<u8> {
     seed_tree(&src);
     let tree = scan_root(&src);
     let options = FormatOptions {
-        partition_offset: 0,
         bytes_per_sector: 512,
         cluster_size: Some(512),
         label: Some(volume_label("IMGFORGE").unwrap()),
@@ -130,8 +129,8 @@ fn imgforge_seed(dir: &Path, keep: u32) -> Vec<u8> {
         timestamp: Some(1_700_000_000),
         min_free: 0,
     };
-    let size = imgforge_fat32::minimum_size(&tree, &options).unwrap();
-    let layout = plan(&tree, &options, size).unwrap();
+    let size = tree.minimum_size(&options).unwrap();
+    let layout = tree.plan(&options, 0, size).unwrap();
     let image = dir.join("imgforge.img");
     create_image(&image, size, None);
     write_plan(&layout, &image, Destination::Zeroed, CopyMode::ReadWrite);

@@ -11,11 +11,10 @@ use std::path::Path;
 
 use common::*;
 use imgforge_copy::{CopyMode, Destination};
-use imgforge_fat32::{minimum_size, plan, volume_label, FormatOptions, PlanError, Tree};
+use imgforge_fat32::{volume_label, FormatOptions, PlanError, PreparedTree};
 
-fn options(sector: u32, cluster_size: Option<u32>, offset: u64, min_free: u64) -> FormatOptions {
+fn options(sector: u32, cluster_size: Option<u32>, min_free: u64) -> FormatOptions {
     FormatOptions {
-        partition_offset: offset,
         bytes_per_sector: sector,
         cluster_size,
         label: Some(volume_label("Min Size").unwrap()),
@@ -25,20 +24,28 @@ fn options(sector: u32, cluster_size: Option<u32>, offset: u64, min_free: u64) -
     }
 }
 
-/// Plans at exactly `size`, writes a fresh image and runs every reader on it.
-fn build_and_check(tree: &Tree, src: &Path, options: &FormatOptions, size: u64, dir: &Path) {
-    let layout = plan(tree, options, size).unwrap_or_else(|e| panic!("{options:?} at {size}: {e}"));
+/// Plans at exactly `size` at byte `offset`, writes a fresh image and runs every reader on it.
+fn build_and_check(
+    tree: &PreparedTree,
+    src: &Path,
+    (options, offset): (&FormatOptions, u64),
+    size: u64,
+    dir: &Path,
+) {
+    let layout = tree
+        .plan(options, offset, size)
+        .unwrap_or_else(|e| panic!("{options:?} at {offset} + {size}: {e}"));
     let image = dir.join("disk.img");
-    let len = options.partition_offset + size;
+    let len = offset + size;
     create_image(&image, len, None);
     write_plan(&layout, &image, Destination::Zeroed, CopyMode::Auto);
-    check_outside(&image, options.partition_offset, size, len, &[0]);
+    check_outside(&image, offset, size, len, &[0]);
     check_readers(&image, size, &layout, src);
 }
 
 /// A tree whose data needs more than FAT32's 65,525-cluster minimum with small clusters, so
 /// that the minimum is set by the files and not by FAT32's floor: sparse 6-10 MiB files.
-fn big_tree(seed: u64) -> (tempfile::TempDir, std::path::PathBuf, Tree) {
+fn big_tree(seed: u64) -> (tempfile::TempDir, std::path::PathBuf, PreparedTree) {
     let mut shape = small_shape(512);
     shape.random_mtimes = false;
     let (dir, src, _) = random_source(seed, &shape);
@@ -58,25 +65,32 @@ fn big_tree(seed: u64) -> (tempfile::TempDir, std::path::PathBuf, Tree) {
 fn minimum_size_is_the_smallest_plannable_size() {
     let (dir, src, tree) = big_tree(7);
     let cases = [
-        options(512, None, MIB, 0),
-        options(512, Some(512), 17 * 512, 0),
-        options(512, Some(1024), MIB + 512, 12_345_679),
-        options(512, Some(4096), MIB, 0),
-        options(512, Some(2048), 0, 1),
-        options(512, None, MIB, 300 * MIB + 1),
-        options(4096, None, MIB, 0),
-        options(4096, Some(8192), 0, 5 * MIB + 4095),
-        FormatOptions {
-            label: None,
-            ..options(512, Some(512), MIB, 3 * MIB)
-        },
+        (options(512, None, 0), MIB),
+        (options(512, Some(512), 0), 17 * 512),
+        (options(512, Some(1024), 12_345_679), MIB + 512),
+        (options(512, Some(4096), 0), MIB),
+        (options(512, Some(2048), 1), 0),
+        (options(512, None, 300 * MIB + 1), MIB),
+        (options(4096, None, 0), MIB),
+        (options(4096, Some(8192), 5 * MIB + 4095), 0),
+        (
+            FormatOptions {
+                label: None,
+                ..options(512, Some(512), 3 * MIB)
+            },
+            MIB,
+        ),
     ];
-    for options in cases {
-        let min = minimum_size(&tree, &options).unwrap();
+    for (options, offset) in cases {
+        let min = tree.minimum_size_at(&options, offset).unwrap();
         let sector = u64::from(options.bytes_per_sector);
         assert_eq!(min % sector, 0, "{options:?}: {min} is not whole sectors");
-        let layout =
-            plan(&tree, &options, min).unwrap_or_else(|e| panic!("{options:?} at {min}: {e}"));
+        if offset.is_multiple_of(4096) {
+            assert_eq!(tree.minimum_size(&options).unwrap(), min, "{options:?}");
+        }
+        let layout = tree
+            .plan(&options, offset, min)
+            .unwrap_or_else(|e| panic!("{options:?} at {offset} + {min}: {e}"));
         let summary = layout.summary();
         let free = u64::from(summary.free_clusters) * u64::from(summary.cluster_size);
         assert!(
@@ -85,14 +99,14 @@ fn minimum_size_is_the_smallest_plannable_size() {
         );
         eprintln!("{options:?}: minimum {min}, {summary:?}");
         for below in [min - sector, min - 2 * sector, min - 64 * sector] {
-            match plan(&tree, &options, below) {
+            match tree.plan(&options, offset, below) {
                 Err(PlanError::TooSmall { size, minimum, .. }) => {
                     assert_eq!((size, minimum), (below, min), "{options:?}")
                 }
                 other => panic!("{options:?} at {below} (minimum {min}): {other:?}"),
             }
         }
-        build_and_check(&tree, &src, &options, min, dir.path());
+        build_and_check(&tree, &src, (&options, offset), min, dir.path());
     }
 }
 
@@ -102,17 +116,18 @@ fn sizes_just_above_the_minimum_plan_and_pass_the_readers() {
     let (dir, src, tree) = random_source(11, &small_shape(512));
     let (big_dir, big_src, big) = big_tree(12);
     for (tree, src, dir) in [(&tree, &src, dir.path()), (&big, &big_src, big_dir.path())] {
-        let options = options(512, None, MIB + 512, 0);
-        let min = minimum_size(tree, &options).unwrap();
+        let (options, offset) = (options(512, None, 0), MIB + 512);
+        let min = tree.minimum_size_at(&options, offset).unwrap();
         for extra in [1, 7, 8, 9, 4096] {
-            build_and_check(tree, src, &options, min + extra * 512, dir);
+            build_and_check(tree, src, (&options, offset), min + extra * 512, dir);
         }
     }
 }
 
-fn build(tree: &Tree, options: &FormatOptions, size: u64, image: &Path) -> Vec<u8> {
-    let layout = plan(tree, options, size).unwrap();
-    create_image(image, options.partition_offset + size, None);
+/// Builds at byte MIB of a fresh image and reads the image back.
+fn build(tree: &PreparedTree, options: &FormatOptions, size: u64, image: &Path) -> Vec<u8> {
+    let layout = tree.plan(options, MIB, size).unwrap();
+    create_image(image, MIB + size, None);
     write_plan(&layout, image, Destination::Zeroed, CopyMode::Auto);
     fs::read(image).unwrap()
 }
@@ -149,7 +164,6 @@ fn builds_are_reproducible_with_a_timestamp() {
     copy_tree(&src, &copy);
     let copy_tree_scanned = scan_root(&copy);
     let options = FormatOptions {
-        partition_offset: MIB,
         bytes_per_sector: 512,
         cluster_size: None,
         label: Some(volume_label("REPRO").unwrap()),
@@ -157,7 +171,7 @@ fn builds_are_reproducible_with_a_timestamp() {
         timestamp: Some(1_700_000_000),
         min_free: 0,
     };
-    let size = minimum_size(&tree, &options).unwrap() + 8 * MIB;
+    let size = tree.minimum_size(&options).unwrap() + 8 * MIB;
     let first = build(&tree, &options, size, &dir.path().join("a.img"));
     let again = build(&tree, &options, size, &dir.path().join("b.img"));
     let moved = build(
@@ -203,7 +217,7 @@ fn builds_are_reproducible_with_a_timestamp() {
         &dir.path().join("f.img"),
     );
     assert!(a != b, "source modification times do not reach the image");
-    let layout = plan(&copy_tree_scanned, &no_time, size).unwrap();
+    let layout = copy_tree_scanned.plan(&no_time, MIB, size).unwrap();
     check_readers(&dir.path().join("f.img"), size, &layout, &copy);
 }
 
@@ -213,7 +227,6 @@ fn sector_size_4096_with_4k_clusters_at_1_mib() {
     // this gets every reader, not only fsck.fat.
     let (dir, src, tree) = random_source(31, &small_shape(4096));
     let options = FormatOptions {
-        partition_offset: MIB,
         bytes_per_sector: 4096,
         cluster_size: Some(4096),
         label: Some(volume_label("4K").unwrap()),
@@ -221,17 +234,17 @@ fn sector_size_4096_with_4k_clusters_at_1_mib() {
         timestamp: Some(1_234_567_890),
         min_free: 0,
     };
-    let size = minimum_size(&tree, &options).unwrap();
+    let size = tree.minimum_size(&options).unwrap();
     for size in [size, 512 * MIB] {
-        build_and_check(&tree, &src, &options, size, dir.path());
+        build_and_check(&tree, &src, (&options, MIB), size, dir.path());
     }
     // A 512-byte-aligned offset is not a 4096-byte sector.
-    let misaligned = FormatOptions {
-        partition_offset: MIB + 512,
-        ..options
-    };
     assert!(matches!(
-        plan(&tree, &misaligned, 512 * MIB),
+        tree.plan(&options, MIB + 512, 512 * MIB),
+        Err(PlanError::Misaligned { .. })
+    ));
+    assert!(matches!(
+        tree.minimum_size_at(&options, MIB + 512),
         Err(PlanError::Misaligned { .. })
     ));
 }

@@ -12,7 +12,7 @@ use std::time::Instant;
 use common::gen::{generate, Shape};
 use common::*;
 use imgforge_copy::{CopyMode, Destination};
-use imgforge_fat32::{minimum_size, plan, scan, volume_label, FormatOptions, Source};
+use imgforge_fat32::{scan, volume_label, FormatOptions, PreparedTree, Source};
 
 const SECTOR_SIZES: [u32; 2] = [512, 4096];
 const CLUSTER_SIZES: [Option<u32>; 9] = [
@@ -28,8 +28,9 @@ const CLUSTER_SIZES: [Option<u32>; 9] = [
 ];
 const OFFSETS: [u64; 4] = [0, MIB, MIB + 512, 17 * 512];
 
-/// Random options valid together: cluster sizes at least a sector, offsets on a sector.
-fn random_options(rng: &mut Rng) -> FormatOptions {
+/// Random options valid together, and a partition offset: cluster sizes at least a sector,
+/// offsets on a sector.
+fn random_options(rng: &mut Rng) -> (FormatOptions, u64) {
     let sector = rng.pick(&SECTOR_SIZES);
     let cluster_size = loop {
         let c = rng.pick(&CLUSTER_SIZES);
@@ -52,8 +53,7 @@ fn random_options(rng: &mut Rng) -> FormatOptions {
         "BOOT 1",
         "X1234567890",
     ];
-    FormatOptions {
-        partition_offset,
+    let options = FormatOptions {
         bytes_per_sector: sector,
         cluster_size,
         label: rng
@@ -68,7 +68,8 @@ fn random_options(rng: &mut Rng) -> FormatOptions {
         } else {
             0
         },
-    }
+    };
+    (options, partition_offset)
 }
 
 struct Case {
@@ -79,7 +80,7 @@ struct Case {
 fn run_seed(seed: u64, case: &Case) {
     let started = Instant::now();
     let mut rng = Rng::new(seed);
-    let options = random_options(&mut rng);
+    let (options, offset) = random_options(&mut rng);
     let sector = u64::from(options.bytes_per_sector);
     let shape = Shape {
         entries: 20 + rng.below(80) as usize,
@@ -94,13 +95,15 @@ fn run_seed(seed: u64, case: &Case) {
     let src = dir.path().join("src");
     std::fs::create_dir(&src).unwrap();
     let (files, bytes) = generate(&mut rng, &src, &shape);
-    let tree = scan(&[Source {
-        source: src.clone(),
-        target: "/".into(),
-    }])
-    .unwrap_or_else(|e| panic!("seed {seed}: scan: {e}"));
+    let tree = PreparedTree::from(
+        scan(&[Source {
+            source: src.clone(),
+            target: "/".into(),
+        }])
+        .unwrap_or_else(|e| panic!("seed {seed}: scan: {e}")),
+    );
 
-    let min = minimum_size(&tree, &options).unwrap();
+    let min = tree.minimum_size_at(&options, offset).unwrap();
     let size = match rng.below(4) {
         0 => min,
         1 => min + rng.below(64) * sector,
@@ -108,7 +111,9 @@ fn run_seed(seed: u64, case: &Case) {
         2 if options.cluster_size.is_none() => min.max(300 * MIB) + rng.below(1024) * sector,
         _ => min + rng.below(256 * MIB / sector) * sector,
     };
-    let layout = plan(&tree, &options, size).unwrap_or_else(|e| panic!("seed {seed}: plan: {e}"));
+    let layout = tree
+        .plan(&options, offset, size)
+        .unwrap_or_else(|e| panic!("seed {seed}: plan: {e}"));
     let summary = layout.summary();
     if let Some(cluster_size) = options.cluster_size {
         assert_eq!(summary.cluster_size, cluster_size, "seed {seed}");
@@ -119,11 +124,11 @@ fn run_seed(seed: u64, case: &Case) {
         options.min_free
     );
     let tail = rng.pick(&[0, 512, MIB]);
-    let len = options.partition_offset + size + tail;
+    let len = offset + size + tail;
     let image = dir.path().join("disk.img");
     create_image(&image, len, None);
     write_plan(&layout, &image, Destination::Zeroed, CopyMode::Auto);
-    check_outside(&image, options.partition_offset, size, len, &[0]);
+    check_outside(&image, offset, size, len, &[0]);
     check_readers(&image, size, &layout, &src);
     eprintln!(
         "seed {seed}: {files} files, {bytes} bytes, {} dirs; {options:?}; size {size} (min {min}); \

@@ -13,7 +13,7 @@ use std::path::Path;
 
 use common::*;
 use imgforge_copy::{CopyMode, Destination};
-use imgforge_fat32::{minimum_size, plan, verify, volume_label, EntryKind, FormatOptions, Volume};
+use imgforge_fat32::{verify, volume_label, EntryKind, FormatOptions, Volume};
 
 fn open(image: &Path, offset: u64, size: u64) -> Volume<File> {
     Volume::open(File::open(image).unwrap(), offset, size)
@@ -21,7 +21,8 @@ fn open(image: &Path, offset: u64, size: u64) -> Volume<File> {
         .expect("a FAT32 volume")
 }
 
-fn random_options(rng: &mut Rng) -> FormatOptions {
+/// The options and the partition offset.
+fn random_options(rng: &mut Rng) -> (FormatOptions, u64) {
     let sector = rng.pick(&[512, 4096]);
     let cluster_size = match rng.pick(&[0, 512, 2048, 4096, 8192]) {
         0 => None,
@@ -32,31 +33,32 @@ fn random_options(rng: &mut Rng) -> FormatOptions {
     } else {
         &[0, MIB]
     };
-    FormatOptions {
-        partition_offset: rng.pick(offsets),
+    let offset = rng.pick(offsets);
+    let options = FormatOptions {
         bytes_per_sector: sector,
         cluster_size,
         label: rng.chance(1, 2).then(|| volume_label("READ BACK").unwrap()),
         volume_id: rng.next_u64() as u32,
         timestamp: rng.chance(1, 3).then_some(1_700_000_001),
         min_free: 0,
-    }
+    };
+    (options, offset)
 }
 
 #[test]
 fn imgforge_images_read_back_exactly() {
     for seed in 0..8 {
         let mut rng = Rng::new(seed + 300);
-        let options = random_options(&mut rng);
+        let (options, offset) = random_options(&mut rng);
         let cluster = u64::from(options.cluster_size.unwrap_or(4096));
         let (dir, src, tree) = random_source(seed + 300, &small_shape(cluster));
-        let size = minimum_size(&tree, &options).unwrap() + rng.below(64) * 4096;
-        let layout = plan(&tree, &options, size).unwrap();
+        let size = tree.minimum_size_at(&options, offset).unwrap() + rng.below(64) * 4096;
+        let layout = tree.plan(&options, offset, size).unwrap();
         let image = dir.path().join("disk.img");
-        create_image(&image, options.partition_offset + size + MIB, None);
+        create_image(&image, offset + size + MIB, None);
         write_plan(&layout, &image, Destination::Zeroed, CopyMode::Auto);
 
-        let mut volume = open(&image, options.partition_offset, size);
+        let mut volume = open(&image, offset, size);
         assert_eq!(volume.findings(), [], "seed {seed}: {options:?}");
         let (got, want) = (volume.summary().clone(), layout.summary());
         assert_eq!(
@@ -87,7 +89,7 @@ fn imgforge_images_read_back_exactly() {
         assert_eq!(got.label, label);
 
         // The listing is fatread's, entry for entry.
-        let expected = fatread::read(&image, options.partition_offset).entries;
+        let expected = fatread::read(&image, offset).entries;
         let listed: BTreeMap<String, (bool, u32, Option<i64>)> = volume
             .listing()
             .into_iter()
@@ -99,7 +101,7 @@ fn imgforge_images_read_back_exactly() {
             .collect();
         assert_eq!(listed, from_fatread, "seed {seed}");
         assert_eq!(
-            verify(&tree, &mut volume),
+            verify(tree.tree(), &mut volume),
             [],
             "seed {seed}: against {}",
             src.display()
@@ -176,7 +178,7 @@ fn mkfs_fat_and_mcopy_volumes_read_back_as_mtools_shows_them() {
         check_against_mdir(&image, &volume);
         check_against_mcopy(&image, dir.path(), &mut volume);
         // Names, kinds, sizes and bytes as the sources have them; times as mcopy -m kept them.
-        assert_eq!(verify(&scan_root(&src), &mut volume), []);
+        assert_eq!(verify(scan_root(&src).tree(), &mut volume), []);
         for (path, want) in expected_tree(&src) {
             if let Want::File { mtime, .. } = want {
                 let index = volume

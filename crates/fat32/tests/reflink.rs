@@ -16,7 +16,7 @@ use std::time::Instant;
 use common::*;
 use copy_common::{fiemap, loop_unavailable, FiemapExtent, XfsMount, FIEMAP_EXTENT_SHARED};
 use imgforge_copy::{CopyMode, Destination};
-use imgforge_fat32::{minimum_size, plan, volume_label, FormatOptions, Plan};
+use imgforge_fat32::{volume_label, FormatOptions, Plan};
 
 const BLOCK: u64 = 4096;
 
@@ -83,12 +83,17 @@ fn whole_blocks_shared(layout: &Plan, path: &Path, report: bool) -> (u64, u64) {
     (whole, shared)
 }
 
-fn check_case(xfs: &XfsMount, name: &str, options: &FormatOptions, size: Option<u64>) {
+fn check_case(
+    xfs: &XfsMount,
+    name: &str,
+    (options, offset): (FormatOptions, u64),
+    size: Option<u64>,
+) {
     let src = xfs.path("src");
     let tree = scan_root(&src);
-    let size = size.unwrap_or_else(|| minimum_size(&tree, options).unwrap());
-    let layout = plan(&tree, options, size).unwrap();
-    let len = options.partition_offset + size;
+    let size = size.unwrap_or_else(|| tree.minimum_size_at(&options, offset).unwrap());
+    let layout = tree.plan(&options, offset, size).unwrap();
+    let len = offset + size;
 
     let auto = xfs.path(&format!("{name}-auto.img"));
     create_image(&auto, len, None);
@@ -130,16 +135,17 @@ fn check_case(xfs: &XfsMount, name: &str, options: &FormatOptions, size: Option<
     fs::remove_file(&copied).unwrap();
 }
 
-fn options(offset: u64, sector: u32, cluster_size: Option<u32>) -> FormatOptions {
-    FormatOptions {
-        partition_offset: offset,
+/// The options, and the partition's offset.
+fn options(offset: u64, sector: u32, cluster_size: Option<u32>) -> (FormatOptions, u64) {
+    let options = FormatOptions {
         bytes_per_sector: sector,
         cluster_size,
         label: Some(volume_label("ESP").unwrap()),
         volume_id: 0xC0FF_EE00,
         timestamp: Some(1_700_000_000),
         min_free: 0,
-    }
+    };
+    (options, offset)
 }
 
 #[test]
@@ -151,10 +157,10 @@ fn auto_shares_every_whole_block_and_read_write_shares_none() {
     let xfs = XfsMount::new(1024 * MIB).unwrap_or_else(|e| panic!("loop-mounted XFS: {e}"));
     write_sources(&xfs.path("src"));
     // 4 KiB clusters at 1 MiB: the common ESP layout.
-    check_case(&xfs, "esp-4k", &options(MIB, 512, None), Some(300 * MIB));
+    check_case(&xfs, "esp-4k", options(MIB, 512, None), Some(300 * MIB));
     // 512-byte clusters at an offset that is not 4 KiB aligned: file starts are padded to
     // image blocks, not partition blocks.
-    check_case(&xfs, "odd-512", &options(17 * 512, 512, Some(512)), None);
+    check_case(&xfs, "odd-512", options(17 * 512, 512, Some(512)), None);
     // 4096-byte sectors with 8 KiB clusters.
-    check_case(&xfs, "4k-sectors", &options(MIB, 4096, Some(8192)), None);
+    check_case(&xfs, "4k-sectors", options(MIB, 4096, Some(8192)), None);
 }

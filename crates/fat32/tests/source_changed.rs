@@ -14,7 +14,7 @@ use std::path::Path;
 
 use common::*;
 use imgforge_copy::{CopyEngine, CopyMode, Destination};
-use imgforge_fat32::{plan, write, FormatOptions, Target, WriteError};
+use imgforge_fat32::{write, FormatOptions, Target, WriteError};
 
 const CHANGED: &str = "/dir/Changed File.bin";
 const CHANGED_SIZE: u64 = 5000;
@@ -32,7 +32,6 @@ fn sources(root: &Path) {
 /// 512-byte clusters at 1 MiB: small enough that the tests' files span many clusters.
 fn options() -> FormatOptions {
     FormatOptions {
-        partition_offset: MIB,
         bytes_per_sector: 512,
         cluster_size: Some(512),
         label: None,
@@ -51,7 +50,7 @@ fn write_after(change: impl FnOnce(&Path), mode: CopyMode) -> (WriteError, Vec<u
     let tree = scan_root(&src);
     let options = options();
     let size = 64 * MIB;
-    let layout = plan(&tree, &options, size).unwrap();
+    let layout = tree.plan(&options, MIB, size).unwrap();
     let (index, offset) = layout
         .file_placements()
         .map(|(i, _, offset)| (i, offset))
@@ -155,7 +154,7 @@ fn an_unchanged_tree_writes() {
     sources(&src);
     let tree = scan_root(&src);
     let options = options();
-    let layout = plan(&tree, &options, 64 * MIB).unwrap();
+    let layout = tree.plan(&options, MIB, 64 * MIB).unwrap();
     let image = dir.path().join("disk.img");
     create_image(&image, MIB + 64 * MIB, None);
     write_plan(&layout, &image, Destination::Zeroed, CopyMode::Auto);
@@ -169,7 +168,6 @@ fn progress_adds_up_to_the_file_bytes_and_false_cancels() {
     sources(&src);
     let tree = scan_root(&src);
     let options = FormatOptions {
-        partition_offset: MIB,
         bytes_per_sector: 512,
         cluster_size: None,
         label: None,
@@ -177,7 +175,7 @@ fn progress_adds_up_to_the_file_bytes_and_false_cancels() {
         timestamp: None,
         min_free: 0,
     };
-    let layout = plan(&tree, &options, 64 * MIB).unwrap();
+    let layout = tree.plan(&options, MIB, 64 * MIB).unwrap();
     let image = create_image(&dir.path().join("disk.img"), 65 * MIB, None);
     let target = Target {
         image: &image,

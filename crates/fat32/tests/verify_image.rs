@@ -11,13 +11,12 @@ use std::path::Path;
 
 use common::*;
 use imgforge_copy::{CopyMode, Destination};
-use imgforge_fat32::{minimum_size, plan, verify, FormatOptions, Tree, Volume};
+use imgforge_fat32::{verify, FormatOptions, PreparedTree, Volume};
 
 const OFFSET: u64 = MIB + 512;
 
 fn options() -> FormatOptions {
     FormatOptions {
-        partition_offset: OFFSET,
         bytes_per_sector: 512,
         cluster_size: None,
         label: None,
@@ -28,20 +27,20 @@ fn options() -> FormatOptions {
 }
 
 /// Builds `tree` into a new image; (image path, partition size).
-fn build(tree: &Tree, dir: &Path) -> (std::path::PathBuf, u64) {
-    let size = minimum_size(tree, &options()).unwrap();
-    let layout = plan(tree, &options(), size).unwrap();
+fn build(tree: &PreparedTree, dir: &Path) -> (std::path::PathBuf, u64) {
+    let size = tree.minimum_size_at(&options(), OFFSET).unwrap();
+    let layout = tree.plan(&options(), OFFSET, size).unwrap();
     let image = dir.join("disk.img");
     create_image(&image, OFFSET + size, None);
     write_plan(&layout, &image, Destination::Zeroed, CopyMode::Auto);
     (image, size)
 }
 
-fn differences(tree: &Tree, image: &Path, size: u64) -> Vec<(String, String)> {
+fn differences(tree: &PreparedTree, image: &Path, size: u64) -> Vec<(String, String)> {
     let mut volume = Volume::open(File::open(image).unwrap(), OFFSET, size)
         .unwrap()
         .unwrap();
-    verify(tree, &mut volume)
+    verify(tree.tree(), &mut volume)
         .into_iter()
         .map(|d| (d.path, d.message))
         .collect()
@@ -61,7 +60,7 @@ fn verify_reports_each_difference_and_nothing_on_a_clean_build() {
     assert_eq!(differences(&tree, &image, size), []);
 
     // A byte of large.bin changed in the image, past the first comparison chunk.
-    let layout = plan(&tree, &options(), size).unwrap();
+    let layout = tree.plan(&options(), OFFSET, size).unwrap();
     let (_, _, offset) = layout
         .file_placements()
         .find(|&(i, _, _)| layout.file_path(i) == "/large.bin")

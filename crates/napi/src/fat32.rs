@@ -1,12 +1,12 @@
-//! FAT32 partitions: a scanned source tree held in Rust between planning and writing, so the
-//! build writes exactly the tree it planned (and notices files that changed since).
+//! FAT32 partitions: a scanned source tree held in Rust, and the plans made from it, so the
+//! build writes exactly the plan it made (and notices files that changed since).
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use imgforge_copy::{CopyEngine, CopyMode, Destination};
 use imgforge_fat32::{
-    minimum_size, plan, scan, verify, volume_label, write_partition, FormatOptions, Source, Tree,
+    scan, verify, volume_label, write_to_image, FormatOptions, Plan, PreparedTree, Source, Tree,
     Volume,
 };
 use napi::bindgen_prelude::*;
@@ -25,9 +25,9 @@ pub struct Fat32Source {
     pub target: String,
 }
 
+/// What the filesystem is, not where it goes (that is given to `Fat32Tree.plan`).
 #[napi(object)]
 pub struct Fat32Options {
-    pub partition_offset: f64,
     pub bytes_per_sector: u32,
     pub cluster_size: Option<u32>,
     pub label: Option<String>,
@@ -59,7 +59,6 @@ fn format_options(options: &Fat32Options) -> Result<FormatOptions> {
         None => None,
     };
     Ok(FormatOptions {
-        partition_offset: to_u64(options.partition_offset, "partitionOffset")?,
         bytes_per_sector: options.bytes_per_sector,
         cluster_size: options.cluster_size,
         label: options
@@ -74,10 +73,25 @@ fn format_options(options: &Fat32Options) -> Result<FormatOptions> {
     })
 }
 
-/// A scanned source tree. Scanning reads metadata only; errors name the path.
+impl From<imgforge_fat32::Summary> for Fat32Summary {
+    fn from(s: imgforge_fat32::Summary) -> Self {
+        Fat32Summary {
+            cluster_size: s.cluster_size,
+            clusters: s.clusters,
+            used_clusters: s.used_clusters,
+            free_clusters: s.free_clusters,
+            directories: s.directories,
+            files: s.files,
+            file_bytes: s.file_bytes as f64,
+        }
+    }
+}
+
+/// A scanned source tree, prepared for planning. Scanning reads metadata only; errors name the
+/// path.
 #[napi]
 pub struct Fat32Tree {
-    tree: Arc<Tree>,
+    tree: PreparedTree,
 }
 
 #[napi]
@@ -93,7 +107,7 @@ impl Fat32Tree {
             .collect();
         let tree = scan(&sources).map_err(invalid)?;
         Ok(Fat32Tree {
-            tree: Arc::new(tree),
+            tree: PreparedTree::from(tree),
         })
     }
 
@@ -103,53 +117,35 @@ impl Fat32Tree {
     pub fn reads(&self, dev: BigInt, ino: BigInt) -> bool {
         let (_, dev, dev_lossless) = dev.get_u64();
         let (_, ino, ino_lossless) = ino.get_u64();
-        dev_lossless && ino_lossless && self.tree.reads((dev, ino))
+        dev_lossless && ino_lossless && self.tree.tree().reads((dev, ino))
     }
 
-    /// The smallest partition, in bytes, that holds the tree.
+    /// The smallest partition, in bytes, that holds the tree, for a partition that starts on a
+    /// 4 KiB block of the image (a start between blocks can need up to 7 more sectors).
     #[napi]
     pub fn minimum_size(&self, options: Fat32Options) -> Result<f64> {
-        let size = minimum_size(&self.tree, &format_options(&options)?).map_err(invalid)?;
+        let size = self
+            .tree
+            .minimum_size(&format_options(&options)?)
+            .map_err(invalid)?;
         Ok(size as f64)
     }
 
-    /// Plans the filesystem in `size` bytes; throws when it does not fit.
+    /// Lays the filesystem out at byte `offset` of the image in `size` bytes; throws a plain
+    /// Error when it does not fit.
     #[napi]
-    pub fn plan(&self, options: Fat32Options, size: f64) -> Result<Fat32Summary> {
-        let options = format_options(&options)?;
-        let layout = plan(&self.tree, &options, to_u64(size, "size")?).map_err(invalid)?;
-        let s = layout.summary();
-        Ok(Fat32Summary {
-            cluster_size: s.cluster_size,
-            clusters: s.clusters,
-            used_clusters: s.used_clusters,
-            free_clusters: s.free_clusters,
-            directories: s.directories,
-            files: s.files,
-            file_bytes: s.file_bytes as f64,
+    pub fn plan(&self, options: Fat32Options, offset: f64, size: f64) -> Result<Fat32Plan> {
+        let plan = self
+            .tree
+            .plan(
+                &format_options(&options)?,
+                to_u64(offset, "offset")?,
+                to_u64(size, "size")?,
+            )
+            .map_err(invalid)?;
+        Ok(Fat32Plan {
+            plan: Arc::new(plan),
         })
-    }
-
-    /// Writes the filesystem into the partition of `image` on a worker thread.
-    #[napi]
-    pub fn write(
-        &self,
-        image: String,
-        options: Fat32Options,
-        size: f64,
-        mode: String,
-        destination_zeroed: bool,
-        progress: &CopyProgress,
-    ) -> Result<AsyncTask<Fat32WriteTask>> {
-        Ok(AsyncTask::new(Fat32WriteTask {
-            tree: self.tree.clone(),
-            image: image.into(),
-            options: format_options(&options)?,
-            size: to_u64(size, "size")?,
-            mode: parse_mode(&mode)?,
-            destination: destination(destination_zeroed),
-            progress: progress.tracker(),
-        }))
     }
 
     /// Compares the FAT32 filesystem in the `length` bytes at byte `offset` of `image` with
@@ -165,10 +161,44 @@ impl Fat32Tree {
         length: f64,
     ) -> Result<AsyncTask<Fat32VerifyTask>> {
         Ok(AsyncTask::new(Fat32VerifyTask {
-            tree: self.tree.clone(),
+            tree: self.tree.tree().clone(),
             image,
             offset: to_u64(offset, "offset")?,
             length: to_u64(length, "length")?,
+        }))
+    }
+}
+
+/// A planned filesystem: its place in the image and everything's place in it, kept until it is
+/// written.
+#[napi]
+pub struct Fat32Plan {
+    plan: Arc<Plan>,
+}
+
+#[napi]
+impl Fat32Plan {
+    #[napi(getter)]
+    pub fn summary(&self) -> Fat32Summary {
+        self.plan.summary().into()
+    }
+
+    /// Writes exactly this plan into `image` (opened for writing, never created) on a worker
+    /// thread.
+    #[napi(ts_return_type = "Promise<CopyOutcome>")]
+    pub fn write(
+        &self,
+        image: String,
+        mode: String,
+        destination_zeroed: bool,
+        progress: &CopyProgress,
+    ) -> Result<AsyncTask<Fat32WriteTask>> {
+        Ok(AsyncTask::new(Fat32WriteTask {
+            plan: self.plan.clone(),
+            image: image.into(),
+            mode: parse_mode(&mode)?,
+            destination: destination(destination_zeroed),
+            progress: progress.tracker(),
         }))
     }
 }
@@ -222,10 +252,8 @@ impl Task for Fat32VerifyTask {
 }
 
 pub struct Fat32WriteTask {
-    tree: Arc<Tree>,
+    plan: Arc<Plan>,
     image: PathBuf,
-    options: FormatOptions,
-    size: u64,
     mode: CopyMode,
     destination: Destination,
     progress: ProgressTracker,
@@ -237,10 +265,8 @@ impl Task for Fat32WriteTask {
 
     fn compute(&mut self) -> Result<Self::Output> {
         let mut engine = CopyEngine::new(self.mode);
-        let result = write_partition(
-            &self.tree,
-            &self.options,
-            self.size,
+        let result = write_to_image(
+            &self.plan,
             &self.image,
             self.destination,
             &mut engine,
@@ -248,11 +274,14 @@ impl Task for Fat32WriteTask {
         );
         Ok(CopyOutcome {
             stats: engine.stats().into(),
-            error: result
-                .err()
-                .map(|failure| {
-                    CopyFailure::new(&failure.error, None, failure.path, failure.source.as_deref())
-                }),
+            error: result.err().map(|failure| {
+                CopyFailure::new(
+                    &failure.error,
+                    None,
+                    failure.path,
+                    failure.source.as_deref(),
+                )
+            }),
         })
     }
 

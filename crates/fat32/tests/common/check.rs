@@ -89,7 +89,7 @@ pub fn check_expected(
     expected: &BTreeMap<String, Want>,
     readers: Readers,
 ) {
-    let offset = plan.options().partition_offset;
+    let offset = plan.partition_offset();
     let label_entries = usize::from(plan.options().label.is_some());
     if readers.fsck {
         check_fsck(image, offset, size, plan, expected.len() + label_entries);

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use imgforge_copy::{CopyEngine, CopyMode, Destination};
-use imgforge_fat32::{scan, write, Plan, Source, Target, Tree};
+use imgforge_fat32::{scan, write, Plan, PreparedTree, Source, Target};
 
 pub const MIB: u64 = 1 << 20;
 /// FAT timestamps cover 1980-01-01T00:00:00Z ..= 2107-12-31T23:59:58Z, in 2-second steps.
@@ -264,7 +264,7 @@ pub fn fat_time(mtime: i64) -> i64 {
 }
 
 /// A temp dir holding `src/`, filled with a random tree from `seed`, and its scan.
-pub fn random_source(seed: u64, shape: &gen::Shape) -> (tempfile::TempDir, PathBuf, Tree) {
+pub fn random_source(seed: u64, shape: &gen::Shape) -> (tempfile::TempDir, PathBuf, PreparedTree) {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("src");
     fs::create_dir(&src).unwrap();
@@ -273,12 +273,15 @@ pub fn random_source(seed: u64, shape: &gen::Shape) -> (tempfile::TempDir, PathB
     (dir, src, tree)
 }
 
-pub fn scan_root(src: &Path) -> Tree {
-    scan(&[Source {
-        source: src.to_path_buf(),
-        target: "/".into(),
-    }])
-    .unwrap()
+/// The scan of `src` as the filesystem's root, prepared for planning.
+pub fn scan_root(src: &Path) -> PreparedTree {
+    PreparedTree::from(
+        scan(&[Source {
+            source: src.to_path_buf(),
+            target: "/".into(),
+        }])
+        .unwrap(),
+    )
 }
 
 /// A modest tree shape for tests that are not about the tree.
