@@ -9,12 +9,13 @@ export interface NativeCopyProgress {
   cancel(): void;
 }
 
-export interface NativeCopyJob {
+/** One source file, where it goes in the image, the bytes available there, and its length when planned (crates/copy's CopyJob). */
+export interface CopyJob {
   source: string;
   offset: number;
   capacity: number;
   /** The source's size when planned; another size, or a file that is no longer regular, is SOURCE_CHANGED. */
-  length: number;
+  plannedLength: number;
 }
 
 export interface NativeCopyStats {
@@ -214,7 +215,7 @@ export interface NativeBinding {
   Fat32Tree: { scan(sources: Array<{ source: string; target: string }>): NativeFat32Tree };
   copyIntoImage(
     image: string,
-    jobs: NativeCopyJob[],
+    jobs: CopyJob[],
     mode: string,
     destinationZeroed: boolean,
     progress: NativeCopyProgress,

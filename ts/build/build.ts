@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { ImgforgeError } from '../errors';
 import { loadSpec, type LoadedSpec } from '../spec/load';
 import { filesystemsOf, plan as planImage, type Plan, type PlanTimings } from '../plan/plan';
-import { encodeGpt, native, type NativeCopyJob, type NativeCopyOutcome, type NativeCopyProgress } from '../native';
+import { encodeGpt, native, type CopyJob, type NativeCopyOutcome, type NativeCopyProgress } from '../native';
 import { checkOutputIsNoInput, checkOutputOutsideFilesystems } from './input-guard';
 import { inspectOutput, openOutput, type OutputKind, type OutputTarget } from './output';
 import { describePlan, type PartitionSummary } from './summary';
@@ -162,7 +162,7 @@ async function fillPartitions(target: OutputTarget, layout: Plan, mode: CopyMode
   try {
     report();
     if (raw.length > 0) {
-      const jobs: NativeCopyJob[] = raw.map((p) => ({ source: p.contents!.path, offset: p.offset, capacity: p.size, length: p.contents!.size }));
+      const jobs: CopyJob[] = raw.map((p) => ({ source: p.contents!.path, offset: p.offset, capacity: p.size, plannedLength: p.contents!.size }));
       const outcome = await binding.copyIntoImage(target.writePath, jobs, mode, target.zeroed, progress);
       stats = addStats(stats, outcome.stats);
       if (outcome.error) {
