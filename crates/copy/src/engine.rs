@@ -1,42 +1,16 @@
+//! The copy engine: checks a job, then runs it extent by extent (see `run`).
+
 use std::fs::File;
 use std::io;
 
 use crate::error::CopyError;
 use crate::fallback::{retry_interrupted, write_all_at, TransferBuffer};
 use crate::mode::CopyMode;
+use crate::opened::OpenedCopy;
 use crate::progress::Progress;
 use crate::run::Run;
 use crate::stats::CopyStats;
 use crate::sys::{DefaultSyscalls, FileKind, Syscalls, ZeroMethod};
-
-/// What the destination region holds before the copy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Destination {
-    /// A fresh sparse image file: the region already reads as zeros, so holes are skipped.
-    Zeroed,
-    /// Old content (e.g. a block device): holes must be written as zeros.
-    Dirty,
-}
-
-/// One source file copied to one destination offset.
-#[derive(Debug, Clone, Copy)]
-pub struct CopyJob<'a> {
-    pub source: &'a File,
-    /// For error messages.
-    pub source_name: &'a str,
-    pub dest: &'a File,
-    pub dest_name: &'a str,
-    pub dest_offset: u64,
-    /// Bytes available at `dest_offset` (the partition size).
-    pub dest_capacity: u64,
-    pub dest_state: Destination,
-    /// The source's length when the caller planned the copy. When set, the source must still
-    /// be a regular file of exactly this length ([`CopyError::SourceChanged`] otherwise, before
-    /// anything is written), and a planned length of 0 must really be empty
-    /// ([`CopyError::UnsizedSource`] for procfs-like files). `None` copies whatever the source
-    /// is, streams included.
-    pub planned_len: Option<u64>,
-}
 
 /// Copies files into images. Reuse one engine for many files: it keeps one read/write
 /// buffer and cumulative [`CopyStats`].
@@ -63,10 +37,6 @@ impl<S: Syscalls> CopyEngine<S> {
         }
     }
 
-    pub fn mode(&self) -> CopyMode {
-        self.mode
-    }
-
     /// The syscall layer, e.g. to read counters of an instrumented one.
     pub fn syscalls(&self) -> &S {
         &self.sys
@@ -84,15 +54,15 @@ impl<S: Syscalls> CopyEngine<S> {
     ///
     /// Neither file's offset is moved. Without a planned length, sources whose size the kernel
     /// reports as 0 (procfs, pipes, character devices) are read until end of file, up to
-    /// `dest_capacity`; with one, see [`CopyJob::planned_len`].
+    /// `dest_capacity`; with one, see [`OpenedCopy::planned_length`].
     pub fn copy(
         &mut self,
-        job: &CopyJob,
+        job: &OpenedCopy,
         progress: &mut dyn FnMut(u64) -> bool,
     ) -> Result<u64, CopyError> {
         let source_info = retry_interrupted(|| self.sys.file_info(job.source))
             .map_err(|error| CopyError::io(format!("stat {}", job.source_name), error))?;
-        if let Some(planned) = job.planned_len {
+        if let Some(planned) = job.planned_length {
             if source_info.kind != FileKind::Regular {
                 return Err(CopyError::NoLongerRegular {
                     now: source_info.kind,
@@ -167,7 +137,7 @@ impl<S: Syscalls> CopyEngine<S> {
                 len
             }
             // Planned as empty: it must read as empty too (procfs files report 0 bytes).
-            None if job.planned_len == Some(0) => match run.probe_source(0)? {
+            None if job.planned_length == Some(0) => match run.probe_source(0)? {
                 0 => 0,
                 _ => return Err(CopyError::UnsizedSource),
             },

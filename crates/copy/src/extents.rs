@@ -1,8 +1,8 @@
 //! Copying a source of known length extent by extent, so holes stay holes.
 
-use crate::engine::Destination;
 use crate::error::CopyError;
 use crate::fallback::{retry_interrupted, write_all_at, BUFFER_SIZE};
+use crate::opened::Destination;
 use crate::run::Run;
 use crate::sys::{FileKind, Syscalls, ZeroMethod};
 

@@ -10,49 +10,46 @@
 //! - the source's length is checked before (does it fit? is it what was planned?) and, for
 //!   copies of more than one call, after (did it change?); a job with a planned length also
 //!   refuses a source that is no longer a regular file, or that reports 0 bytes but has data;
-//! - [`open_source`] opens a source without ever blocking (a FIFO swapped in for a file).
+//! - [`open_source`] opens a source without ever blocking (a FIFO swapped in for a file);
+//! - [`copy_into_image`] runs a list of [`CopyJob`]s (a source path, its offset and capacity in
+//!   the image, its planned length) into one image; [`CopyEngine::copy`] runs one
+//!   [`OpenedCopy`] (the same job with both files open).
 //!
 //! ```no_run
-//! use imgforge_copy::{CopyEngine, CopyJob, CopyMode, Destination};
-//! let source = std::fs::File::open("rootfs.img")?;
-//! let image = std::fs::OpenOptions::new().write(true).open("disk.img")?;
+//! use imgforge_copy::{copy_into_image, CopyEngine, CopyJob, CopyMode, Destination};
 //! let mut engine = CopyEngine::new(CopyMode::Auto);
 //! let job = CopyJob {
-//!     source: &source,
-//!     source_name: "rootfs.img",
-//!     dest: &image,
-//!     dest_name: "disk.img",
-//!     dest_offset: 1 << 20,
-//!     dest_capacity: 512 << 20,
-//!     dest_state: Destination::Zeroed,
-//!     planned_len: None,
+//!     source: "rootfs.img".into(),
+//!     offset: 1 << 20,
+//!     capacity: 512 << 20,
+//!     planned_length: std::fs::metadata("rootfs.img")?.len(),
 //! };
-//! engine.copy(&job, &mut |_bytes| true)?;
+//! copy_into_image(&mut engine, "disk.img".as_ref(), &[job], Destination::Zeroed, &mut |_bytes| true)
+//!     .map_err(|failure| failure.error)?;
 //! println!("{:?}", engine.stats());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod batch;
 mod engine;
 mod error;
 mod extents;
 mod fallback;
+mod job;
 mod mode;
 mod open;
+mod opened;
 mod progress;
 mod run;
 mod stats;
 mod stream;
 mod sys;
 
-#[cfg(test)]
-mod tests;
-
-pub use batch::{copy_files_into, BatchError, FileCopy};
-pub use engine::{CopyEngine, CopyJob, Destination};
+pub use engine::CopyEngine;
 pub use error::CopyError;
+pub use job::{copy_into_image, BatchError, CopyJob};
 pub use mode::CopyMode;
 pub use open::open_source;
+pub use opened::{Destination, OpenedCopy};
 pub use stats::CopyStats;
 #[cfg(target_os = "linux")]
 pub use sys::LinuxSyscalls;

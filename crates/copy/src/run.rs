@@ -2,10 +2,10 @@
 
 use std::io;
 
-use crate::engine::CopyJob;
 use crate::error::CopyError;
 use crate::fallback::{retry_interrupted, write_all_at, TransferBuffer, BUFFER_SIZE};
 use crate::mode::CopyMode;
+use crate::opened::OpenedCopy;
 use crate::progress::Progress;
 use crate::stats::CopyStats;
 use crate::sys::{FileKind, Syscalls, ZeroMethod};
@@ -55,7 +55,7 @@ pub(crate) struct Run<'r, 'j, S: Syscalls> {
     /// Data calls (copy_file_range, read) made for this job.
     pub(crate) data_steps: u32,
     pub(crate) progress: Progress<'r>,
-    pub(crate) job: &'j CopyJob<'j>,
+    pub(crate) job: &'j OpenedCopy<'j>,
     pub(crate) mode: CopyMode,
     pub(crate) source_kind: FileKind,
     /// `None` while streaming a source whose size the kernel does not report.

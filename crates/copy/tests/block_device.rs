@@ -10,7 +10,7 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 
 use common::*;
-use imgforge_copy::{CopyEngine, CopyJob, CopyMode, CopyStats, Destination, ZeroMethod};
+use imgforge_copy::{CopyEngine, OpenedCopy, CopyMode, CopyStats, Destination, ZeroMethod};
 
 const DEVICE_LEN: u64 = 48 * MIB;
 const SOURCE_LEN: u64 = 20 * MIB + 4096;
@@ -31,8 +31,8 @@ fn dirty_block_device_gets_data_and_zeroed_holes() {
     let dest = device.open();
     let dest_offset = 3 * MIB + 512;
 
-    let mut engine = CopyEngine::with_syscalls(CopyMode::Auto, Recording::default());
-    let job = CopyJob {
+    let mut engine = CopyEngine::with_syscalls(CopyMode::Auto, Faulty::default());
+    let job = OpenedCopy {
         source: &source,
         source_name: "source.bin",
         dest: &dest,
@@ -40,7 +40,7 @@ fn dirty_block_device_gets_data_and_zeroed_holes() {
         dest_offset,
         dest_capacity: DEVICE_LEN - dest_offset,
         dest_state: Destination::Dirty,
-        planned_len: None,
+        planned_length: None,
     };
     let mut reported = 0;
     let len = engine.copy(&job, &mut |bytes| {
@@ -97,7 +97,7 @@ fn copy_file_range_mode_into_a_block_device_is_an_error() {
     std::fs::write(&source_path, vec![7u8; 8192]).expect("write source");
     let source = File::open(&source_path).expect("open source");
     let dest = device.open();
-    let job = CopyJob {
+    let job = OpenedCopy {
         source: &source,
         source_name: "source.bin",
         dest: &dest,
@@ -105,7 +105,7 @@ fn copy_file_range_mode_into_a_block_device_is_an_error() {
         dest_offset: 0,
         dest_capacity: 4 * MIB,
         dest_state: Destination::Dirty,
-        planned_len: None,
+        planned_length: None,
     };
     let error = CopyEngine::new(CopyMode::CopyFileRange)
         .copy(&job, &mut |_| true)
@@ -126,7 +126,7 @@ fn block_device_source_length_comes_from_the_device() {
     let dir = tempfile::tempdir().expect("temp dir");
     let image_path = dir.path().join("disk.img");
     let image = common::create_image(&image_path);
-    let job = CopyJob {
+    let job = OpenedCopy {
         source: &source,
         source_name: "loop",
         dest: &image,
@@ -134,7 +134,7 @@ fn block_device_source_length_comes_from_the_device() {
         dest_offset: MIB,
         dest_capacity: 6 * MIB,
         dest_state: Destination::Zeroed,
-        planned_len: None,
+        planned_length: None,
     };
     let mut engine = CopyEngine::new(CopyMode::Auto);
     assert_eq!(engine.copy(&job, &mut |_| true).expect("copy"), 6 * MIB);
@@ -145,7 +145,7 @@ fn block_device_source_length_comes_from_the_device() {
     let written = std::fs::read(&image_path).expect("read image");
     assert!(written[MIB as usize..] == *expected);
 
-    let too_small = CopyJob {
+    let too_small = OpenedCopy {
         dest_capacity: 6 * MIB - 1,
         ..job
     };

@@ -10,14 +10,14 @@ use std::fs::File;
 use std::path::Path;
 
 use common::*;
-use imgforge_copy::{CopyEngine, CopyJob, CopyMode, Destination};
+use imgforge_copy::{CopyEngine, OpenedCopy, CopyMode, Destination};
 
 const LEN: u64 = 20 * MIB + 333;
 const ISLANDS: [(u64, u64); 2] = [(0, 6 * MIB), (12 * MIB, 8 * MIB + 333)];
 
 /// Copies a sparse tmpfs file into an image in `image_dir`; returns what copy_file_range
 /// reported.
-fn copy_from_tmpfs(image_dir: &Path) -> Recording {
+fn copy_from_tmpfs(image_dir: &Path) -> Faulty {
     let shm = tempfile::tempdir_in("/dev/shm").expect("temp dir on /dev/shm");
     let expected = keep_islands(stamped_data(LEN, 5), &ISLANDS);
     let source_path = shm.path().join("source.bin");
@@ -27,8 +27,8 @@ fn copy_from_tmpfs(image_dir: &Path) -> Recording {
     let image = common::create_image(&image_path);
     image.set_len(64 * MIB).expect("size image");
 
-    let mut engine = CopyEngine::with_syscalls(CopyMode::Auto, Recording::default());
-    let job = CopyJob {
+    let mut engine = CopyEngine::with_syscalls(CopyMode::Auto, Faulty::default());
+    let job = OpenedCopy {
         source: &source,
         source_name: "source.bin",
         dest: &image,
@@ -36,7 +36,7 @@ fn copy_from_tmpfs(image_dir: &Path) -> Recording {
         dest_offset: 4 * MIB,
         dest_capacity: 60 * MIB,
         dest_state: Destination::Zeroed,
-        planned_len: None,
+        planned_length: None,
     };
     assert_eq!(engine.copy(&job, &mut |_| true).expect("copy"), LEN);
 

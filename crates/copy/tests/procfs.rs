@@ -8,7 +8,7 @@ mod common;
 
 use std::fs::File;
 
-use imgforge_copy::{CopyEngine, CopyError, CopyJob, CopyMode, Destination};
+use imgforge_copy::{CopyEngine, CopyError, OpenedCopy, CopyMode, Destination};
 
 /// Copies `path` into a fresh image at offset 4096; returns the copied bytes and the length
 /// `copy` reported.
@@ -20,13 +20,13 @@ fn copy_planned_proc_file(
     path: &str,
     mode: CopyMode,
     capacity: u64,
-    planned_len: Option<u64>,
+    planned_length: Option<u64>,
 ) -> Result<(Vec<u8>, u64), CopyError> {
     let dir = tempfile::tempdir().expect("temp dir");
     let image_path = dir.path().join("disk.img");
     let image = common::create_image(&image_path);
     let source = File::open(path).expect("open proc file");
-    let job = CopyJob {
+    let job = OpenedCopy {
         source: &source,
         source_name: path,
         dest: &image,
@@ -34,7 +34,7 @@ fn copy_planned_proc_file(
         dest_offset: 4096,
         dest_capacity: capacity,
         dest_state: Destination::Zeroed,
-        planned_len,
+        planned_length,
     };
     let mut engine = CopyEngine::new(mode);
     let len = engine.copy(&job, &mut |_| true)?;

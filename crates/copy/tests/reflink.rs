@@ -9,7 +9,7 @@ mod common;
 use std::fs::File;
 
 use common::*;
-use imgforge_copy::{CopyEngine, CopyJob, CopyMode, CopyStats, Destination};
+use imgforge_copy::{CopyEngine, OpenedCopy, CopyMode, CopyStats, Destination};
 
 const SOURCE_LEN: u64 = 64 * MIB;
 const IMAGE_LEN: u64 = 256 * MIB;
@@ -34,7 +34,7 @@ fn copy_into_image(xfs: &XfsMount, image_name: &str, dest_offset: u64) -> Outcom
     image.set_len(IMAGE_LEN).expect("size image");
 
     let mut engine = CopyEngine::new(CopyMode::Auto);
-    let job = CopyJob {
+    let job = OpenedCopy {
         source: &source,
         source_name: "source.bin",
         dest: &image,
@@ -42,7 +42,7 @@ fn copy_into_image(xfs: &XfsMount, image_name: &str, dest_offset: u64) -> Outcom
         dest_offset,
         dest_capacity: IMAGE_LEN - dest_offset,
         dest_state: Destination::Zeroed,
-        planned_len: None,
+        planned_length: None,
     };
     assert_eq!(engine.copy(&job, &mut |_| true).expect("copy"), SOURCE_LEN);
 

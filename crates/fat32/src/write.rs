@@ -7,7 +7,7 @@ use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
-use imgforge_copy::{open_source, CopyEngine, CopyError, CopyJob, Destination, Syscalls};
+use imgforge_copy::{open_source, CopyEngine, CopyError, Destination, OpenedCopy, Syscalls};
 
 use crate::alloc::Extent;
 use crate::encode::{
@@ -288,7 +288,7 @@ fn copy_file<S: Syscalls>(
 ) -> Result<(), CopyError> {
     let source_name = file.source.display().to_string();
     let source = open_source(&file.source)?;
-    let job = CopyJob {
+    let job = OpenedCopy {
         source: &source,
         source_name: &source_name,
         dest: target.image,
@@ -298,7 +298,7 @@ fn copy_file<S: Syscalls>(
         // next file's clusters (the engine refuses it as changed).
         dest_capacity: file.size,
         dest_state: target.state,
-        planned_len: Some(file.size),
+        planned_length: Some(file.size),
     };
     engine.copy(&job, progress).map(drop)
 }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use imgforge_copy::{copy_files_into, CopyEngine, CopyMode, Destination, FileCopy};
+use imgforge_copy::{copy_into_image as copy_jobs_into_image, CopyEngine, CopyMode, Destination};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -10,8 +10,10 @@ use crate::{
     destination, parse_mode, to_u64, CopyFailure, CopyOutcome, CopyProgress, ProgressTracker,
 };
 
+/// One source file, where it goes in the image, the bytes available there, and its length
+/// when planned: `imgforge_copy::CopyJob` as JavaScript passes it.
 #[napi(object)]
-pub struct CopyJobSpec {
+pub struct CopyJob {
     /// Path of the source file.
     pub source: String,
     /// Byte offset in the image where the source's first byte goes.
@@ -20,19 +22,25 @@ pub struct CopyJobSpec {
     pub capacity: f64,
     /// The source's size when it was planned: a source of another size, or no longer a
     /// regular file, fails with SOURCE_CHANGED.
-    pub length: f64,
+    pub planned_length: f64,
 }
 
-struct PreparedCopy {
-    source: PathBuf,
-    offset: u64,
-    capacity: u64,
-    length: u64,
+impl TryFrom<CopyJob> for imgforge_copy::CopyJob {
+    type Error = Error;
+
+    fn try_from(job: CopyJob) -> Result<Self> {
+        Ok(imgforge_copy::CopyJob {
+            offset: to_u64(job.offset, "offset")?,
+            capacity: to_u64(job.capacity, "capacity")?,
+            planned_length: to_u64(job.planned_length, "plannedLength")?,
+            source: job.source.into(),
+        })
+    }
 }
 
 pub struct CopyTask {
     image: PathBuf,
-    files: Vec<PreparedCopy>,
+    jobs: Vec<imgforge_copy::CopyJob>,
     mode: CopyMode,
     destination: Destination,
     progress: ProgressTracker,
@@ -43,32 +51,20 @@ impl Task for CopyTask {
     type JsValue = CopyOutcome;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        let files: Vec<FileCopy> = self
-            .files
-            .iter()
-            .map(|f| FileCopy {
-                source: &f.source,
-                dest_offset: f.offset,
-                dest_capacity: f.capacity,
-                planned_len: f.length,
-            })
-            .collect();
         let mut engine = CopyEngine::new(self.mode);
-        let result = copy_files_into(
+        let result = copy_jobs_into_image(
             &mut engine,
             &self.image,
-            &files,
+            &self.jobs,
             self.destination,
             &mut |n| self.progress.advance(n),
         );
         Ok(CopyOutcome {
             stats: engine.stats().into(),
-            error: result
-                .err()
-                .map(|failure| {
-                    let source = failure.file.map(|index| self.files[index].source.as_path());
-                    CopyFailure::new(&failure.error, failure.file, None, source)
-                }),
+            error: result.err().map(|failure| {
+                let source = failure.job.map(|index| self.jobs[index].source.as_path());
+                CopyFailure::new(&failure.error, failure.job, None, source)
+            }),
         })
     }
 
@@ -79,28 +75,21 @@ impl Task for CopyTask {
 
 /// Copies each job's source into `image` at its offset on a worker thread. `destinationZeroed`
 /// says the image is a fresh sparse file, so source holes need not be written.
-#[napi]
+#[napi(ts_return_type = "Promise<CopyOutcome>")]
 pub fn copy_into_image(
     image: String,
-    jobs: Vec<CopyJobSpec>,
+    jobs: Vec<CopyJob>,
     mode: String,
     destination_zeroed: bool,
     progress: &CopyProgress,
 ) -> Result<AsyncTask<CopyTask>> {
-    let files = jobs
+    let jobs = jobs
         .into_iter()
-        .map(|job| {
-            Ok(PreparedCopy {
-                offset: to_u64(job.offset, "offset")?,
-                capacity: to_u64(job.capacity, "capacity")?,
-                length: to_u64(job.length, "length")?,
-                source: job.source.into(),
-            })
-        })
+        .map(imgforge_copy::CopyJob::try_from)
         .collect::<Result<Vec<_>>>()?;
     Ok(AsyncTask::new(CopyTask {
         image: image.into(),
-        files,
+        jobs,
         mode: parse_mode(&mode)?,
         destination: destination(destination_zeroed),
         progress: progress.tracker(),

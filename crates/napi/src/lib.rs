@@ -54,7 +54,8 @@ impl Default for CopyProgress {
     }
 }
 
-#[napi(object)]
+/// Bytes per copy method (`imgforge_copy::CopyStats`), as JavaScript numbers.
+#[napi(object, js_name = "CopyStats")]
 #[derive(Default)]
 pub struct CopyStatsJs {
     pub copy_file_range_bytes: f64,

@@ -1,41 +1,48 @@
-//! A syscall layer that delegates to the real one and injects faults on demand.
+//! A syscall layer that delegates to the real one, records what happened, and injects faults
+//! on demand.
 
 use std::fs::File;
 use std::io;
 
-use crate::sys::{DefaultSyscalls, FileInfo, Syscalls, ZeroMethod};
+use imgforge_copy::{DefaultSyscalls, FileInfo, Syscalls, ZeroMethod};
 
-pub(crate) type Hook = Box<dyn FnMut(usize)>;
+pub type Hook = Box<dyn FnMut(usize)>;
 
 #[derive(Default)]
-pub(crate) struct Faulty {
-    pub(crate) real: DefaultSyscalls,
+pub struct Faulty {
+    pub real: DefaultSyscalls,
     /// copy_file_range fails with this errno once it has copied at least this many bytes.
-    pub(crate) kernel_copy_error: Option<(i32, u64)>,
+    pub kernel_copy_error: Option<(i32, u64)>,
     /// copy_file_range copies at most this many bytes per call.
-    pub(crate) kernel_copy_limit: Option<usize>,
+    pub kernel_copy_limit: Option<usize>,
     /// copy_file_range returns 0 once it has copied at least this many bytes.
-    pub(crate) kernel_copy_zero_after: Option<u64>,
+    pub kernel_copy_zero_after: Option<u64>,
     /// read_at reads at most this many bytes per call.
-    pub(crate) read_limit: Option<usize>,
+    pub read_limit: Option<usize>,
     /// read_at returns 0 once it has read at least this many bytes.
-    pub(crate) read_zero_after: Option<u64>,
+    pub read_zero_after: Option<u64>,
     /// fallocate methods that fail with EOPNOTSUPP.
-    pub(crate) failing_zero_methods: Vec<ZeroMethod>,
+    pub failing_zero_methods: Vec<ZeroMethod>,
     /// SEEK_DATA/SEEK_HOLE fail with this errno.
-    pub(crate) seek_error: Option<i32>,
+    pub seek_error: Option<i32>,
     /// Runs before every data call (copy_file_range, read_at), with the number of data calls
     /// made so far.
-    pub(crate) before_data_call: Option<Hook>,
+    pub before_data_call: Option<Hook>,
 
-    pub(crate) kernel_copy_calls: usize,
-    pub(crate) kernel_copied: u64,
-    pub(crate) read_calls: usize,
-    pub(crate) read_bytes: u64,
-    pub(crate) write_calls: usize,
-    pub(crate) zero_calls: Vec<ZeroMethod>,
-    pub(crate) seek_calls: usize,
-    pub(crate) info_calls: usize,
+    pub kernel_copy_calls: usize,
+    pub kernel_copied: u64,
+    pub read_calls: usize,
+    pub read_bytes: u64,
+    pub write_calls: usize,
+    pub zero_calls: Vec<ZeroMethod>,
+    pub seek_calls: usize,
+    pub info_calls: usize,
+    /// The errno of every failed copy_file_range call, to tell which fallback fired.
+    pub kernel_copy_errors: Vec<i32>,
+    /// copy_file_range calls that returned 0.
+    pub kernel_copy_zero_returns: usize,
+    /// fallocate methods that succeeded.
+    pub zero_methods_ok: Vec<ZeroMethod>,
 }
 
 fn errno(code: i32) -> io::Error {
@@ -43,6 +50,30 @@ fn errno(code: i32) -> io::Error {
 }
 
 impl Faulty {
+    fn faulty_copy_file_range(
+        &mut self,
+        source: &File,
+        source_offset: u64,
+        dest: &File,
+        dest_offset: u64,
+        len: usize,
+    ) -> io::Result<usize> {
+        if let Some((code, after)) = self.kernel_copy_error {
+            if self.kernel_copied >= after {
+                return Err(errno(code));
+            }
+        }
+        if self
+            .kernel_copy_zero_after
+            .is_some_and(|after| self.kernel_copied >= after)
+        {
+            return Ok(0);
+        }
+        let len = self.kernel_copy_limit.map_or(len, |limit| len.min(limit));
+        self.real
+            .copy_file_range(source, source_offset, dest, dest_offset, len)
+    }
+
     fn data_call(&mut self) {
         let calls = self.kernel_copy_calls + self.read_calls;
         if let Some(hook) = self.before_data_call.as_mut() {
@@ -62,23 +93,15 @@ impl Syscalls for Faulty {
     ) -> io::Result<usize> {
         self.data_call();
         self.kernel_copy_calls += 1;
-        if let Some((code, after)) = self.kernel_copy_error {
-            if self.kernel_copied >= after {
-                return Err(errno(code));
-            }
+        let result = self.faulty_copy_file_range(source, source_offset, dest, dest_offset, len);
+        match &result {
+            Ok(0) => self.kernel_copy_zero_returns += 1,
+            Ok(copied) => self.kernel_copied += *copied as u64,
+            Err(error) => self
+                .kernel_copy_errors
+                .push(error.raw_os_error().unwrap_or(-1)),
         }
-        if self
-            .kernel_copy_zero_after
-            .is_some_and(|after| self.kernel_copied >= after)
-        {
-            return Ok(0);
-        }
-        let len = self.kernel_copy_limit.map_or(len, |limit| len.min(limit));
-        let copied = self
-            .real
-            .copy_file_range(source, source_offset, dest, dest_offset, len)?;
-        self.kernel_copied += copied as u64;
-        Ok(copied)
+        result
     }
 
     fn read_at(&mut self, file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
@@ -135,7 +158,11 @@ impl Syscalls for Faulty {
         if self.failing_zero_methods.contains(&method) {
             return Err(errno(nix::errno::Errno::EOPNOTSUPP as i32));
         }
-        self.real.fallocate(file, method, offset, len)
+        let result = self.real.fallocate(file, method, offset, len);
+        if result.is_ok() {
+            self.zero_methods_ok.push(method);
+        }
+        result
     }
 
     fn file_info(&mut self, file: &File) -> io::Result<FileInfo> {

@@ -1,11 +1,16 @@
 //! Capacity, cancellation, progress, changing sources and sources of unknown length.
 
+// Loop devices, procfs, tmpfs and copy_file_range are Linux things.
+#![cfg(target_os = "linux")]
+
+mod common;
+
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::fd::OwnedFd;
 
-use super::*;
-use crate::{CopyEngine, CopyError, CopyMode, Destination};
+use common::*;
+use imgforge_copy::{CopyEngine, CopyError, CopyMode, Destination};
 
 #[test]
 fn too_large_is_detected_before_writing() {
@@ -115,7 +120,7 @@ fn an_empty_source_copies_nothing() {
 }
 
 /// Progress reports of one copy, answering `keep_going(report_index)`.
-fn progress_reports<S: crate::Syscalls>(
+fn progress_reports<S: imgforge_copy::Syscalls>(
     engine: &mut CopyEngine<S>,
     copy: &Copy,
     keep_going: impl Fn(usize) -> bool,

@@ -1,11 +1,16 @@
 //! Holes, dirty destinations and file offsets.
 
+// Loop devices, procfs, tmpfs and copy_file_range are Linux things.
+#![cfg(target_os = "linux")]
+
+mod common;
+
 use std::os::unix::fs::MetadataExt;
 
 use nix::errno::Errno;
 
-use super::*;
-use crate::{CopyMode, Destination, ZeroMethod};
+use common::*;
+use imgforge_copy::{CopyMode, Destination, ZeroMethod};
 
 const ALL_MODES: [CopyMode; 3] = [CopyMode::Auto, CopyMode::CopyFileRange, CopyMode::ReadWrite];
 

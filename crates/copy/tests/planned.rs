@@ -1,8 +1,13 @@
 //! Jobs that carry their planned length: what the engine checks before, during and after
 //! copying, and what it costs in system calls.
 
-use super::*;
-use crate::{open_source, CopyError, CopyMode};
+// Loop devices, procfs, tmpfs and copy_file_range are Linux things.
+#![cfg(target_os = "linux")]
+
+mod common;
+
+use common::*;
+use imgforge_copy::{open_source, CopyError, CopyMode};
 
 #[test]
 fn a_source_of_another_length_than_planned_is_refused_before_any_data_call() {

@@ -1,7 +1,9 @@
+//! The small public types: modes, errors, stats.
+
 use std::error::Error;
 use std::io;
 
-use crate::{CopyError, CopyMode, CopyStats};
+use imgforge_copy::{CopyError, CopyMode, CopyStats};
 
 #[test]
 fn modes_parse_and_print() {

@@ -1,9 +1,14 @@
 //! copy_file_range fallbacks, errors, short copies and 0 returns.
 
+// Loop devices, procfs, tmpfs and copy_file_range are Linux things.
+#![cfg(target_os = "linux")]
+
+mod common;
+
 use nix::errno::Errno;
 
-use super::*;
-use crate::{CopyError, CopyMode, CopyStats, PortableSyscalls};
+use common::*;
+use imgforge_copy::{CopyError, CopyMode, CopyStats, PortableSyscalls};
 
 const FALLBACK_ERRNOS: [Errno; 6] = [
     Errno::ENOSYS,
@@ -314,9 +319,9 @@ fn portable_syscalls_copy_everything_with_read_write() {
     let scratch = Scratch::new();
     let (source, expected) = scratch.sparse("source", 5 * MIB, &[(MIB, 4096), (4 * MIB, 100)]);
     let dest = scratch.dest("disk.img", 8 * MIB, Some(0xFF));
-    let mut engine = crate::CopyEngine::with_syscalls(CopyMode::Auto, PortableSyscalls);
+    let mut engine = imgforge_copy::CopyEngine::with_syscalls(CopyMode::Auto, PortableSyscalls);
     let mut copy = Copy::new(&source, &dest, MIB);
-    copy.dest_state = crate::Destination::Dirty;
+    copy.dest_state = imgforge_copy::Destination::Dirty;
     copy.run(&mut engine).0.expect("copy");
 
     assert_image(&scratch.read("disk.img"), MIB, &expected, 0xFF);
