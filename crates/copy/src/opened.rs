@@ -27,9 +27,12 @@ pub struct OpenedCopy<'a> {
     pub dest_capacity: u64,
     pub dest_state: Destination,
     /// The source's length when the caller planned the copy. When set, the source must still
-    /// be a regular file of exactly this length ([`CopyError::SourceChanged`](crate::CopyError::SourceChanged) otherwise, before
+    /// be a regular file of exactly this length ([`CopyError::SourceChanged`] otherwise, before
     /// anything is written), and a planned length of 0 must really be empty
-    /// ([`CopyError::UnsizedSource`](crate::CopyError::UnsizedSource) for procfs-like files). `None` copies whatever the source
+    /// ([`CopyError::UnsizedSource`] for procfs-like files). `None` copies whatever the source
     /// is, streams included.
+    ///
+    /// [`CopyError::SourceChanged`]: crate::CopyError::SourceChanged
+    /// [`CopyError::UnsizedSource`]: crate::CopyError::UnsizedSource
     pub planned_length: Option<u64>,
 }

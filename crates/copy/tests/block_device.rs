@@ -10,7 +10,7 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 
 use common::*;
-use imgforge_copy::{CopyEngine, OpenedCopy, CopyMode, CopyStats, Destination, ZeroMethod};
+use imgforge_copy::{CopyEngine, CopyMode, CopyStats, Destination, OpenedCopy, ZeroMethod};
 
 const DEVICE_LEN: u64 = 48 * MIB;
 const SOURCE_LEN: u64 = 20 * MIB + 4096;

@@ -10,7 +10,7 @@ use std::fs::File;
 use std::path::Path;
 
 use common::*;
-use imgforge_copy::{CopyEngine, OpenedCopy, CopyMode, Destination};
+use imgforge_copy::{CopyEngine, CopyMode, Destination, OpenedCopy};
 
 const LEN: u64 = 20 * MIB + 333;
 const ISLANDS: [(u64, u64); 2] = [(0, 6 * MIB), (12 * MIB, 8 * MIB + 333)];

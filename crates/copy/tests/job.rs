@@ -101,5 +101,7 @@ fn a_fifo_without_a_writer_opens_at_once() {
     nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
     // A plain open would block here forever.
     let file = open_source(&fifo).unwrap();
-    assert!(std::os::unix::fs::FileTypeExt::is_fifo(&file.metadata().unwrap().file_type()));
+    assert!(std::os::unix::fs::FileTypeExt::is_fifo(
+        &file.metadata().unwrap().file_type()
+    ));
 }

@@ -8,7 +8,7 @@ mod common;
 
 use std::fs::File;
 
-use imgforge_copy::{CopyEngine, CopyError, OpenedCopy, CopyMode, Destination};
+use imgforge_copy::{CopyEngine, CopyError, CopyMode, Destination, OpenedCopy};
 
 /// Copies `path` into a fresh image at offset 4096; returns the copied bytes and the length
 /// `copy` reported.

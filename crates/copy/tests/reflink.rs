@@ -9,7 +9,7 @@ mod common;
 use std::fs::File;
 
 use common::*;
-use imgforge_copy::{CopyEngine, OpenedCopy, CopyMode, CopyStats, Destination};
+use imgforge_copy::{CopyEngine, CopyMode, CopyStats, Destination, OpenedCopy};
 
 const SOURCE_LEN: u64 = 64 * MIB;
 const IMAGE_LEN: u64 = 256 * MIB;

@@ -4,9 +4,9 @@
 
 use std::fmt;
 
-use crate::encode::{entry_array_sectors, Layout, LayoutPartition};
 use crate::format::{GPT_ENTRY_COUNT, GPT_NAME_UNITS};
 use crate::guid::Guid;
+use crate::layout::{entry_array_sectors, Layout, LayoutPartition};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EncodeError {

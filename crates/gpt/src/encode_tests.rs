@@ -1,6 +1,8 @@
 use super::*;
 use crate::crc32::crc32;
 use crate::format::{read_u32, read_u64};
+use crate::guid::Guid;
+use crate::layout::LayoutPartition;
 
 fn utf16(text: &str) -> Vec<u16> {
     text.encode_utf16().collect()

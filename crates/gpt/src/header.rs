@@ -6,7 +6,7 @@ use crate::format::{GPT_HEADER_SIZE, GPT_REVISION, GPT_SIGNATURE};
 use crate::guid::Guid;
 
 /// The fields of a GPT header, except the signature and the header's own CRC, which only exist
-/// to be checked (see [`header_crc`]).
+/// to be checked (see `header_crc`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Header {
     pub revision: u32,
@@ -50,7 +50,7 @@ impl Header {
     }
 
     /// The fields of a header sector, whatever their values; None when `sector` is shorter than
-    /// the 92 defined bytes. The signature is not checked here (see [`has_signature`]).
+    /// the 92 defined bytes. The signature is not checked here (see `has_signature`).
     pub fn decode(sector: &[u8]) -> Option<Header> {
         Some(Header {
             revision: read_u32(sector, at::REVISION)?,
@@ -86,19 +86,19 @@ impl Header {
 }
 
 /// True when `sector` starts with "EFI PART".
-pub fn has_signature(sector: &[u8]) -> bool {
+pub(crate) fn has_signature(sector: &[u8]) -> bool {
     sector.starts_with(&GPT_SIGNATURE)
 }
 
 /// The header CRC stored in `sector`.
-pub fn stored_header_crc(sector: &[u8]) -> Option<u32> {
+pub(crate) fn stored_header_crc(sector: &[u8]) -> Option<u32> {
     read_u32(sector, at::HEADER_CRC)
 }
 
 /// The CRC the header in `sector` should carry: over its first `header_size` bytes with the CRC
 /// field taken as zero. None when `header_size` is too small to hold the field or larger than
 /// the sector.
-pub fn header_crc(sector: &[u8], header_size: u32) -> Option<u32> {
+pub(crate) fn header_crc(sector: &[u8], header_size: u32) -> Option<u32> {
     let size = usize::try_from(header_size).ok()?;
     if size < at::HEADER_CRC + 4 {
         return None;
@@ -109,79 +109,5 @@ pub fn header_crc(sector: &[u8], header_size: u32) -> Option<u32> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sample() -> Header {
-        Header {
-            my_lba: 1,
-            alternate_lba: 2047,
-            first_usable_lba: 34,
-            last_usable_lba: 2014,
-            entries_lba: 2,
-            entry_count: 128,
-            entry_size: 128,
-            entries_crc: 0xAB54_D286,
-            ..Header::standard("6A1C3E4B-0000-4000-8000-0123456789AB".parse().unwrap())
-        }
-    }
-
-    #[test]
-    fn encodes_pinned_bytes() {
-        let sector = sample().encode(512);
-        assert_eq!(sector.len(), 512);
-        assert_eq!(&sector[..8], b"EFI PART");
-        assert_eq!(&sector[8..16], &[0, 0, 1, 0, 92, 0, 0, 0]);
-        assert_eq!(&sector[20..24], &[0; 4]);
-        assert_eq!(&sector[24..32], &1u64.to_le_bytes());
-        assert_eq!(&sector[32..40], &2047u64.to_le_bytes());
-        assert_eq!(&sector[56..60], &[0x4B, 0x3E, 0x1C, 0x6A]);
-        assert_eq!(
-            &sector[80..92],
-            &[128, 0, 0, 0, 128, 0, 0, 0, 0x86, 0xD2, 0x54, 0xAB]
-        );
-        assert!(sector[92..].iter().all(|&b| b == 0));
-        assert_eq!(stored_header_crc(&sector), header_crc(&sector, 92));
-    }
-
-    #[test]
-    fn decodes_what_it_encodes() {
-        for sector_size in [512, 4096] {
-            let sector = sample().encode(sector_size);
-            assert!(has_signature(&sector));
-            assert_eq!(Header::decode(&sector), Some(sample()));
-        }
-    }
-
-    #[test]
-    fn decode_needs_the_defined_bytes() {
-        let sector = sample().encode(512);
-        assert!(Header::decode(&sector[..92]).is_some());
-        assert_eq!(Header::decode(&sector[..91]), None);
-        assert_eq!(Header::decode(&[]), None);
-    }
-
-    #[test]
-    fn the_crc_covers_header_size_bytes_only() {
-        let mut sector = sample().encode(512);
-        let crc = header_crc(&sector, 92).unwrap();
-        sector[100] = 0xFF;
-        assert_eq!(header_crc(&sector, 92), Some(crc));
-        assert_ne!(header_crc(&sector, 101), Some(crc));
-        sector[16] ^= 0xFF;
-        assert_eq!(
-            header_crc(&sector, 92),
-            Some(crc),
-            "the CRC field counts as zero"
-        );
-    }
-
-    #[test]
-    fn crc_of_impossible_sizes_is_none() {
-        let sector = sample().encode(512);
-        assert_eq!(header_crc(&sector, 19), None);
-        assert_eq!(header_crc(&sector, 513), None);
-        assert_eq!(header_crc(&sector, u32::MAX), None);
-        assert!(header_crc(&sector, 20).is_some());
-    }
-}
+#[path = "header_tests.rs"]
+mod tests;

@@ -6,12 +6,12 @@
 //!   disk in memory);
 //! - [`read`] (any `Read + Seek`) and [`read_bytes`] (a byte slice) return a [`Report`]: the
 //!   MBR, the GPT header used, the partitions and every problem found, as [`Finding`]s with
-//!   stable codes. Reading never panics, and reads at most [`MAX_ENTRY_ARRAY_BYTES`] of entries
-//!   per header, whatever the disk says.
+//!   stable codes. Reading never panics, and reads at most 1 MiB of entries per header, whatever
+//!   the disk says.
 //!
-//! Both sides share the on-disk structures: [`Guid`], [`Header`], [`Entry`], [`MbrPartition`],
-//! the [`format`](mod@format) constants and [`crc32`]. The crate uses std only, so it builds
-//! for every target imgforge ships.
+//! Both sides share the on-disk structures ([`Guid`], [`Header`], [`Entry`], [`Mbr`],
+//! [`MbrPartition`]) and [`crc32`]. The crate uses std only, so it builds for every target
+//! imgforge ships.
 //!
 //! ```
 //! use imgforge_gpt::{encode_gpt, encode_image, read_bytes, Layout, LayoutPartition};
@@ -45,21 +45,22 @@ mod check;
 mod crc32;
 mod encode;
 mod entry;
-pub mod format;
+mod format;
 mod guid;
 mod header;
+mod layout;
 mod mbr;
 mod read;
 
-pub use crc32::{crc32, crc32_continue};
-pub use encode::{
-    encode_gpt, encode_image, entry_array_sectors, EncodeError, Layout, LayoutPartition, Region,
-};
-pub use entry::{name_lossy, name_units, Entry};
+pub use check::EncodeError;
+pub use crc32::crc32;
+pub use encode::{encode_gpt, encode_image, Region};
+pub use entry::{name_units, Entry};
 pub use guid::{Guid, GuidParseError};
-pub use header::{has_signature, header_crc, stored_header_crc, Header};
-pub use mbr::{protective_size, Mbr, MbrPartition};
+pub use header::Header;
+pub use layout::{entry_array_sectors, Layout, LayoutPartition};
+pub use mbr::{Mbr, MbrPartition};
 pub use read::{
     read, read_bytes, Code, Finding, GptReport, HeaderKind, HeaderStatus, MbrKind, MbrReport,
-    Partition, PartitionType, ReadError, Report, MAX_ENTRY_ARRAY_BYTES,
+    Partition, PartitionType, ReadError, Report,
 };

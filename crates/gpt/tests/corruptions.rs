@@ -5,9 +5,10 @@
 mod common;
 
 use common::compare::sgdisk_verify;
-use common::disks::Disk;
-use common::tools::{run, tools_or_skip, TempDir};
+use common::disks::{codes, Disk};
+use common::tools::{run, tools_or_skip};
 use imgforge_gpt::{read_bytes, Entry, Header};
+use imgforge_testkit::Scratch;
 
 const DISK_SIZE: u64 = 2 << 20;
 const LAST_LBA: u64 = DISK_SIZE / 512 - 1;
@@ -168,8 +169,8 @@ fn each_kind_of_damage_is_reported() {
     let Some([sgdisk]) = tools_or_skip("each_kind_of_damage_is_reported", ["sgdisk"]) else {
         return;
     };
-    let dir = TempDir::new("corrupt");
-    let pristine = dir.file("pristine.img", DISK_SIZE);
+    let dir = Scratch::new();
+    let pristine = dir.empty_file("pristine.img", DISK_SIZE);
     run(
         &sgdisk,
         &[
@@ -185,7 +186,7 @@ fn each_kind_of_damage_is_reported() {
         };
         (damage.change)(&mut disk);
         let report = read_bytes(&disk.bytes, None).unwrap();
-        let codes: Vec<&str> = report.findings.iter().map(|f| f.code.as_str()).collect();
+        let codes = codes(&report);
         assert_eq!(
             codes, damage.codes,
             "{}: {:#?}",
@@ -197,7 +198,7 @@ fn each_kind_of_damage_is_reported() {
             "{}",
             damage.name
         );
-        let damaged = dir.0.join("damaged.img");
+        let damaged = dir.path("damaged.img");
         std::fs::write(&damaged, &disk.bytes).unwrap();
         let (clean, out) = sgdisk_verify(&sgdisk, damaged.to_str().unwrap());
         assert_eq!(

@@ -7,8 +7,9 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use common::compare::assert_matches_sfdisk;
-use common::tools::{sfdisk_json, tools_or_skip, TempDir};
+use common::tools::{sfdisk_json, tools_or_skip};
 use imgforge_gpt::{read_bytes, MbrKind, PartitionType, Report};
+use imgforge_testkit::Scratch;
 
 /// Feeds `script` to sfdisk to partition `file`.
 fn sfdisk_script(sfdisk: &std::path::Path, file: &str, script: &str) {
@@ -42,8 +43,8 @@ fn a_gpt_made_by_sfdisk() {
     let Some([sfdisk]) = tools_or_skip("a_gpt_made_by_sfdisk", ["sfdisk"]) else {
         return;
     };
-    let dir = TempDir::new("sfdisk-gpt");
-    let file = dir.file("disk.img", 16 << 20);
+    let dir = Scratch::new();
+    let file = dir.empty_file("disk.img", 16 << 20);
     let script = "label: gpt\n\
         label-id: 6A1C3E4B-1111-4222-8333-444455556666\n\
         start=2048, size=2048, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name=\"EFI system\", attrs=\"RequiredPartition LegacyBIOSBootable GUID:63\"\n\
@@ -68,8 +69,8 @@ fn a_full_gpt_made_by_sfdisk() {
     let Some([sfdisk]) = tools_or_skip("a_full_gpt_made_by_sfdisk", ["sfdisk"]) else {
         return;
     };
-    let dir = TempDir::new("sfdisk-128");
-    let file = dir.file("disk.img", 4 << 20);
+    let dir = Scratch::new();
+    let file = dir.empty_file("disk.img", 4 << 20);
     let mut script = String::from("label: gpt\n");
     for i in 0..128 {
         script.push_str(&format!("size=8, type=linux, name=\"p{i}\"\n"));
@@ -86,8 +87,8 @@ fn an_mbr_made_by_sfdisk() {
     let Some([sfdisk]) = tools_or_skip("an_mbr_made_by_sfdisk", ["sfdisk"]) else {
         return;
     };
-    let dir = TempDir::new("sfdisk-dos");
-    let file = dir.file("disk.img", 16 << 20);
+    let dir = Scratch::new();
+    let file = dir.empty_file("disk.img", 16 << 20);
     let script = "label: dos\n\
         label-id: 0x12345678\n\
         start=2048, size=4096, type=c, bootable\n\

@@ -5,11 +5,13 @@
 mod common;
 
 use std::fs::File;
+use std::path::Path;
 
 use common::compare::{assert_matches_sfdisk, assert_mbr_matches_sfdisk, sgdisk_verify};
 use common::disks::{layout, ESP, LINUX};
-use common::tools::{run, sfdisk_json, skip, tools_or_skip, Loop, TempDir};
+use common::tools::{run, sfdisk_json, skip, tools_or_skip};
 use imgforge_gpt::{encode_image, read, HeaderKind, HeaderStatus, MbrKind, PartitionType, Report};
+use imgforge_testkit::{LoopDevice, Scratch};
 
 const ROOT_X86_64: &str = "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709";
 const SWAP: &str = "0657FD6D-A4AB-43C4-84E5-0933C84B4F4F";
@@ -59,7 +61,7 @@ fn create_args(count: usize) -> Vec<String> {
     args
 }
 
-fn sgdisk_create(sgdisk: &std::path::Path, target: &str, count: usize) {
+fn sgdisk_create(sgdisk: &Path, target: &str, count: usize) {
     let args = create_args(count);
     let mut all: Vec<&str> = args.iter().map(String::as_str).collect();
     all.push(target);
@@ -87,8 +89,8 @@ fn tables_made_by_sgdisk() {
         return;
     };
     for count in [1, 3, 128] {
-        let dir = TempDir::new("sgdisk");
-        let file = dir.file("disk.img", 4 << 20);
+        let dir = Scratch::new();
+        let file = dir.empty_file("disk.img", 4 << 20);
         sgdisk_create(&sgdisk, &file, count);
         assert!(sgdisk_verify(&sgdisk, &file).0);
         let report = read_path(&file, None);
@@ -117,8 +119,8 @@ fn a_hybrid_mbr_made_by_sgdisk() {
     else {
         return;
     };
-    let dir = TempDir::new("hybrid");
-    let file = dir.file("disk.img", 4 << 20);
+    let dir = Scratch::new();
+    let file = dir.empty_file("disk.img", 4 << 20);
     sgdisk_create(&sgdisk, &file, 3);
     run(&sgdisk, &["-h", "2:3", &file]);
     let report = read_path(&file, None);
@@ -150,15 +152,15 @@ fn sgdisk_on_a_4096_byte_sector_loop_device() {
     ) else {
         return;
     };
-    let dir = TempDir::new("loop4k");
-    let file = dir.file("disk.img", 8 << 20);
-    let device = match Loop::attach(&file, 4096) {
+    let dir = Scratch::new();
+    let file = dir.empty_file("disk.img", 8 << 20);
+    let device = match LoopDevice::attach(Path::new(&file), Some(4096)) {
         Ok(device) => device,
-        Err(why) => return skip("sgdisk_on_a_4096_byte_sector_loop_device", &why),
+        Err(why) => return skip(format!("sgdisk_on_a_4096_byte_sector_loop_device: {why}")),
     };
-    sgdisk_create(&sgdisk, &device.0, 3);
-    assert!(sgdisk_verify(&sgdisk, &device.0).0);
-    let from_device = read_path(&device.0, Some(4096));
+    sgdisk_create(&sgdisk, device.device_str(), 3);
+    assert!(sgdisk_verify(&sgdisk, device.device_str()).0);
+    let from_device = read_path(device.device_str(), Some(4096));
     let from_file = read_path(&file, None);
     assert_eq!(
         from_file, from_device,
@@ -169,7 +171,7 @@ fn sgdisk_on_a_4096_byte_sector_loop_device() {
         (4096, &vec![])
     );
     assert_as_created(&from_file, 3);
-    assert_matches_sfdisk(&from_file, &sfdisk_json(&sfdisk, &device.0, &[]));
+    assert_matches_sfdisk(&from_file, &sfdisk_json(&sfdisk, device.device_str(), &[]));
 }
 
 #[test]
@@ -180,23 +182,22 @@ fn imgforge_tables_with_4096_byte_sectors_pass_sgdisk() {
     ) else {
         return;
     };
-    let dir = TempDir::new("imgforge4k");
+    let dir = Scratch::new();
     let layout = layout(4096, 3, 8, 16);
-    let file = dir.file("disk.img", 0);
+    let file = dir.empty_file("disk.img", 0);
     std::fs::write(&file, encode_image(&layout).unwrap()).unwrap();
     let report = read_path(&file, None);
     assert_eq!((report.sector_size, &report.findings), (4096, &vec![]));
-    let device = match Loop::attach(&file, 4096) {
+    let device = match LoopDevice::attach(Path::new(&file), Some(4096)) {
         Ok(device) => device,
         Err(why) => {
-            return skip(
-                "the sgdisk half of imgforge_tables_with_4096_byte_sectors_pass_sgdisk",
-                &why,
-            )
+            return skip(format!(
+                "the sgdisk half of imgforge_tables_with_4096_byte_sectors_pass_sgdisk: {why}"
+            ))
         }
     };
-    let (clean, out) = sgdisk_verify(&sgdisk, &device.0);
+    let (clean, out) = sgdisk_verify(&sgdisk, device.device_str());
     assert!(clean, "{out}");
-    assert_matches_sfdisk(&report, &sfdisk_json(&sfdisk, &device.0, &[]));
-    assert_eq!(read_path(&device.0, Some(4096)), report);
+    assert_matches_sfdisk(&report, &sfdisk_json(&sfdisk, device.device_str(), &[]));
+    assert_eq!(read_path(device.device_str(), Some(4096)), report);
 }

@@ -50,28 +50,17 @@ fn errno(code: i32) -> io::Error {
 }
 
 impl Faulty {
-    fn faulty_copy_file_range(
-        &mut self,
-        source: &File,
-        source_offset: u64,
-        dest: &File,
-        dest_offset: u64,
-        len: usize,
-    ) -> io::Result<usize> {
+    /// The injected result of the next copy_file_range call, if a fault is due.
+    fn kernel_copy_fault(&self) -> Option<io::Result<usize>> {
         if let Some((code, after)) = self.kernel_copy_error {
             if self.kernel_copied >= after {
-                return Err(errno(code));
+                return Some(Err(errno(code)));
             }
         }
-        if self
+        let zero_due = self
             .kernel_copy_zero_after
-            .is_some_and(|after| self.kernel_copied >= after)
-        {
-            return Ok(0);
-        }
-        let len = self.kernel_copy_limit.map_or(len, |limit| len.min(limit));
-        self.real
-            .copy_file_range(source, source_offset, dest, dest_offset, len)
+            .is_some_and(|after| self.kernel_copied >= after);
+        zero_due.then_some(Ok(0))
     }
 
     fn data_call(&mut self) {
@@ -93,7 +82,11 @@ impl Syscalls for Faulty {
     ) -> io::Result<usize> {
         self.data_call();
         self.kernel_copy_calls += 1;
-        let result = self.faulty_copy_file_range(source, source_offset, dest, dest_offset, len);
+        let result = self.kernel_copy_fault().unwrap_or_else(|| {
+            let len = self.kernel_copy_limit.map_or(len, |limit| len.min(limit));
+            self.real
+                .copy_file_range(source, source_offset, dest, dest_offset, len)
+        });
         match &result {
             Ok(0) => self.kernel_copy_zero_returns += 1,
             Ok(copied) => self.kernel_copied += *copied as u64,

@@ -10,6 +10,7 @@
 mod faulty;
 
 use std::fs::File;
+use std::ops::{Deref, DerefMut};
 
 pub use faulty::Faulty;
 use imgforge_copy::{CopyEngine, CopyError, CopyMode, Destination, OpenedCopy, Syscalls};
@@ -29,48 +30,46 @@ macro_rules! fixture_or_skip {
     };
 }
 
-/// An [`OpenedCopy`] with defaults: a fresh destination of (almost) unlimited capacity, no
-/// planned length.
-pub struct Copy<'a> {
-    pub source: &'a File,
-    pub dest: &'a File,
-    pub dest_offset: u64,
-    pub dest_capacity: u64,
-    pub dest_state: Destination,
-    pub planned_length: Option<u64>,
+/// An [`OpenedCopy`] with defaults (a fresh destination of almost unlimited capacity, no
+/// planned length) that tests change field by field.
+pub struct Copy<'a>(pub OpenedCopy<'a>);
+
+impl<'a> Deref for Copy<'a> {
+    type Target = OpenedCopy<'a>;
+    fn deref(&self) -> &OpenedCopy<'a> {
+        &self.0
+    }
+}
+
+impl DerefMut for Copy<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
 }
 
 impl<'a> Copy<'a> {
     pub fn new(source: &'a File, dest: &'a File, dest_offset: u64) -> Self {
-        Copy {
+        Copy(OpenedCopy {
             source,
+            source_name: "/src/source.bin",
             dest,
+            dest_name: "/dst/disk.img",
             dest_offset,
             dest_capacity: u64::MAX / 4,
             dest_state: Destination::Zeroed,
             planned_length: None,
-        }
+        })
     }
 
     /// A copy of a source planned at `len` bytes.
     pub fn planned(source: &'a File, dest: &'a File, len: u64) -> Self {
-        Copy {
-            planned_length: Some(len),
-            ..Copy::new(source, dest, 0)
-        }
+        let mut copy = Copy::new(source, dest, 0);
+        copy.planned_length = Some(len);
+        copy
     }
 
     pub fn job(&self) -> OpenedCopy<'a> {
-        OpenedCopy {
-            source: self.source,
-            source_name: "/src/source.bin",
-            dest: self.dest,
-            dest_name: "/dst/disk.img",
-            dest_offset: self.dest_offset,
-            dest_capacity: self.dest_capacity,
-            dest_state: self.dest_state,
-            planned_length: self.planned_length,
-        }
+        self.0
     }
 
     /// Runs the copy; returns the result and the sum of progress reports.

@@ -11,7 +11,7 @@ use crate::header::{has_signature, header_crc, stored_header_crc, Header};
 
 /// The most entry-array bytes the reader will read (and allocate) for one header: 64 times
 /// the standard 16 KiB. Larger arrays are reported, not read.
-pub const MAX_ENTRY_ARRAY_BYTES: u64 = 1 << 20;
+pub(crate) const MAX_ENTRY_ARRAY_BYTES: u64 = 1 << 20;
 
 /// One header as found on disk.
 #[derive(Debug)]
@@ -28,11 +28,11 @@ pub(crate) struct HeaderCheck {
 
 impl HeaderCheck {
     /// Partitions can be read through this header (whatever else is wrong with it).
-    pub fn usable(&self) -> bool {
+    pub(crate) fn usable(&self) -> bool {
         self.header.is_some() && self.entries.is_some()
     }
 
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         describe(self.kind, self.lba)
     }
 

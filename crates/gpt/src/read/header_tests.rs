@@ -1,5 +1,4 @@
 use super::*;
-use crate::read::test_disk::TestDisk;
 use std::io::Cursor;
 
 #[test]
@@ -35,7 +34,7 @@ fn standard() -> Header {
         entries_lba: 2,
         entry_count: 128,
         entry_size: 128,
-        ..Header::standard(crate::Guid::NIL)
+        ..Header::standard(crate::guid::Guid::NIL)
     }
 }
 
@@ -225,9 +224,9 @@ fn usable_ranges() {
 
 #[test]
 fn a_sector_without_the_signature_is_missing() {
-    let mut disk = TestDisk::new(512, 1);
-    disk.sector(1)[0] = b'e';
-    let bytes = disk.bytes.clone();
+    let mut bytes = vec![0u8; 100 * 512];
+    bytes[512..1024].copy_from_slice(&standard().encode(512));
+    bytes[512] = b'e';
     let mut cursor = Cursor::new(&bytes);
     let mut reader = Disk::new(&mut cursor, bytes.len() as u64, 512);
     let check = check_header(&mut reader, HeaderKind::Primary, 1).unwrap();

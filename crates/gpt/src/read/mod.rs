@@ -1,6 +1,6 @@
 //! Reads the partition tables of a disk: the MBR in LBA 0, both GPT headers and their entry
 //! arrays, and reports what they say and everything wrong with them. Every field is untrusted:
-//! reads are bounded by the disk size and [`MAX_ENTRY_ARRAY_BYTES`], arithmetic is checked, and
+//! reads are bounded by the disk size and [`MAX_ENTRY_ARRAY_BYTES`](header::MAX_ENTRY_ARRAY_BYTES), arithmetic is checked, and
 //! problems become findings, never panics.
 
 mod disk;
@@ -10,8 +10,6 @@ mod header;
 mod mbr;
 mod partitions;
 mod report;
-#[cfg(test)]
-mod test_disk;
 
 use std::fmt;
 use std::io::{self, Cursor, Read, Seek};
@@ -26,7 +24,6 @@ use crate::header::has_signature;
 use crate::mbr::Mbr;
 
 pub use findings::{Code, Finding};
-pub use header::MAX_ENTRY_ARRAY_BYTES;
 pub use report::{
     GptReport, HeaderKind, HeaderStatus, MbrKind, MbrReport, Partition, PartitionType, Report,
 };
@@ -257,6 +254,3 @@ fn report_missing_gpt(
         findings.add(Code::NoPartitionTable, format!("no partition table: {why}"));
     }
 }
-
-#[cfg(test)]
-mod tests;

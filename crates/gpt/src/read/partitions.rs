@@ -139,7 +139,7 @@ fn check_overlaps(partitions: &[Partition], findings: &mut Findings) {
 }
 
 fn check_duplicate_guids(partitions: &[Partition], findings: &mut Findings) {
-    let mut with_guid: Vec<(crate::Guid, &Partition)> = partitions
+    let mut with_guid: Vec<(crate::guid::Guid, &Partition)> = partitions
         .iter()
         .filter_map(|p| Some((p.guid?, p)))
         .collect();

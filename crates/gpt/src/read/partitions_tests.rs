@@ -1,6 +1,6 @@
 use super::*;
 use crate::entry::name_units;
-use crate::Guid;
+use crate::guid::Guid;
 
 fn entry(first: u64, last: u64, guid: u8) -> Entry {
     Entry {

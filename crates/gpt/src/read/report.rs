@@ -154,7 +154,7 @@ pub struct Partition {
 
 impl Partition {
     /// "partition 3 (\"root\")", as messages name it.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match (&self.partition_type, self.name.is_empty()) {
             (PartitionType::Mbr(_), _) => format!("MBR partition {}", self.index),
             (PartitionType::Gpt(_), true) => format!("partition {}", self.index),

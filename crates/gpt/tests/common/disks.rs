@@ -1,8 +1,8 @@
 //! Small GPT disks in memory, and ways to damage them precisely.
 
 use imgforge_gpt::{
-    crc32, encode_image, entry_array_sectors, name_units, Entry, Guid, Header, Layout,
-    LayoutPartition, Mbr, MbrPartition,
+    crc32, encode_image, entry_array_sectors, name_units, read_bytes, Entry, Guid, Header, Layout,
+    LayoutPartition, Mbr, MbrPartition, Report,
 };
 
 pub const LINUX: &str = "0FC63DAF-8483-4772-8E79-3D69D8477DE4";
@@ -93,6 +93,11 @@ pub struct Disk {
 }
 
 impl Disk {
+    /// [`layout`] with `count` two-sector partitions and 4 spare sectors.
+    pub fn standard(sector_size: u32, count: u8) -> Disk {
+        Disk::new(&layout(sector_size, count, 2, 4))
+    }
+
     pub fn new(layout: &Layout) -> Disk {
         Disk {
             bytes: encode_image(layout).unwrap(),
@@ -108,6 +113,11 @@ impl Disk {
         (lba * u64::from(self.sector_size)) as usize
     }
 
+    pub fn sector(&mut self, lba: u64) -> &mut [u8] {
+        let at = self.offset(lba);
+        &mut self.bytes[at..at + self.sector_size as usize]
+    }
+
     pub fn header(&self, lba: u64) -> Header {
         Header::decode(&self.bytes[self.offset(lba)..]).unwrap()
     }
@@ -121,22 +131,27 @@ impl Disk {
         self.bytes[at..at + sector.len()].copy_from_slice(&sector);
     }
 
+    /// Changes the entries of the header at `lba` (its array and its entries CRC).
+    pub fn patch_entries_at(&mut self, lba: u64, change: impl Fn(&mut [Entry])) {
+        let header = self.header(lba);
+        let at = self.offset(header.entries_lba);
+        let array = &mut self.bytes[at..at + (header.entry_count * header.entry_size) as usize];
+        let mut entries: Vec<Entry> = array
+            .chunks(128)
+            .map(|c| Entry::decode(c).unwrap())
+            .collect();
+        change(&mut entries);
+        for (chunk, entry) in array.chunks_mut(128).zip(&entries) {
+            chunk.copy_from_slice(&entry.encode());
+        }
+        let crc = crc32(array);
+        self.patch_header(lba, |h| h.entries_crc = crc);
+    }
+
     /// Changes both copies of the entries, with correct CRCs.
     pub fn patch_entries(&mut self, change: impl Fn(&mut [Entry])) {
         for lba in [1, self.last_lba()] {
-            let header = self.header(lba);
-            let at = self.offset(header.entries_lba);
-            let array = &mut self.bytes[at..at + (header.entry_count * header.entry_size) as usize];
-            let mut entries: Vec<Entry> = array
-                .chunks(128)
-                .map(|c| Entry::decode(c).unwrap())
-                .collect();
-            change(&mut entries);
-            for (chunk, entry) in array.chunks_mut(128).zip(&entries) {
-                chunk.copy_from_slice(&entry.encode());
-            }
-            let crc = crc32(array);
-            self.patch_header(lba, |h| h.entries_crc = crc);
+            self.patch_entries_at(lba, &change);
         }
     }
 
@@ -144,6 +159,27 @@ impl Disk {
         let at = 446 + 16 * slot;
         self.bytes[at..at + 16].copy_from_slice(&record.encode());
     }
+
+    pub fn read(&self) -> Report {
+        read_bytes(&self.bytes, None).unwrap()
+    }
+
+    pub fn read_as(&self, sector_size: u32) -> Report {
+        read_bytes(&self.bytes, Some(sector_size)).unwrap()
+    }
+}
+
+/// The codes of a report's findings, in order.
+pub fn codes(report: &Report) -> Vec<&'static str> {
+    report.findings.iter().map(|f| f.code.as_str()).collect()
+}
+
+/// The message of the first finding with `code`.
+pub fn message<'a>(report: &'a Report, code: &str) -> &'a str {
+    let found = report.findings.iter().find(|f| f.code.as_str() == code);
+    &found
+        .unwrap_or_else(|| panic!("no {code} in {:#?}", report.findings))
+        .message
 }
 
 /// A disk with only an MBR: `records` in slots 1 and up, `sectors` long.

@@ -1,19 +1,19 @@
 //! The reader on whole disks: healthy ones, then one kind of damage at a time.
 
-use super::test_disk::{codes, layout, message, TestDisk, LINUX};
-use super::*;
-use crate::encode::encode_image;
-use crate::format::GPT_REVISION;
-use crate::guid::Guid;
-use crate::header::Header;
-use crate::mbr::MbrPartition;
+mod common;
+
+use common::disks::{codes, guid, layout, message, Disk, ESP};
+use imgforge_gpt::{
+    encode_image, read, read_bytes, Guid, Header, HeaderKind, HeaderStatus, MbrKind, MbrPartition,
+    PartitionType, ReadError,
+};
 
 #[test]
 fn healthy_disks_read_back_with_no_findings() {
     for sector_size in [512, 4096] {
         for count in [0, 1, 3, 128] {
-            let layout = layout(sector_size, count, 4);
-            let disk = TestDisk::from_layout(&layout);
+            let layout = layout(sector_size, count, 2, 4);
+            let disk = Disk::new(&layout);
             for report in [disk.read(), disk.read_as(sector_size)] {
                 assert_eq!(codes(&report), Vec::<&str>::new(), "{sector_size} {count}");
                 assert_eq!(report.sector_size, sector_size);
@@ -77,7 +77,7 @@ fn impossible_sector_sizes_are_errors() {
 
 #[test]
 fn a_damaged_primary_header_is_replaced_by_the_backup() {
-    let mut disk = TestDisk::new(512, 3);
+    let mut disk = Disk::standard(512, 3);
     disk.sector(1)[60] ^= 0xFF;
     let report = disk.read();
     assert_eq!(codes(&report), ["GPT_HEADER_CRC", "GPT_BACKUP_USED"]);
@@ -102,7 +102,7 @@ fn a_damaged_primary_header_is_replaced_by_the_backup() {
 #[test]
 fn a_missing_primary_header_is_replaced_by_the_backup() {
     for sector_size in [512, 4096] {
-        let mut disk = TestDisk::new(sector_size, 1);
+        let mut disk = Disk::standard(sector_size, 1);
         disk.sector(1).fill(0);
         let report = disk.read();
         assert_eq!(report.sector_size, sector_size, "detected from the backup");
@@ -114,7 +114,7 @@ fn a_missing_primary_header_is_replaced_by_the_backup() {
 
 #[test]
 fn a_missing_backup_header() {
-    let mut disk = TestDisk::new(4096, 1);
+    let mut disk = Disk::standard(4096, 1);
     let last = disk.last_lba();
     disk.sector(last).fill(0);
     let report = disk.read();
@@ -128,13 +128,13 @@ fn a_missing_backup_header() {
 
 #[test]
 fn damaged_entries() {
-    let mut disk = TestDisk::new(512, 3);
+    let mut disk = Disk::standard(512, 3);
     disk.sector(2)[130] ^= 1;
     let report = disk.read();
     assert_eq!(codes(&report), ["GPT_ENTRIES_CRC", "GPT_BACKUP_USED"]);
     assert_eq!(
         report.partitions[1].guid,
-        Some(super::test_disk::numbered_guid(1, 0xA0)),
+        Some(guid(0xA0, 1)),
         "read from the intact backup"
     );
     let backup_entries = disk.header(disk.last_lba()).entries_lba;
@@ -150,7 +150,7 @@ fn damaged_entries() {
 
 #[test]
 fn both_headers_damaged_beyond_use() {
-    let mut disk = TestDisk::new(512, 1);
+    let mut disk = Disk::standard(512, 1);
     let last = disk.last_lba();
     for lba in [1, last] {
         disk.patch_header(lba, |h| h.entry_size = 100);
@@ -163,7 +163,7 @@ fn both_headers_damaged_beyond_use() {
 
 #[test]
 fn a_grown_disk() {
-    let mut disk = TestDisk::new(512, 1);
+    let mut disk = Disk::standard(512, 1);
     let old_last = disk.last_lba();
     disk.bytes.extend_from_slice(&[0u8; 8 * 512]);
     let report = disk.read();
@@ -182,7 +182,7 @@ fn a_grown_disk() {
 
 #[test]
 fn a_truncated_disk() {
-    let mut disk = TestDisk::new(512, 1);
+    let mut disk = Disk::standard(512, 1);
     disk.bytes.truncate(disk.bytes.len() - 512);
     let report = disk.read();
     assert_eq!(
@@ -210,7 +210,7 @@ fn header_fields_out_of_line() {
         ("GPT_USABLE_RANGE", |h| h.last_usable_lba = u64::MAX),
     ];
     for (code, change) in cases {
-        let mut disk = TestDisk::new(512, 1);
+        let mut disk = Disk::standard(512, 1);
         disk.patch_header(1, change);
         let report = disk.read();
         assert_eq!(codes(&report)[0], code, "{:#?}", report.findings);
@@ -221,16 +221,16 @@ fn header_fields_out_of_line() {
 
 #[test]
 fn an_absurd_header_size_cannot_be_checked() {
-    let mut disk = TestDisk::new(512, 1);
+    let mut disk = Disk::standard(512, 1);
     disk.sector(1)[12..16].copy_from_slice(&600u32.to_le_bytes());
     let report = disk.read();
     assert_eq!(codes(&report), ["GPT_HEADER_SIZE", "GPT_BACKUP_USED"]);
-    assert_eq!(GPT_REVISION, disk.header(1).revision);
+    assert_eq!(disk.header(1).revision, 0x0001_0000, "revision 1.0");
 }
 
 #[test]
 fn a_backup_that_does_not_point_back() {
-    let mut disk = TestDisk::new(512, 1);
+    let mut disk = Disk::standard(512, 1);
     let last = disk.last_lba();
     disk.patch_header(last, |h| h.alternate_lba = 5);
     assert_eq!(codes(&disk.read()), ["GPT_ALTERNATE_LBA"]);
@@ -238,27 +238,27 @@ fn a_backup_that_does_not_point_back() {
 
 #[test]
 fn headers_that_disagree() {
-    let mut disk = TestDisk::new(512, 2);
+    let mut disk = Disk::standard(512, 2);
     let last = disk.last_lba();
     disk.patch_header(last, |h| h.disk_guid = Guid::NIL);
     let report = disk.read();
     assert_eq!(codes(&report), ["GPT_HEADERS_DIFFER"]);
     assert!(message(&report, "GPT_HEADERS_DIFFER").contains("disk GUID"));
-    let mut disk = TestDisk::new(512, 2);
-    disk.patch_entries(last, |entries| entries[1].name[0] = u16::from(b'X'));
+    let mut disk = Disk::standard(512, 2);
+    disk.patch_entries_at(last, |entries| entries[1].name[0] = u16::from(b'X'));
     let report = disk.read();
     assert_eq!(codes(&report), ["GPT_ENTRIES_DIFFER"]);
     assert!(
         message(&report, "GPT_ENTRIES_DIFFER").contains("in 1 entries, the first being entry 2")
     );
-    assert_eq!(report.partitions[1].name, "part-1");
+    assert_eq!(report.partitions[1].name, "part 1");
 }
 
 #[test]
 fn bad_partitions() {
-    let mut disk = TestDisk::new(512, 4);
+    let mut disk = Disk::standard(512, 4);
     let last = disk.last_lba();
-    disk.patch_both_entries(|e| {
+    disk.patch_entries(|e| {
         (e[0].first_lba, e[0].last_lba) = (e[0].last_lba, e[0].first_lba);
         e[1].last_lba = e[2].first_lba;
         e[2].unique_guid = e[3].unique_guid;
@@ -276,17 +276,17 @@ fn bad_partitions() {
     );
     assert_eq!(
         message(&report, "PARTITIONS_OVERLAP"),
-        "partition 2 (\"part-1\") (LBAs 36-38) and partition 3 (\"part-2\") (LBAs 38-39) overlap"
+        "partition 2 (\"part 1\") (LBAs 36-38) and partition 3 (\"part 2\") (LBAs 38-39) overlap"
     );
     assert!(message(&report, "PARTITION_GUID_DUPLICATE")
-        .starts_with("partition 3 (\"part-2\") and partition 4 (\"part-3\") have the same GUID"));
+        .starts_with("partition 3 (\"part 2\") and partition 4 (\"part 3\") have the same GUID"));
     assert_eq!(report.partitions[0].size, 0, "inverted");
 }
 
 #[test]
 fn a_partition_past_the_end_of_the_disk() {
-    let mut disk = TestDisk::new(512, 1);
-    disk.patch_both_entries(|e| e[0].last_lba = u64::MAX);
+    let mut disk = Disk::standard(512, 1);
+    disk.patch_entries(|e| e[0].last_lba = u64::MAX);
     let report = disk.read();
     assert_eq!(codes(&report), ["PARTITION_OUTSIDE_DISK"]);
     assert_eq!(report.partitions[0].size, u64::MAX, "saturated");
@@ -294,8 +294,8 @@ fn a_partition_past_the_end_of_the_disk() {
 
 #[test]
 fn partition_findings_are_bounded() {
-    let mut disk = TestDisk::new(512, 128);
-    disk.patch_both_entries(|e| e.iter_mut().for_each(|entry| entry.first_lba = 34));
+    let mut disk = Disk::standard(512, 128);
+    disk.patch_entries(|e| e.iter_mut().for_each(|entry| entry.first_lba = 34));
     let report = disk.read();
     assert_eq!(report.findings.len(), 33);
     assert_eq!(
@@ -306,10 +306,10 @@ fn partition_findings_are_bounded() {
 
 #[test]
 fn the_mbr_of_a_gpt_disk() {
-    let mut disk = TestDisk::new(512, 1);
+    let mut disk = Disk::standard(512, 1);
     disk.bytes[510] = 0;
     assert_eq!(codes(&disk.read()), ["MBR_NO_SIGNATURE"]);
-    let mut disk = TestDisk::new(512, 1);
+    let mut disk = Disk::standard(512, 1);
     disk.bytes[446 + 4] = 0x83;
     let report = disk.read();
     assert_eq!(
@@ -318,34 +318,28 @@ fn the_mbr_of_a_gpt_disk() {
     );
     assert_eq!(
         report.partitions[0].partition_type,
-        PartitionType::Gpt(LINUX.parse().unwrap()),
+        PartitionType::Gpt(ESP.parse().unwrap()),
         "the GPT still wins"
     );
-    let mut disk = TestDisk::new(512, 1);
+    let mut disk = Disk::standard(512, 1);
     disk.bytes[446] = 0x12;
     assert_eq!(codes(&disk.read()), ["MBR_INVALID"]);
 }
 
-fn with_record(disk: &mut TestDisk, slot: usize, record: MbrPartition) {
-    let at = 446 + 16 * slot;
-    disk.bytes[at..at + 16].copy_from_slice(&record.encode());
-}
-
 #[test]
 fn hybrid_mbrs() {
-    let mut disk = TestDisk::new(512, 2);
+    let mut disk = Disk::standard(512, 2);
     let mirror = MbrPartition {
         os_type: 0x83,
         starting_lba: 36,
         size_in_lba: 2,
         ..Default::default()
     };
-    with_record(&mut disk, 1, mirror);
+    disk.set_mbr_record(1, mirror);
     let report = disk.read();
     assert_eq!((codes(&report), report.mbr.kind), (vec![], MbrKind::Hybrid));
     assert_eq!(report.mbr.entries[1], mirror);
-    with_record(
-        &mut disk,
+    disk.set_mbr_record(
         2,
         MbrPartition {
             starting_lba: 37,
@@ -357,7 +351,7 @@ fn hybrid_mbrs() {
 
 #[test]
 fn plain_mbr_disks() {
-    let mut disk = TestDisk {
+    let mut disk = Disk {
         bytes: vec![0u8; 100 * 512],
         sector_size: 512,
     };
@@ -369,9 +363,8 @@ fn plain_mbr_disks() {
         size_in_lba: 40,
         ..Default::default()
     };
-    with_record(&mut disk, 0, boot);
-    with_record(
-        &mut disk,
+    disk.set_mbr_record(0, boot);
+    disk.set_mbr_record(
         2,
         MbrPartition {
             os_type: 0x83,
@@ -402,8 +395,7 @@ fn plain_mbr_disks() {
         (None, 58 * 512)
     );
     assert_eq!(report.partitions[0].partition_type.to_string(), "0x0C");
-    with_record(
-        &mut disk,
+    disk.set_mbr_record(
         3,
         MbrPartition {
             os_type: 0x83,
@@ -416,8 +408,7 @@ fn plain_mbr_disks() {
         codes(&disk.read()),
         ["PARTITION_OUTSIDE_DISK", "PARTITIONS_OVERLAP"]
     );
-    with_record(
-        &mut disk,
+    disk.set_mbr_record(
         3,
         MbrPartition {
             os_type: 0x83,
@@ -431,7 +422,7 @@ fn plain_mbr_disks() {
 
 #[test]
 fn a_protective_mbr_without_a_gpt() {
-    let mut disk = TestDisk::new(512, 1);
+    let mut disk = Disk::standard(512, 1);
     let last = disk.last_lba();
     disk.sector(1).fill(0);
     disk.sector(last).fill(0);
@@ -442,7 +433,7 @@ fn a_protective_mbr_without_a_gpt() {
 
 #[test]
 fn the_wrong_sector_size() {
-    let disk = TestDisk::new(4096, 1);
+    let disk = Disk::standard(4096, 1);
     let report = disk.read_as(512);
     assert_eq!(
         codes(&report),
@@ -450,7 +441,7 @@ fn the_wrong_sector_size() {
     );
     assert!(message(&report, "GPT_SECTOR_SIZE_MISMATCH")
         .contains("at byte 4096, LBA 1 with 4096-byte sectors"));
-    let disk = TestDisk::new(512, 1);
+    let disk = Disk::standard(512, 1);
     assert_eq!(
         codes(&disk.read_as(4096))[..2],
         ["MBR_PROTECTIVE_RANGE", "GPT_SECTOR_SIZE_MISMATCH"]
@@ -459,7 +450,7 @@ fn the_wrong_sector_size() {
 
 #[test]
 fn a_short_file_is_an_io_error() {
-    let bytes = encode_image(&layout(512, 1, 4)).unwrap();
+    let bytes = encode_image(&layout(512, 1, 2, 4)).unwrap();
     let error = read(
         &mut std::io::Cursor::new(&bytes[..1024]),
         bytes.len() as u64,
