@@ -5,6 +5,7 @@
 //
 //   node scripts/image-digests.mjs record FILE   build everything, write the digests to FILE
 //   node scripts/image-digests.mjs check FILE    build everything, compare with FILE (exit 1 on a difference)
+//   (`__test__/reproducible.test.ts` runs the check on the examples and the first specs)
 //   options: --count N (random specs, default 60), --work DIR (scratch folder, default a new one in /tmp)
 //
 // The generator is part of the record: changing it changes the specs, so re-record before a change
@@ -222,9 +223,11 @@ if (mode === 'record') {
   console.log(`recorded ${Object.keys(digests).length} digests in ${file}`);
 } else {
   const recorded = JSON.parse(readFileSync(file, 'utf8'));
-  const differ = Object.keys({ ...recorded, ...digests }).filter((name) => recorded[name] !== digests[name]);
+  // With a smaller --count, the first specs are checked (the generator makes them the same way).
+  const differ = Object.keys(digests).filter((name) => recorded[name] !== digests[name]);
   for (const name of differ) console.log(`${name}: recorded ${recorded[name]}, now ${digests[name]}`);
-  console.log(differ.length === 0 ? `all ${Object.keys(digests).length} images are byte-identical to ${file}` : `${differ.length} of ${Object.keys(digests).length} differ`);
+  const checked = `${Object.keys(digests).length} of the ${Object.keys(recorded).length} recorded`;
+  console.log(differ.length === 0 ? `all ${checked} images are byte-identical to ${file}` : `${differ.length} of ${checked} images differ`);
   process.exitCode = differ.length === 0 ? 0 : 1;
 }
 rmSync(work, { recursive: true, force: true });

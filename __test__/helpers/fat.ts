@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { FilesystemSummary } from '../../ts/types';
 
 /**
  * mtools needs a UTF-8 locale to write long names as UTF-8, and TZ=UTC because FAT stores local
@@ -164,19 +165,8 @@ export function treeCounts(tree: ReadonlyMap<string, TreeEntry>): { directories:
   return { directories, files, fileBytes };
 }
 
-/** The `filesystem` object of `build --json` / `plan --json`. */
-export interface FilesystemJson {
-  type: string;
-  label?: string;
-  volumeId: string;
-  clusterSize: number;
-  clusters: number;
-  usedClusters: number;
-  freeClusters: number;
-  directories: number;
-  files: number;
-  fileBytes: number;
-}
+/** The `filesystem` object of `build --json` / `plan --json` (JSON leaves an undefined label out). */
+export type FilesystemJson = Omit<FilesystemSummary, 'label'> & { label?: string };
 
 export const FILESYSTEM_JSON_KEYS = ['type', 'label', 'volumeId', 'clusterSize', 'clusters', 'usedClusters', 'freeClusters', 'directories', 'files', 'fileBytes'];
 
