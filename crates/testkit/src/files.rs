@@ -49,6 +49,56 @@ pub fn create_image(path: &Path) -> File {
         .unwrap_or_else(|error| panic!("create {}: {error}", path.display()))
 }
 
+/// A new file of `len` bytes: sparse, or `fill` repeated from its first byte.
+pub fn sized_image(path: &Path, len: u64, fill: Option<&[u8]>) -> File {
+    let file = create_image(path);
+    file.set_len(len).expect("size image");
+    if let Some(block) = fill {
+        let mut offset = 0;
+        while offset < len {
+            let n = (len - offset).min(block.len() as u64) as usize;
+            write_all_at(&file, &block[..n], offset);
+            offset += n as u64;
+        }
+    }
+    file
+}
+
+/// Copies `size` bytes at `offset` of `image` into a new sparse file `out`, skipping the
+/// source's holes (a partition of several GiB is mostly holes): for tools that read a
+/// filesystem from its own file and have no offset option.
+#[cfg(target_os = "linux")]
+pub fn extract_region(image: &Path, offset: u64, size: u64, out: &Path) {
+    use nix::unistd::{lseek, Whence};
+    use std::os::unix::fs::FileExt;
+    let source = File::open(image).expect("open image");
+    let dest = sized_image(out, size, None);
+    let end = offset + size;
+    let mut pos = offset;
+    let mut buf = vec![0u8; MIB as usize];
+    while pos < end {
+        let data = match lseek(&source, pos as i64, Whence::SeekData) {
+            Ok(data) => data as u64,
+            Err(nix::errno::Errno::ENXIO) => break,
+            Err(error) => panic!("SEEK_DATA {}: {error}", image.display()),
+        };
+        if data >= end {
+            break;
+        }
+        let hole =
+            (lseek(&source, data as i64, Whence::SeekHole).expect("SEEK_HOLE") as u64).min(end);
+        let mut at = data;
+        while at < hole {
+            let n = (hole - at).min(buf.len() as u64) as usize;
+            source.read_exact_at(&mut buf[..n], at).expect("read image");
+            dest.write_all_at(&buf[..n], at - offset)
+                .expect("write region");
+            at += n as u64;
+        }
+        pos = hole;
+    }
+}
+
 /// Writes `data[range]` for each `(start, len)` range into a new sparse file of `data.len()`
 /// bytes; the rest of `data` must be zeros for comparisons to hold.
 pub fn write_sparse(path: &Path, data: &[u8], islands: &[(u64, u64)]) -> File {
