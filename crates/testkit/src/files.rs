@@ -232,6 +232,33 @@ impl Scratch {
     }
 }
 
+/// Writes a file (creating its parent directories) and sets its modification time.
+pub fn write_dated(path: &Path, bytes: &[u8], mtime: i64) {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("create parent directories");
+    }
+    std::fs::write(path, bytes).expect("write file");
+    set_mtime(path, mtime);
+}
+
+/// Sets a modification time in seconds since the epoch (negative: before it). Works for
+/// directories too: set it after their contents are written.
+pub fn set_mtime(path: &Path, secs: i64) {
+    set_mtime_ns(path, secs, 0);
+}
+
+pub fn set_mtime_ns(path: &Path, secs: i64, nsec: u32) {
+    use std::time::{Duration, UNIX_EPOCH};
+    let t = if secs >= 0 {
+        UNIX_EPOCH + Duration::new(secs as u64, nsec)
+    } else {
+        UNIX_EPOCH - Duration::from_secs(secs.unsigned_abs()) + Duration::from_nanos(nsec.into())
+    };
+    File::open(path)
+        .and_then(|file| file.set_modified(t))
+        .unwrap_or_else(|error| panic!("set mtime of {}: {error}", path.display()));
+}
+
 /// Temp paths as text, for command lines.
 pub fn path_str(path: &Path) -> &str {
     path.to_str().expect("temp paths are UTF-8")
