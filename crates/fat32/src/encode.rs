@@ -4,15 +4,15 @@
 
 use crate::alloc::Extent;
 use crate::geometry::{Geometry, BACKUP_BOOT_SECTOR, FAT_COUNT, FIRST_CLUSTER, FSINFO_SECTOR};
-pub use crate::ondisk::boot::{BootSector, FsInfo, NO_NAME};
-pub use crate::ondisk::dirent::{
+pub(crate) use crate::ondisk::boot::{BootSector, FsInfo, NO_NAME};
+pub(crate) use crate::ondisk::dirent::{
     ShortEntry, ATTR_ARCHIVE, ATTR_DIRECTORY, ATTR_VOLUME_ID, DOT, DOT_DOT,
 };
-pub use crate::ondisk::fat_entry::{END_OF_CHAIN, FAT0, FAT1, MEDIA_FIXED};
-pub use crate::ondisk::time::fat_timestamp;
+pub(crate) use crate::ondisk::fat_entry::{END_OF_CHAIN, FAT0, FAT1, MEDIA_FIXED};
+pub(crate) use crate::ondisk::time::fat_timestamp;
 
 /// The boot sector (also written as the backup at sector 6).
-pub fn boot_sector(g: &Geometry, label: Option<&[u8; 11]>, volume_id: u32) -> Vec<u8> {
+pub(crate) fn boot_sector(g: &Geometry, label: Option<&[u8; 11]>, volume_id: u32) -> Vec<u8> {
     BootSector {
         oem_name: *b"IMGFORGE",
         bytes_per_sector: g.bytes_per_sector as u16,
@@ -46,7 +46,7 @@ pub fn boot_sector(g: &Geometry, label: Option<&[u8; 11]>, volume_id: u32) -> Ve
 }
 
 /// The FSInfo sector: the free-cluster count and where to look for free clusters first.
-pub fn fsinfo_sector(bytes_per_sector: u32, free_clusters: u32, next_free: u32) -> Vec<u8> {
+pub(crate) fn fsinfo_sector(bytes_per_sector: u32, free_clusters: u32, next_free: u32) -> Vec<u8> {
     FsInfo {
         free_clusters,
         next_free,
@@ -55,7 +55,7 @@ pub fn fsinfo_sector(bytes_per_sector: u32, free_clusters: u32, next_free: u32) 
 }
 
 /// The reserved area: boot sector, FSInfo, their backups at 6 and 7, zeros elsewhere.
-pub fn reserved_area(
+pub(crate) fn reserved_area(
     g: &Geometry,
     label: Option<&[u8; 11]>,
     volume_id: u32,
@@ -82,7 +82,12 @@ pub fn reserved_area(
 /// allocated runs sorted by first cluster; each run is one chain ending in END_OF_CHAIN.
 /// `cursor` is the index of the first run that may reach this chunk; it moves forward, so
 /// consecutive chunks cost O(entries + runs) in total.
-pub fn fill_fat_chunk(chunk: &mut [u8], first_entry: u64, extents: &[Extent], cursor: &mut usize) {
+pub(crate) fn fill_fat_chunk(
+    chunk: &mut [u8],
+    first_entry: u64,
+    extents: &[Extent],
+    cursor: &mut usize,
+) {
     chunk.fill(0);
     let count = (chunk.len() / 4) as u64;
     let end_entry = first_entry + count;
@@ -118,7 +123,7 @@ pub fn fill_fat_chunk(chunk: &mut [u8], first_entry: u64, extents: &[Extent], cu
 }
 
 /// A short (8.3) directory entry, created, modified and accessed at `unix_time`.
-pub fn short_entry(
+pub(crate) fn short_entry(
     name: &[u8; 11],
     attributes: u8,
     first_cluster: u32,

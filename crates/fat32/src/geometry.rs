@@ -2,20 +2,20 @@
 //! partition, and how many clusters fit. Pure functions, so the edge cases are unit-tested.
 
 /// The spec's minimum for FAT32; below it, drivers that go by cluster count read FAT16.
-pub const MIN_CLUSTERS: u32 = 65_525;
+pub(crate) const MIN_CLUSTERS: u32 = 65_525;
 /// Cluster numbers 0x0FFFFFF7 and up are reserved (bad cluster, end of chain).
-pub const MAX_CLUSTERS: u32 = 0x0FFF_FFF5;
+pub(crate) const MAX_CLUSTERS: u32 = 0x0FFF_FFF5;
 /// The first cluster of the data region; 0 and 1 are reserved FAT entries.
-pub const FIRST_CLUSTER: u32 = 2;
+pub(crate) const FIRST_CLUSTER: u32 = 2;
 /// mkfs.fat's default: room for the boot sector (0), FSInfo (1) and their backups (6, 7).
-pub const MIN_RESERVED_SECTORS: u32 = 32;
-pub const FAT_COUNT: u32 = 2;
+pub(crate) const MIN_RESERVED_SECTORS: u32 = 32;
+pub(crate) const FAT_COUNT: u32 = 2;
 /// Reflinks share whole 4 KiB blocks, so data meant to be shared must start on one.
-pub const SHARE_ALIGNMENT: u64 = 4096;
-pub const FAT_ENTRY_BYTES: u64 = 4;
+pub(crate) const SHARE_ALIGNMENT: u64 = 4096;
+pub(crate) const FAT_ENTRY_BYTES: u64 = 4;
 
-pub const BACKUP_BOOT_SECTOR: u32 = 6;
-pub const FSINFO_SECTOR: u32 = 1;
+pub(crate) const BACKUP_BOOT_SECTOR: u32 = 6;
+pub(crate) const FSINFO_SECTOR: u32 = 1;
 
 /// A FAT32 layout inside one partition. All sector numbers are relative to the partition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,7 +32,7 @@ pub struct Geometry {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum GeometryError {
+pub(crate) enum GeometryError {
     /// Fewer than MIN_CLUSTERS clusters fit.
     TooFewClusters {
         clusters: u64,
@@ -90,13 +90,17 @@ impl Geometry {
 }
 
 /// Sectors of one FAT with entries for `clusters` data clusters (plus the two reserved ones).
-pub fn fat_sectors(clusters: u64, bytes_per_sector: u32) -> u64 {
+pub(crate) fn fat_sectors(clusters: u64, bytes_per_sector: u32) -> u64 {
     ((clusters + u64::from(FIRST_CLUSTER)) * FAT_ENTRY_BYTES).div_ceil(u64::from(bytes_per_sector))
 }
 
 /// Reserved sectors: at least MIN_RESERVED_SECTORS, plus whatever brings the data region to a
 /// 4 KiB boundary of the image (sectors smaller than 4 KiB only).
-pub fn reserved_sectors(partition_offset: u64, bytes_per_sector: u32, sectors_per_fat: u32) -> u32 {
+pub(crate) fn reserved_sectors(
+    partition_offset: u64,
+    bytes_per_sector: u32,
+    sectors_per_fat: u32,
+) -> u32 {
     let sector = u64::from(bytes_per_sector);
     let per_block = (SHARE_ALIGNMENT / sector).max(1);
     let start = partition_offset / sector
@@ -120,7 +124,7 @@ fn check_cluster_size(bytes_per_sector: u32, cluster_size: u32) -> Result<u32, G
 }
 
 /// Lays a FAT32 out in `partition_size` bytes at `partition_offset` of the image.
-pub fn geometry(
+pub(crate) fn geometry(
     partition_offset: u64,
     partition_size: u64,
     bytes_per_sector: u32,
@@ -192,7 +196,7 @@ pub fn geometry(
 
 /// The smallest partition size (a whole number of sectors) whose geometry has at least
 /// `clusters` data clusters.
-pub fn size_for_clusters(
+pub(crate) fn size_for_clusters(
     partition_offset: u64,
     clusters: u32,
     bytes_per_sector: u32,

@@ -11,10 +11,11 @@
 //!   file's data through the copy engine at an explicit offset. Every file of 4 KiB or more
 //!   starts at an image offset that is a multiple of 4096, so copy_file_range on XFS or btrfs
 //!   shares its blocks;
-//! - [`read`] reads a FAT32 back from untrusted bytes (any `Read + Seek`): [`Volume::open`]
-//!   detects, summarises, lists and checks it, reporting [`Finding`]s; [`verify`] compares it
-//!   with a scanned [`Tree`]. Writer and reader share the on-disk structures ([`BootSector`],
-//!   [`FsInfo`], directory and long-name entries, FAT entries, timestamps).
+//! - [`Volume::open`] reads a FAT32 back from untrusted bytes (any `Read + Seek`): it detects,
+//!   summarises, lists and checks it, reporting [`Finding`]s; [`verify`] compares it with a
+//!   scanned [`Tree`]; [`read_slice`] does all of that to a byte slice (the fuzz target). Writer
+//!   and reader share the on-disk structures (boot sector, FSInfo, directory and long-name
+//!   entries, FAT entries, timestamps).
 //!
 //! ```no_run
 //! use imgforge_copy::{CopyEngine, CopyMode, Destination};
@@ -36,25 +37,28 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+// Items no other crate uses are `pub(crate)`: the public API is what lib.rs exports.
+#![warn(unreachable_pub)]
+
 mod alloc;
 mod encode;
+mod flat_tree;
 mod geometry;
 mod names;
 mod ondisk;
 mod plan;
-pub mod read;
+mod read;
 mod scan;
+#[cfg(test)]
+mod test_fixtures;
 mod tree;
 mod write;
 
-pub use geometry::{MAX_CLUSTERS, MIN_CLUSTERS};
-pub use names::{volume_label, NameError, ShortName};
-pub use ondisk::boot::{BootSector, FsInfo};
-pub use plan::{describe_size, FormatOptions, Plan, PlanError, PreparedTree, Summary};
-pub use read::MAX_DEPTH;
+pub use names::volume_label;
+pub use plan::{FormatOptions, Plan, PlanError, PreparedTree, Summary};
 pub use read::{
-    detect, read_slice, verify, Difference, EntryKind, Finding, FindingCode, ListedEntry, Volume,
-    VolumeEntry, VolumeSummary,
+    read_slice, verify, verify_partition, Difference, EntryKind, FileReader, Finding, FindingCode,
+    ListedEntry, SliceReport, Volume, VolumeEntry, VolumeSummary, MAX_DEPTH,
 };
 pub use scan::scan;
 pub use tree::{Dir, FileNode, Node, ScanError, Source, Tree};

@@ -27,7 +27,7 @@ pub(crate) const LAST_LFN_FLAG: u8 = 0x40;
 
 /// Why a long name cannot be stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NameError {
+pub(crate) enum NameError {
     Empty,
     /// "." and "..".
     Reserved,
@@ -75,11 +75,11 @@ fn describe_char(ch: char) -> String {
 
 /// An 8.3 name as stored in a directory entry: 8 + 3 bytes, space padded, ASCII only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ShortName(pub [u8; 11]);
+pub(crate) struct ShortName(pub [u8; 11]);
 
 impl ShortName {
     /// The checksum LFN entries carry to bind them to this short entry.
-    pub fn checksum(&self) -> u8 {
+    pub(crate) fn checksum(&self) -> u8 {
         self.0.iter().fold(0u8, |sum, &b| {
             ((sum & 1) << 7).wrapping_add(sum >> 1).wrapping_add(b)
         })
@@ -113,7 +113,7 @@ impl fmt::Display for ShortName {
 }
 
 /// Checks that `name` can be a FAT long name.
-pub fn validate_long_name(name: &str) -> Result<(), NameError> {
+pub(crate) fn validate_long_name(name: &str) -> Result<(), NameError> {
     if name.is_empty() {
         return Err(NameError::Empty);
     }
@@ -143,7 +143,7 @@ fn is_forbidden_in_long_name(c: char) -> bool {
 /// one-to-one mappings of Linux's NLS tables), i.e. a simple one-char-to-one-char case mapping. `char::to_uppercase`
 /// applies the full Unicode mapping, which may expand a character ("ß" → "SS"); no FAT driver
 /// does that, so such a character is kept as it is and "Straße" stays distinct from "STRASSE".
-pub fn fold_case(name: &str) -> String {
+pub(crate) fn fold_case(name: &str) -> String {
     name.chars()
         .map(|c| {
             let mut upper = c.to_uppercase();
@@ -157,7 +157,7 @@ pub fn fold_case(name: &str) -> String {
 
 /// The short entry and long-name need of one directory entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DirName {
+pub(crate) struct DirName {
     pub short: ShortName,
     /// False only for plain upper-case ASCII 8.3 names, which are stored as their short name alone.
     pub needs_lfn: bool,
@@ -244,7 +244,7 @@ fn alias_with_tail(base: &[u8], ext: &[u8], n: u32) -> ShortName {
 
 /// Assigns short names to the entries of one directory, given in the order they are written.
 /// Names are valid long names, distinct under fold_case. The short names are unique.
-pub fn assign_short_names(names: &[&str]) -> Vec<DirName> {
+pub(crate) fn assign_short_names(names: &[&str]) -> Vec<DirName> {
     let mut result: Vec<Option<DirName>> = vec![None; names.len()];
     let mut used: HashSet<ShortName> = HashSet::with_capacity(names.len());
 
@@ -291,13 +291,13 @@ pub fn assign_short_names(names: &[&str]) -> Vec<DirName> {
 }
 
 /// Number of LFN entries needed for `name` (13 UTF-16 units each).
-pub fn lfn_entry_count(name: &str) -> usize {
+pub(crate) fn lfn_entry_count(name: &str) -> usize {
     name.encode_utf16().count().div_ceil(UNITS_PER_LFN)
 }
 
 /// The 32-byte entries a directory's children take: a short entry each, plus the long-name
 /// entries of the names `assigned` says need them.
-pub fn child_entries(names: &[&str], assigned: &[DirName]) -> u64 {
+pub(crate) fn child_entries(names: &[&str], assigned: &[DirName]) -> u64 {
     names
         .iter()
         .zip(assigned)
@@ -313,7 +313,7 @@ pub fn child_entries(names: &[&str], assigned: &[DirName]) -> u64 {
 
 /// Appends the LFN entries of `name` in on-disk order (highest sequence number first, the
 /// 0x40 flag on it), each bound to `short` by its checksum.
-pub fn encode_lfn_entries(name: &str, short: &ShortName, out: &mut Vec<[u8; 32]>) {
+pub(crate) fn encode_lfn_entries(name: &str, short: &ShortName, out: &mut Vec<[u8; 32]>) {
     let units: Vec<u16> = name.encode_utf16().collect();
     let count = units.len().div_ceil(UNITS_PER_LFN);
     debug_assert!(count <= 20, "long name of {} units", units.len());
@@ -342,7 +342,7 @@ pub fn encode_lfn_entries(name: &str, short: &ShortName, out: &mut Vec<[u8; 32]>
 /// One long-name entry as stored: which part of the name it holds and the short entry it
 /// belongs to (by checksum).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LfnEntry {
+pub(crate) struct LfnEntry {
     /// 1 for the entry holding the name's first 13 units; valid ones go up to MAX_LFN_ENTRIES.
     pub sequence: u8,
     /// Set on the entry holding the end of the name, which is stored first.
@@ -353,7 +353,7 @@ pub struct LfnEntry {
 
 impl LfnEntry {
     /// Reads any entry as a long-name entry; the caller checks the attribute byte first.
-    pub fn parse(entry: &[u8; ENTRY_BYTES]) -> LfnEntry {
+    pub(crate) fn parse(entry: &[u8; ENTRY_BYTES]) -> LfnEntry {
         let ordinal = entry[LFN_ORDINAL];
         LfnEntry {
             sequence: ordinal & !LAST_LFN_FLAG,
@@ -366,7 +366,7 @@ impl LfnEntry {
 
 /// A long name from its UTF-16 units in name order: up to the first 0x0000 (the padding after
 /// it is 0xFFFF). Err holds the name with U+FFFD for each unpaired surrogate.
-pub fn decode_long_name(units: &[u16]) -> Result<String, String> {
+pub(crate) fn decode_long_name(units: &[u16]) -> Result<String, String> {
     let end = units.iter().position(|&u| u == 0).unwrap_or(units.len());
     String::from_utf16(&units[..end]).map_err(|_| String::from_utf16_lossy(&units[..end]))
 }
@@ -409,33 +409,3 @@ pub fn volume_label(label: &str) -> Result<[u8; 11], String> {
 #[cfg(test)]
 #[path = "names_tests.rs"]
 mod tests;
-
-#[cfg(test)]
-mod lfn_decoding_tests {
-    use super::*;
-
-    #[test]
-    fn encoded_entries_parse_back_into_their_name() {
-        let name = "A name of 27 UTF-16 units 😀";
-        let short = ShortName(*b"ANAMEO~1   ");
-        let mut entries = Vec::new();
-        encode_lfn_entries(name, &short, &mut entries);
-        let parsed: Vec<LfnEntry> = entries.iter().map(LfnEntry::parse).collect();
-        let sequences: Vec<(u8, bool)> = parsed.iter().map(|e| (e.sequence, e.last)).collect();
-        assert_eq!(sequences, [(3, true), (2, false), (1, false)]);
-        assert!(parsed.iter().all(|e| e.checksum == short.checksum()));
-        let units: Vec<u16> = parsed.iter().rev().flat_map(|e| e.units).collect();
-        assert_eq!(decode_long_name(&units).as_deref(), Ok(name));
-    }
-
-    #[test]
-    fn names_end_at_the_first_nul_and_bad_utf16_is_replaced() {
-        assert_eq!(decode_long_name(&[0x61, 0, 0x62]).as_deref(), Ok("a"));
-        assert_eq!(decode_long_name(&[0x61, 0x62]).as_deref(), Ok("ab"));
-        assert_eq!(decode_long_name(&[]).as_deref(), Ok(""));
-        assert_eq!(
-            decode_long_name(&[0xDC00, 0x61]),
-            Err("\u{FFFD}a".to_string())
-        );
-    }
-}

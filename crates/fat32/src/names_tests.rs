@@ -442,3 +442,28 @@ fn volume_labels() {
         assert!(err.contains("does not allow"), "{ch:?}: {err}");
     }
 }
+
+#[test]
+fn encoded_entries_parse_back_into_their_name() {
+    let name = "A name of 27 UTF-16 units 😀";
+    let short = ShortName(*b"ANAMEO~1   ");
+    let mut entries = Vec::new();
+    encode_lfn_entries(name, &short, &mut entries);
+    let parsed: Vec<LfnEntry> = entries.iter().map(LfnEntry::parse).collect();
+    let sequences: Vec<(u8, bool)> = parsed.iter().map(|e| (e.sequence, e.last)).collect();
+    assert_eq!(sequences, [(3, true), (2, false), (1, false)]);
+    assert!(parsed.iter().all(|e| e.checksum == short.checksum()));
+    let units: Vec<u16> = parsed.iter().rev().flat_map(|e| e.units).collect();
+    assert_eq!(decode_long_name(&units).as_deref(), Ok(name));
+}
+
+#[test]
+fn names_end_at_the_first_nul_and_bad_utf16_is_replaced() {
+    assert_eq!(decode_long_name(&[0x61, 0, 0x62]).as_deref(), Ok("a"));
+    assert_eq!(decode_long_name(&[0x61, 0x62]).as_deref(), Ok("ab"));
+    assert_eq!(decode_long_name(&[]).as_deref(), Ok(""));
+    assert_eq!(
+        decode_long_name(&[0xDC00, 0x61]),
+        Err("\u{FFFD}a".to_string())
+    );
+}

@@ -4,13 +4,10 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::alloc::{allocate, clusters_for, Allocation};
+use crate::alloc::{clusters_for, Allocation};
+use crate::flat_tree::FlatTree;
 use crate::geometry::{geometry, size_for_clusters, Geometry, GeometryError, MIN_CLUSTERS};
-use crate::names::{assign_short_names, child_entries, DirName};
-use crate::tree::{Dir, FileNode, Node, Tree};
-
-/// Bytes per directory entry.
-pub const DIR_ENTRY_BYTES: u64 = crate::ondisk::dirent::ENTRY_BYTES as u64;
+use crate::tree::{FileNode, Tree};
 
 /// Cluster sizes tried when none is given, in order of preference: 4 KiB clusters are exactly
 /// the blocks reflinks share; larger ones for partitions too big for 4 KiB; smaller ones for
@@ -55,7 +52,7 @@ pub enum PlanError {
 }
 
 /// "33.25 MiB (34865152 bytes)": the readable size and the exact one.
-pub fn describe_size(bytes: u64) -> String {
+pub(crate) fn describe_size(bytes: u64) -> String {
     let units = [
         ("TiB", 1u64 << 40),
         ("GiB", 1 << 30),
@@ -102,148 +99,6 @@ impl fmt::Display for PlanError {
 
 impl std::error::Error for PlanError {}
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn sizes_are_described_in_the_largest_fitting_unit() {
-        assert_eq!(super::describe_size(512), "512 B (512 bytes)");
-        assert_eq!(
-            super::describe_size(34_865_152),
-            "33.25 MiB (34865152 bytes)"
-        );
-        assert_eq!(
-            super::describe_size(3 << 40),
-            "3.00 TiB (3298534883328 bytes)"
-        );
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Child {
-    Dir(usize),
-    File(usize),
-}
-
-#[derive(Debug)]
-pub(crate) struct PlannedDir {
-    /// Index of the parent directory; the root is its own parent.
-    pub parent: usize,
-    /// Position among the parent's entries (0 for the root).
-    pub position: usize,
-    /// One per entry of the directory, in that order.
-    pub children: Vec<Child>,
-    pub names: Vec<DirName>,
-    /// 32-byte entries, counting ".", ".." and long-name entries; not the root's volume label,
-    /// which depends on the options (see `FlatTree::entries`).
-    pub entries: u64,
-}
-
-#[derive(Debug)]
-pub(crate) struct PlannedFile {
-    /// The directory the file is in.
-    pub dir: usize,
-    /// Position among that directory's entries.
-    pub position: usize,
-    pub size: u64,
-}
-
-/// The tree in depth-first pre-order: directories (the root first) and files, with every
-/// directory's short names and entry count. Owns the tree it indexes, so plans made from it
-/// can outlive the caller's borrow (and cross threads).
-#[derive(Debug)]
-pub(crate) struct FlatTree {
-    tree: Arc<Tree>,
-    pub dirs: Vec<PlannedDir>,
-    pub files: Vec<PlannedFile>,
-}
-
-impl FlatTree {
-    fn new(tree: Arc<Tree>) -> Self {
-        let mut flat = FlatTree {
-            tree,
-            dirs: Vec::new(),
-            files: Vec::new(),
-        };
-        let tree = flat.tree.clone();
-        flat.visit(&tree.root, 0, 0);
-        flat
-    }
-
-    fn visit(&mut self, dir: &Dir, parent: usize, position: usize) -> usize {
-        let index = self.dirs.len();
-        let names: Vec<&str> = dir.entries.iter().map(Node::name).collect();
-        let assigned = assign_short_names(&names);
-        let own = if index == 0 { 0 } else { 2 };
-        let entries = own + child_entries(&names, &assigned);
-        self.dirs.push(PlannedDir {
-            parent,
-            position,
-            children: Vec::new(),
-            names: assigned,
-            entries,
-        });
-        let children = dir
-            .entries
-            .iter()
-            .enumerate()
-            .map(|(position, node)| match node {
-                Node::Dir(sub) => Child::Dir(self.visit(sub, index, position)),
-                Node::File(file) => {
-                    self.files.push(PlannedFile {
-                        dir: index,
-                        position,
-                        size: file.size,
-                    });
-                    Child::File(self.files.len() - 1)
-                }
-            })
-            .collect();
-        self.dirs[index].children = children;
-        index
-    }
-
-    /// Directory `index` of the tree.
-    pub fn dir(&self, index: usize) -> &Dir {
-        if index == 0 {
-            return &self.tree.root;
-        }
-        let planned = &self.dirs[index];
-        match &self.dir(planned.parent).entries[planned.position] {
-            Node::Dir(dir) => dir,
-            Node::File(_) => unreachable!("a planned directory is a directory of the tree"),
-        }
-    }
-
-    /// File `index` of the tree.
-    pub fn file(&self, index: usize) -> &FileNode {
-        let planned = &self.files[index];
-        match &self.dir(planned.dir).entries[planned.position] {
-            Node::File(file) => file,
-            Node::Dir(_) => unreachable!("a planned file is a file of the tree"),
-        }
-    }
-
-    /// The 32-byte entries of directory `index`, with the volume label's entry in the root.
-    pub fn entries(&self, index: usize, has_label: bool) -> u64 {
-        self.dirs[index].entries + u64::from(index == 0 && has_label)
-    }
-
-    fn allocate(&self, cluster_size: u32, has_label: bool) -> Option<Allocation> {
-        let dir_clusters = (0..self.dirs.len())
-            .map(|i| {
-                let bytes = self.entries(i, has_label) * DIR_ENTRY_BYTES;
-                clusters_for(bytes, cluster_size).map(|c| c.max(1))
-            })
-            .collect::<Option<Vec<u32>>>()?;
-        let sizes: Vec<u64> = self.files.iter().map(|f| f.size).collect();
-        allocate(cluster_size, &dir_clusters, &sizes)
-    }
-
-    fn file_bytes(&self) -> u64 {
-        self.files.iter().map(|f| f.size).sum()
-    }
-}
-
 /// Data clusters an allocation needs, with `min_free` bytes left free.
 fn needed_clusters(allocation: &Allocation, min_free: u64, cluster_size: u32) -> Option<u32> {
     let free = clusters_for(min_free, cluster_size)?;
@@ -279,7 +134,7 @@ impl PreparedTree {
 
     /// The scanned tree.
     pub fn tree(&self) -> &Arc<Tree> {
-        &self.flat.tree
+        self.flat.tree()
     }
 
     /// The smallest partition (bytes, a whole number of sectors) that holds the tree with
@@ -449,7 +304,7 @@ impl Plan {
 
     /// The tree the plan was made from.
     pub fn tree(&self) -> &Arc<Tree> {
-        &self.flat.tree
+        self.flat.tree()
     }
 
     /// Where each file's data goes: (file index, file, image byte offset), in the order the
@@ -525,3 +380,7 @@ fn geometry_error(
         }
     }
 }
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod tests;

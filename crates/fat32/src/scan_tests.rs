@@ -2,33 +2,15 @@
 //! of directory entries. The scan itself (merging, symlinks, loops) is tested in imgforge-tree.
 
 use super::*;
+use imgforge_testkit::{set_mtime, write_dated as write};
 use std::fs::{self, File};
 use std::path::Path;
-use std::time::{Duration, UNIX_EPOCH};
 
 fn src(source: &Path, target: &str) -> Source {
     Source {
         source: source.to_path_buf(),
         target: target.to_string(),
     }
-}
-
-fn write(path: &Path, bytes: &[u8], mtime: i64) {
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).unwrap();
-    }
-    fs::write(path, bytes).unwrap();
-    set_mtime(path, mtime);
-}
-
-/// Works for directories too: set it after their contents are written.
-fn set_mtime(path: &Path, secs: i64) {
-    let t = if secs >= 0 {
-        UNIX_EPOCH + Duration::from_secs(secs as u64)
-    } else {
-        UNIX_EPOCH - Duration::from_secs(secs.unsigned_abs())
-    };
-    File::open(path).unwrap().set_modified(t).unwrap();
 }
 
 fn file(name: &str, source: &Path, size: u64, mtime: i64) -> Node {

@@ -14,9 +14,10 @@ use crate::encode::{
     fill_fat_chunk, reserved_area, short_entry, ATTR_ARCHIVE, ATTR_DIRECTORY, ATTR_VOLUME_ID, DOT,
     DOT_DOT,
 };
+use crate::flat_tree::{Child, DIR_ENTRY_BYTES};
 use crate::geometry::{FAT_COUNT, FAT_ENTRY_BYTES, FIRST_CLUSTER};
 use crate::names::encode_lfn_entries;
-use crate::plan::{Child, Plan, DIR_ENTRY_BYTES};
+use crate::plan::Plan;
 use crate::tree::{FileNode, Node};
 
 /// FAT bytes generated and written at a time.

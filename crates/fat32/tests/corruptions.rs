@@ -28,9 +28,9 @@ fn base() -> Base {
     let src = dir.path().join("src");
     fs::create_dir_all(src.join("Sub Dir")).unwrap();
     fs::write(src.join("hello.txt"), b"hello").unwrap();
-    fs::write(src.join("A long name.bin"), data(1, 1700)).unwrap();
-    fs::write(src.join("Sub Dir/inner file.txt"), data(2, 100)).unwrap();
-    fs::write(src.join("Sub Dir/BIG.BIN"), data(3, 5000)).unwrap();
+    fs::write(src.join("A long name.bin"), random_bytes(1, 1700)).unwrap();
+    fs::write(src.join("Sub Dir/inner file.txt"), random_bytes(2, 100)).unwrap();
+    fs::write(src.join("Sub Dir/BIG.BIN"), random_bytes(3, 5000)).unwrap();
     let tree = scan_root(&src);
     let options = FormatOptions {
         bytes_per_sector: 512,
@@ -43,7 +43,7 @@ fn base() -> Base {
     let size = tree.minimum_size_at(&options, OFFSET).unwrap();
     let layout = tree.plan(&options, OFFSET, size).unwrap();
     let image = dir.path().join("clean.img");
-    create_image(&image, OFFSET + size, None);
+    sized_image(&image, OFFSET + size, None);
     write_plan(&layout, &image, Destination::Zeroed, CopyMode::Auto);
     let clusters = fatread::read(&image, OFFSET)
         .entries
@@ -96,7 +96,7 @@ fn check(image: &Path, size: u64, code: FindingCode) -> Vec<String> {
         volume.findings()
     );
     let part = image.with_extension("part");
-    extract_partition(image, OFFSET, size, &part);
+    extract_region(image, OFFSET, size, &part);
     let output = run(tool("fsck.fat").args(["-n", "-V"]).arg(&part));
     let text = output_text(&output);
     // Some problems (a long name's checksum) fsck.fat reports without failing.

@@ -5,17 +5,15 @@
 #![cfg(target_os = "linux")]
 
 mod common;
-#[path = "../../copy/tests/common/mod.rs"]
-mod copy_common;
 
 use std::fs;
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 
 use common::*;
-use copy_common::{loop_unavailable, LoopDevice};
 use imgforge_copy::{CopyMode, Destination};
 use imgforge_fat32::{volume_label, FormatOptions, PreparedTree};
+use imgforge_testkit::{loop_unavailable, skip_fixture, LoopDevice};
 
 /// A random tree plus sparse files: holes at the start, in the middle and at the end.
 fn tree_with_sparse_files(
@@ -38,7 +36,7 @@ fn tree_with_sparse_files(
         let file = fs::File::create(sparse.join(name)).unwrap();
         file.set_len(len).unwrap();
         for at in islands {
-            file.write_all_at(&data(at, 5000.min(len - at)), at)
+            file.write_all_at(&random_bytes(at, 5000.min(len - at)), at)
                 .unwrap();
         }
     }
@@ -68,7 +66,7 @@ fn dirty_build((options, offset): (FormatOptions, u64), extra: u64, fill: &[u8],
     let layout = tree.plan(&options, offset, size).unwrap();
     let image = dir.path().join("dirty.img");
     let len = offset + size + MIB;
-    create_image(&image, len, Some(fill));
+    sized_image(&image, len, Some(fill));
     write_plan(&layout, &image, Destination::Dirty, CopyMode::Auto);
     check_outside(&image, offset, size, len, fill);
     check_readers(&image, size, &layout, &src);
@@ -92,7 +90,7 @@ fn over_random_bytes_with_4k_sectors() {
     dirty_build(
         options(4096, Some(4096), MIB),
         64 * MIB,
-        &data(99, MIB + 13),
+        &random_bytes(99, MIB + 13),
         2,
     );
 }
@@ -115,7 +113,9 @@ fn onto_a_used_block_device() {
     let size = tree.minimum_size_at(&options, offset).unwrap() + 4 * MIB;
     let len = (offset + size + MIB).div_ceil(MIB) * MIB;
     // Only missing root or loop devices skip; a failing losetup fails.
-    fixture_or_skip!(loop_unavailable().map_or(Ok(()), Err));
+    if let Some(reason) = loop_unavailable() {
+        return skip_fixture(&reason);
+    }
     let device = LoopDevice::filled(len, 0xFF).unwrap_or_else(|e| panic!("loop device: {e}"));
     let layout = tree.plan(&options, offset, size).unwrap();
     write_plan(&layout, &device.device, Destination::Dirty, CopyMode::Auto);

@@ -36,7 +36,7 @@ fn build(
     let size = tree.minimum_size_at(options, MIB).unwrap() + extra;
     let layout = tree.plan(options, MIB, size).unwrap();
     let image = dir.join("edge.img");
-    create_image(&image, MIB + size, None);
+    sized_image(&image, MIB + size, None);
     write_plan(&layout, &image, Destination::Zeroed, CopyMode::Auto);
     (size, image)
 }
@@ -93,13 +93,13 @@ fn several_sources_merge_into_one_tree() {
     let loader = extra.join("loader");
     fs::create_dir_all(loader.join("entries")).unwrap();
     fs::write(loader.join("entries/debian.conf"), b"title Debian\n").unwrap();
-    fs::write(loader.join("loader.conf"), data(5, 5000)).unwrap();
+    fs::write(loader.join("loader.conf"), random_bytes(5, 5000)).unwrap();
     let shim = extra.join("shimx64.efi");
     let grub = extra.join("grubx64.efi");
     let note = extra.join("note.txt");
-    fs::write(&shim, data(6, 100_000)).unwrap();
-    fs::write(&grub, data(7, 4096)).unwrap();
-    fs::write(&note, data(8, 10)).unwrap();
+    fs::write(&shim, random_bytes(6, 100_000)).unwrap();
+    fs::write(&grub, random_bytes(7, 4096)).unwrap();
+    fs::write(&note, random_bytes(8, 10)).unwrap();
     // Known times, so that the directories made for targets have a checkable time.
     for (i, path) in [&shim, &grub, &note].into_iter().enumerate() {
         set_mtime(
@@ -144,9 +144,9 @@ fn huge_file(path: &Path, len: u64) -> Vec<(u64, Vec<u8>)> {
     let file = fs::File::create(path).unwrap();
     file.set_len(len).unwrap();
     let islands = vec![
-        (0, data(1, 10_000)),
-        (2 << 30, data(2, 4096)),
-        (len - 5000, data(3, 5000)),
+        (0, random_bytes(1, 10_000)),
+        (2 << 30, random_bytes(2, 4096)),
+        (len - 5000, random_bytes(3, 5000)),
     ];
     for (at, bytes) in &islands {
         file.write_all_at(bytes, *at).unwrap();

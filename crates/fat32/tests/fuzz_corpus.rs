@@ -14,7 +14,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::surgery::shrink;
+use common::surgery::{shrink, BootSector};
 use common::*;
 use imgforge_copy::{CopyMode, Destination};
 use imgforge_fat32::{read_slice, volume_label, EntryKind, FormatOptions, Volume};
@@ -76,11 +76,15 @@ fn name_of(path: &Path) -> &str {
 fn seed_tree(root: &Path) {
     fs::create_dir_all(root.join("Sub/Deeper")).unwrap();
     fs::write(root.join("hello.txt"), b"hello\n").unwrap();
-    fs::write(root.join("A long name with spaces.txt"), data(1, 1500)).unwrap();
-    fs::write(root.join("README"), data(2, 100)).unwrap();
+    fs::write(
+        root.join("A long name with spaces.txt"),
+        random_bytes(1, 1500),
+    )
+    .unwrap();
+    fs::write(root.join("README"), random_bytes(2, 100)).unwrap();
     fs::write(root.join("Sub/EMPTY"), b"").unwrap();
-    fs::write(root.join("Sub/Deeper/Ünïcödé.bin"), data(3, 3000)).unwrap();
-    fs::write(root.join("Sub/Deeper/x"), data(4, 700)).unwrap();
+    fs::write(root.join("Sub/Deeper/Ünïcödé.bin"), random_bytes(3, 3000)).unwrap();
+    fs::write(root.join("Sub/Deeper/x"), random_bytes(4, 700)).unwrap();
 }
 
 /// mkfs.fat's smallest proper FAT32 with `sector`-byte sectors and `cluster_sectors`-sector
@@ -132,7 +136,7 @@ fn imgforge_seed(dir: &Path, keep: u32) -> Vec<u8> {
     let size = tree.minimum_size(&options).unwrap();
     let layout = tree.plan(&options, 0, size).unwrap();
     let image = dir.join("imgforge.img");
-    create_image(&image, size, None);
+    sized_image(&image, size, None);
     write_plan(&layout, &image, Destination::Zeroed, CopyMode::ReadWrite);
     let mut bytes = fs::read(&image).unwrap();
     // shrink() copies the reserved area as it is; the writer's is 32 sectors and more.
@@ -149,7 +153,7 @@ struct Seed {
 
 impl Seed {
     fn new(bytes: Vec<u8>) -> Self {
-        let boot = imgforge_fat32::BootSector::parse(&bytes[..512]).unwrap();
+        let boot = BootSector::parse(&bytes[..512]).unwrap();
         Seed {
             reserved: usize::from(boot.reserved_sectors),
             fat_sectors: boot.fat_size_32 as usize,

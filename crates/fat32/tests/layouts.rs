@@ -37,7 +37,7 @@ fn build_and_check(
         .unwrap_or_else(|e| panic!("{options:?} at {offset} + {size}: {e}"));
     let image = dir.join("disk.img");
     let len = offset + size;
-    create_image(&image, len, None);
+    sized_image(&image, len, None);
     write_plan(&layout, &image, Destination::Zeroed, CopyMode::Auto);
     check_outside(&image, offset, size, len, &[0]);
     check_readers(&image, size, &layout, src);
@@ -54,7 +54,7 @@ fn big_tree(seed: u64) -> (tempfile::TempDir, std::path::PathBuf, PreparedTree) 
         let file = fs::File::create(src.join(format!("big/part-{i}.bin"))).unwrap();
         let len = (6 + i) * MIB + i * 777;
         file.set_len(len).unwrap();
-        file.write_all_at(&data(i, 5000), len / 2).unwrap();
+        file.write_all_at(&random_bytes(i, 5000), len / 2).unwrap();
         file.write_all_at(b"end", len - 3).unwrap();
     }
     let tree = scan_root(&src);
@@ -127,7 +127,7 @@ fn sizes_just_above_the_minimum_plan_and_pass_the_readers() {
 /// Builds at byte MIB of a fresh image and reads the image back.
 fn build(tree: &PreparedTree, options: &FormatOptions, size: u64, image: &Path) -> Vec<u8> {
     let layout = tree.plan(options, MIB, size).unwrap();
-    create_image(image, MIB + size, None);
+    sized_image(image, MIB + size, None);
     write_plan(&layout, image, Destination::Zeroed, CopyMode::Auto);
     fs::read(image).unwrap()
 }

@@ -126,7 +126,7 @@ fn run_seed(seed: u64, case: &Case) {
     let tail = rng.pick(&[0, 512, MIB]);
     let len = offset + size + tail;
     let image = dir.path().join("disk.img");
-    create_image(&image, len, None);
+    sized_image(&image, len, None);
     write_plan(&layout, &image, Destination::Zeroed, CopyMode::Auto);
     check_outside(&image, offset, size, len, &[0]);
     check_readers(&image, size, &layout, &src);

@@ -55,7 +55,7 @@ fn imgforge_images_read_back_exactly() {
         let size = tree.minimum_size_at(&options, offset).unwrap() + rng.below(64) * 4096;
         let layout = tree.plan(&options, offset, size).unwrap();
         let image = dir.path().join("disk.img");
-        create_image(&image, offset + size + MIB, None);
+        sized_image(&image, offset + size + MIB, None);
         write_plan(&layout, &image, Destination::Zeroed, CopyMode::Auto);
 
         let mut volume = open(&image, offset, size);
@@ -127,7 +127,7 @@ fn mtools_tree(root: &Path) {
         fs::create_dir_all(&dir).unwrap();
         for (i, name) in names.iter().enumerate() {
             let size = sizes[(i + depth) % sizes.len()];
-            fs::write(dir.join(name), data((depth * 10 + i) as u64, size)).unwrap();
+            fs::write(dir.join(name), random_bytes((depth * 10 + i) as u64, size)).unwrap();
         }
         fs::create_dir_all(dir.join("Empty Folder")).unwrap();
         dir = dir.join(format!("Level {depth} directory"));

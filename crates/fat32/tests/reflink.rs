@@ -6,17 +6,17 @@
 #![cfg(target_os = "linux")]
 
 mod common;
-#[path = "../../copy/tests/common/mod.rs"]
-mod copy_common;
 
 use std::fs;
 use std::path::Path;
 use std::time::Instant;
 
 use common::*;
-use copy_common::{fiemap, loop_unavailable, FiemapExtent, XfsMount, FIEMAP_EXTENT_SHARED};
 use imgforge_copy::{CopyMode, Destination};
 use imgforge_fat32::{volume_label, FormatOptions, Plan};
+use imgforge_testkit::{
+    fiemap, loop_unavailable, skip_fixture, FiemapExtent, XfsMount, FIEMAP_EXTENT_SHARED,
+};
 
 const BLOCK: u64 = 4096;
 
@@ -42,7 +42,7 @@ fn write_sources(root: &Path) {
     for (i, (path, size)) in FILES.iter().enumerate() {
         let path = root.join(path);
         fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(&path, data(i as u64 + 1, *size)).unwrap();
+        fs::write(&path, random_bytes(i as u64 + 1, *size)).unwrap();
     }
     fs::create_dir_all(root.join("an empty directory")).unwrap();
 }
@@ -96,7 +96,7 @@ fn check_case(
     let len = offset + size;
 
     let auto = xfs.path(&format!("{name}-auto.img"));
-    create_image(&auto, len, None);
+    sized_image(&auto, len, None);
     let started = Instant::now();
     write_plan(&layout, &auto, Destination::Zeroed, CopyMode::Auto);
     let took = started.elapsed();
@@ -117,7 +117,7 @@ fn check_case(
     check_readers(&auto, size, &layout, &src);
 
     let copied = xfs.path(&format!("{name}-rw.img"));
-    create_image(&copied, len, None);
+    sized_image(&copied, len, None);
     write_plan(&layout, &copied, Destination::Zeroed, CopyMode::ReadWrite);
     assert!(
         fs::read(&auto).unwrap() == fs::read(&copied).unwrap(),
@@ -151,7 +151,9 @@ fn options(offset: u64, sector: u32, cluster_size: Option<u32>) -> (FormatOption
 #[test]
 fn auto_shares_every_whole_block_and_read_write_shares_none() {
     // Only missing root or loop devices skip; missing XFS tools or a failed mount fail.
-    fixture_or_skip!(loop_unavailable().map_or(Ok(()), Err));
+    if let Some(reason) = loop_unavailable() {
+        return skip_fixture(&reason);
+    }
     require_tool("mkfs.xfs");
     require_tool("xfs_io");
     let xfs = XfsMount::new(1024 * MIB).unwrap_or_else(|e| panic!("loop-mounted XFS: {e}"));

@@ -23,10 +23,14 @@ const CHANGED_SIZE: u64 = 5000;
 /// /dir/z.bin, /small.
 fn sources(root: &Path) {
     fs::create_dir_all(root.join("dir")).unwrap();
-    fs::write(root.join("dir/a.bin"), data(1, 10_000)).unwrap();
-    fs::write(root.join("dir/Changed File.bin"), data(2, CHANGED_SIZE)).unwrap();
-    fs::write(root.join("dir/z.bin"), data(3, 8192)).unwrap();
-    fs::write(root.join("small"), data(4, 10)).unwrap();
+    fs::write(root.join("dir/a.bin"), random_bytes(1, 10_000)).unwrap();
+    fs::write(
+        root.join("dir/Changed File.bin"),
+        random_bytes(2, CHANGED_SIZE),
+    )
+    .unwrap();
+    fs::write(root.join("dir/z.bin"), random_bytes(3, 8192)).unwrap();
+    fs::write(root.join("small"), random_bytes(4, 10)).unwrap();
 }
 
 /// 512-byte clusters at 1 MiB: small enough that the tests' files span many clusters.
@@ -59,7 +63,7 @@ fn write_after(change: impl FnOnce(&Path), mode: CopyMode) -> (WriteError, Vec<u
     assert_eq!(layout.file_path(index), CHANGED);
     change(&src);
     let image_path = dir.path().join("disk.img");
-    let image = create_image(&image_path, MIB + size, None);
+    let image = sized_image(&image_path, MIB + size, None);
     let target = Target {
         image: &image,
         image_name: "disk.img",
@@ -156,7 +160,7 @@ fn an_unchanged_tree_writes() {
     let options = options();
     let layout = tree.plan(&options, MIB, 64 * MIB).unwrap();
     let image = dir.path().join("disk.img");
-    create_image(&image, MIB + 64 * MIB, None);
+    sized_image(&image, MIB + 64 * MIB, None);
     write_plan(&layout, &image, Destination::Zeroed, CopyMode::Auto);
     check_readers(&image, 64 * MIB, &layout, &src);
 }
@@ -176,7 +180,7 @@ fn progress_adds_up_to_the_file_bytes_and_false_cancels() {
         min_free: 0,
     };
     let layout = tree.plan(&options, MIB, 64 * MIB).unwrap();
-    let image = create_image(&dir.path().join("disk.img"), 65 * MIB, None);
+    let image = sized_image(&dir.path().join("disk.img"), 65 * MIB, None);
     let target = Target {
         image: &image,
         image_name: "disk.img",

@@ -31,7 +31,7 @@ fn build(tree: &PreparedTree, dir: &Path) -> (std::path::PathBuf, u64) {
     let size = tree.minimum_size_at(&options(), OFFSET).unwrap();
     let layout = tree.plan(&options(), OFFSET, size).unwrap();
     let image = dir.join("disk.img");
-    create_image(&image, OFFSET + size, None);
+    sized_image(&image, OFFSET + size, None);
     write_plan(&layout, &image, Destination::Zeroed, CopyMode::Auto);
     (image, size)
 }
@@ -51,7 +51,7 @@ fn verify_reports_each_difference_and_nothing_on_a_clean_build() {
     let mut shape = small_shape(4096);
     shape.max_file = 3 * MIB; // files larger than one comparison chunk
     let (dir, src, tree) = random_source(77, &shape);
-    fs::write(src.join("large.bin"), data(5, 2 * MIB + 12_345)).unwrap();
+    fs::write(src.join("large.bin"), random_bytes(5, 2 * MIB + 12_345)).unwrap();
     fs::create_dir(src.join("Keep Me")).unwrap();
     fs::write(src.join("Keep Me/small file.txt"), b"small").unwrap();
     drop(tree);
@@ -72,7 +72,7 @@ fn verify_reports_each_difference_and_nothing_on_a_clean_build() {
         .write(true)
         .open(&changed)
         .unwrap()
-        .write_all_at(&[!data(5, at + 1)[at as usize]], offset + at)
+        .write_all_at(&[!random_bytes(5, at + 1)[at as usize]], offset + at)
         .unwrap();
     let source = src.join("large.bin");
     assert_eq!(
@@ -89,7 +89,7 @@ fn verify_reports_each_difference_and_nothing_on_a_clean_build() {
     // The spec gains a file, loses one, and one changes size.
     fs::write(src.join("Keep Me/new file.txt"), b"new").unwrap();
     fs::remove_file(src.join("Keep Me/small file.txt")).unwrap();
-    fs::write(src.join("large.bin"), data(5, 2 * MIB + 12_346)).unwrap();
+    fs::write(src.join("large.bin"), random_bytes(5, 2 * MIB + 12_346)).unwrap();
     let changed_tree = scan_root(&src);
     let mut found = differences(&changed_tree, &image, size);
     found.sort();

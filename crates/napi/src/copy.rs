@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use imgforge_copy::{copy_into_image as copy_jobs_into_image, CopyEngine, CopyMode, Destination};
+use imgforge_copy::{copy_into_image as copy_jobs_into_image, CopyMode, Destination};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -38,7 +38,7 @@ impl TryFrom<CopyJob> for imgforge_copy::CopyJob {
     }
 }
 
-pub struct CopyTask {
+pub(crate) struct CopyTask {
     image: PathBuf,
     jobs: Vec<imgforge_copy::CopyJob>,
     mode: CopyMode,
@@ -51,21 +51,13 @@ impl Task for CopyTask {
     type JsValue = CopyOutcome;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        let mut engine = CopyEngine::new(self.mode);
-        let result = copy_jobs_into_image(
-            &mut engine,
-            &self.image,
-            &self.jobs,
-            self.destination,
-            &mut |n| self.progress.advance(n),
-        );
-        Ok(CopyOutcome {
-            stats: engine.stats().into(),
-            error: result.err().map(|failure| {
-                let source = failure.job.map(|index| self.jobs[index].source.as_path());
-                CopyFailure::new(&failure.error, failure.job, None, source)
-            }),
-        })
+        Ok(self.progress.run(self.mode, |engine, progress| {
+            let failure =
+                copy_jobs_into_image(engine, &self.image, &self.jobs, self.destination, progress)
+                    .err()?;
+            let source = failure.job.map(|index| self.jobs[index].source.as_path());
+            Some(CopyFailure::new(&failure.error, failure.job, None, source))
+        }))
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {

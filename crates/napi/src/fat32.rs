@@ -4,17 +4,18 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use imgforge_copy::{CopyEngine, CopyMode, Destination};
+use imgforge_copy::{CopyMode, Destination};
 use imgforge_fat32::{
-    scan, verify, volume_label, write_to_image, FormatOptions, Plan, PreparedTree, Source, Tree,
-    Volume,
+    scan, verify_partition, volume_label, write_to_image, FormatOptions, Plan, PreparedTree,
+    Source, Tree,
 };
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::fat32_read::open_image;
 use crate::{
-    destination, parse_mode, to_u64, CopyFailure, CopyOutcome, CopyProgress, ProgressTracker,
+    destination, invalid, parse_mode, to_u64, CopyFailure, CopyOutcome, CopyProgress,
+    ProgressTracker,
 };
 
 #[napi(object)]
@@ -46,10 +47,6 @@ pub struct Fat32Summary {
     pub directories: u32,
     pub files: u32,
     pub file_bytes: f64,
-}
-
-fn invalid(message: impl ToString) -> Error {
-    Error::new(Status::InvalidArg, message.to_string())
 }
 
 fn format_options(options: &Fat32Options) -> Result<FormatOptions> {
@@ -214,6 +211,7 @@ pub struct Fat32Difference {
     pub code: Option<String>,
 }
 
+/// `pub`: the return type of a napi method ([`Fat32Tree::verify`]).
 pub struct Fat32VerifyTask {
     tree: Arc<Tree>,
     image: String,
@@ -227,16 +225,9 @@ impl Task for Fat32VerifyTask {
 
     fn compute(&mut self) -> Result<Self::Output> {
         let file = open_image(&self.image)?;
-        let volume = Volume::open(file, self.offset, self.length)
+        let differences = verify_partition(&self.tree, file, self.offset, self.length)
             .map_err(|e| Error::from_reason(format!("cannot read {}: {e}", self.image)))?;
-        let Some(mut volume) = volume else {
-            return Ok(vec![Fat32Difference {
-                path: "/".to_string(),
-                message: "the partition holds no FAT32 filesystem".to_string(),
-                code: None,
-            }]);
-        };
-        Ok(verify(&self.tree, &mut volume)
+        Ok(differences
             .into_iter()
             .map(|d| Fat32Difference {
                 path: d.path,
@@ -251,6 +242,7 @@ impl Task for Fat32VerifyTask {
     }
 }
 
+/// `pub`: the return type of a napi method ([`Fat32Plan::write`]).
 pub struct Fat32WriteTask {
     plan: Arc<Plan>,
     image: PathBuf,
@@ -264,25 +256,17 @@ impl Task for Fat32WriteTask {
     type JsValue = CopyOutcome;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        let mut engine = CopyEngine::new(self.mode);
-        let result = write_to_image(
-            &self.plan,
-            &self.image,
-            self.destination,
-            &mut engine,
-            &mut |n| self.progress.advance(n),
-        );
-        Ok(CopyOutcome {
-            stats: engine.stats().into(),
-            error: result.err().map(|failure| {
-                CopyFailure::new(
-                    &failure.error,
-                    None,
-                    failure.path,
-                    failure.source.as_deref(),
-                )
-            }),
-        })
+        Ok(self.progress.run(self.mode, |engine, progress| {
+            let failure =
+                write_to_image(&self.plan, &self.image, self.destination, engine, progress)
+                    .err()?;
+            Some(CopyFailure::new(
+                &failure.error,
+                None,
+                failure.path,
+                failure.source.as_deref(),
+            ))
+        }))
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {

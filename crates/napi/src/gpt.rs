@@ -11,7 +11,7 @@ use imgforge_gpt::{
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::to_u64;
+use crate::{invalid, to_u64};
 
 /// A planned disk, as ts/plan/plan.ts's Plan has it (extra fields are ignored).
 #[napi(object)]
@@ -45,10 +45,6 @@ pub struct GptLayoutPartition {
 pub struct GptRegion {
     pub offset: f64,
     pub data: Buffer,
-}
-
-fn invalid(message: impl ToString) -> Error {
-    Error::new(Status::InvalidArg, message.to_string())
 }
 
 fn guid(text: &str) -> Result<Guid> {

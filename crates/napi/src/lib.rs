@@ -13,7 +13,7 @@ mod gpt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use imgforge_copy::{CopyError, CopyMode, CopyStats, Destination};
+use imgforge_copy::{CopyEngine, CopyError, CopyMode, CopyStats, Destination};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -113,6 +113,10 @@ pub struct CopyOutcome {
     pub error: Option<CopyFailure>,
 }
 
+pub(crate) fn invalid(message: impl ToString) -> Error {
+    Error::new(Status::InvalidArg, message.to_string())
+}
+
 pub(crate) fn to_u64(value: f64, what: &str) -> Result<u64> {
     if value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value <= 9_007_199_254_740_991.0
     {
@@ -158,5 +162,20 @@ impl ProgressTracker {
     pub(crate) fn advance(&self, bytes: u64) -> bool {
         self.bytes.fetch_add(bytes, Ordering::Relaxed);
         !self.cancelled.load(Ordering::Relaxed)
+    }
+
+    /// Runs `copy` with a fresh engine in `mode` and this tracker as its progress callback:
+    /// the engine's stats, and the failure `copy` returns, as values.
+    pub(crate) fn run(
+        &self,
+        mode: CopyMode,
+        copy: impl FnOnce(&mut CopyEngine, &mut dyn FnMut(u64) -> bool) -> Option<CopyFailure>,
+    ) -> CopyOutcome {
+        let mut engine = CopyEngine::new(mode);
+        let error = copy(&mut engine, &mut |n| self.advance(n));
+        CopyOutcome {
+            stats: engine.stats().into(),
+            error,
+        }
     }
 }

@@ -49,6 +49,56 @@ pub fn create_image(path: &Path) -> File {
         .unwrap_or_else(|error| panic!("create {}: {error}", path.display()))
 }
 
+/// A new file of `len` bytes: sparse, or `fill` repeated from its first byte.
+pub fn sized_image(path: &Path, len: u64, fill: Option<&[u8]>) -> File {
+    let file = create_image(path);
+    file.set_len(len).expect("size image");
+    if let Some(block) = fill {
+        let mut offset = 0;
+        while offset < len {
+            let n = (len - offset).min(block.len() as u64) as usize;
+            write_all_at(&file, &block[..n], offset);
+            offset += n as u64;
+        }
+    }
+    file
+}
+
+/// Copies `size` bytes at `offset` of `image` into a new sparse file `out`, skipping the
+/// source's holes (a partition of several GiB is mostly holes): for tools that read a
+/// filesystem from its own file and have no offset option.
+#[cfg(target_os = "linux")]
+pub fn extract_region(image: &Path, offset: u64, size: u64, out: &Path) {
+    use nix::unistd::{lseek, Whence};
+    use std::os::unix::fs::FileExt;
+    let source = File::open(image).expect("open image");
+    let dest = sized_image(out, size, None);
+    let end = offset + size;
+    let mut pos = offset;
+    let mut buf = vec![0u8; MIB as usize];
+    while pos < end {
+        let data = match lseek(&source, pos as i64, Whence::SeekData) {
+            Ok(data) => data as u64,
+            Err(nix::errno::Errno::ENXIO) => break,
+            Err(error) => panic!("SEEK_DATA {}: {error}", image.display()),
+        };
+        if data >= end {
+            break;
+        }
+        let hole =
+            (lseek(&source, data as i64, Whence::SeekHole).expect("SEEK_HOLE") as u64).min(end);
+        let mut at = data;
+        while at < hole {
+            let n = (hole - at).min(buf.len() as u64) as usize;
+            source.read_exact_at(&mut buf[..n], at).expect("read image");
+            dest.write_all_at(&buf[..n], at - offset)
+                .expect("write region");
+            at += n as u64;
+        }
+        pos = hole;
+    }
+}
+
 /// Writes `data[range]` for each `(start, len)` range into a new sparse file of `data.len()`
 /// bytes; the rest of `data` must be zeros for comparisons to hold.
 pub fn write_sparse(path: &Path, data: &[u8], islands: &[(u64, u64)]) -> File {
@@ -180,6 +230,33 @@ impl Scratch {
     pub fn read(&self, name: &str) -> Vec<u8> {
         std::fs::read(self.path(name)).expect("read back")
     }
+}
+
+/// Writes a file (creating its parent directories) and sets its modification time.
+pub fn write_dated(path: &Path, bytes: &[u8], mtime: i64) {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("create parent directories");
+    }
+    std::fs::write(path, bytes).expect("write file");
+    set_mtime(path, mtime);
+}
+
+/// Sets a modification time in seconds since the epoch (negative: before it). Works for
+/// directories too: set it after their contents are written.
+pub fn set_mtime(path: &Path, secs: i64) {
+    set_mtime_ns(path, secs, 0);
+}
+
+pub fn set_mtime_ns(path: &Path, secs: i64, nsec: u32) {
+    use std::time::{Duration, UNIX_EPOCH};
+    let t = if secs >= 0 {
+        UNIX_EPOCH + Duration::new(secs as u64, nsec)
+    } else {
+        UNIX_EPOCH - Duration::from_secs(secs.unsigned_abs()) + Duration::from_nanos(nsec.into())
+    };
+    File::open(path)
+        .and_then(|file| file.set_modified(t))
+        .unwrap_or_else(|error| panic!("set mtime of {}: {error}", path.display()));
 }
 
 /// Temp paths as text, for command lines.

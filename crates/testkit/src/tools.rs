@@ -2,7 +2,7 @@
 
 use std::ffi::OsStr;
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Command, Output};
 
 /// The tool's path, searching PATH and the sbin folders (root's tools live there).
 pub fn find_tool(name: &str) -> Option<PathBuf> {
@@ -97,4 +97,22 @@ pub fn skip_fixture(reason: &str) {
         panic!("required fixture unavailable: {reason}");
     }
     skip(reason);
+}
+
+/// Runs a command for its output; a tool that cannot be started fails the test, with `hint`
+/// saying how to install it.
+pub fn command_output(command: &mut Command, hint: &str) -> Output {
+    let program = command.get_program().to_string_lossy().into_owned();
+    command
+        .output()
+        .unwrap_or_else(|error| panic!("cannot run {program} ({error}); {hint}"))
+}
+
+/// A command's stdout followed by its stderr, as text.
+pub fn output_text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
 }

@@ -6,6 +6,9 @@
 //! hold is its [`Policy`]: FAT32 follows symlinks and refuses special files; EROFS, ext4 and
 //! squashfs keep them. Writing the filesystem, and its own limits, stay with its crate.
 
+// Items no other crate uses are `pub(crate)`: the public API is what lib.rs exports.
+#![warn(unreachable_pub)]
+
 mod meta;
 mod policy;
 mod scan;

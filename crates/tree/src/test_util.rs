@@ -1,8 +1,8 @@
 //! Helpers shared by the unit tests: building source trees and scanning them.
 
-use std::fs::{self, File};
 use std::path::Path;
-use std::time::{Duration, UNIX_EPOCH};
+
+pub(crate) use imgforge_testkit::{set_mtime, set_mtime_ns, write_dated as write};
 
 use crate::policy::{Names, Policy, Specials, Symlinks};
 use crate::tree::{Dir, Node, Source, Tree};
@@ -12,28 +12,6 @@ pub(crate) fn src(source: &Path, target: &str) -> Source {
         source: source.to_path_buf(),
         target: target.to_string(),
     }
-}
-
-pub(crate) fn write(path: &Path, bytes: &[u8], mtime: i64) {
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).unwrap();
-    }
-    fs::write(path, bytes).unwrap();
-    set_mtime(path, mtime);
-}
-
-/// Works for directories too: set it after their contents are written.
-pub(crate) fn set_mtime(path: &Path, secs: i64) {
-    set_mtime_ns(path, secs, 0);
-}
-
-pub(crate) fn set_mtime_ns(path: &Path, secs: i64, nsec: u32) {
-    let t = if secs >= 0 {
-        UNIX_EPOCH + Duration::new(secs as u64, nsec)
-    } else {
-        UNIX_EPOCH - Duration::from_secs(secs.unsigned_abs()) + Duration::from_nanos(nsec.into())
-    };
-    File::open(path).unwrap().set_modified(t).unwrap();
 }
 
 fn no_question_marks(name: &str) -> Result<(), String> {

@@ -4,47 +4,47 @@
 use super::{le16, le32, put16, put32};
 
 /// Byte offsets of the boot sector's fields (Microsoft's FAT specification, fatgen103).
-pub mod offset {
-    pub const JUMP: usize = 0;
-    pub const OEM_NAME: usize = 3;
-    pub const BYTES_PER_SECTOR: usize = 11;
-    pub const SECTORS_PER_CLUSTER: usize = 13;
-    pub const RESERVED_SECTORS: usize = 14;
-    pub const FAT_COUNT: usize = 16;
-    pub const ROOT_ENTRIES: usize = 17;
-    pub const TOTAL_SECTORS_16: usize = 19;
-    pub const MEDIA: usize = 21;
-    pub const FAT_SIZE_16: usize = 22;
-    pub const SECTORS_PER_TRACK: usize = 24;
-    pub const HEADS: usize = 26;
-    pub const HIDDEN_SECTORS: usize = 28;
-    pub const TOTAL_SECTORS_32: usize = 32;
-    pub const FAT_SIZE_32: usize = 36;
-    pub const EXT_FLAGS: usize = 40;
-    pub const FS_VERSION: usize = 42;
-    pub const ROOT_CLUSTER: usize = 44;
-    pub const FSINFO_SECTOR: usize = 48;
-    pub const BACKUP_BOOT_SECTOR: usize = 50;
-    pub const DRIVE_NUMBER: usize = 64;
-    pub const EXTENDED_SIGNATURE: usize = 66;
-    pub const VOLUME_ID: usize = 67;
-    pub const VOLUME_LABEL: usize = 71;
-    pub const FS_TYPE: usize = 82;
-    pub const BOOT_CODE: usize = 90;
+pub(crate) mod offset {
+    pub(crate) const JUMP: usize = 0;
+    pub(crate) const OEM_NAME: usize = 3;
+    pub(crate) const BYTES_PER_SECTOR: usize = 11;
+    pub(crate) const SECTORS_PER_CLUSTER: usize = 13;
+    pub(crate) const RESERVED_SECTORS: usize = 14;
+    pub(crate) const FAT_COUNT: usize = 16;
+    pub(crate) const ROOT_ENTRIES: usize = 17;
+    pub(crate) const TOTAL_SECTORS_16: usize = 19;
+    pub(crate) const MEDIA: usize = 21;
+    pub(crate) const FAT_SIZE_16: usize = 22;
+    pub(crate) const SECTORS_PER_TRACK: usize = 24;
+    pub(crate) const HEADS: usize = 26;
+    pub(crate) const HIDDEN_SECTORS: usize = 28;
+    pub(crate) const TOTAL_SECTORS_32: usize = 32;
+    pub(crate) const FAT_SIZE_32: usize = 36;
+    pub(crate) const EXT_FLAGS: usize = 40;
+    pub(crate) const FS_VERSION: usize = 42;
+    pub(crate) const ROOT_CLUSTER: usize = 44;
+    pub(crate) const FSINFO_SECTOR: usize = 48;
+    pub(crate) const BACKUP_BOOT_SECTOR: usize = 50;
+    pub(crate) const DRIVE_NUMBER: usize = 64;
+    pub(crate) const EXTENDED_SIGNATURE: usize = 66;
+    pub(crate) const VOLUME_ID: usize = 67;
+    pub(crate) const VOLUME_LABEL: usize = 71;
+    pub(crate) const FS_TYPE: usize = 82;
+    pub(crate) const BOOT_CODE: usize = 90;
     /// 0x55 0xAA, at 510 whatever the sector size.
-    pub const SIGNATURE: usize = 510;
+    pub(crate) const SIGNATURE: usize = 510;
 }
 
 /// The smallest sector: every field, the signature included, lies in its first 512 bytes.
-pub const MIN_SECTOR_BYTES: usize = 512;
-pub const BOOT_SIGNATURE: [u8; 2] = [0x55, 0xAA];
+pub(crate) const MIN_SECTOR_BYTES: usize = 512;
+pub(crate) const BOOT_SIGNATURE: [u8; 2] = [0x55, 0xAA];
 /// `extended_signature` when `volume_id`, `volume_label` and `fs_type` are present.
-pub const EXTENDED_BOOT_SIGNATURE: u8 = 0x29;
+pub(crate) const EXTENDED_BOOT_SIGNATURE: u8 = 0x29;
 /// The label field of a volume without a label.
-pub const NO_NAME: &[u8; 11] = b"NO NAME    ";
+pub(crate) const NO_NAME: &[u8; 11] = b"NO NAME    ";
 /// ext_flags bit 7: only the FAT in bits 0-3 is active; the others are not kept in sync.
-pub const MIRRORING_DISABLED: u16 = 0x80;
-pub const ACTIVE_FAT_MASK: u16 = 0x0F;
+pub(crate) const MIRRORING_DISABLED: u16 = 0x80;
+pub(crate) const ACTIVE_FAT_MASK: u16 = 0x0F;
 
 /// A short jump over the BPB to the boot code, as every FAT implementation expects.
 const JUMP_INSTRUCTION: [u8; 3] = [0xEB, 0x58, 0x90];
@@ -54,7 +54,7 @@ const HALT_BOOT_CODE: [u8; 4] = [0xFA, 0xF4, 0xEB, 0xFD];
 /// The fields of a FAT32 boot sector. Parsing keeps every field as stored, however invalid:
 /// judging them is the reader's job.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BootSector {
+pub(crate) struct BootSector {
     pub oem_name: [u8; 8],
     pub bytes_per_sector: u16,
     pub sectors_per_cluster: u8,
@@ -87,7 +87,7 @@ pub struct BootSector {
 
 impl BootSector {
     /// The sector's bytes: these fields, imgforge's jump and boot code, and the signature.
-    pub fn encode(&self, sector_bytes: usize) -> Vec<u8> {
+    pub(crate) fn encode(&self, sector_bytes: usize) -> Vec<u8> {
         use offset::*;
         let mut s = vec![0u8; sector_bytes.max(MIN_SECTOR_BYTES)];
         s[JUMP..JUMP + 3].copy_from_slice(&JUMP_INSTRUCTION);
@@ -121,7 +121,7 @@ impl BootSector {
     }
 
     /// The fields of `sector`, whatever they hold; None when it is shorter than 512 bytes.
-    pub fn parse(sector: &[u8]) -> Option<BootSector> {
+    pub(crate) fn parse(sector: &[u8]) -> Option<BootSector> {
         use offset::*;
         if sector.len() < MIN_SECTOR_BYTES {
             return None;
@@ -156,12 +156,12 @@ impl BootSector {
     }
 
     /// Whether `sector` ends its first 512 bytes with 0x55 0xAA.
-    pub fn has_signature(sector: &[u8]) -> bool {
+    pub(crate) fn has_signature(sector: &[u8]) -> bool {
         sector.get(offset::SIGNATURE..offset::SIGNATURE + 2) == Some(&BOOT_SIGNATURE[..])
     }
 
     /// The sector count: the 16-bit field when set (as Linux reads it), else the 32-bit one.
-    pub fn total_sectors(&self) -> u32 {
+    pub(crate) fn total_sectors(&self) -> u32 {
         if self.total_sectors_16 != 0 {
             u32::from(self.total_sectors_16)
         } else {
@@ -171,30 +171,30 @@ impl BootSector {
 }
 
 /// Byte offsets inside the FSInfo sector.
-pub mod fsinfo_offset {
-    pub const LEAD_SIGNATURE: usize = 0;
-    pub const STRUCT_SIGNATURE: usize = 484;
-    pub const FREE_COUNT: usize = 488;
-    pub const NEXT_FREE: usize = 492;
-    pub const TRAIL_SIGNATURE: usize = 508;
+pub(crate) mod fsinfo_offset {
+    pub(crate) const LEAD_SIGNATURE: usize = 0;
+    pub(crate) const STRUCT_SIGNATURE: usize = 484;
+    pub(crate) const FREE_COUNT: usize = 488;
+    pub(crate) const NEXT_FREE: usize = 492;
+    pub(crate) const TRAIL_SIGNATURE: usize = 508;
 }
 
-pub const FSINFO_LEAD_SIGNATURE: u32 = 0x4161_5252;
-pub const FSINFO_STRUCT_SIGNATURE: u32 = 0x6141_7272;
-pub const FSINFO_TRAIL_SIGNATURE: u32 = 0xAA55_0000;
+pub(crate) const FSINFO_LEAD_SIGNATURE: u32 = 0x4161_5252;
+pub(crate) const FSINFO_STRUCT_SIGNATURE: u32 = 0x6141_7272;
+pub(crate) const FSINFO_TRAIL_SIGNATURE: u32 = 0xAA55_0000;
 /// Free count or next-free hint not known.
-pub const FSINFO_UNKNOWN: u32 = 0xFFFF_FFFF;
+pub(crate) const FSINFO_UNKNOWN: u32 = 0xFFFF_FFFF;
 
 /// The FSInfo sector: the free-cluster count and where to look for free clusters first.
 /// Both are hints; FSINFO_UNKNOWN stands for "not known".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FsInfo {
+pub(crate) struct FsInfo {
     pub free_clusters: u32,
     pub next_free: u32,
 }
 
 impl FsInfo {
-    pub fn encode(&self, sector_bytes: usize) -> Vec<u8> {
+    pub(crate) fn encode(&self, sector_bytes: usize) -> Vec<u8> {
         use fsinfo_offset::*;
         let mut s = vec![0u8; sector_bytes.max(MIN_SECTOR_BYTES)];
         put32(&mut s, LEAD_SIGNATURE, FSINFO_LEAD_SIGNATURE);
@@ -206,7 +206,7 @@ impl FsInfo {
     }
 
     /// The hints in `sector`; None unless it is 512 bytes or more with all three signatures.
-    pub fn parse(sector: &[u8]) -> Option<FsInfo> {
+    pub(crate) fn parse(sector: &[u8]) -> Option<FsInfo> {
         use fsinfo_offset::*;
         let signed = sector.len() >= MIN_SECTOR_BYTES
             && le32(sector, LEAD_SIGNATURE) == FSINFO_LEAD_SIGNATURE
@@ -220,71 +220,5 @@ impl FsInfo {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sample() -> BootSector {
-        BootSector {
-            oem_name: *b"MSWIN4.1",
-            bytes_per_sector: 4096,
-            sectors_per_cluster: 8,
-            reserved_sectors: 32,
-            fat_count: 2,
-            root_entries: 0,
-            total_sectors_16: 0,
-            media: 0xF8,
-            fat_size_16: 0,
-            sectors_per_track: 63,
-            heads: 255,
-            hidden_sectors: 2048,
-            total_sectors_32: 0x0123_4567,
-            fat_size_32: 0x89AB,
-            ext_flags: 0x81,
-            fs_version: 0,
-            root_cluster: 2,
-            fsinfo_sector: 1,
-            backup_boot_sector: 6,
-            drive_number: 0x80,
-            extended_signature: 0x29,
-            volume_id: 0xDEAD_BEEF,
-            volume_label: *b"LABEL      ",
-            fs_type: *b"FAT32   ",
-        }
-    }
-
-    #[test]
-    fn boot_sectors_round_trip_through_their_bytes() {
-        let boot = sample();
-        let bytes = boot.encode(4096);
-        assert_eq!(bytes.len(), 4096);
-        assert!(BootSector::has_signature(&bytes));
-        assert_eq!(BootSector::parse(&bytes), Some(boot.clone()));
-        assert_eq!(BootSector::parse(&bytes[..512]), Some(boot));
-        assert_eq!(BootSector::parse(&bytes[..511]), None);
-        assert!(!BootSector::has_signature(&bytes[..511]));
-    }
-
-    #[test]
-    fn the_16_bit_sector_count_wins_when_set() {
-        let mut boot = sample();
-        assert_eq!(boot.total_sectors(), 0x0123_4567);
-        boot.total_sectors_16 = 100;
-        assert_eq!(boot.total_sectors(), 100);
-    }
-
-    #[test]
-    fn fsinfo_needs_all_three_signatures() {
-        let info = FsInfo {
-            free_clusters: 12,
-            next_free: FSINFO_UNKNOWN,
-        };
-        let bytes = info.encode(512);
-        assert_eq!(FsInfo::parse(&bytes), Some(info));
-        for at in [0, 484, 508] {
-            let mut broken = bytes.clone();
-            broken[at] ^= 1;
-            assert_eq!(FsInfo::parse(&broken), None, "signature at {at}");
-        }
-        assert_eq!(FsInfo::parse(&bytes[..500]), None);
-    }
-}
+#[path = "boot_tests.rs"]
+mod tests;

@@ -1,23 +1,23 @@
 //! FAT entries: 32 bits on disk, of which FAT32 uses the low 28.
 
 /// The bits of an entry that hold a value; the top 4 are reserved and must be preserved.
-pub const ENTRY_MASK: u32 = 0x0FFF_FFFF;
-pub const FREE: u32 = 0;
+pub(crate) const ENTRY_MASK: u32 = 0x0FFF_FFFF;
+pub(crate) const FREE: u32 = 0;
 /// Marks a cluster the medium cannot hold data in.
-pub const BAD_CLUSTER: u32 = 0x0FFF_FFF7;
+pub(crate) const BAD_CLUSTER: u32 = 0x0FFF_FFF7;
 /// What writers store at the end of a chain; readers accept anything from END_OF_CHAIN_MIN.
-pub const END_OF_CHAIN: u32 = 0x0FFF_FFFF;
-pub const END_OF_CHAIN_MIN: u32 = 0x0FFF_FFF8;
+pub(crate) const END_OF_CHAIN: u32 = 0x0FFF_FFFF;
+pub(crate) const END_OF_CHAIN_MIN: u32 = 0x0FFF_FFF8;
 /// The media descriptor of fixed disks, in the boot sector and in FAT[0].
-pub const MEDIA_FIXED: u8 = 0xF8;
+pub(crate) const MEDIA_FIXED: u8 = 0xF8;
 /// FAT[0]: the media byte (0xF8, fixed disk) in the low byte, all other bits set.
-pub const FAT0: u32 = 0x0FFF_FFF8;
+pub(crate) const FAT0: u32 = 0x0FFF_FFF8;
 /// FAT[1]: end of chain with the "clean shutdown" and "no error" bits set.
-pub const FAT1: u32 = 0x0FFF_FFFF;
+pub(crate) const FAT1: u32 = 0x0FFF_FFFF;
 
 /// What one FAT entry says about the cluster it belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FatEntry {
+pub(crate) enum FatEntry {
     Free,
     /// The chain continues at this cluster number (which may be out of range: the caller checks).
     Next(u32),
@@ -26,7 +26,7 @@ pub enum FatEntry {
 }
 
 impl FatEntry {
-    pub fn from_raw(raw: u32) -> FatEntry {
+    pub(crate) fn from_raw(raw: u32) -> FatEntry {
         match raw & ENTRY_MASK {
             FREE => FatEntry::Free,
             BAD_CLUSTER => FatEntry::Bad,
@@ -37,20 +37,5 @@ impl FatEntry {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn entries_are_classified_on_their_low_28_bits() {
-        assert_eq!(FatEntry::from_raw(0), FatEntry::Free);
-        assert_eq!(FatEntry::from_raw(0xF000_0000), FatEntry::Free);
-        assert_eq!(FatEntry::from_raw(1), FatEntry::Next(1));
-        assert_eq!(FatEntry::from_raw(0x1000_0005), FatEntry::Next(5));
-        assert_eq!(FatEntry::from_raw(0x0FFF_FFF6), FatEntry::Next(0x0FFF_FFF6));
-        assert_eq!(FatEntry::from_raw(BAD_CLUSTER), FatEntry::Bad);
-        assert_eq!(FatEntry::from_raw(0xFFFF_FFF7), FatEntry::Bad);
-        for raw in [END_OF_CHAIN_MIN, 0x0FFF_FFFC, END_OF_CHAIN, u32::MAX] {
-            assert_eq!(FatEntry::from_raw(raw), FatEntry::EndOfChain);
-        }
-    }
-}
+#[path = "fat_entry_tests.rs"]
+mod tests;

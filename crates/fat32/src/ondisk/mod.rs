@@ -3,10 +3,10 @@
 //! timestamps. Long-name entries live in `names`, next to the rest of the naming rules.
 //! Nothing here does I/O.
 
-pub mod boot;
-pub mod dirent;
-pub mod fat_entry;
-pub mod time;
+pub(crate) mod boot;
+pub(crate) mod dirent;
+pub(crate) mod fat_entry;
+pub(crate) mod time;
 
 pub(crate) fn le16(bytes: &[u8], at: usize) -> u16 {
     u16::from_le_bytes([bytes[at], bytes[at + 1]])

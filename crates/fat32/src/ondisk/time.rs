@@ -3,12 +3,12 @@
 //! reproducible builds need a fixed zone.
 
 /// 1980-01-01T00:00:00Z, the first instant FAT can store.
-pub const FAT_EPOCH: i64 = 315_532_800;
+pub(crate) const FAT_EPOCH: i64 = 315_532_800;
 /// 2107-12-31T23:59:58Z, the last.
-pub const FAT_END: i64 = 4_354_819_198;
+pub(crate) const FAT_END: i64 = 4_354_819_198;
 
 /// FAT date and time for seconds since the Unix epoch, clamped to FAT's 1980-2107 range.
-pub fn fat_timestamp(unix_seconds: i64) -> (u16, u16) {
+pub(crate) fn fat_timestamp(unix_seconds: i64) -> (u16, u16) {
     let t = unix_seconds.clamp(FAT_EPOCH, FAT_END);
     let days = t.div_euclid(86_400);
     let secs = t.rem_euclid(86_400);
@@ -21,7 +21,7 @@ pub fn fat_timestamp(unix_seconds: i64) -> (u16, u16) {
 
 /// Seconds since the Unix epoch of a FAT date and time read as UTC; None when a field is out
 /// of range (month 0, February 30, hour 24, ...), as in entries no one ever dated.
-pub fn unix_from_fat(date: u16, time: u16) -> Option<i64> {
+pub(crate) fn unix_from_fat(date: u16, time: u16) -> Option<i64> {
     let year = 1980 + i64::from(date >> 9);
     let month = i64::from((date >> 5) & 0x0F);
     let day = i64::from(date & 0x1F);
@@ -75,37 +75,5 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decoding_inverts_encoding_at_two_second_precision() {
-        for t in [
-            FAT_EPOCH,
-            FAT_EPOCH + 1,
-            951_782_399, // 2000-02-28T23:59:59Z
-            951_782_400, // 2000-02-29
-            1_709_214_317,
-            4_107_542_400, // 2100-03-01: 2100 is not a leap year
-            FAT_END,
-        ] {
-            let (date, time) = fat_timestamp(t);
-            assert_eq!(unix_from_fat(date, time), Some(t - t.rem_euclid(2)), "{t}");
-        }
-    }
-
-    #[test]
-    fn impossible_dates_and_times_decode_to_none() {
-        let date = |y: u16, m: u16, d: u16| ((y - 1980) << 9) | (m << 5) | d;
-        assert_eq!(unix_from_fat(0, 0), None, "month 0 day 0: never set");
-        assert_eq!(unix_from_fat(date(2001, 2, 29), 0), None);
-        assert_eq!(unix_from_fat(date(2100, 2, 29), 0), None);
-        assert!(unix_from_fat(date(2000, 2, 29), 0).is_some());
-        assert_eq!(unix_from_fat(date(2001, 13, 1), 0), None);
-        assert_eq!(unix_from_fat(date(2001, 4, 31), 0), None);
-        assert_eq!(unix_from_fat(date(2001, 1, 1), 24 << 11), None);
-        assert_eq!(unix_from_fat(date(2001, 1, 1), 60 << 5), None);
-        assert_eq!(unix_from_fat(date(2001, 1, 1), 30), None);
-        assert_eq!(unix_from_fat(date(2001, 1, 1), 29), Some(978_307_258));
-    }
-}
+#[path = "time_tests.rs"]
+mod tests;

@@ -11,7 +11,7 @@ pub(crate) struct ClusterBitmap {
 
 impl ClusterBitmap {
     /// A bitmap for cluster numbers 0..end.
-    pub fn new(end: u32) -> Self {
+    pub(super) fn new(end: u32) -> Self {
         let pages = end.div_ceil(PAGE_BITS) as usize;
         ClusterBitmap {
             pages: (0..pages).map(|_| None).collect(),
@@ -24,7 +24,7 @@ impl ClusterBitmap {
         (page, bit as usize / 64, 1u64 << (bit % 64))
     }
 
-    pub fn get(&self, cluster: u32) -> bool {
+    pub(super) fn get(&self, cluster: u32) -> bool {
         let (page, word, mask) = Self::locate(cluster);
         match self.pages.get(page) {
             Some(Some(bits)) => bits[word] & mask != 0,
@@ -33,7 +33,7 @@ impl ClusterBitmap {
     }
 
     /// Sets the bit; returns whether it was clear. Clusters past `end` are ignored (false).
-    pub fn insert(&mut self, cluster: u32) -> bool {
+    pub(super) fn insert(&mut self, cluster: u32) -> bool {
         let (page, word, mask) = Self::locate(cluster);
         let Some(slot) = self.pages.get_mut(page) else {
             return false;
@@ -46,21 +46,5 @@ impl ClusterBitmap {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bits_are_independent_across_words_and_pages() {
-        let mut map = ClusterBitmap::new(3 * PAGE_BITS + 5);
-        assert!(!map.get(0));
-        for cluster in [0, 63, 64, PAGE_BITS - 1, PAGE_BITS, 3 * PAGE_BITS + 4] {
-            assert!(map.insert(cluster), "{cluster}");
-            assert!(map.get(cluster));
-            assert!(!map.insert(cluster), "{cluster} twice");
-        }
-        assert!(!map.get(1) && !map.get(65) && !map.get(PAGE_BITS + 1));
-        assert!(!map.insert(4 * PAGE_BITS), "past the end");
-        assert!(!map.get(u32::MAX));
-        assert_eq!(map.pages.iter().filter(|p| p.is_some()).count(), 3);
-    }
-}
+#[path = "bitmap_tests.rs"]
+mod tests;

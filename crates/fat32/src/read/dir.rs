@@ -24,7 +24,7 @@ pub(crate) struct RawChild {
 }
 
 impl RawChild {
-    pub fn is_dir(&self) -> bool {
+    pub(super) fn is_dir(&self) -> bool {
         self.attributes & ATTR_DIRECTORY != 0
     }
 }

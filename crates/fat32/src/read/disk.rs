@@ -55,7 +55,7 @@ pub(crate) struct Disk<R> {
 }
 
 impl<R: Read + Seek> Disk<R> {
-    pub fn new(inner: R, offset: u64, length: u64) -> Self {
+    pub(super) fn new(inner: R, offset: u64, length: u64) -> Self {
         Disk {
             inner,
             offset,
@@ -65,12 +65,12 @@ impl<R: Read + Seek> Disk<R> {
     }
 
     /// The partition's length as given (not what the image holds).
-    pub fn len(&self) -> u64 {
+    pub(super) fn len(&self) -> u64 {
         self.length
     }
 
     /// Fills `buf` from partition byte `at`.
-    pub fn read_at(&mut self, at: u64, buf: &mut [u8]) -> Result<(), ReadError> {
+    pub(super) fn read_at(&mut self, at: u64, buf: &mut [u8]) -> Result<(), ReadError> {
         let end = at.checked_add(buf.len() as u64);
         if end.is_none_or(|end| end > self.length) {
             return Err(ReadError::BeyondPartition { end: self.length });
@@ -108,32 +108,5 @@ impl<R: Read + Seek> Disk<R> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::io::Cursor;
-
-    #[test]
-    fn reads_stay_inside_the_partition_and_short_images_are_errors() {
-        let image: Vec<u8> = (0..=255).collect();
-        let mut disk = Disk::new(Cursor::new(image), 16, 300);
-        let mut buf = [0u8; 4];
-        disk.read_at(0, &mut buf).unwrap();
-        assert_eq!(buf, [16, 17, 18, 19]);
-        disk.read_at(4, &mut buf).unwrap();
-        assert_eq!(buf, [20, 21, 22, 23]);
-        assert!(matches!(
-            disk.read_at(238, &mut buf),
-            Err(ReadError::ImageEnds { at: 240 })
-        ));
-        assert!(matches!(
-            disk.read_at(297, &mut buf),
-            Err(ReadError::BeyondPartition { end: 300 })
-        ));
-        assert!(matches!(
-            disk.read_at(u64::MAX - 1, &mut buf),
-            Err(ReadError::BeyondPartition { .. })
-        ));
-        disk.read_at(0, &mut buf).unwrap();
-        assert_eq!(buf, [16, 17, 18, 19], "reads after an error seek again");
-    }
-}
+#[path = "disk_tests.rs"]
+mod tests;

@@ -29,7 +29,7 @@ pub(crate) struct FatReader {
 }
 
 impl FatReader {
-    pub fn new(layout: &Layout) -> Self {
+    pub(super) fn new(layout: &Layout) -> Self {
         FatReader {
             start: layout.fat_offset(layout.active_fat),
             entries: u64::from(layout.end_cluster()),
@@ -38,7 +38,7 @@ impl FatReader {
         }
     }
 
-    pub fn entry<R: Read + Seek>(
+    pub(super) fn entry<R: Read + Seek>(
         &mut self,
         disk: &mut Disk<R>,
         cluster: u32,
@@ -125,7 +125,7 @@ pub(crate) enum ChainEnd {
 impl ChainEnd {
     /// The finding a chain's end calls for (None when it ended well, or for a cross-link, which
     /// is reported with both owners).
-    pub fn finding_code(&self) -> Option<FindingCode> {
+    pub(super) fn finding_code(&self) -> Option<FindingCode> {
         match self {
             ChainEnd::Complete | ChainEnd::CrossLinked { .. } => None,
             ChainEnd::OutOfRange { .. } => Some(FindingCode::ChainOutOfRange),
@@ -137,7 +137,7 @@ impl ChainEnd {
     }
 
     /// The message for how the chain of `path` ended; `range` names the data region.
-    pub fn describe(&self, path: &str, range: &str) -> String {
+    pub(super) fn describe(&self, path: &str, range: &str) -> String {
         match self {
             ChainEnd::Complete => format!("the chain of {path} is complete"),
             ChainEnd::OutOfRange { from: None, to } => {
@@ -188,7 +188,7 @@ pub(crate) struct Chains<'a, R> {
 
 impl<R: Read + Seek> Chains<'_, R> {
     /// Follows the chain from `first`, marking each cluster used and handing it to `visit`.
-    pub fn follow(&mut self, first: u32, visit: &mut dyn FnMut(u32)) -> Chain {
+    pub(super) fn follow(&mut self, first: u32, visit: &mut dyn FnMut(u32)) -> Chain {
         let end = |clusters, end| Chain { clusters, end };
         if !self.layout.is_data_cluster(first) {
             return end(
@@ -247,14 +247,14 @@ impl<R: Read + Seek> Chains<'_, R> {
     /// Whether the first `clusters` clusters of the chain from `first` include `wanted`.
     /// Only asked on a conflict, and each cluster belongs to one chain's prefix, so all the
     /// re-reading together costs at most one more pass over the used clusters.
-    pub fn holds(&mut self, first: u32, clusters: u32, wanted: u32) -> bool {
+    pub(super) fn holds(&mut self, first: u32, clusters: u32, wanted: u32) -> bool {
         let mut found = false;
         self.prefix(first, clusters, &mut |c| found |= c == wanted);
         found
     }
 
     /// Hands each of the first `clusters` clusters of an already followed chain to `visit`.
-    pub fn prefix(&mut self, first: u32, clusters: u32, visit: &mut dyn FnMut(u32)) {
+    pub(super) fn prefix(&mut self, first: u32, clusters: u32, visit: &mut dyn FnMut(u32)) {
         let mut current = first;
         for taken in 1..=clusters {
             visit(current);

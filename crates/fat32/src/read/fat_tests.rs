@@ -2,7 +2,7 @@ use super::*;
 use crate::ondisk::fat_entry::{BAD_CLUSTER, END_OF_CHAIN};
 use crate::read::findings::Findings;
 use crate::read::layout::layout;
-use crate::read::test_image::TinyImage;
+use crate::test_fixtures::TinyImage;
 use std::io::Cursor;
 
 /// Follows chains from `firsts` in order, on a volume with `links` (cluster, value) set.

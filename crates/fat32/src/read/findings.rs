@@ -110,7 +110,7 @@ impl fmt::Display for Finding {
 
 /// Findings kept per code: a damaged volume repeats the same problem thousands of times, and
 /// a report (or a fuzzer's memory) should not grow with that.
-pub const MAX_FINDINGS_PER_CODE: usize = 50;
+pub(crate) const MAX_FINDINGS_PER_CODE: usize = 50;
 
 /// Collects findings, keeping at most MAX_FINDINGS_PER_CODE of each code and counting the rest.
 #[derive(Debug, Default)]
@@ -134,7 +134,7 @@ impl Findings {
 
     /// Whether a finding of `code` would be kept. When not, it is counted as left out: hot
     /// paths ask first and skip building a message (and a path) no one will see.
-    pub fn accepts(&mut self, code: FindingCode) -> bool {
+    pub(super) fn accepts(&mut self, code: FindingCode) -> bool {
         let tally = self.tally(code);
         if tally.1 < MAX_FINDINGS_PER_CODE {
             return true;
@@ -143,7 +143,7 @@ impl Findings {
         false
     }
 
-    pub fn add(&mut self, code: FindingCode, path: Option<String>, message: String) {
+    pub(super) fn add(&mut self, code: FindingCode, path: Option<String>, message: String) {
         let tally = self.tally(code);
         if tally.1 < MAX_FINDINGS_PER_CODE {
             tally.1 += 1;
@@ -158,7 +158,7 @@ impl Findings {
     }
 
     /// The kept findings, each code's overflow summed up in one more finding of that code.
-    pub fn finish(mut self) -> Vec<Finding> {
+    pub(super) fn finish(mut self) -> Vec<Finding> {
         for (code, _, dropped) in self.tally {
             if dropped > 0 {
                 self.kept.push(Finding {
@@ -173,26 +173,5 @@ impl Findings {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn each_code_keeps_a_bounded_number_of_findings_and_counts_the_rest() {
-        let mut findings = Findings::default();
-        for i in 0..MAX_FINDINGS_PER_CODE + 7 {
-            findings.add(FindingCode::ChainLoop, None, format!("loop {i}"));
-        }
-        findings.add(FindingCode::LostClusters, None, "lost".into());
-        assert!(findings.accepts(FindingCode::LostClusters));
-        assert!(
-            !findings.accepts(FindingCode::ChainLoop),
-            "counted as left out"
-        );
-        let all = findings.finish();
-        assert_eq!(all.len(), MAX_FINDINGS_PER_CODE + 2);
-        let last = all.last().unwrap();
-        assert_eq!(last.code, FindingCode::ChainLoop);
-        assert_eq!(last.message, "8 more problems of this kind are not listed");
-        assert_eq!(all[0].to_string(), "CHAIN_LOOP: loop 0");
-    }
-}
+#[path = "findings_tests.rs"]
+mod tests;

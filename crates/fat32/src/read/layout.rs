@@ -21,7 +21,7 @@ const FAT32_JUMP: [u8; 3] = [0xEB, 0x58, 0x90];
 /// 0x55AA signature, and either a sound FAT32 geometry (see [`geometry_problems`]) or FAT32's
 /// own marks (see `marked_fat32`), in which case `geometry_problems` says what is broken.
 /// FAT12/16, exFAT, NTFS and everything else give None.
-pub fn detect(sector: &[u8]) -> Option<BootSector> {
+pub(crate) fn detect(sector: &[u8]) -> Option<BootSector> {
     if !BootSector::has_signature(sector) {
         return None;
     }
@@ -110,28 +110,28 @@ pub(crate) struct Layout {
 
 impl Layout {
     /// One past the last data cluster.
-    pub fn end_cluster(&self) -> u32 {
+    pub(super) fn end_cluster(&self) -> u32 {
         FIRST_CLUSTER + self.clusters
     }
 
-    pub fn is_data_cluster(&self, cluster: u32) -> bool {
+    pub(super) fn is_data_cluster(&self, cluster: u32) -> bool {
         (FIRST_CLUSTER..self.end_cluster()).contains(&cluster)
     }
 
-    pub fn sector_offset(&self, sector: u32) -> u64 {
+    pub(super) fn sector_offset(&self, sector: u32) -> u64 {
         u64::from(sector) * u64::from(self.bytes_per_sector)
     }
 
-    pub fn fat_offset(&self, copy: u32) -> u64 {
+    pub(super) fn fat_offset(&self, copy: u32) -> u64 {
         self.sector_offset(self.reserved_sectors) + u64::from(copy) * self.fat_bytes
     }
 
-    pub fn cluster_offset(&self, cluster: u32) -> u64 {
+    pub(super) fn cluster_offset(&self, cluster: u32) -> u64 {
         self.data_start + u64::from(cluster - FIRST_CLUSTER) * u64::from(self.cluster_size)
     }
 
     /// "clusters 2 to 65536", for messages.
-    pub fn data_range(&self) -> String {
+    pub(super) fn data_range(&self) -> String {
         match self.clusters {
             0 => "none: the volume has no data clusters".to_string(),
             _ => format!("clusters {FIRST_CLUSTER} to {}", self.end_cluster() - 1),

@@ -1,6 +1,6 @@
 use super::*;
-use crate::read::test_image::{sample, TinyImage};
 use crate::read::Volume;
+use crate::test_fixtures::{sample, TinyImage};
 use std::io::Cursor;
 
 /// Takes FAT32's marks off a boot sector: boot code where the type string was (as FAT12/16

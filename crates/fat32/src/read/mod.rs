@@ -13,7 +13,7 @@
 //! nesting are followed with that bitmap, so every loop ends. Findings are capped per code.
 //!
 //! ```no_run
-//! use imgforge_fat32::read::Volume;
+//! use imgforge_fat32::Volume;
 //! let image = std::fs::File::open("disk.img")?;
 //! if let Some(volume) = Volume::open(image, 1 << 20, 512 << 20)? {
 //!     println!("{:?}", volume.summary());
@@ -36,19 +36,15 @@ mod slice;
 mod verify;
 mod walk;
 
-#[cfg(test)]
-mod test_image;
-#[cfg(test)]
-mod tests;
-
 use std::io::{self, Read, Seek};
 
 pub use file::FileReader;
-pub use findings::{Finding, FindingCode, MAX_FINDINGS_PER_CODE};
-pub use layout::detect;
+pub use findings::{Finding, FindingCode};
 pub use slice::{read_slice, SliceReport};
-pub use verify::{verify, Difference, COMPARE_CHUNK_BYTES};
-pub use walk::{EntryKind, VolumeEntry, MAX_DEPTH, MAX_DIR_ENTRIES};
+pub use verify::{verify, verify_partition, Difference};
+pub use walk::{EntryKind, VolumeEntry, MAX_DEPTH};
+
+pub(crate) use layout::detect;
 
 use bitmap::ClusterBitmap;
 use disk::{Disk, ReadError};
@@ -126,7 +122,6 @@ pub struct Volume<R> {
     disk: Disk<R>,
     layout: Layout,
     fat: FatReader,
-    boot: BootSector,
     summary: VolumeSummary,
     entries: Vec<VolumeEntry>,
     findings: Vec<Finding>,
@@ -195,7 +190,6 @@ impl<R: Read + Seek> Volume<R> {
             disk,
             layout,
             fat,
-            boot,
             summary,
             entries,
             findings: findings.finish(),
@@ -217,7 +211,6 @@ impl<R: Read + Seek> Volume<R> {
             fat: FatReader::new(&layout),
             summary: VolumeSummary::of_boot(&boot, None, &layout),
             layout,
-            boot,
             entries: vec![walk::root_entry(0)],
             findings: findings.finish(),
         }
@@ -237,10 +230,6 @@ impl<R: Read + Seek> Volume<R> {
 }
 
 impl<R> Volume<R> {
-    pub fn boot_sector(&self) -> &BootSector {
-        &self.boot
-    }
-
     pub fn summary(&self) -> &VolumeSummary {
         &self.summary
     }
@@ -306,3 +295,7 @@ fn label(root_label: Option<String>, boot: &BootSector) -> Option<String> {
     let no_name = String::from_utf8_lossy(NO_NAME).trim_end().to_string();
     (!label.is_empty() && label != no_name).then_some(label)
 }
+
+#[cfg(test)]
+#[path = "mod_tests.rs"]
+mod tests;

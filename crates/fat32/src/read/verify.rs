@@ -11,7 +11,7 @@ use super::{FindingCode, Volume};
 use crate::tree::{Dir, FileNode, Node, Tree};
 
 /// Bytes compared at a time, from each side.
-pub const COMPARE_CHUNK_BYTES: usize = 1 << 20;
+pub(crate) const COMPARE_CHUNK_BYTES: usize = 1 << 20;
 
 /// One way the volume differs from the tree, or a problem the reader found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +22,25 @@ pub struct Difference {
     /// For a reader finding, its code (the message starts with it too); None for the
     /// differences from the tree.
     pub code: Option<FindingCode>,
+}
+
+/// Every difference between `tree` and the FAT32 filesystem in the `length` bytes at `offset`
+/// of `reader` (see [`verify`]), or a single one when the partition holds no FAT32. Err only
+/// when reading the boot sector fails.
+pub fn verify_partition<R: Read + Seek>(
+    tree: &Tree,
+    reader: R,
+    offset: u64,
+    length: u64,
+) -> io::Result<Vec<Difference>> {
+    let Some(mut volume) = Volume::open(reader, offset, length)? else {
+        return Ok(vec![Difference {
+            path: "/".to_string(),
+            message: "the partition holds no FAT32 filesystem".to_string(),
+            code: None,
+        }]);
+    };
+    Ok(verify(tree, &mut volume))
 }
 
 /// Every difference between `tree` (what the spec asks for) and `volume`: missing and

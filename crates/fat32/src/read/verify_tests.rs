@@ -1,6 +1,6 @@
 use super::*;
-use crate::read::test_image::sample;
 use crate::scan::scan;
+use crate::test_fixtures::sample;
 use crate::tree::Source;
 use std::fs;
 use std::io::Cursor;

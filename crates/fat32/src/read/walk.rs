@@ -12,7 +12,7 @@ use crate::names::fold_case;
 use crate::ondisk::dirent::ENTRY_BYTES;
 
 /// FAT's limit on a directory: entry indices are 16 bits wide.
-pub const MAX_DIR_ENTRIES: u64 = 65_536;
+pub(crate) const MAX_DIR_ENTRIES: u64 = 65_536;
 /// Nesting the walk follows. Paths this deep already exceed every OS's path limit; the bound
 /// keeps each path (and the listing of a hostile volume) from growing without end.
 pub const MAX_DEPTH: u32 = 256;
@@ -77,7 +77,7 @@ pub(crate) fn root_entry(first_cluster: u32) -> VolumeEntry {
 }
 
 impl<'a, R: Read + Seek> Walk<'a, R> {
-    pub fn new(chains: Chains<'a, R>, findings: &'a mut Findings) -> Self {
+    pub(super) fn new(chains: Chains<'a, R>, findings: &'a mut Findings) -> Self {
         let root = root_entry(chains.layout.root_cluster);
         Walk {
             chains,
@@ -89,7 +89,7 @@ impl<'a, R: Read + Seek> Walk<'a, R> {
         }
     }
 
-    pub fn run(&mut self) {
+    pub(super) fn run(&mut self) {
         let mut pending = vec![0usize];
         while let Some(dir) = pending.pop() {
             let bytes = self.read_directory(dir);
@@ -127,7 +127,7 @@ impl<'a, R: Read + Seek> Walk<'a, R> {
     }
 
     /// "/a/b" of entry `index` ("/" for the root).
-    pub fn path(&self, index: usize) -> String {
+    pub(super) fn path(&self, index: usize) -> String {
         entry_path(&self.entries, index)
     }
 

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use imgforge_fat32::Plan;
 
-use super::{create_image, expected_tree, fat_time, fatread, output_text, run, tool, Want, MIB};
+use super::{expected_tree, extract_region, fat_time, fatread, output_text, run, tool, Want};
 
 /// mtools 4.0 decodes long names one UTF-16 unit at a time, so each half of a surrogate pair
 /// (every character outside the BMP) comes out as '_'. fsck.fat likewise prints ":XXXX"
@@ -30,36 +30,6 @@ pub fn mtools_name(path: &str) -> String {
 pub fn mtools_time(fat_time: i64) -> i64 {
     const MARCH_2100: i64 = 4_107_542_400;
     fat_time + if fat_time >= MARCH_2100 { 86_400 } else { 0 }
-}
-
-/// The partition region, copied into its own sparse file (fsck.fat has no offset option).
-pub fn extract_partition(image: &Path, offset: u64, size: u64, out: &Path) {
-    use nix::unistd::{lseek, Whence};
-    let source = File::open(image).unwrap();
-    let dest = create_image(out, size, None);
-    let end = offset + size;
-    let mut pos = offset;
-    let mut buf = vec![0u8; MIB as usize];
-    while pos < end {
-        // Skip holes: partitions of several GiB are mostly holes.
-        let data = match lseek(&source, pos as i64, Whence::SeekData) {
-            Ok(data) => data as u64,
-            Err(nix::errno::Errno::ENXIO) => break,
-            Err(error) => panic!("SEEK_DATA {}: {error}", image.display()),
-        };
-        if data >= end {
-            break;
-        }
-        let hole = (lseek(&source, data as i64, Whence::SeekHole).unwrap() as u64).min(end);
-        let mut at = data;
-        while at < hole {
-            let n = (hole - at).min(buf.len() as u64) as usize;
-            source.read_exact_at(&mut buf[..n], at).unwrap();
-            dest.write_all_at(&buf[..n], at - offset).unwrap();
-            at += n as u64;
-        }
-        pos = hole;
-    }
 }
 
 /// Runs every reader check on the filesystem at `offset` of `image` (`size` bytes), planned
@@ -110,7 +80,8 @@ pub fn check_expected(
 pub fn check_fsck(image: &Path, offset: u64, size: u64, plan: &Plan, entries: usize) {
     let dir = tempfile::tempdir().unwrap();
     let part = dir.path().join("partition.img");
-    extract_partition(image, offset, size, &part);
+    // fsck.fat has no offset option: it gets the partition in a file of its own.
+    extract_region(image, offset, size, &part);
     let output = run(tool("fsck.fat").args(["-n", "-V"]).arg(&part));
     let text = output_text(&output);
     let summary = plan.summary();

@@ -7,7 +7,7 @@ use std::fs::{self, File};
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::{data, mtools_name, Rng, FAT_MAX_TIME, FAT_MIN_TIME};
+use super::{mtools_name, random_bytes, Rng, FAT_MAX_TIME, FAT_MIN_TIME};
 
 pub struct Shape {
     /// Files and directories in the random part of the tree.
@@ -248,7 +248,7 @@ impl Gen<'_> {
     }
 
     fn write(&mut self, path: &Path, size: u64) {
-        fs::write(path, data(self.rng.next_u64(), size)).unwrap();
+        fs::write(path, random_bytes(self.rng.next_u64(), size)).unwrap();
         self.files += 1;
         self.bytes += size;
         if self.shape.random_mtimes {

@@ -1,4 +1,5 @@
-//! Helpers for the FAT32 integration tests: a deterministic PRNG, image building, and the
+//! Helpers for the FAT32 integration tests (the generic ones come from imgforge-testkit):
+//! random source trees, images built through the public API, and the
 //! reader checks, which judge an image with tools that share no code with this crate
 //! (fsck.fat from dosfstools, mtools) plus a small spec-based reader (`fatread`) for what
 //! those tools cannot show (names outside the BMP).
@@ -14,56 +15,20 @@ pub mod surgery;
 pub use check::*;
 
 use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
-use std::os::unix::fs::{FileExt, MetadataExt};
+use std::fs::{self, OpenOptions};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use imgforge_copy::{CopyEngine, CopyMode, Destination};
 use imgforge_fat32::{scan, write, Plan, PreparedTree, Source, Target};
+pub use imgforge_testkit::{
+    command_output, extract_region, output_text, random_bytes, sized_image, Rng, MIB,
+};
 
-pub const MIB: u64 = 1 << 20;
 /// FAT timestamps cover 1980-01-01T00:00:00Z ..= 2107-12-31T23:59:58Z, in 2-second steps.
 pub const FAT_MIN_TIME: i64 = 315_532_800;
 pub const FAT_MAX_TIME: i64 = 4_354_819_198;
-
-/// SplitMix64: tiny, fast and good enough to drive the generators deterministically.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Rng(seed ^ 0x5DEE_CE66_D1CE_4E5B)
-    }
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in 0..n (n > 0).
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n
-    }
-    /// True with probability num/den.
-    pub fn chance(&mut self, num: u64, den: u64) -> bool {
-        self.below(den) < num
-    }
-    pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len() as u64) as usize]
-    }
-}
-
-/// `len` deterministic pseudo-random bytes; different seeds give different data everywhere.
-pub fn data(seed: u64, len: u64) -> Vec<u8> {
-    let mut rng = Rng::new(seed.wrapping_mul(0x2545_F491_4F6C_DD1D));
-    let mut out = Vec::with_capacity(len as usize + 8);
-    while (out.len() as u64) < len {
-        out.extend_from_slice(&rng.next_u64().to_le_bytes());
-    }
-    out.truncate(len as usize);
-    out
-}
 
 /// A command for a reader tool, with UTF-8 names and UTC times, and no stdin to wait on.
 pub fn tool(program: &str) -> Command {
@@ -79,13 +44,10 @@ pub fn tool(program: &str) -> Command {
 
 /// Runs a reader; a missing tool fails the test (scripts/test.sh installs them).
 pub fn run(command: &mut Command) -> Output {
-    let program = command.get_program().to_string_lossy().into_owned();
-    command.output().unwrap_or_else(|error| {
-        panic!(
-            "cannot run {program} ({error}); scripts/test.sh installs dosfstools, mtools and \
-             xfsprogs"
-        )
-    })
+    command_output(
+        command,
+        "scripts/test.sh installs dosfstools, mtools and xfsprogs",
+    )
 }
 
 /// Fails the test unless `program -V` runs.
@@ -96,35 +58,6 @@ pub fn require_tool(program: &str) {
         "{program} -V: {}",
         output_text(&output)
     );
-}
-
-pub fn output_text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
-/// A new sparse image file of `len` bytes (or every byte `fill`, when given).
-pub fn create_image(path: &Path, len: u64, fill: Option<&[u8]>) -> File {
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(path)
-        .expect("create image");
-    file.set_len(len).expect("size image");
-    if let Some(block) = fill {
-        let mut offset = 0;
-        while offset < len {
-            let n = (len - offset).min(block.len() as u64) as usize;
-            file.write_all_at(&block[..n], offset).expect("fill image");
-            offset += n as u64;
-        }
-    }
-    file
 }
 
 /// Writes a planned filesystem into the image at `path` (already created and sized).

@@ -1,12 +1,38 @@
 //! Finding and patching a FAT32's structures inside an image: for the corruption tests and
-//! the fuzz seeds. Offsets come from the boot sector alone (the crate's `BootSector` only
-//! parses it), never from the reader under test.
+//! the fuzz seeds. Offsets come from the boot sector's fields alone, read here by their
+//! offsets in the spec, never from the crate under test.
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
-use imgforge_fat32::BootSector;
+/// The boot sector fields the tests need, read by their offsets (fatgen103).
+#[derive(Debug, Clone)]
+pub struct BootSector {
+    pub bytes_per_sector: u16,
+    pub sectors_per_cluster: u8,
+    pub reserved_sectors: u16,
+    pub fat_size_32: u32,
+    pub root_cluster: u32,
+    pub fsinfo_sector: u16,
+    pub backup_boot_sector: u16,
+}
+
+impl BootSector {
+    pub fn parse(sector: &[u8]) -> Option<Self> {
+        let le16 = |at: usize| u16::from_le_bytes([sector[at], sector[at + 1]]);
+        let le32 = |at: usize| u32::from_le_bytes(sector[at..at + 4].try_into().unwrap());
+        (sector.len() >= 512 && sector[510..512] == [0x55, 0xAA]).then(|| BootSector {
+            bytes_per_sector: le16(11),
+            sectors_per_cluster: sector[13],
+            reserved_sectors: le16(14),
+            fat_size_32: le32(36),
+            root_cluster: le32(44),
+            fsinfo_sector: le16(48),
+            backup_boot_sector: le16(50),
+        })
+    }
+}
 
 pub struct Surgery {
     pub file: File,
@@ -132,14 +158,11 @@ pub fn shrink(image: &[u8], keep: u32) -> Vec<u8> {
     let total = reserved + 2 * new_fat + keep as usize * cluster_sectors;
     let mut out = vec![0u8; total * bps];
     out[..reserved * bps].copy_from_slice(&image[..reserved * bps]);
-    let mut small = boot.clone();
-    small.fat_size_32 = new_fat as u32;
-    small.total_sectors_32 = total as u32;
-    small.total_sectors_16 = 0;
     let mut sector = image[..bps].to_vec();
-    // Only the BPB changes: keep the original jump, OEM name and boot code.
-    let encoded = small.encode(bps);
-    sector[11..90].copy_from_slice(&encoded[11..90]);
+    // Only the sector counts and the FAT size change: keep everything else as it was.
+    sector[19..21].copy_from_slice(&0u16.to_le_bytes());
+    sector[32..36].copy_from_slice(&(total as u32).to_le_bytes());
+    sector[36..40].copy_from_slice(&(new_fat as u32).to_le_bytes());
     out[..bps].copy_from_slice(&sector);
     let backup = usize::from(boot.backup_boot_sector);
     out[backup * bps..(backup + 1) * bps].copy_from_slice(&sector);

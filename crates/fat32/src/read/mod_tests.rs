@@ -1,10 +1,11 @@
 //! The reader on tiny hand-built volumes: a clean one read back exactly, then one corruption
 //! at a time, each giving its finding.
 
-use super::test_image::*;
+use super::walk::MAX_DIR_ENTRIES;
 use super::*;
 use crate::ondisk::boot::FSINFO_UNKNOWN;
 use crate::ondisk::fat_entry::{BAD_CLUSTER, END_OF_CHAIN};
+use crate::test_fixtures::*;
 use std::io::Cursor;
 
 type TestVolume = Volume<Cursor<Vec<u8>>>;

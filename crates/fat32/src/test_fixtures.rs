@@ -1,4 +1,4 @@
-//! Tiny FAT32 images built in memory for the reader's unit tests: 512-byte sectors and
+//! The unit tests' FAT32 fixtures: tiny images built in memory for the reader's tests: 512-byte sectors and
 //! clusters, few clusters (so TOO_FEW_CLUSTERS is expected), chains and entries set by hand.
 
 use crate::encode::{short_entry, ATTR_ARCHIVE, ATTR_DIRECTORY, DOT, DOT_DOT, END_OF_CHAIN};
@@ -6,19 +6,19 @@ use crate::names::{encode_lfn_entries, ShortName};
 use crate::ondisk::boot::{BootSector, FsInfo, FSINFO_UNKNOWN, NO_NAME};
 use crate::ondisk::fat_entry::{FAT0, FAT1};
 
-pub const SECTOR: usize = 512;
-pub const RESERVED: usize = 8;
-pub const TIME: i64 = 1_600_000_000;
+pub(crate) const SECTOR: usize = 512;
+pub(crate) const RESERVED: usize = 8;
+pub(crate) const TIME: i64 = 1_600_000_000;
 
-pub struct TinyImage {
-    pub bytes: Vec<u8>,
-    pub clusters: u32,
-    pub fat_sectors: usize,
+pub(crate) struct TinyImage {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) clusters: u32,
+    pub(crate) fat_sectors: usize,
 }
 
 impl TinyImage {
     /// A volume of `clusters` 512-byte clusters, root directory in cluster 2, nothing else.
-    pub fn new(clusters: u32) -> Self {
+    pub(crate) fn new(clusters: u32) -> Self {
         let fat_sectors = ((clusters as usize + 2) * 4).div_ceil(SECTOR);
         let total = RESERVED + 2 * fat_sectors + clusters as usize;
         let mut image = TinyImage {
@@ -60,18 +60,18 @@ impl TinyImage {
         image
     }
 
-    pub fn boot(&self) -> BootSector {
+    pub(crate) fn boot(&self) -> BootSector {
         BootSector::parse(&self.bytes[..SECTOR]).unwrap()
     }
 
     /// Writes the boot sector and its backup.
-    pub fn put_boot(&mut self, boot: &BootSector) {
+    pub(crate) fn put_boot(&mut self, boot: &BootSector) {
         let bytes = boot.encode(SECTOR);
         self.bytes[..SECTOR].copy_from_slice(&bytes);
         self.bytes[6 * SECTOR..7 * SECTOR].copy_from_slice(&bytes);
     }
 
-    pub fn put_fsinfo(&mut self, free: u32, next_free: u32) {
+    pub(crate) fn put_fsinfo(&mut self, free: u32, next_free: u32) {
         let info = FsInfo {
             free_clusters: free,
             next_free,
@@ -80,40 +80,40 @@ impl TinyImage {
         self.bytes[SECTOR..2 * SECTOR].copy_from_slice(&info);
     }
 
-    pub fn fat_entry_offset(&self, copy: usize, cluster: u32) -> usize {
+    pub(crate) fn fat_entry_offset(&self, copy: usize, cluster: u32) -> usize {
         (RESERVED + copy * self.fat_sectors) * SECTOR + cluster as usize * 4
     }
 
-    pub fn set_fat_copy(&mut self, copy: usize, cluster: u32, value: u32) {
+    pub(crate) fn set_fat_copy(&mut self, copy: usize, cluster: u32, value: u32) {
         let at = self.fat_entry_offset(copy, cluster);
         self.bytes[at..at + 4].copy_from_slice(&value.to_le_bytes());
     }
 
     /// Sets the entry in both FATs.
-    pub fn set_fat(&mut self, cluster: u32, value: u32) {
+    pub(crate) fn set_fat(&mut self, cluster: u32, value: u32) {
         self.set_fat_copy(0, cluster, value);
         self.set_fat_copy(1, cluster, value);
     }
 
     /// Links `clusters` into one chain.
-    pub fn chain(&mut self, clusters: &[u32]) {
+    pub(crate) fn chain(&mut self, clusters: &[u32]) {
         for pair in clusters.windows(2) {
             self.set_fat(pair[0], pair[1]);
         }
         self.set_fat(*clusters.last().unwrap(), END_OF_CHAIN);
     }
 
-    pub fn cluster_offset(&self, cluster: u32) -> usize {
+    pub(crate) fn cluster_offset(&self, cluster: u32) -> usize {
         (RESERVED + 2 * self.fat_sectors + cluster as usize - 2) * SECTOR
     }
 
-    pub fn fill_cluster(&mut self, cluster: u32, byte: u8) {
+    pub(crate) fn fill_cluster(&mut self, cluster: u32, byte: u8) {
         let at = self.cluster_offset(cluster);
         self.bytes[at..at + SECTOR].fill(byte);
     }
 
     /// Writes directory entries from the start of `cluster` (and the clusters after it).
-    pub fn put_entries(&mut self, cluster: u32, entries: &[[u8; 32]]) {
+    pub(crate) fn put_entries(&mut self, cluster: u32, entries: &[[u8; 32]]) {
         let at = self.cluster_offset(cluster);
         for (i, entry) in entries.iter().enumerate() {
             self.bytes[at + i * 32..at + i * 32 + 32].copy_from_slice(entry);
@@ -121,7 +121,7 @@ impl TinyImage {
     }
 
     /// Free clusters as the FAT says, for a correct FSInfo.
-    pub fn fix_fsinfo(&mut self) {
+    pub(crate) fn fix_fsinfo(&mut self) {
         let free = (2..self.clusters + 2)
             .filter(|&c| {
                 let at = self.fat_entry_offset(0, c);
@@ -133,11 +133,11 @@ impl TinyImage {
 }
 
 /// A file's entries: its long name (when given) and its short entry.
-pub fn file(long: Option<&str>, short: &[u8; 11], cluster: u32, size: u32) -> Vec<[u8; 32]> {
+pub(crate) fn file(long: Option<&str>, short: &[u8; 11], cluster: u32, size: u32) -> Vec<[u8; 32]> {
     named(long, short, ATTR_ARCHIVE, cluster, size)
 }
 
-pub fn dir(long: Option<&str>, short: &[u8; 11], cluster: u32) -> Vec<[u8; 32]> {
+pub(crate) fn dir(long: Option<&str>, short: &[u8; 11], cluster: u32) -> Vec<[u8; 32]> {
     named(long, short, ATTR_DIRECTORY, cluster, 0)
 }
 
@@ -151,7 +151,7 @@ fn named(long: Option<&str>, short: &[u8; 11], attr: u8, cluster: u32, size: u32
 }
 
 /// "." and ".." of a directory in `own` whose parent is in `parent` (0 for the root).
-pub fn dots(own: u32, parent: u32) -> Vec<[u8; 32]> {
+pub(crate) fn dots(own: u32, parent: u32) -> Vec<[u8; 32]> {
     vec![
         short_entry(DOT, ATTR_DIRECTORY, own, 0, TIME),
         short_entry(DOT_DOT, ATTR_DIRECTORY, parent, 0, TIME),
@@ -160,7 +160,7 @@ pub fn dots(own: u32, parent: u32) -> Vec<[u8; 32]> {
 
 /// A small, valid volume: /hello.txt (600 bytes in 3-4), /Sub Dir (5) holding
 /// /Sub Dir/INNER.BIN (512 bytes in 6) and an empty file /EMPTY.
-pub fn sample() -> TinyImage {
+pub(crate) fn sample() -> TinyImage {
     let mut image = TinyImage::new(40);
     let mut root = file(Some("hello.txt"), b"HELLO   TXT", 3, 600);
     root.extend(dir(Some("Sub Dir"), b"SUBDIR~1   ", 5));
