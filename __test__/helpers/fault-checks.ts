@@ -125,11 +125,16 @@ export async function cliWhen(
       act(child);
     }
   });
-  const exited = once(child, 'exit');
+  const code = await exitCode(child, once(child, 'exit'));
+  return { code, stderr, acted };
+}
+
+/** The exit code `exited` resolves with; the child is killed after two minutes, so a hang fails the test. */
+async function exitCode(child: ReturnType<typeof imgforgeChild>, exited: Promise<unknown[]>): Promise<number | null> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
   try {
     const [code] = (await exited) as [number | null];
-    return { code, stderr, acted };
+    return code;
   } finally {
     clearTimeout(timer);
   }
@@ -166,13 +171,10 @@ export async function cliMidCopy(
       }
     }
   }, 2);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
   try {
-    const [code] = (await exited) as [number | null];
-    return { code, stderr, allocated };
+    return { code: await exitCode(child, exited), stderr, allocated };
   } finally {
     clearInterval(poll);
-    clearTimeout(timer);
   }
 }
 

@@ -39,13 +39,28 @@ function describeOpenError(error: NodeJS.ErrnoException, what: string): Imgforge
   return new ImgforgeError('OUTPUT', `${what}: ${problem}`);
 }
 
-class FileOutput implements OutputTarget {
+/** What both outputs do with their open file descriptor: positioned writes and fsync. */
+abstract class OpenOutput {
+  protected fd: number | undefined;
+
+  abstract readonly writePath: string;
+
+  write(offset: number, data: Uint8Array): void {
+    writeFully(this.fd!, data, offset, this.writePath);
+  }
+
+  flush(): void {
+    flushFully(this.fd!, this.writePath);
+  }
+}
+
+class FileOutput extends OpenOutput implements OutputTarget {
   readonly kind = 'file' as const;
   readonly zeroed = true;
-  private fd: number | undefined;
   private committed = false;
 
   constructor(readonly path: string, readonly writePath: string, size: number) {
+    super();
     try {
       this.fd = fs.openSync(writePath, 'wx', 0o644);
     } catch (error) {
@@ -58,14 +73,6 @@ class FileOutput implements OutputTarget {
       this.discard();
       throw new ImgforgeError('IO', `cannot size ${writePath} to ${size} bytes: ${(error as Error).message}`);
     }
-  }
-
-  write(offset: number, data: Uint8Array): void {
-    writeFully(this.fd!, data, offset, this.writePath);
-  }
-
-  flush(): void {
-    flushFully(this.fd!, this.writePath);
   }
 
   commit(): void {
@@ -101,12 +108,12 @@ class FileOutput implements OutputTarget {
   }
 }
 
-class DeviceOutput implements OutputTarget {
+class DeviceOutput extends OpenOutput implements OutputTarget {
   readonly kind = 'device' as const;
   readonly zeroed = false;
-  private fd: number | undefined;
 
   constructor(readonly path: string) {
+    super();
     try {
       // O_EXCL on a block device fails with EBUSY while it is mounted or claimed, which keeps us
       // from overwriting a live filesystem.
@@ -119,14 +126,6 @@ class DeviceOutput implements OutputTarget {
   /** A device is written in place. */
   get writePath(): string {
     return this.path;
-  }
-
-  write(offset: number, data: Uint8Array): void {
-    writeFully(this.fd!, data, offset, this.path);
-  }
-
-  flush(): void {
-    flushFully(this.fd!, this.path);
   }
 
   commit(): void {
