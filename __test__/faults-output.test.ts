@@ -11,10 +11,11 @@
 import test from 'ava';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { build, ImgforgeError, type CopyMode } from '../ts/index';
+import { build, ImgforgeError } from '../ts/index';
 import { MiB, specFor, writeSpec, previousImage, noTemporaryFiles, oneLineError, lastLineError, cliMidCopy, withMount, type Kind } from './helpers/fault-checks';
 import { fillUpTo, imgforgeAs, mountSmallXfs, mountTmpfs } from './helpers/faults';
 import { tempDir, writePatternFile } from './helpers/tools';
+import type { CopyMode } from '../ts/types';
 
 // ---------------------------------------------------------------------------------------------
 // The output's filesystem fills up.

@@ -8,9 +8,10 @@ import { native, type PartitionTable } from '../ts/native';
 import { encodeTables as encodeGpt } from '../ts/build/tables';
 import { bytesToGuid, guidToBytes, isGuid } from '../ts/guid';
 import { deriveGuid, randomGuid } from '../ts/plan/guid';
-import { planLayout, type Plan } from '../ts/plan/plan';
+import { planLayout } from '../ts/plan/plan';
 import { parseSpec } from '../ts/spec/load';
 import { TiB } from '../ts/units';
+import type { Plan } from '../ts/types';
 
 // The encoder and reader are Rust (crates/gpt, with the CRC-32 vectors and every refusal as unit
 // tests there); these tests check what the native binding writes and reads, against sgdisk and sfdisk.

@@ -5,7 +5,6 @@
 import test from 'ava';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { InspectReport } from '../ts/inspect/inspect';
 import * as net from 'node:net';
 import { BIN, imgforge, ROOT } from './helpers/cli';
 import { extractPartition, mdirHeader, mtoolsEnv, treeOf } from './helpers/fat';
@@ -13,6 +12,7 @@ import { imgforgeAs, unprivilegedRunner } from './helpers/faults';
 import { attachLoop, loopUnavailableReason } from './helpers/loop';
 import { run, sfdiskJson, sgdiskVerify, tempDir } from './helpers/tools';
 import { spawnSync } from 'node:child_process';
+import type { InspectReport } from '../ts/types';
 
 const MiB = 1 << 20;
 const APPLIANCE = path.join(ROOT, 'examples', 'appliance');

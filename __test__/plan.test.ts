@@ -4,21 +4,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ImgforgeError, type ErrorCode } from '../ts/errors';
 import { deriveGuid } from '../ts/plan/guid';
-import {
-  alignedSpan,
-  alignedUsableEnd,
-  entryArraySectors,
-  firstPartitionOffset,
-  firstUsableLba,
-  growSize,
-  lastUsableLba,
-  minimalDiskSize,
-  placeSequentially,
-  usableEnd,
-} from '../ts/plan/layout';
-import { plan, planLayout, type Plan } from '../ts/plan/plan';
-import { parseSpec, type LoadedSpec } from '../ts/spec/load';
+import { alignedSpan, alignedUsableEnd, entryArraySectors, firstPartitionOffset, firstUsableLba, growSize, lastUsableLba, minimalDiskSize, placeSequentially, usableEnd } from '../ts/plan/layout';
+import { plan, planLayout } from '../ts/plan/plan';
+import { parseSpec } from '../ts/spec/load';
 import { KiB, MiB } from '../ts/units';
+import type { LoadedSpec, Plan } from '../ts/types';
 
 const yaml = (text: string): LoadedSpec => parseSpec(text, 'yaml', 'spec.yaml', '/specs');
 const noContents = new Map<number, number>();

@@ -6,9 +6,9 @@ import test from 'ava';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { verify } from '../ts/index';
-import type { VerifyReport } from '../ts/inspect/verify';
 import { imgforge, ROOT } from './helpers/cli';
 import { tempDir, writePatternFile } from './helpers/tools';
+import type { VerifyReport } from '../ts/types';
 
 const MiB = 1 << 20;
 

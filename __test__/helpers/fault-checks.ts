@@ -7,10 +7,10 @@ import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { BuildProgress } from '../../ts/index';
 import { imgforgeChild, type CliResult } from './cli';
 import { mountUnavailableReason, type Mount } from './faults';
 import { tempDir, writePatternFile } from './tools';
+import type { BuildProgress } from '../../ts/types';
 
 export const MiB = 1 << 20;
 export const TEMP_FILE = /\.imgforge-tmp$/;

@@ -5,7 +5,7 @@
  * (YAML alias bombs, deep nesting, long strings).
  */
 import YAML from 'yaml';
-import type { SpecFormat } from '../../ts/spec/load';
+import type { SpecFormat } from '../../ts/types';
 
 /** xoshiro128** seeded by splitmix32: fast, good enough, and the same on every machine. */
 export class Rng {

@@ -8,7 +8,8 @@
  */
 import * as path from 'node:path';
 import { ImgforgeError } from '../../ts/errors';
-import { MAX_REPORTED_PROBLEMS, parseSpec, type LoadedSpec, type SpecFormat } from '../../ts/spec/load';
+import { MAX_REPORTED_PROBLEMS, parseSpec } from '../../ts/spec/load';
+import type { LoadedSpec, SpecFormat } from '../../ts/types';
 
 /** A broken property: the input is a bug reproducer. */
 export class PropertyViolation extends Error {

@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { SpecFormat } from '../../ts/spec/load';
+import type { SpecFormat } from '../../ts/types';
 import { formatOf } from './property';
 import { nextInput, Rng, type Input } from './mutate';
 import type { Response } from './worker';

@@ -3,7 +3,7 @@
  * time (terminating the worker) and memory (the worker's heap limit).
  */
 import { parentPort } from 'node:worker_threads';
-import type { SpecFormat } from '../../ts/spec/load';
+import type { SpecFormat } from '../../ts/types';
 import { checkInput, decode, PropertyViolation } from './property';
 
 export interface Request {
