@@ -61,5 +61,5 @@ pub use read::{
     ListedEntry, SliceReport, Volume, VolumeEntry, VolumeSummary, MAX_DEPTH,
 };
 pub use scan::scan;
-pub use tree::{Dir, FileNode, Node, ScanError, Source, Tree};
+pub use tree::{Dir, FileNode, Node, ScanError, Source, SourceIds, Tree};
 pub use write::{write, write_to_image, Target, WriteError};

@@ -2,7 +2,7 @@
 //! of directory entries. The scan itself (merging, symlinks, loops) is tested in imgforge-tree.
 
 use super::*;
-use imgforge_testkit::{set_mtime, write_dated as write};
+use imgforge_testkit::{sample_tree, source_dir, write_dated as write};
 use std::fs::{self, File};
 use std::path::Path;
 
@@ -48,18 +48,8 @@ fn scan_err(sources: &[Source]) -> String {
 
 #[test]
 fn the_fat_view_is_exact_and_sorted() {
-    let tmp = tempfile::tempdir().unwrap();
-    let r = tmp.path().join("src");
-    write(&r.join("b.txt"), b"abc", 100);
-    write(&r.join("A.TXT"), b"x", 200);
-    write(&r.join("_x"), b"", 300);
-    write(&r.join("Z"), b"zz", 400);
-    write(&r.join("sub/z"), b"1234", 500);
-    write(&r.join("sub/y.efi"), b"12345", 600);
-    fs::create_dir(r.join("empty")).unwrap();
-    set_mtime(&r.join("empty"), 700);
-    set_mtime(&r.join("sub"), 50);
-    set_mtime(&r, -86_400);
+    let (tmp, r) = source_dir();
+    sample_tree(&r);
     let f = tmp.path().join("grubx64.efi");
     write(&f, b"efi", 5000);
 
@@ -95,11 +85,9 @@ fn the_fat_view_is_exact_and_sorted() {
 #[cfg(unix)]
 #[test]
 fn symlinks_are_followed() {
-    let tmp = tempfile::tempdir().unwrap();
+    let (tmp, r) = source_dir();
     let real = tmp.path().join("real.bin");
     write(&real, b"the real contents", 77);
-    let r = tmp.path().join("src");
-    fs::create_dir(&r).unwrap();
     let link = r.join("link.bin");
     std::os::unix::fs::symlink(&real, &link).unwrap();
 
@@ -117,9 +105,7 @@ fn symlinks_are_followed() {
 #[cfg(unix)]
 #[test]
 fn socket_is_an_error() {
-    let tmp = tempfile::tempdir().unwrap();
-    let r = tmp.path().join("src");
-    fs::create_dir(&r).unwrap();
+    let (_tmp, r) = source_dir();
     let sock = r.join("sock");
     let _listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
     let msg = scan_err(&[src(&r, "/")]);
@@ -153,9 +139,7 @@ fn fifo_is_an_error() {
 
 #[test]
 fn files_over_4_gib_are_an_error() {
-    let tmp = tempfile::tempdir().unwrap();
-    let r = tmp.path().join("src");
-    fs::create_dir(&r).unwrap();
+    let (_tmp, r) = source_dir();
     let max = r.join("max");
     File::create(&max)
         .unwrap()
@@ -210,7 +194,7 @@ fn names_equal_but_for_case_are_an_error() {
 
 #[test]
 fn bad_fat_names_are_errors() {
-    let tmp = tempfile::tempdir().unwrap();
+    let (tmp, r) = source_dir();
     let f = tmp.path().join("f");
     write(&f, b"", 0);
     let msg = scan_err(&[src(&f, "/EFI/a:b")]);
@@ -218,7 +202,6 @@ fn bad_fat_names_are_errors() {
         msg.starts_with("target /EFI/a:b: \"a:b\" cannot be a FAT name: "),
         "{msg}"
     );
-    let r = tmp.path().join("src");
     let bad = r.join("sub/a?b");
     write(&bad, b"", 0);
     let msg = scan_err(&[src(&r, "/in")]);
@@ -235,9 +218,7 @@ fn bad_fat_names_are_errors() {
 #[test]
 fn non_utf8_names_are_errors() {
     use std::os::unix::ffi::OsStrExt;
-    let tmp = tempfile::tempdir().unwrap();
-    let r = tmp.path().join("src");
-    fs::create_dir(&r).unwrap();
+    let (_tmp, r) = source_dir();
     let bad = r.join(std::ffi::OsStr::from_bytes(b"bad\xffname"));
     if File::create(&bad).is_err() {
         return eprintln!("this filesystem refuses non-UTF-8 names; skipped");
@@ -291,8 +272,7 @@ fn long_name(i: usize) -> String {
 
 #[test]
 fn a_directory_over_65536_entries_is_an_error() {
-    let tmp = tempfile::tempdir().unwrap();
-    let r = tmp.path().join("src");
+    let (_tmp, r) = source_dir();
     let full = r.join("full");
     fs::create_dir_all(&full).unwrap();
     for i in 0..3120 {

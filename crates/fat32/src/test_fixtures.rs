@@ -10,6 +10,37 @@ pub(crate) const SECTOR: usize = 512;
 pub(crate) const RESERVED: usize = 8;
 pub(crate) const TIME: i64 = 1_600_000_000;
 
+/// The boot sector of a [`TinyImage`] of `total_sectors` with FATs of `fat_sectors`; other
+/// tests take its ordinary FAT32 values and set their own geometry.
+pub(crate) fn tiny_boot(total_sectors: u32, fat_sectors: u32) -> BootSector {
+    BootSector {
+        oem_name: *b"TINYTEST",
+        bytes_per_sector: SECTOR as u16,
+        sectors_per_cluster: 1,
+        reserved_sectors: RESERVED as u16,
+        fat_count: 2,
+        root_entries: 0,
+        total_sectors_16: 0,
+        media: 0xF8,
+        fat_size_16: 0,
+        sectors_per_track: 63,
+        heads: 255,
+        hidden_sectors: 0,
+        total_sectors_32: total_sectors,
+        fat_size_32: fat_sectors,
+        ext_flags: 0,
+        fs_version: 0,
+        root_cluster: 2,
+        fsinfo_sector: 1,
+        backup_boot_sector: 6,
+        drive_number: 0x80,
+        extended_signature: 0x29,
+        volume_id: 0xCAFE_F00D,
+        volume_label: *NO_NAME,
+        fs_type: *b"FAT32   ",
+    }
+}
+
 pub(crate) struct TinyImage {
     pub(crate) bytes: Vec<u8>,
     pub(crate) clusters: u32,
@@ -26,33 +57,7 @@ impl TinyImage {
             clusters,
             fat_sectors,
         };
-        let boot = BootSector {
-            oem_name: *b"TINYTEST",
-            bytes_per_sector: SECTOR as u16,
-            sectors_per_cluster: 1,
-            reserved_sectors: RESERVED as u16,
-            fat_count: 2,
-            root_entries: 0,
-            total_sectors_16: 0,
-            media: 0xF8,
-            fat_size_16: 0,
-            sectors_per_track: 63,
-            heads: 255,
-            hidden_sectors: 0,
-            total_sectors_32: total as u32,
-            fat_size_32: fat_sectors as u32,
-            ext_flags: 0,
-            fs_version: 0,
-            root_cluster: 2,
-            fsinfo_sector: 1,
-            backup_boot_sector: 6,
-            drive_number: 0x80,
-            extended_signature: 0x29,
-            volume_id: 0xCAFE_F00D,
-            volume_label: *NO_NAME,
-            fs_type: *b"FAT32   ",
-        };
-        image.put_boot(&boot);
+        image.put_boot(&tiny_boot(total as u32, fat_sectors as u32));
         image.set_fat(0, FAT0);
         image.set_fat(1, FAT1);
         image.set_fat(2, END_OF_CHAIN);

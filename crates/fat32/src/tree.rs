@@ -5,23 +5,13 @@
 
 use std::path::PathBuf;
 
-pub use imgforge_tree::{ScanError, Source};
+pub use imgforge_tree::{ScanError, Source, SourceIds};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tree {
     pub root: Dir,
-    /// (dev, ino) of every source file and directory the scan read, sorted (empty where the
-    /// platform has no inode numbers).
-    pub source_ids: Vec<(u64, u64)>,
-}
-
-impl Tree {
-    /// Whether the scan read the file or directory with this (dev, ino): the build refuses an
-    /// output that is one of its sources, or inside one, whatever path (bind mounts, symlinks)
-    /// reaches it.
-    pub fn reads(&self, id: (u64, u64)) -> bool {
-        self.source_ids.binary_search(&id).is_ok()
-    }
+    /// What the scan read, for [`SourceIds::reads`].
+    pub source_ids: SourceIds,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,6 +18,7 @@ use common::surgery::{shrink, BootSector};
 use common::*;
 use imgforge_copy::{CopyMode, Destination};
 use imgforge_fat32::{read_slice, volume_label, EntryKind, FormatOptions, Volume};
+use imgforge_testkit::sorted_files;
 
 const SLOW: Duration = Duration::from_secs(5);
 
@@ -27,11 +28,7 @@ fn corpus_dir() -> PathBuf {
 
 #[test]
 fn the_corpus_replays_without_panics() {
-    let mut files: Vec<PathBuf> = fs::read_dir(corpus_dir())
-        .expect("the corpus folder")
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
+    let files = sorted_files(&corpus_dir());
     let seeds = files
         .iter()
         .filter(|p| name_of(p).starts_with("seed-"))
@@ -147,18 +144,13 @@ fn imgforge_seed(dir: &Path, keep: u32) -> Vec<u8> {
 /// Where things are in a tiny seed, found with the reader.
 struct Seed {
     bytes: Vec<u8>,
-    reserved: usize,
-    fat_sectors: usize,
+    boot: BootSector,
 }
 
 impl Seed {
     fn new(bytes: Vec<u8>) -> Self {
         let boot = BootSector::parse(&bytes[..512]).unwrap();
-        Seed {
-            reserved: usize::from(boot.reserved_sectors),
-            fat_sectors: boot.fat_size_32 as usize,
-            bytes,
-        }
+        Seed { bytes, boot }
     }
 
     fn first_cluster(&self, path: &str) -> u32 {
@@ -178,8 +170,8 @@ impl Seed {
         entry.first_cluster
     }
 
-    fn fat_at(&self, copy: usize, cluster: u32) -> usize {
-        (self.reserved + copy * self.fat_sectors) * 512 + cluster as usize * 4
+    fn fat_at(&self, copy: u32, cluster: u32) -> usize {
+        self.boot.fat_entry_offset(copy, cluster) as usize
     }
 
     fn fat(&self, cluster: u32) -> u32 {
@@ -187,7 +179,7 @@ impl Seed {
         u32::from_le_bytes(self.bytes[at..at + 4].try_into().unwrap())
     }
 
-    fn set_fat_copy(&mut self, copy: usize, cluster: u32, value: u32) {
+    fn set_fat_copy(&mut self, copy: u32, cluster: u32, value: u32) {
         let at = self.fat_at(copy, cluster);
         self.bytes[at..at + 4].copy_from_slice(&value.to_le_bytes());
     }
@@ -206,7 +198,7 @@ impl Seed {
     }
 
     fn cluster_at(&self, cluster: u32) -> usize {
-        (self.reserved + 2 * self.fat_sectors + cluster as usize - 2) * 512
+        self.boot.cluster_offset(cluster) as usize
     }
 
     /// Offset of the short entry in directory cluster `dir` whose first cluster is `cluster`.

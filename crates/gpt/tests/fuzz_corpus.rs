@@ -19,11 +19,7 @@ fn corpus() -> PathBuf {
 
 #[test]
 fn every_corpus_input_reads_without_panicking() {
-    let mut entries: Vec<_> = fs::read_dir(corpus())
-        .expect("fuzz/corpus/gpt_read")
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
+    let entries = imgforge_testkit::sorted_files(&corpus());
     let (mut valid, mut damaged) = (0, 0);
     for path in &entries {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();

@@ -1,14 +1,10 @@
 //! Raw partition contents: whole files copied to partition offsets.
 
-use std::path::PathBuf;
-
-use imgforge_copy::{copy_into_image as copy_jobs_into_image, CopyMode, Destination};
+use imgforge_copy::copy_into_image as copy_jobs_into_image;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::{
-    destination, parse_mode, to_u64, CopyFailure, CopyOutcome, CopyProgress, ProgressTracker,
-};
+use crate::{to_u64, CopyFailure, CopyProgress, CopyTask};
 
 /// One source file, where it goes in the image, the bytes available there, and its length
 /// when planned: `imgforge_copy::CopyJob` as JavaScript passes it.
@@ -38,33 +34,6 @@ impl TryFrom<CopyJob> for imgforge_copy::CopyJob {
     }
 }
 
-pub(crate) struct CopyTask {
-    image: PathBuf,
-    jobs: Vec<imgforge_copy::CopyJob>,
-    mode: CopyMode,
-    destination: Destination,
-    progress: ProgressTracker,
-}
-
-impl Task for CopyTask {
-    type Output = CopyOutcome;
-    type JsValue = CopyOutcome;
-
-    fn compute(&mut self) -> Result<Self::Output> {
-        Ok(self.progress.run(self.mode, |engine, progress| {
-            let failure =
-                copy_jobs_into_image(engine, &self.image, &self.jobs, self.destination, progress)
-                    .err()?;
-            let source = failure.job.map(|index| self.jobs[index].source.as_path());
-            Some(CopyFailure::new(&failure.error, failure.job, None, source))
-        }))
-    }
-
-    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
-        Ok(output)
-    }
-}
-
 /// Copies each job's source into `image` at its offset on a worker thread. `destinationZeroed`
 /// says the image is a fresh sparse file, so source holes need not be written.
 #[napi(ts_return_type = "Promise<CopyOutcome>")]
@@ -79,11 +48,16 @@ pub fn copy_into_image(
         .into_iter()
         .map(imgforge_copy::CopyJob::try_from)
         .collect::<Result<Vec<_>>>()?;
-    Ok(AsyncTask::new(CopyTask {
-        image: image.into(),
-        jobs,
-        mode: parse_mode(&mode)?,
-        destination: destination(destination_zeroed),
-        progress: progress.tracker(),
-    }))
+    CopyTask::new(
+        image,
+        &mode,
+        destination_zeroed,
+        progress,
+        move |engine, image, destination, progress| {
+            let failure =
+                copy_jobs_into_image(engine, image, &jobs, destination, progress).err()?;
+            let source = failure.job.map(|index| jobs[index].source.as_path());
+            Some(CopyFailure::new(&failure.error, failure.job, None, source))
+        },
+    )
 }

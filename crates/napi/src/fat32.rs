@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use imgforge_copy::{CopyMode, Destination};
 use imgforge_fat32::{
     scan, verify_partition, volume_label, write_to_image, FormatOptions, Plan, PreparedTree,
     Source, Tree,
@@ -13,10 +12,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::fat32_read::open_image;
-use crate::{
-    destination, invalid, parse_mode, to_u64, CopyFailure, CopyOutcome, CopyProgress,
-    ProgressTracker,
-};
+use crate::{invalid, to_u64, CopyFailure, CopyProgress, CopyTask};
 
 #[napi(object)]
 pub struct Fat32Source {
@@ -114,7 +110,7 @@ impl Fat32Tree {
     pub fn reads(&self, dev: BigInt, ino: BigInt) -> bool {
         let (_, dev, dev_lossless) = dev.get_u64();
         let (_, ino, ino_lossless) = ino.get_u64();
-        dev_lossless && ino_lossless && self.tree.tree().reads((dev, ino))
+        dev_lossless && ino_lossless && self.tree.tree().source_ids.reads((dev, ino))
     }
 
     /// The smallest partition, in bytes, that holds the tree, for a partition that starts on a
@@ -189,14 +185,23 @@ impl Fat32Plan {
         mode: String,
         destination_zeroed: bool,
         progress: &CopyProgress,
-    ) -> Result<AsyncTask<Fat32WriteTask>> {
-        Ok(AsyncTask::new(Fat32WriteTask {
-            plan: self.plan.clone(),
-            image: image.into(),
-            mode: parse_mode(&mode)?,
-            destination: destination(destination_zeroed),
-            progress: progress.tracker(),
-        }))
+    ) -> Result<AsyncTask<CopyTask>> {
+        let plan = self.plan.clone();
+        CopyTask::new(
+            image,
+            &mode,
+            destination_zeroed,
+            progress,
+            move |engine, image, destination, progress| {
+                let failure = write_to_image(&plan, image, destination, engine, progress).err()?;
+                Some(CopyFailure::new(
+                    &failure.error,
+                    None,
+                    failure.path,
+                    failure.source.as_deref(),
+                ))
+            },
+        )
     }
 }
 
@@ -235,38 +240,6 @@ impl Task for Fat32VerifyTask {
                 code: d.code.map(|code| code.as_str().to_string()),
             })
             .collect())
-    }
-
-    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
-        Ok(output)
-    }
-}
-
-/// `pub`: the return type of a napi method ([`Fat32Plan::write`]).
-pub struct Fat32WriteTask {
-    plan: Arc<Plan>,
-    image: PathBuf,
-    mode: CopyMode,
-    destination: Destination,
-    progress: ProgressTracker,
-}
-
-impl Task for Fat32WriteTask {
-    type Output = CopyOutcome;
-    type JsValue = CopyOutcome;
-
-    fn compute(&mut self) -> Result<Self::Output> {
-        Ok(self.progress.run(self.mode, |engine, progress| {
-            let failure =
-                write_to_image(&self.plan, &self.image, self.destination, engine, progress)
-                    .err()?;
-            Some(CopyFailure::new(
-                &failure.error,
-                None,
-                failure.path,
-                failure.source.as_deref(),
-            ))
-        }))
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {

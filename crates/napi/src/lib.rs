@@ -10,6 +10,7 @@ mod fat32;
 mod fat32_read;
 mod gpt;
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -177,5 +178,64 @@ impl ProgressTracker {
             stats: engine.stats().into(),
             error,
         }
+    }
+}
+
+/// What a [`CopyTask`] writes: given the engine, the image, what it holds and the progress
+/// callback, the failure, if any, as a value.
+type CopyWork = Box<
+    dyn Fn(&mut CopyEngine, &Path, Destination, &mut dyn FnMut(u64) -> bool) -> Option<CopyFailure>
+        + Send,
+>;
+
+/// A copy into `image` on a worker thread, reporting to a [`CopyProgress`]. `pub`: napi
+/// functions return it.
+pub struct CopyTask {
+    image: PathBuf,
+    mode: CopyMode,
+    destination: Destination,
+    progress: ProgressTracker,
+    work: CopyWork,
+}
+
+impl CopyTask {
+    /// The task of JavaScript's arguments: `mode` as [`parse_mode`] reads it,
+    /// `destination_zeroed` as [`destination`] does.
+    pub(crate) fn new(
+        image: String,
+        mode: &str,
+        destination_zeroed: bool,
+        progress: &CopyProgress,
+        work: impl Fn(
+                &mut CopyEngine,
+                &Path,
+                Destination,
+                &mut dyn FnMut(u64) -> bool,
+            ) -> Option<CopyFailure>
+            + Send
+            + 'static,
+    ) -> Result<AsyncTask<Self>> {
+        Ok(AsyncTask::new(CopyTask {
+            image: image.into(),
+            mode: parse_mode(mode)?,
+            destination: destination(destination_zeroed),
+            progress: progress.tracker(),
+            work: Box::new(work),
+        }))
+    }
+}
+
+impl Task for CopyTask {
+    type Output = CopyOutcome;
+    type JsValue = CopyOutcome;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        Ok(self.progress.run(self.mode, |engine, progress| {
+            (self.work)(engine, &self.image, self.destination, progress)
+        }))
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(output)
     }
 }

@@ -263,3 +263,38 @@ pub fn set_mtime_ns(path: &Path, secs: i64, nsec: u32) {
 pub fn path_str(path: &Path) -> &str {
     path.to_str().expect("temp paths are UTF-8")
 }
+
+/// A temp dir (removed on drop) and its folder `src`, created, for a test's source tree.
+pub fn source_dir() -> (TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let src = tmp.path().join("src");
+    std::fs::create_dir(&src).expect("create src");
+    (tmp, src)
+}
+
+/// The sample source tree the scan tests compare: in `root`, the files `b.txt` (3 bytes,
+/// mtime 100), `A.TXT` (1, 200), `_x` (0, 300), `Z` (2, 400), `sub/z` (4, 500) and
+/// `sub/y.efi` (5, 600), the empty directory `empty` (700), `sub` at 50 and `root` itself at
+/// -86400 (before the epoch).
+pub fn sample_tree(root: &Path) {
+    write_dated(&root.join("b.txt"), b"abc", 100);
+    write_dated(&root.join("A.TXT"), b"x", 200);
+    write_dated(&root.join("_x"), b"", 300);
+    write_dated(&root.join("Z"), b"zz", 400);
+    write_dated(&root.join("sub/z"), b"1234", 500);
+    write_dated(&root.join("sub/y.efi"), b"12345", 600);
+    std::fs::create_dir(root.join("empty")).expect("create empty directory");
+    set_mtime(&root.join("empty"), 700);
+    set_mtime(&root.join("sub"), 50);
+    set_mtime(root, -86_400);
+}
+
+/// The files in `dir` (a fuzz corpus), sorted by path so failures name the same file each run.
+pub fn sorted_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|error| panic!("read {}: {error}", dir.display()))
+        .map(|entry| entry.expect("directory entry").path())
+        .collect();
+    files.sort();
+    files
+}

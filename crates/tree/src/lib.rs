@@ -21,6 +21,6 @@ mod test_util;
 pub use policy::{Names, Policy, Specials, Symlinks, Wording};
 pub use scan::scan;
 pub use tree::{
-    Dir, FileNode, LinkId, Meta, Node, ScanError, Source, SpecialKind, SpecialNode, SymlinkNode,
-    Tree, Xattr,
+    Dir, FileNode, LinkId, Meta, Node, ScanError, Source, SourceIds, SpecialKind, SpecialNode,
+    SymlinkNode, Tree, Xattr,
 };

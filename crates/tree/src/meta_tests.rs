@@ -14,8 +14,7 @@ fn only(tree: &crate::Tree) -> &Node {
 #[test]
 fn modes_keep_permission_and_type_bits() {
     use std::os::unix::fs::PermissionsExt;
-    let tmp = tempfile::tempdir().unwrap();
-    let r = tmp.path().join("src");
+    let (_tmp, r) = source_dir();
     write(&r.join("d/f"), b"x", 0);
     write(&r.join("d/run"), b"#!", 0);
     fs::set_permissions(r.join("d/f"), fs::Permissions::from_mode(0o640)).unwrap();
@@ -53,8 +52,7 @@ fn owners_are_recorded() {
 
 #[test]
 fn mtimes_keep_nanoseconds_and_round_down() {
-    let tmp = tempfile::tempdir().unwrap();
-    let r = tmp.path().join("src");
+    let (_tmp, r) = source_dir();
     write(&r.join("new"), b"", 0);
     write(&r.join("old"), b"", 0);
     set_mtime_ns(&r.join("new"), 1_700_000_000, 123_456_789);
@@ -112,8 +110,7 @@ fn set_xattr(path: &std::path::Path, name: &str, value: &[u8]) -> Result<(), std
 #[cfg(target_os = "linux")]
 #[test]
 fn xattrs_are_read_when_asked_for() {
-    let tmp = tempfile::tempdir().unwrap();
-    let r = tmp.path().join("src");
+    let (_tmp, r) = source_dir();
     write(&r.join("f"), b"data", 0);
     fs::create_dir(r.join("d")).unwrap();
     std::os::unix::fs::symlink("f", r.join("l")).unwrap();

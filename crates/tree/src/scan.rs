@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::meta::{file_id, implicit_dir_meta, kind_of, meta_of, read_xattrs, special_kind};
 use crate::policy::{Policy, Specials, Symlinks};
-use crate::tree::{fail, Dir, LinkId, Meta, Node, ScanError, Source, Tree};
+use crate::tree::{fail, Dir, LinkId, Meta, Node, ScanError, Source, SourceIds, Tree};
 
 /// Reads the metadata of `sources` (never file data) into one tree, as `policy` says.
 ///
@@ -40,7 +40,7 @@ pub fn scan(sources: &[Source], policy: &Policy) -> Result<Tree, ScanError> {
 pub(crate) struct Builder<'p> {
     pub(crate) policy: &'p Policy,
     pub(crate) dirs: Vec<BDir>,
-    /// (dev, ino) of every source file and directory read, for [`Tree::reads`].
+    /// (dev, ino) of every source file and directory read, for [`SourceIds::reads`].
     pub(crate) source_ids: Vec<(u64, u64)>,
     /// How many nodes each (dev, ino) of a non-directory became: more than one is a hard link.
     links: HashMap<(u64, u64), u32>,
@@ -306,10 +306,10 @@ impl Builder<'_> {
         }
         let (mut root, _) = done[0].take().expect("the root is always there");
         number_links(&mut root, provisional.len());
-        let mut source_ids = self.source_ids;
-        source_ids.sort_unstable();
-        source_ids.dedup();
-        Tree { root, source_ids }
+        Tree {
+            root,
+            source_ids: SourceIds::new(self.source_ids),
+        }
     }
 
     /// The metadata with the source's extended attributes, if the policy reads them.

@@ -8,18 +8,8 @@ fn lines(lines: &[String]) -> Vec<String> {
 
 #[test]
 fn nested_tree_into_root_is_exact_and_sorted() {
-    let tmp = tempfile::tempdir().unwrap();
-    let r = tmp.path().join("src");
-    write(&r.join("b.txt"), b"abc", 100);
-    write(&r.join("A.TXT"), b"x", 200);
-    write(&r.join("_x"), b"", 300);
-    write(&r.join("Z"), b"zz", 400);
-    write(&r.join("sub/z"), b"1234", 500);
-    write(&r.join("sub/y.efi"), b"12345", 600);
-    fs::create_dir(r.join("empty")).unwrap();
-    set_mtime(&r.join("empty"), 700);
-    set_mtime(&r.join("sub"), 50);
-    set_mtime(&r, -86_400);
+    let (_tmp, r) = source_dir();
+    sample_tree(&r);
 
     for policy in [follow_policy(), keep_policy()] {
         let tree = scan(&[src(&r, "/")], &policy).unwrap();
@@ -48,8 +38,7 @@ fn nested_tree_into_root_is_exact_and_sorted() {
 
 #[test]
 fn names_sort_in_byte_order_not_by_locale() {
-    let tmp = tempfile::tempdir().unwrap();
-    let r = tmp.path().join("src");
+    let (_tmp, r) = source_dir();
     for name in ["é", "z", "Z", "a", "_", "10", "9", "ä"] {
         write(&r.join(name), b"", 0);
     }
@@ -301,8 +290,7 @@ fn bad_targets_are_errors() {
 
 #[test]
 fn names_in_the_source_tree_are_checked() {
-    let tmp = tempfile::tempdir().unwrap();
-    let r = tmp.path().join("src");
+    let (_tmp, r) = source_dir();
     let bad = r.join("sub/a?b");
     write(&bad, b"", 0);
     let msg = scan_err(&[src(&r, "/in")], &follow_policy());
@@ -317,8 +305,7 @@ fn names_in_the_source_tree_are_checked() {
 
 #[test]
 fn depth_is_limited() {
-    let tmp = tempfile::tempdir().unwrap();
-    let r = tmp.path().join("src");
+    let (tmp, r) = source_dir();
     let deep = r.join("a/b/c");
     fs::create_dir_all(&deep).unwrap();
     let mut policy = keep_policy();
@@ -342,9 +329,7 @@ fn depth_is_limited() {
 
 #[test]
 fn file_size_is_limited() {
-    let tmp = tempfile::tempdir().unwrap();
-    let r = tmp.path().join("src");
-    fs::create_dir(&r).unwrap();
+    let (_tmp, r) = source_dir();
     File::create(r.join("ten")).unwrap().set_len(10).unwrap();
     let mut policy = keep_policy();
     policy.max_file_size = 10;
@@ -365,8 +350,7 @@ fn file_size_is_limited() {
 
 #[test]
 fn source_ids_list_everything_read() {
-    let tmp = tempfile::tempdir().unwrap();
-    let r = tmp.path().join("src");
+    let (tmp, r) = source_dir();
     write(&r.join("sub/f"), b"f", 0);
     let other = tmp.path().join("other");
     write(&other, b"o", 0);
@@ -380,9 +364,9 @@ fn source_ids_list_everything_read() {
         };
         let mut want = vec![id(&r), id(&r.join("sub")), id(&r.join("sub/f")), id(&other)];
         want.sort_unstable();
-        assert_eq!(tree.source_ids, want);
-        assert!(tree.reads(id(&r.join("sub"))));
-        assert!(!tree.reads(id(tmp.path())));
+        assert_eq!(*tree.source_ids, want);
+        assert!(tree.source_ids.reads(id(&r.join("sub"))));
+        assert!(!tree.source_ids.reads(id(tmp.path())));
     }
     #[cfg(not(unix))]
     assert!(tree.source_ids.is_empty());
@@ -390,8 +374,7 @@ fn source_ids_list_everything_read() {
 
 #[test]
 fn many_files_scan_quickly() {
-    let tmp = tempfile::tempdir().unwrap();
-    let r = tmp.path().join("src");
+    let (_tmp, r) = source_dir();
     for d in 0..20 {
         let sub = r.join(format!("d{d}"));
         fs::create_dir_all(&sub).unwrap();

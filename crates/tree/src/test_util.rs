@@ -2,7 +2,9 @@
 
 use std::path::Path;
 
-pub(crate) use imgforge_testkit::{set_mtime, set_mtime_ns, write_dated as write};
+pub(crate) use imgforge_testkit::{
+    sample_tree, set_mtime, set_mtime_ns, source_dir, write_dated as write,
+};
 
 use crate::policy::{Names, Policy, Specials, Symlinks};
 use crate::tree::{Dir, Node, Source, Tree};

@@ -15,17 +15,35 @@ pub struct Source {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tree {
     pub root: Dir,
-    /// (dev, ino) of every source file and directory the scan read, sorted (empty where the
-    /// platform has no inode numbers).
-    pub source_ids: Vec<(u64, u64)>,
+    pub source_ids: SourceIds,
 }
 
-impl Tree {
+/// (dev, ino) of every source file and directory a scan read, sorted (empty where the
+/// platform has no inode numbers).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceIds(Vec<(u64, u64)>);
+
+impl SourceIds {
+    /// The ids, sorted and without repeats.
+    pub fn new(mut ids: Vec<(u64, u64)>) -> Self {
+        ids.sort_unstable();
+        ids.dedup();
+        SourceIds(ids)
+    }
+
     /// Whether the scan read the file or directory with this (dev, ino): the build refuses an
     /// output that is one of its sources, or inside one, whatever path (bind mounts, symlinks)
     /// reaches it.
     pub fn reads(&self, id: (u64, u64)) -> bool {
-        self.source_ids.binary_search(&id).is_ok()
+        self.0.binary_search(&id).is_ok()
+    }
+}
+
+impl std::ops::Deref for SourceIds {
+    type Target = [(u64, u64)];
+
+    fn deref(&self) -> &[(u64, u64)] {
+        &self.0
     }
 }
 
@@ -129,20 +147,19 @@ pub struct LinkId(pub u32);
 
 impl Node {
     pub fn name(&self) -> &str {
-        match self {
-            Node::Dir(dir) => &dir.name,
-            Node::File(file) => &file.name,
-            Node::Symlink(link) => &link.name,
-            Node::Special(special) => &special.name,
-        }
+        self.name_and_meta().0
     }
 
     pub fn meta(&self) -> &Meta {
+        self.name_and_meta().1
+    }
+
+    fn name_and_meta(&self) -> (&str, &Meta) {
         match self {
-            Node::Dir(dir) => &dir.meta,
-            Node::File(file) => &file.meta,
-            Node::Symlink(link) => &link.meta,
-            Node::Special(special) => &special.meta,
+            Node::Dir(dir) => (&dir.name, &dir.meta),
+            Node::File(file) => (&file.name, &file.meta),
+            Node::Symlink(link) => (&link.name, &link.meta),
+            Node::Special(special) => (&special.name, &special.meta),
         }
     }
 

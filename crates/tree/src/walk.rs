@@ -88,6 +88,8 @@ impl Builder<'_> {
         followed: bool,
     ) -> Result<Node, ScanError> {
         let (name, source) = (name.to_string(), path.to_path_buf());
+        // Read last, once the node is known to be allowed.
+        let node_meta = |follow| self.with_xattrs(meta_of(meta), path, image, follow);
         if meta.is_file() {
             let max = self.policy.max_file_size;
             if meta.len() > max {
@@ -98,13 +100,11 @@ impl Builder<'_> {
                     self.policy.wording.file_size
                 ));
             }
-            let meta_out = self.with_xattrs(meta_of(meta), path, image, followed)?;
-            let size = meta.len();
             return Ok(Node::File(FileNode {
                 name,
                 source,
-                size,
-                meta: meta_out,
+                size: meta.len(),
+                meta: node_meta(followed)?,
                 link: None,
             }));
         }
@@ -115,25 +115,22 @@ impl Builder<'_> {
                     path.display()
                 ))
             })?;
-            let meta = self.with_xattrs(meta_of(meta), path, image, false)?;
-            let target = target.into_os_string();
             return Ok(Node::Symlink(SymlinkNode {
                 name,
                 source,
-                target,
-                meta,
+                target: target.into_os_string(),
+                meta: node_meta(false)?,
                 link: None,
             }));
         }
         match special_kind(meta) {
             Some((kind, rdev)) if self.policy.specials == Specials::Keep => {
-                let meta = self.with_xattrs(meta_of(meta), path, image, followed)?;
                 Ok(Node::Special(SpecialNode {
                     name,
                     source,
                     kind,
                     rdev,
-                    meta,
+                    meta: node_meta(followed)?,
                     link: None,
                 }))
             }

@@ -11,8 +11,7 @@ use std::os::unix::fs::symlink;
 #[cfg(unix)]
 #[test]
 fn symlink_loop_is_an_error_when_following() {
-    let tmp = tempfile::tempdir().unwrap();
-    let r = tmp.path().join("src");
+    let (_tmp, r) = source_dir();
     fs::create_dir_all(r.join("a")).unwrap();
     let link = r.join("a/up");
     symlink(&r, &link).unwrap();
@@ -33,11 +32,9 @@ fn symlink_loop_is_an_error_when_following() {
 #[cfg(unix)]
 #[test]
 fn the_same_dir_twice_side_by_side_is_not_a_loop() {
-    let tmp = tempfile::tempdir().unwrap();
+    let (tmp, r) = source_dir();
     let shared = tmp.path().join("shared");
     write(&shared.join("f"), b"f", 1);
-    let r = tmp.path().join("src");
-    fs::create_dir(&r).unwrap();
     symlink(&shared, r.join("one")).unwrap();
     symlink(&shared, r.join("two")).unwrap();
     let tree = scan(&[src(&r, "/")], &follow_policy()).unwrap();
@@ -48,9 +45,7 @@ fn the_same_dir_twice_side_by_side_is_not_a_loop() {
 #[cfg(unix)]
 #[test]
 fn dangling_symlink_is_an_error_when_following() {
-    let tmp = tempfile::tempdir().unwrap();
-    let r = tmp.path().join("src");
-    fs::create_dir(&r).unwrap();
+    let (tmp, r) = source_dir();
     let link = r.join("broken");
     symlink(tmp.path().join("nowhere"), &link).unwrap();
     let msg = scan_err(&[src(&r, "/")], &follow_policy());
@@ -81,11 +76,9 @@ fn missing_source_is_an_error() {
 #[cfg(unix)]
 #[test]
 fn symlinks_are_followed_or_kept() {
-    let tmp = tempfile::tempdir().unwrap();
+    let (tmp, r) = source_dir();
     let real = tmp.path().join("real.bin");
     write(&real, b"the real contents", 77);
-    let r = tmp.path().join("src");
-    fs::create_dir(&r).unwrap();
     let link = r.join("link.bin");
     symlink("../real.bin", &link).unwrap();
 
@@ -115,9 +108,7 @@ fn symlinks_are_followed_or_kept() {
 #[cfg(unix)]
 #[test]
 fn specials_are_refused_or_kept() {
-    let tmp = tempfile::tempdir().unwrap();
-    let r = tmp.path().join("src");
-    fs::create_dir(&r).unwrap();
+    let (_tmp, r) = source_dir();
     let fifo = r.join("fifo");
     let c_fifo = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
     // SAFETY: a NUL-terminated path.
@@ -184,8 +175,7 @@ fn devices_keep_their_numbers() {
 #[cfg(unix)]
 #[test]
 fn hard_links_share_a_link_id_in_tree_order() {
-    let tmp = tempfile::tempdir().unwrap();
-    let r = tmp.path().join("src");
+    let (tmp, r) = source_dir();
     write(&r.join("z1"), b"zz", 0);
     write(&r.join("a/one"), b"1", 0);
     fs::hard_link(r.join("z1"), r.join("b2")).unwrap();
@@ -218,8 +208,7 @@ fn hard_links_share_a_link_id_in_tree_order() {
 #[cfg(unix)]
 #[test]
 fn symlinks_to_one_file_are_one_inode_when_followed() {
-    let tmp = tempfile::tempdir().unwrap();
-    let r = tmp.path().join("src");
+    let (_tmp, r) = source_dir();
     write(&r.join("f"), b"f", 0);
     symlink("f", r.join("g")).unwrap();
     let tree = scan(&[src(&r, "/")], &follow_policy()).unwrap();
@@ -256,9 +245,7 @@ fn ids(dir: &crate::Dir, path: &str) -> Vec<(String, Option<LinkId>)> {
 #[test]
 fn non_utf8_names_are_errors() {
     use std::os::unix::ffi::OsStrExt;
-    let tmp = tempfile::tempdir().unwrap();
-    let r = tmp.path().join("src");
-    fs::create_dir(&r).unwrap();
+    let (_tmp, r) = source_dir();
     let bad = r.join(std::ffi::OsStr::from_bytes(b"bad\xffname"));
     if File::create(&bad).is_err() {
         return eprintln!("this filesystem refuses non-UTF-8 names; skipped");

@@ -1,4 +1,5 @@
 use super::*;
+use crate::test_fixtures::tiny_boot;
 
 fn sample() -> BootSector {
     BootSector {
@@ -6,26 +7,11 @@ fn sample() -> BootSector {
         bytes_per_sector: 4096,
         sectors_per_cluster: 8,
         reserved_sectors: 32,
-        fat_count: 2,
-        root_entries: 0,
-        total_sectors_16: 0,
-        media: 0xF8,
-        fat_size_16: 0,
-        sectors_per_track: 63,
-        heads: 255,
         hidden_sectors: 2048,
-        total_sectors_32: 0x0123_4567,
-        fat_size_32: 0x89AB,
         ext_flags: 0x81,
-        fs_version: 0,
-        root_cluster: 2,
-        fsinfo_sector: 1,
-        backup_boot_sector: 6,
-        drive_number: 0x80,
-        extended_signature: 0x29,
         volume_id: 0xDEAD_BEEF,
         volume_label: *b"LABEL      ",
-        fs_type: *b"FAT32   ",
+        ..tiny_boot(0x0123_4567, 0x89AB)
     }
 }
 

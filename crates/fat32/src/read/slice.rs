@@ -5,7 +5,7 @@ use std::io::{Cursor, Read};
 
 use super::verify::verify;
 use super::{Finding, Volume, VolumeSummary};
-use crate::tree::{Dir, Tree};
+use crate::tree::{Dir, SourceIds, Tree};
 
 /// What reading a slice produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +49,7 @@ pub fn read_slice(bytes: &[u8]) -> Option<SliceReport> {
             mtime: 0,
             entries: Vec::new(),
         },
-        source_ids: Vec::new(),
+        source_ids: SourceIds::default(),
     };
     let differences = verify(&empty, &mut volume);
     debug_assert!(

@@ -114,6 +114,17 @@ fn image_arg(image: &Path, offset: u64) -> String {
     format!("{}@@{offset}", image.display())
 }
 
+/// What the mtools command `program` prints for the volume at `offset` of `image` (`::`).
+fn whole_volume(program: &str, image: &Path, offset: u64) -> String {
+    let output = run(tool(program)
+        .arg("-i")
+        .arg(image_arg(image, offset))
+        .arg("::"));
+    let text = output_text(&output);
+    assert!(output.status.success(), "{program} failed: {text}");
+    text
+}
+
 /// (b) mcopy -s of the whole filesystem: the same paths (names exact up to mtools' non-BMP
 /// limitation), the same bytes, and modification times from the sources or the timestamp.
 pub fn check_mcopy(image: &Path, offset: u64, plan: &Plan, expected: &BTreeMap<String, Want>) {
@@ -222,12 +233,7 @@ pub fn check_mdir(image: &Path, offset: u64, plan: &Plan, expected: &BTreeMap<St
     );
     assert_same_paths("mdir -/ -b", lines.iter(), want.iter());
 
-    let output = run(tool("mdir")
-        .arg("-i")
-        .arg(image_arg(image, offset))
-        .arg("::"));
-    let text = output_text(&output);
-    assert!(output.status.success(), "mdir failed: {text}");
+    let text = whole_volume("mdir", image, offset);
     let options = plan.options();
     let label_line = match &options.label {
         Some(label) => format!(
@@ -257,12 +263,7 @@ pub fn check_mdir(image: &Path, offset: u64, plan: &Plan, expected: &BTreeMap<St
 
 /// (d) minfo: the boot sector as mtools reads it, against the options and the plan.
 pub fn check_minfo(image: &Path, offset: u64, size: u64, plan: &Plan) {
-    let output = run(tool("minfo")
-        .arg("-i")
-        .arg(image_arg(image, offset))
-        .arg("::"));
-    let text = output_text(&output);
-    assert!(output.status.success(), "minfo failed: {text}");
+    let text = whole_volume("minfo", image, offset);
     let options = plan.options();
     let summary = plan.summary();
     let sector = options.bytes_per_sector;

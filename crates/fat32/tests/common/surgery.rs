@@ -32,6 +32,19 @@ impl BootSector {
             backup_boot_sector: le16(50),
         })
     }
+
+    /// Byte offset, in the partition, of `cluster`'s entry in FAT `copy`.
+    pub fn fat_entry_offset(&self, copy: u32, cluster: u32) -> u64 {
+        let fat = u64::from(self.reserved_sectors) + u64::from(copy) * u64::from(self.fat_size_32);
+        fat * u64::from(self.bytes_per_sector) + u64::from(cluster) * 4
+    }
+
+    /// Byte offset, in the partition, of data cluster `cluster`.
+    pub fn cluster_offset(&self, cluster: u32) -> u64 {
+        let data = u64::from(self.reserved_sectors) + 2 * u64::from(self.fat_size_32);
+        let cluster_size = u64::from(self.bytes_per_sector) * u64::from(self.sectors_per_cluster);
+        data * u64::from(self.bytes_per_sector) + u64::from(cluster - 2) * cluster_size
+    }
 }
 
 pub struct Surgery {
@@ -64,14 +77,11 @@ impl Surgery {
     }
 
     pub fn fat_entry_at(&self, copy: u32, cluster: u32) -> u64 {
-        let fat = u64::from(self.boot.reserved_sectors)
-            + u64::from(copy) * u64::from(self.boot.fat_size_32);
-        self.sector_at(fat) + u64::from(cluster) * 4
+        self.offset + self.boot.fat_entry_offset(copy, cluster)
     }
 
     pub fn cluster_at(&self, cluster: u32) -> u64 {
-        let data = u64::from(self.boot.reserved_sectors) + 2 * u64::from(self.boot.fat_size_32);
-        self.sector_at(data) + u64::from(cluster - 2) * self.cluster_size()
+        self.offset + self.boot.cluster_offset(cluster)
     }
 
     pub fn read(&self, at: u64, len: usize) -> Vec<u8> {
