@@ -298,3 +298,16 @@ pub fn sorted_files(dir: &Path) -> Vec<PathBuf> {
     files.sort();
     files
 }
+
+/// Creates the empty file `bad\xffname` (not UTF-8) in `dir`; None, after saying so, where the
+/// filesystem refuses such names.
+#[cfg(target_os = "linux")]
+pub fn non_utf8_file(dir: &Path) -> Option<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    let bad = dir.join(std::ffi::OsStr::from_bytes(b"bad\xffname"));
+    if File::create(&bad).is_err() {
+        eprintln!("this filesystem refuses non-UTF-8 names; skipped");
+        return None;
+    }
+    Some(bad)
+}
