@@ -12,6 +12,7 @@ declare -A package_of=(
   [mkfs.ext4]=e2fsprogs
   [fsck.fat]=dosfstools
   [mdir]=mtools
+  [fsck.erofs]=erofs-utils
   [setpriv]=util-linux
   [fallocate]=util-linux
 )
