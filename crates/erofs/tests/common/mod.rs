@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use imgforge_copy::{CopyEngine, CopyMode, Destination};
-use imgforge_erofs::{plan_at, write, FormatOptions, Ownership, Plan, Target};
+use imgforge_erofs::{plan_at, write, FormatOptions, Ownership, Plan, Target, WriteError};
 use imgforge_testkit::{find_tool, loop_unavailable, path_str, run_status, try_run};
 use imgforge_tree::{scan, Policy, Source, Tree};
 
@@ -41,19 +41,27 @@ pub fn build_at(src: &Path, options: &FormatOptions, image: &Path, offset: u64) 
     let plan = plan_at(scan_dir(src), options, offset).expect("plan");
     let file = File::create(image).expect("create image");
     file.set_len(offset + plan.size()).expect("size image");
+    write_plan(&plan, image, Destination::Zeroed).expect("write");
+    plan
+}
+
+/// Writes `plan` into the existing file `image` (not truncated).
+pub fn write_plan(plan: &Plan, image: &Path, state: Destination) -> Result<(), WriteError> {
+    let file = fs::OpenOptions::new()
+        .write(true)
+        .open(image)
+        .expect("open image");
     let target = Target {
         image: &file,
         image_name: path_str(image),
-        state: Destination::Zeroed,
+        state,
     };
     write(
-        &plan,
+        plan,
         &target,
         &mut CopyEngine::new(CopyMode::Auto),
         &mut |_| true,
     )
-    .expect("write");
-    plan
 }
 
 pub fn build(src: &Path, options: &FormatOptions, image: &Path) -> Plan {
@@ -87,21 +95,25 @@ pub struct ErofsMount {
 
 impl ErofsMount {
     pub fn new(image: &Path) -> Result<Self, String> {
+        Self::at(image, 0)
+    }
+
+    /// The filesystem at byte `offset` of `image` (a partition).
+    pub fn at(image: &Path, offset: u64) -> Result<Self, String> {
         if let Some(reason) = loop_unavailable() {
             return Err(reason);
         }
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        try_run(
-            "mount",
-            &[
-                "-t",
-                "erofs",
-                "-o",
-                "loop,ro",
-                path_str(image),
-                path_str(dir.path()),
-            ],
-        )?;
+        let options = format!("loop,ro,offset={offset}");
+        let args = [
+            "-t",
+            "erofs",
+            "-o",
+            &options,
+            path_str(image),
+            path_str(dir.path()),
+        ];
+        try_run("mount", &args)?;
         Ok(ErofsMount { dir })
     }
 
