@@ -220,6 +220,11 @@ pub fn xattrs(path: &Path) -> Vec<(Vec<u8>, Vec<u8>)> {
 
 /// Sets a `user.` xattr; false where the filesystem refuses them (tmpfs without user xattrs).
 pub fn set_user_xattr(path: &Path, name: &str, value: &[u8]) -> bool {
+    set_xattr(path, name, value)
+}
+
+/// Sets an xattr on `path` itself; false when refused.
+pub fn set_xattr(path: &Path, name: &str, value: &[u8]) -> bool {
     let c_path = CString::new(path.as_os_str().as_bytes()).unwrap();
     let c_name = CString::new(name).unwrap();
     // SAFETY: both strings are NUL-terminated; value is a valid slice.
