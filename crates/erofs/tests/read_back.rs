@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 
 use common::*;
 use imgforge_erofs::Ownership;
-use imgforge_testkit::{is_root, random_bytes, set_mtime_ns, skip, skip_fixture, source_dir, MIB};
+use imgforge_testkit::{
+    is_root, path_str, random_bytes, set_mtime_ns, skip, skip_fixture, source_dir, MIB,
+};
 
 const MANY: usize = 2000;
 
@@ -140,6 +142,30 @@ fn fsck_erofs_checks_and_extracts_the_same_tree() {
     build(&src, &options(Ownership::Source, None), &image);
     let report = fsck_ok(&fsck, &[], &image);
     eprintln!("fsck.erofs: {}", report.trim());
+    if let Some(dump) = imgforge_testkit::find_tool("dump.erofs") {
+        let (ok, out, err) = imgforge_testkit::run_status(&dump, &["-s", path_str(&image)]);
+        assert!(ok, "dump.erofs -s: {out}{err}");
+        eprintln!("dump.erofs -s:\n{out}");
+    }
+    // fsck.erofs is a real check: the same image cut short by a block fails it.
+    let cut = tmp.path().join("cut.erofs");
+    fs::copy(&image, &cut).unwrap();
+    let len = fs::metadata(&cut).unwrap().len();
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&cut)
+        .unwrap()
+        .set_len(len - 4096)
+        .unwrap();
+    let out = tmp.path().join("cut-extracted");
+    let extract = format!("--extract={}", out.display());
+    let (ok, stdout, stderr) = imgforge_testkit::run_status(&fsck, &[&extract, path_str(&cut)]);
+    eprintln!(
+        "fsck.erofs on the image cut short: ok={ok} {}{}",
+        stdout.trim(),
+        stderr.trim()
+    );
+    assert!(!ok, "fsck.erofs must fail an image cut short");
     let out = tmp.path().join("extracted");
     let report = fsck_ok(
         &fsck,
