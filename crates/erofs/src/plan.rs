@@ -138,7 +138,7 @@ pub(crate) struct Placed {
 /// on another thread.
 #[derive(Debug)]
 pub struct Plan {
-    _tree: Arc<Tree>,
+    tree: Arc<Tree>,
     pub(crate) inodes: Vec<Inode>,
     pub(crate) placed: Vec<Placed>,
     pub(crate) superblock: Superblock,
@@ -179,83 +179,137 @@ pub fn plan_at(
             count: inodes.len(),
         });
     }
-    let (build_time, build_nsec) = build_time(&inodes, options.timestamp);
+    let build = build_time(&inodes, options.timestamp);
     let mut cursor = MetaCursor::default();
     let mut placed = Vec::with_capacity(inodes.len());
-    for (index, inode) in inodes.iter().enumerate() {
-        let xattrs = inline_xattrs(inode)?;
-        let size = data_size(&inodes, index)?;
-        let (mtime, mtime_nsec) = match options.timestamp {
-            Some(t) => (t, 0),
-            None => (inode.meta.mtime, inode.meta.mtime_nsec),
-        };
-        let (uid, gid) = match options.ownership {
-            Ownership::Root => (0, 0),
-            Ownership::Source => (inode.meta.uid, inode.meta.gid),
-        };
-        let compact = (mtime, mtime_nsec) == (build_time, build_nsec)
-            && uid <= 0xffff
-            && gid <= 0xffff
-            && inode.nlink <= 0xffff
-            && size <= u64::from(u32::MAX);
-        let entry_bytes: u64 = xattrs
-            .iter()
-            .map(|x| xattr_entry_bytes(x.suffix.len(), x.value.len()))
-            .sum();
-        let xattr_icount = xattr_icount(entry_bytes).ok_or_else(|| {
-            xattr_error(
-                inode,
-                "its extended attributes are more than an inode holds inline".into(),
-            )
-        })?;
-        let inode_bytes = if compact {
-            COMPACT_INODE
-        } else {
-            EXTENDED_INODE
-        } + xattr_body_bytes(xattr_icount);
-        if inode_bytes > BLOCK {
-            return Err(xattr_error(
-                inode,
-                format!("its extended attributes take {inode_bytes} bytes with the inode; imgforge stores them inline, in the inode's 4096-byte block"),
-            ));
-        }
-        let tail = match inode.kind {
-            Kind::Dir { .. } | Kind::Symlink { .. } => inline_tail(size, inode_bytes),
-            Kind::File { .. } | Kind::Special { .. } => None,
-        };
-        let (layout, whole_blocks) = match tail {
-            Some(_) => (DataLayout::FlatInline, size / BLOCK),
-            None => (DataLayout::FlatPlain, blocks_for(size)),
-        };
-        let offset = cursor.place(inode_bytes + tail.unwrap_or(0));
-        let i_u = match inode.kind {
-            Kind::Special { rdev } => encode_rdev(rdev),
-            _ => 0,
-        };
-        placed.push(Placed {
-            offset,
-            fields: InodeFields {
-                extended: !compact,
-                layout,
-                xattr_icount,
-                mode: inode.meta.mode as u16,
-                nlink: inode.nlink,
-                size,
-                i_u,
-                ino: index as u32 + 1,
-                uid,
-                gid,
-                mtime: mtime as u64,
-                mtime_nsec,
-            },
-            xattrs,
-            tail: tail.unwrap_or(0),
-            whole_blocks,
-        });
+    for index in 0..inodes.len() {
+        placed.push(place_inode(&inodes, index, options, build, &mut cursor)?);
     }
-    // Whole blocks: directories' and symlinks' first, right after the meta area, then files'.
-    let mut next_block = u64::from(META_BLKADDR) + cursor.blocks();
+    let first_block = u64::from(META_BLKADDR) + cursor.blocks();
+    let (file_data_start, next_block) = assign_blocks(&inodes, &mut placed, first_block)?;
+    let blocks =
+        u32::try_from(next_block).map_err(|_| PlanError::TooLarge { blocks: next_block })?;
+    let superblock = Superblock {
+        // The root is the first inode: nid 0.
+        root_nid: nid_of(placed[0].offset) as u16,
+        inodes: inodes.len() as u64,
+        build_time: build.0 as u64,
+        build_time_nsec: build.1,
+        blocks,
+        meta_blkaddr: META_BLKADDR,
+        uuid: options.uuid,
+        volume_name,
+    };
+    Ok(Plan {
+        tree,
+        inodes,
+        placed,
+        superblock,
+        partition_offset,
+        file_data_start,
+    })
+}
+
+/// Decides inode `index`'s form, xattrs and data layout, and places it in the meta area.
+fn place_inode(
+    inodes: &[Inode],
+    index: usize,
+    options: &FormatOptions,
+    build: (i64, u32),
+    cursor: &mut MetaCursor,
+) -> Result<Placed, PlanError> {
+    let inode = &inodes[index];
+    let xattrs = inline_xattrs(inode)?;
+    let size = data_size(inodes, index)?;
+    let (mtime, mtime_nsec) = match options.timestamp {
+        Some(t) => (t, 0),
+        None => (inode.meta.mtime, inode.meta.mtime_nsec),
+    };
+    let (uid, gid) = match options.ownership {
+        Ownership::Root => (0, 0),
+        Ownership::Source => (inode.meta.uid, inode.meta.gid),
+    };
+    // A compact inode has 16-bit uid, gid and nlink, a 32-bit size, and no mtime of its own:
+    // it reads as the superblock's build time.
+    let compact = (mtime, mtime_nsec) == build
+        && uid <= 0xffff
+        && gid <= 0xffff
+        && inode.nlink <= 0xffff
+        && size <= u64::from(u32::MAX);
+    let entry_bytes: u64 = xattrs
+        .iter()
+        .map(|x| xattr_entry_bytes(x.suffix.len(), x.value.len()))
+        .sum();
+    let too_many = || {
+        xattr_error(
+            inode,
+            "its extended attributes are more than an inode holds inline".into(),
+        )
+    };
+    let xattr_icount = xattr_icount(entry_bytes).ok_or_else(too_many)?;
+    let inode_size = if compact {
+        COMPACT_INODE
+    } else {
+        EXTENDED_INODE
+    };
+    let inode_bytes = inode_size + xattr_body_bytes(xattr_icount);
+    if inode_bytes > BLOCK {
+        return Err(xattr_error(
+            inode,
+            format!(
+                "its extended attributes take {inode_bytes} bytes with the inode; imgforge \
+                 stores them inline, in the inode's 4096-byte block"
+            ),
+        ));
+    }
+    // Regular files are always FLAT_PLAIN: whole blocks of their own, which reflinks share.
+    let tail = match inode.kind {
+        Kind::Dir { .. } | Kind::Symlink { .. } => inline_tail(size, inode_bytes),
+        Kind::File { .. } | Kind::Special { .. } => None,
+    };
+    let (layout, whole_blocks) = match tail {
+        Some(_) => (DataLayout::FlatInline, size / BLOCK),
+        None => (DataLayout::FlatPlain, blocks_for(size)),
+    };
+    let offset = cursor.place(inode_bytes + tail.unwrap_or(0));
+    let i_u = match inode.kind {
+        Kind::Special { rdev } => encode_rdev(rdev),
+        // The block address, set by assign_blocks.
+        _ => 0,
+    };
+    Ok(Placed {
+        offset,
+        fields: InodeFields {
+            extended: !compact,
+            layout,
+            xattr_icount,
+            mode: inode.meta.mode as u16,
+            nlink: inode.nlink,
+            size,
+            i_u,
+            ino: index as u32 + 1,
+            uid,
+            gid,
+            // Before the epoch: two's complement, which the kernel reads back as negative.
+            mtime: mtime as u64,
+            mtime_nsec,
+        },
+        xattrs,
+        tail: tail.unwrap_or(0),
+        whole_blocks,
+    })
+}
+
+/// Gives every inode with whole blocks its raw_blkaddr from `first_block` on: directories' and
+/// symlinks' first, right after the meta area (so all metadata is one sequential run), then
+/// regular files'. Returns (first block of file data, blocks of the filesystem).
+fn assign_blocks(
+    inodes: &[Inode],
+    placed: &mut [Placed],
+    first_block: u64,
+) -> Result<(u64, u64), PlanError> {
     let is_file = |i: usize| matches!(inodes[i].kind, Kind::File { .. });
+    let mut next_block = first_block;
     let mut file_data_start = next_block;
     for files in [false, true] {
         if files {
@@ -269,27 +323,7 @@ pub fn plan_at(
             }
         }
     }
-    let blocks =
-        u32::try_from(next_block).map_err(|_| PlanError::TooLarge { blocks: next_block })?;
-    let superblock = Superblock {
-        // The root is the first inode: nid 0.
-        root_nid: nid_of(placed[0].offset) as u16,
-        inodes: inodes.len() as u64,
-        build_time: build_time as u64,
-        build_time_nsec: build_nsec,
-        blocks,
-        meta_blkaddr: META_BLKADDR,
-        uuid: options.uuid,
-        volume_name,
-    };
-    Ok(Plan {
-        _tree: tree,
-        inodes,
-        placed,
-        superblock,
-        partition_offset,
-        file_data_start,
-    })
+    Ok((file_data_start, next_block))
 }
 
 /// The build time: SOURCE_DATE_EPOCH, else the most common (seconds, nanoseconds) mtime at or
@@ -388,6 +422,11 @@ impl Plan {
     /// The filesystem's exact size in bytes, a multiple of 4096: what size "auto" is.
     pub fn size(&self) -> u64 {
         u64::from(self.superblock.blocks) * BLOCK
+    }
+
+    /// The tree it was planned from (for a later verify of the image against it).
+    pub fn tree(&self) -> &Arc<Tree> {
+        &self.tree
     }
 
     pub fn partition_offset(&self) -> u64 {
