@@ -265,3 +265,9 @@ fn symlinks_are_inline_until_their_tail_does_not_fit() {
         "a full-block record starts a block"
     );
 }
+
+#[test]
+fn a_plan_can_be_written_on_another_thread() {
+    fn send_and_sync<T: Send + Sync>() {}
+    send_and_sync::<Plan>();
+}
