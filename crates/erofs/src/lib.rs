@@ -7,7 +7,8 @@
 //! - [`write`] puts exactly that plan down: the superblock, inodes (with inline xattrs and
 //!   inline tails) and directory blocks in sequential writes of about a megabyte, then every
 //!   regular file's data through the copy engine, contiguous from a block boundary (FLAT_PLAIN),
-//!   so copy_file_range on XFS or btrfs shares its whole blocks.
+//!   so copy_file_range on XFS or btrfs shares its whole blocks; [`write_to_image`] opens the
+//!   image by path first.
 //!
 //! Layout: superblock at byte 1024 of block 0; inodes from block 1, the root first (nid 0);
 //! directories and symlinks FLAT_INLINE when their tail fits in the inode's block, FLAT_PLAIN
@@ -48,4 +49,4 @@ mod plan;
 mod write;
 
 pub use plan::{plan, plan_at, FormatOptions, Ownership, Plan, PlanError};
-pub use write::{write, Target, WriteError};
+pub use write::{write, write_to_image, Target, WriteError};

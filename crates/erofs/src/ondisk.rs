@@ -1,6 +1,6 @@
-//! The on-disk structures of uncompressed EROFS, little-endian (fs/erofs/erofs_fs.h; summarised
-//! in /work/ref/erofs-format.md): superblock, compact and extended inodes, inline xattr
-//! entries and directory entries.
+//! The on-disk structures of uncompressed EROFS, little-endian (the kernel's
+//! fs/erofs/erofs_fs.h and Documentation/filesystems/erofs.rst): superblock, compact and
+//! extended inodes, inline xattr entries and directory entries.
 
 /// Block size 4096: `blkszbits` = 12. Block N is byte N * 4096 of the filesystem.
 pub(crate) const BLOCK: u64 = 4096;

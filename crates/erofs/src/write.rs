@@ -4,8 +4,8 @@
 //! engine at its block's image offset. File data never passes through this code's memory.
 
 use std::fmt;
-use std::fs::File;
-use std::path::PathBuf;
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
 
 use imgforge_copy::{open_source, CopyEngine, CopyError, Destination, OpenedCopy, Syscalls};
 
@@ -68,6 +68,31 @@ pub fn write<S: Syscalls>(
 ) -> Result<(), WriteError> {
     write_metadata(plan, target, engine)?;
     copy_files(plan, target, engine, progress)
+}
+
+/// Writes `plan` into the image at `image` (opened for writing, never created or truncated):
+/// the whole job of one EROFS partition in a build, exactly as planned.
+pub fn write_to_image<S: Syscalls>(
+    plan: &Plan,
+    image: &Path,
+    state: Destination,
+    engine: &mut CopyEngine<S>,
+    progress: &mut dyn FnMut(u64) -> bool,
+) -> Result<(), WriteError> {
+    let image_name = image.display().to_string();
+    let file = OpenOptions::new()
+        .write(true)
+        .open(image)
+        .map_err(|source| CopyError::Io {
+            context: format!("cannot open {image_name} for writing"),
+            source,
+        })?;
+    let target = Target {
+        image: &file,
+        image_name: &image_name,
+        state,
+    };
+    write(plan, &target, engine, progress)
 }
 
 /// Gathers bytes at increasing offsets of the filesystem (gaps read as zeros) and writes them
@@ -224,7 +249,7 @@ fn copy_files<S: Syscalls>(
 }
 
 fn copy_file<S: Syscalls>(
-    source_path: &std::path::Path,
+    source_path: &Path,
     size: u64,
     offset: u64,
     target: &Target,

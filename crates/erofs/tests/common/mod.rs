@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use imgforge_copy::{CopyEngine, CopyMode, Destination};
-use imgforge_erofs::{plan_at, write, FormatOptions, Ownership, Plan, Target, WriteError};
+use imgforge_erofs::{plan_at, write_to_image, FormatOptions, Ownership, Plan, WriteError};
 use imgforge_testkit::{find_tool, loop_unavailable, path_str, run_status, try_run};
 use imgforge_tree::{scan, Policy, Source, Tree};
 
@@ -47,18 +47,10 @@ pub fn build_at(src: &Path, options: &FormatOptions, image: &Path, offset: u64) 
 
 /// Writes `plan` into the existing file `image` (not truncated).
 pub fn write_plan(plan: &Plan, image: &Path, state: Destination) -> Result<(), WriteError> {
-    let file = fs::OpenOptions::new()
-        .write(true)
-        .open(image)
-        .expect("open image");
-    let target = Target {
-        image: &file,
-        image_name: path_str(image),
-        state,
-    };
-    write(
+    write_to_image(
         plan,
-        &target,
+        image,
+        state,
         &mut CopyEngine::new(CopyMode::Auto),
         &mut |_| true,
     )
