@@ -81,12 +81,34 @@ fn make_tree(src: &Path) -> Made {
     if is_root() {
         // trusted. needs CAP_SYS_ADMIN; its prefix index differs from user.'s.
         assert!(set_xattr(&src.join("size-4096"), "trusted.imgforge", b"t"));
+        // A POSIX ACL (index 2, empty name): user 1234 may read.
+        if !set_xattr(&src.join("size-4097"), "system.posix_acl_access", &acl()) {
+            skip("this filesystem refuses POSIX ACLs; the tree has none");
+        }
         std::os::unix::fs::lchown(src.join("size-4095"), Some(1234), Some(5678)).unwrap();
         std::os::unix::fs::lchown(src.join("size-4097"), Some(100_000), Some(200_000)).unwrap();
     }
     set_mtime_ns(&src.join("size-4096"), 1_600_000_000, 123_456_789);
     set_mtime_ns(&src.join("a/b/c/deep.txt"), -86_400, 0);
     Made { xattrs, devices }
+}
+
+/// An access ACL as the system.posix_acl_access xattr holds it: version 2, then (tag u16,
+/// perm u16, id u32) entries: owner rw, user 1234 r, group r, mask r, others r.
+fn acl() -> Vec<u8> {
+    let mut value = 2u32.to_le_bytes().to_vec();
+    for (tag, perm, id) in [
+        (1u16, 6u16, u32::MAX),
+        (2, 4, 1234),
+        (4, 4, u32::MAX),
+        (0x10, 4, u32::MAX),
+        (0x20, 4, u32::MAX),
+    ] {
+        value.extend_from_slice(&tag.to_le_bytes());
+        value.extend_from_slice(&perm.to_le_bytes());
+        value.extend_from_slice(&id.to_le_bytes());
+    }
+    value
 }
 
 /// Compares two walks: same paths, kinds, modes, contents, xattrs, link counts; owners and
@@ -221,6 +243,18 @@ fn mounted(ownership: Ownership, timestamp: Option<i64>) {
             image_walk[Path::new("size-1")].xattrs,
             vec![(b"user.comment".to_vec(), b"hello".to_vec())]
         );
+    }
+    // Beyond equality with the sources: the namespaces other than user. really are there.
+    let has = |walk: &BTreeMap<PathBuf, Entry>, path: &str, name: &[u8]| {
+        walk[Path::new(path)].xattrs.iter().any(|x| x.0 == name)
+    };
+    for (path, name) in [
+        ("size-4097", &b"system.posix_acl_access"[..]),
+        ("size-4096", b"trusted.imgforge"),
+    ] {
+        if has(&source, path, name) {
+            assert!(has(&image_walk, path, name), "{path}: {name:?}");
+        }
     }
     if made.devices {
         assert_eq!(image_walk[Path::new("null-dev")].mode & 0o170000, 0o020000);
