@@ -107,7 +107,13 @@ fn random_trees_pass_fsck_and_read_back() {
         }
         let mount = match ErofsMount::new(&image) {
             Ok(mount) => mount,
-            Err(reason) => return skip_fixture(&reason),
+            Err(reason) => {
+                // fsck.erofs still checks every seed.
+                if seed == 1 {
+                    skip_fixture(&reason);
+                }
+                continue;
+            }
         };
         let (want, got) = (walk(&src), walk(mount.path()));
         assert_eq!(
