@@ -28,7 +28,7 @@ struct Made {
 
 /// The tree: files of 0, 1, 4095, 4096, 4097 bytes and 1 MiB, nested directories, a directory
 /// of 2,000 entries (several blocks), unicode and 255-byte names, symlinks (short, dangling,
-/// near 4 KiB), a hard link across folders, a FIFO and a character device (as root), setuid,
+/// near 4 KiB), hard links across folders (of a file, a FIFO, a symlink), a FIFO and a character device (as root), setuid,
 /// setgid and sticky modes, `user.` xattrs and varied owners and times.
 fn make_tree(src: &Path) -> Made {
     for (i, size) in [0u64, 1, 4095, 4096, 4097, MIB].into_iter().enumerate() {
@@ -63,6 +63,9 @@ fn make_tree(src: &Path) -> Made {
     fs::create_dir(src.join("setgid")).unwrap();
     fs::set_permissions(src.join("setgid"), fs::Permissions::from_mode(0o2750)).unwrap();
     assert!(mknod(&src.join("fifo"), libc::S_IFIFO | 0o644, 0));
+    // Special files and symlinks can be hard links too: one inode, nlink 2.
+    fs::hard_link(src.join("fifo"), src.join("a/b/fifo-link")).unwrap();
+    fs::hard_link(src.join("dangling"), src.join("a/dangling-link")).unwrap();
     let devices = is_root()
         && mknod(
             &src.join("null-dev"),
