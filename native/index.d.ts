@@ -21,6 +21,33 @@ export declare class CopyProgress {
   cancel(): void
 }
 
+/** A planned EROFS filesystem, kept until it is written. */
+export declare class ErofsPlan {
+  get summary(): ErofsSummary
+  /**
+   * The same layout for the partition at byte `offset` of the image (a multiple of 4096);
+   * throws a plain Error otherwise.
+   */
+  at(offset: number): ErofsPlan
+  /**
+   * Writes exactly this plan into `image` (opened for writing, never created) on a worker
+   * thread.
+   */
+  write(image: string, mode: string, destinationZeroed: boolean, progress: CopyProgress): Promise<CopyOutcome>
+}
+
+/**
+ * A scanned source tree for an EROFS filesystem: symlinks, special files, hard links and
+ * extended attributes kept. Scanning reads metadata only; errors name the path.
+ */
+export declare class ErofsTree {
+  static scan(sources: Array<FilesystemSource>): ErofsTree
+  /** Whether the scan read the file or directory with this device and inode number. */
+  reads(dev: bigint, ino: bigint): boolean
+  /** Lays the filesystem out (its size is `summary.size`); `ErofsPlan.at` places it. */
+  plan(options: ErofsOptions): ErofsPlan
+}
+
 /**
  * A planned filesystem: its place in the image and everything's place in it, kept until it is
  * written.
@@ -39,7 +66,7 @@ export declare class Fat32Plan {
  * path.
  */
 export declare class Fat32Tree {
-  static scan(sources: Array<Fat32Source>): Fat32Tree
+  static scan(sources: Array<FilesystemSource>): Fat32Tree
   /**
    * Whether the scan read the file or directory with this device and inode number (as
    * `fs.statSync(path, { bigint: true })` gives them).
@@ -122,6 +149,26 @@ export interface CopyStats {
  * Throws when the layout would make a table other tools reject (the message says why).
  */
 export declare function encodeGpt(plan: GptLayout): Array<GptRegion>
+
+export interface ErofsOptions {
+  /** The volume UUID as 32 hexadecimal digits (dashes allowed), stored in text order. */
+  uuid: string
+  /** At most 16 bytes. */
+  label?: string
+  /** "root" (every inode 0:0) or "source" (the sources' uid and gid). */
+  ownership: string
+  /** Seconds since the epoch for every inode (SOURCE_DATE_EPOCH). */
+  timestamp?: number
+}
+
+export interface ErofsSummary {
+  /** The filesystem's exact size in bytes (a multiple of 4096). */
+  size: number
+  inodes: number
+  /** Regular files with data. */
+  files: number
+  fileBytes: number
+}
 
 /** One difference between a filesystem and the tree it should hold. */
 export interface Fat32Difference {
@@ -211,13 +258,6 @@ export interface Fat32Report {
   entries?: Array<Fat32Entry>
 }
 
-export interface Fat32Source {
-  /** Absolute path of a file or directory. */
-  source: string
-  /** Absolute path inside the filesystem ("/" is its root). */
-  target: string
-}
-
 export interface Fat32Summary {
   clusterSize: number
   clusters: number
@@ -226,6 +266,14 @@ export interface Fat32Summary {
   directories: number
   files: number
   fileBytes: number
+}
+
+/** One `files` entry of a filesystem: a file or folder and where it goes. */
+export interface FilesystemSource {
+  /** Absolute path of a file or directory. */
+  source: string
+  /** Absolute path inside the filesystem ("/" is its root). */
+  target: string
 }
 
 /** A planned disk, as ts/plan/plan.ts's Plan has it (extra fields are ignored). */

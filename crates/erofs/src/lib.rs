@@ -46,7 +46,9 @@ mod inodes;
 mod layout;
 mod ondisk;
 mod plan;
+mod scan;
 mod write;
 
-pub use plan::{plan, plan_at, FormatOptions, Ownership, Plan, PlanError};
+pub use plan::{plan, plan_at, FormatOptions, Ownership, Plan, PlanError, Summary};
+pub use scan::scan;
 pub use write::{write, write_to_image, Target, WriteError};

@@ -136,7 +136,7 @@ pub(crate) struct Placed {
 
 /// The planned filesystem. It owns the tree it was planned from, so it can be written later,
 /// on another thread.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Plan {
     tree: Arc<Tree>,
     pub(crate) inodes: Vec<Inode>,
@@ -418,7 +418,43 @@ fn data_size(inodes: &[Inode], index: usize) -> Result<u64, PlanError> {
     })
 }
 
+/// What a plan holds, for reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    /// The filesystem's exact size in bytes.
+    pub size: u64,
+    /// Inodes (hard links count once).
+    pub inodes: u64,
+    /// Regular files with data.
+    pub files: u64,
+    /// Their sizes added up.
+    pub file_bytes: u64,
+}
+
 impl Plan {
+    /// The same layout for a partition at byte `partition_offset` of the image: nothing but the
+    /// offset changes (the layout is relative to the partition), which must be a multiple of
+    /// 4096 so every file's data is 4 KiB-aligned in the image.
+    pub fn at(mut self, partition_offset: u64) -> Result<Plan, PlanError> {
+        if !partition_offset.is_multiple_of(BLOCK) {
+            return Err(PlanError::Misaligned { partition_offset });
+        }
+        self.partition_offset = partition_offset;
+        Ok(self)
+    }
+
+    pub fn summary(&self) -> Summary {
+        let (files, file_bytes) = self
+            .file_placements()
+            .fold((0, 0), |(n, bytes), (_, _, size, _)| (n + 1, bytes + size));
+        Summary {
+            size: self.size(),
+            inodes: self.inodes.len() as u64,
+            files,
+            file_bytes,
+        }
+    }
+
     /// The filesystem's exact size in bytes, a multiple of 4096: what size "auto" is.
     pub fn size(&self) -> u64 {
         u64::from(self.superblock.blocks) * BLOCK

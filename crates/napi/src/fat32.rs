@@ -1,7 +1,6 @@
 //! FAT32 partitions: a scanned source tree held in Rust, and the plans made from it, so the
 //! build writes exactly the plan it made (and notices files that changed since).
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use imgforge_fat32::{
@@ -12,15 +11,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::fat32_read::open_image;
-use crate::{invalid, to_u64, CopyFailure, CopyProgress, CopyTask};
-
-#[napi(object)]
-pub struct Fat32Source {
-    /// Absolute path of a file or directory.
-    pub source: String,
-    /// Absolute path inside the filesystem ("/" is its root).
-    pub target: String,
-}
+use crate::{invalid, to_u64, CopyFailure, CopyProgress, CopyTask, FilesystemSource};
 
 /// What the filesystem is, not where it goes (that is given to `Fat32Tree.plan`).
 #[napi(object)]
@@ -90,14 +81,8 @@ pub struct Fat32Tree {
 #[napi]
 impl Fat32Tree {
     #[napi(factory)]
-    pub fn scan(sources: Vec<Fat32Source>) -> Result<Self> {
-        let sources: Vec<Source> = sources
-            .into_iter()
-            .map(|s| Source {
-                source: PathBuf::from(s.source),
-                target: s.target,
-            })
-            .collect();
+    pub fn scan(sources: Vec<FilesystemSource>) -> Result<Self> {
+        let sources: Vec<Source> = sources.into_iter().map(Source::from).collect();
         let tree = scan(&sources).map_err(invalid)?;
         Ok(Fat32Tree {
             tree: PreparedTree::from(tree),

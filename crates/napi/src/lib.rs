@@ -6,6 +6,7 @@
 #![cfg_attr(test, allow(dead_code))]
 
 mod copy;
+mod erofs;
 mod fat32;
 mod fat32_read;
 mod gpt;
@@ -112,6 +113,24 @@ impl CopyFailure {
 pub struct CopyOutcome {
     pub stats: CopyStatsJs,
     pub error: Option<CopyFailure>,
+}
+
+/// One `files` entry of a filesystem: a file or folder and where it goes.
+#[napi(object)]
+pub struct FilesystemSource {
+    /// Absolute path of a file or directory.
+    pub source: String,
+    /// Absolute path inside the filesystem ("/" is its root).
+    pub target: String,
+}
+
+impl From<FilesystemSource> for imgforge_tree::Source {
+    fn from(s: FilesystemSource) -> Self {
+        imgforge_tree::Source {
+            source: s.source.into(),
+            target: s.target,
+        }
+    }
 }
 
 pub(crate) fn invalid(message: impl ToString) -> Error {
