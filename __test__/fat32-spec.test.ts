@@ -47,7 +47,7 @@ const bad: Array<[string, unknown, Record<string, unknown>?, Record<string, unkn
   ['partitions[0].filesystem.files[0].source', { type: 'fat32', files: [{ target: '/' }] }, {}, {}, /required/],
   ['partitions[0].filesystem.files[0].source', { type: 'fat32', files: [{ source: 42, target: '/' }] }],
   ['partitions[0].filesystem.files[0].mode', { type: 'fat32', files: [{ source: './a', target: '/', mode: '0644' }] }, {}, {}, /unknown key \(allowed: source, target\)/],
-  ['partitions[0].filesystem.compress', { type: 'fat32', compress: true }, {}, {}, /unknown key \(allowed: type, label, volumeId, clusterSize, minFree, files\)/],
+  ['partitions[0].filesystem.compress', { type: 'fat32', compress: true }, {}, {}, /unknown key \(allowed: type, label, volumeId, clusterSize, minFree, uuid, ownership, files\)/],
   ['partitions[0].filesystem', 'fat32', {}, {}, /expected a filesystem/],
   ['partitions[0].filesystem', { type: 'fat32' }, {}, { contents: './esp.img' }, /either contents .* or a filesystem/],
 ];
@@ -105,13 +105,10 @@ test('good values: label stored upper case, volume IDs in every documented form,
     ],
   });
   for (const volumeId of ['1234-ABCD', '0x1234abcd', '1234abcd', 305441741]) {
-    t.is(parseSpec(specWith({ type: 'fat32', volumeId }), 'json', 's', '/').partitions[0].filesystem!.volumeId, 0x1234abcd, String(volumeId));
+    t.like(parseSpec(specWith({ type: 'fat32', volumeId }), 'json', 's', '/').partitions[0].filesystem!, { volumeId: 0x1234abcd }, String(volumeId));
   }
   const minimal = parseSpec(specWith({ type: 'fat32' }), 'json', 's', '/').partitions[0].filesystem!;
-  t.like(minimal, { type: 'fat32', minFree: 0, files: [] });
-  t.is(minimal.label, undefined);
-  t.is(minimal.volumeId, undefined);
-  t.is(minimal.clusterSize, undefined);
+  t.deepEqual(minimal, { type: 'fat32', label: undefined, volumeId: undefined, clusterSize: undefined, minFree: 0, files: [] });
   t.is(parseSpec(specWith({ type: 'fat32', clusterSize: '4KiB' }, { sectorSize: 4096 }), 'json', 's', '/').sectorSize, 4096);
 });
 
@@ -124,7 +121,7 @@ test('size auto is accepted with a filesystem (and still refused with neither co
   const layout = await plan(spec);
   t.is(layout.partitions[0].size % MiB, 0);
   t.is(layout.partitions[0].filesystem?.files, 1);
-  t.is(layout.partitions[0].filesystem?.directories, 2);
+  t.like(layout.partitions[0].filesystem, { type: 'fat32', directories: 2 });
   t.regex(problems(JSON.stringify({ partitions: [{ name: 'x', type: 'esp', size: 'auto' }] }))[0], /^partitions\[0\]\.size: "auto" needs contents or a filesystem/);
 });
 

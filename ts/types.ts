@@ -40,8 +40,11 @@ export interface PartitionSpec {
   filesystem: FilesystemSpec | undefined;
 }
 
+/** A filesystem imgforge writes from files and folders: FAT32 (ESPs) or EROFS (read-only roots). */
+export type FilesystemSpec = Fat32FilesystemSpec | ErofsFilesystemSpec;
+
 /** A FAT32 filesystem imgforge writes from files and folders. */
-export interface FilesystemSpec {
+export interface Fat32FilesystemSpec {
   type: 'fat32';
   /** Upper case, at most 11 characters. */
   label: string | undefined;
@@ -51,6 +54,19 @@ export interface FilesystemSpec {
   clusterSize: number | undefined;
   /** Bytes left free when the partition is sized "auto" (and checked for fixed sizes). */
   minFree: number;
+  /** Sources are absolute; targets are paths inside the filesystem. */
+  files: Array<{ source: string; target: string }>;
+}
+
+/** An EROFS filesystem imgforge writes from files and folders, its file data reflinked where it can be. */
+export interface ErofsFilesystemSpec {
+  type: 'erofs';
+  /** The volume name: at most 16 bytes. */
+  label: string | undefined;
+  /** Derived from the seed (or random) when undefined; upper case. */
+  uuid: string | undefined;
+  /** "root": every entry owned by 0:0; "source": the sources' uid and gid. */
+  ownership: 'root' | 'source';
   /** Sources are absolute; targets are paths inside the filesystem. */
   files: Array<{ source: string; target: string }>;
 }
@@ -99,8 +115,11 @@ export interface PlannedPartition {
   filesystem: FilesystemSummary | undefined;
 }
 
+/** A filesystem as planned: what `plan --json` and `build --json` show of it. */
+export type FilesystemSummary = Fat32Summary | ErofsSummary;
+
 /** A FAT32 filesystem as planned (and as `inspect` reads it back). */
-export interface FilesystemSummary {
+export interface Fat32Summary {
   type: 'fat32';
   label: string | undefined;
   /** The volume serial number, e.g. "1234-ABCD". */
@@ -115,6 +134,23 @@ export interface FilesystemSummary {
   directories: number;
   files: number;
   /** The files' sizes added up. */
+  fileBytes: number;
+}
+
+/** An EROFS filesystem as planned. */
+export interface ErofsSummary {
+  type: 'erofs';
+  label: string | undefined;
+  uuid: string;
+  /** "root" or "source": who owns the entries. */
+  ownership: 'root' | 'source';
+  /** The filesystem's exact size in bytes (a multiple of 4096); the partition may be larger. */
+  size: number;
+  /** Inodes (hard links count once). */
+  inodes: number;
+  /** Regular files with data. */
+  files: number;
+  /** Their sizes added up. */
   fileBytes: number;
 }
 
@@ -205,7 +241,7 @@ export interface Finding {
 }
 
 /** The same fields as `build --json`'s `filesystem`, read back from the image. */
-export interface Fat32Contents extends FilesystemSummary {
+export interface Fat32Contents extends Fat32Summary {
   bytesPerSector: number;
 }
 

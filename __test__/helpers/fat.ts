@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { FilesystemSummary } from '../../ts/types';
+import type { Fat32Summary } from '../../ts/types';
 
 /**
  * mtools needs a UTF-8 locale to write long names as UTF-8, and TZ=UTC because FAT stores local
@@ -166,7 +166,7 @@ export function treeCounts(tree: ReadonlyMap<string, TreeEntry>): { directories:
 }
 
 /** The `filesystem` object of `build --json` / `plan --json` (JSON leaves an undefined label out). */
-export type FilesystemJson = Omit<FilesystemSummary, 'label'> & { label?: string };
+export type FilesystemJson = Omit<Fat32Summary, 'label'> & { label?: string };
 
 export const FILESYSTEM_JSON_KEYS = ['type', 'label', 'volumeId', 'clusterSize', 'clusters', 'usedClusters', 'freeClusters', 'directories', 'files', 'fileBytes'];
 

@@ -130,9 +130,15 @@ function checkSpec(spec: LoadedSpec): string[] {
     if (p.contents !== undefined) features.push('partition:contents');
     if (p.filesystem !== undefined) {
       const fs = p.filesystem;
-      features.push(`filesystem:files=${Math.min(fs.files.length, 3)}`);
-      for (const key of ['label', 'volumeId', 'clusterSize'] as const) if (fs[key] !== undefined) features.push(`filesystem:${key}`);
-      if (fs.minFree > 0) features.push('filesystem:minFree');
+      features.push(`filesystem:type=${fs.type}`, `filesystem:files=${Math.min(fs.files.length, 3)}`);
+      if (fs.label !== undefined) features.push('filesystem:label');
+      if (fs.type === 'fat32') {
+        for (const key of ['volumeId', 'clusterSize'] as const) if (fs[key] !== undefined) features.push(`filesystem:${key}`);
+        if (fs.minFree > 0) features.push('filesystem:minFree');
+      } else {
+        if (fs.uuid !== undefined) features.push('filesystem:uuid');
+        features.push(`filesystem:ownership=${fs.ownership}`);
+      }
     }
   }
   return features;

@@ -9,6 +9,10 @@ export function table(rows: string[][]): string {
 function describeContents(p: PlannedPartition): string {
   if (p.contents) return `${p.contents.path} (${formatSize(p.contents.size)})`;
   const fs = p.filesystem;
+  if (fs?.type === 'erofs') {
+    const label = fs.label !== undefined ? ` "${fs.label}"` : '';
+    return `EROFS${label}: ${fs.files} files, ${fs.inodes} inodes, ${formatSize(fs.fileBytes)} of file data; ${formatSize(fs.size)} in all`;
+  }
   if (fs) {
     const label = fs.label !== undefined ? ` "${fs.label}"` : '';
     return (

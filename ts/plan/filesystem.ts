@@ -5,26 +5,30 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { ImgforgeError } from '../errors';
-import { native, type Fat32Options, type Fat32Plan, type Fat32Tree } from '../native';
+import { native, type ErofsPlan, type ErofsTree, type Fat32Options, type Fat32Plan, type Fat32Tree } from '../native';
+import { deriveGuid, randomGuid } from './guid';
 import { alignUp } from '../units';
-import type { LoadedSpec, FilesystemSpec, FilesystemSummary } from '../types';
+import type { ErofsFilesystemSpec, ErofsSummary, Fat32FilesystemSpec, FilesystemSummary, LoadedSpec } from '../types';
 
 /** Files of 4 KiB or more start on 4 KiB blocks of the image only if the data region does. */
 export const FILESYSTEM_ALIGNMENT = 4096;
 
 
-/** A scanned tree with the options it is formatted with (where it goes is up to the disk layout). */
-export interface ScannedFilesystem {
-  tree: Fat32Tree;
-  options: Fat32Options;
-}
+/**
+ * A scanned source tree with what it is formatted with. A FAT32's layout depends on where its
+ * partition starts and how large it is, so it is laid out after the disk; an EROFS's does not,
+ * so it is laid out right after the scan, and its size is what "auto" gives the partition.
+ */
+export type ScannedFilesystem =
+  | { type: 'fat32'; tree: Fat32Tree; options: Fat32Options }
+  | { type: 'erofs'; tree: ErofsTree; layout: ErofsPlan; summary: ErofsSummary };
 
 /** A filesystem laid out in its partition: what the build writes and verify compares with. */
 export interface PlannedFilesystem {
   /** The scanned sources (verify compares the image with them; the build checks the output is none of them). */
-  tree: Fat32Tree;
+  tree: Fat32Tree | ErofsTree;
   /** The layout, computed once; `write` writes exactly it. */
-  layout: Fat32Plan;
+  layout: Fat32Plan | ErofsPlan;
   summary: FilesystemSummary;
 }
 
@@ -49,7 +53,7 @@ export function formatVolumeId(id: number): string {
   return `${hex.slice(0, 4)}-${hex.slice(4)}`;
 }
 
-function optionsFor(spec: LoadedSpec, name: string, fs: FilesystemSpec, timestamp: number | undefined): Fat32Options {
+function fat32Options(spec: LoadedSpec, name: string, fs: Fat32FilesystemSpec, timestamp: number | undefined): Fat32Options {
   const volumeId = fs.volumeId ?? (spec.seed !== undefined ? deriveVolumeId(spec.seed, name) : randomBytes(4).readUInt32LE(0));
   return {
     bytesPerSector: spec.sectorSize,
@@ -59,6 +63,15 @@ function optionsFor(spec: LoadedSpec, name: string, fs: FilesystemSpec, timestam
     timestamp,
     minFree: fs.minFree,
   };
+}
+
+/** Scans an EROFS's sources and lays it out (its layout does not depend on where it goes). */
+function scanErofs(spec: LoadedSpec, name: string, fs: ErofsFilesystemSpec, timestamp: number | undefined): ScannedFilesystem {
+  const uuid = fs.uuid ?? (spec.seed !== undefined ? deriveGuid(spec.seed, `imgforge:erofs-uuid:${name}`) : randomGuid());
+  const tree = native().ErofsTree.scan(fs.files);
+  const layout = tree.plan({ uuid, label: fs.label, ownership: fs.ownership, timestamp });
+  const { size, inodes, files, fileBytes } = layout.summary;
+  return { type: 'erofs', tree, layout, summary: { type: 'erofs', label: fs.label, uuid, ownership: fs.ownership, size, inodes, files, fileBytes } };
 }
 
 /** Scans every filesystem's sources; all problems are reported together. */
@@ -72,7 +85,12 @@ export function scanFilesystems(spec: LoadedSpec): Map<number, ScannedFilesystem
     const fs = partition.filesystem;
     if (fs === undefined) return;
     try {
-      scanned.set(i, { tree: binding.Fat32Tree.scan(fs.files), options: optionsFor(spec, partition.name, fs, timestamp) });
+      scanned.set(
+        i,
+        fs.type === 'erofs'
+          ? scanErofs(spec, partition.name, fs, timestamp)
+          : { type: 'fat32', tree: binding.Fat32Tree.scan(fs.files), options: fat32Options(spec, partition.name, fs, timestamp) },
+      );
     } catch (error) {
       problems.push(`${fieldOf(i)}.files: ${(error as Error).message}`);
     }
@@ -82,12 +100,18 @@ export function scanFilesystems(spec: LoadedSpec): Map<number, ScannedFilesystem
 }
 
 /**
- * The smallest partition each filesystem fits in, for a start on a 4 KiB block. A start between
- * blocks (alignment under 4 KiB) can need up to 7 more reserved sectors; "auto" sizes add that.
+ * The smallest partition each filesystem fits in, for a start on a 4 KiB block. A FAT32 starting
+ * between blocks (alignment under 4 KiB) can need up to 7 more reserved sectors; "auto" sizes add
+ * that. An EROFS is exactly its layout's size (and must start on a block: see planFilesystem).
  */
 export function filesystemMinimums(spec: LoadedSpec, scanned: ReadonlyMap<number, ScannedFilesystem>): Map<number, number> {
   const minimums = new Map<number, number>();
-  for (const [i, { tree, options }] of scanned) {
+  for (const [i, filesystem] of scanned) {
+    if (filesystem.type === 'erofs') {
+      minimums.set(i, filesystem.summary.size);
+      continue;
+    }
+    const { tree, options } = filesystem;
     try {
       const size = tree.minimumSize(options);
       minimums.set(i, spec.alignment < FILESYSTEM_ALIGNMENT ? alignUp(size + FILESYSTEM_ALIGNMENT, spec.sectorSize) : size);
@@ -99,7 +123,16 @@ export function filesystemMinimums(spec: LoadedSpec, scanned: ReadonlyMap<number
 }
 
 /** Lays a filesystem out in its partition; throws a LAYOUT error when it does not fit there. */
-export function planFilesystem(i: number, { tree, options }: ScannedFilesystem, offset: number, size: number): PlannedFilesystem {
+export function planFilesystem(i: number, filesystem: ScannedFilesystem, offset: number, size: number): PlannedFilesystem {
+  if (filesystem.type === 'erofs') {
+    const { tree, summary } = filesystem;
+    try {
+      return { tree, layout: filesystem.layout.at(offset), summary };
+    } catch (error) {
+      throw new ImgforgeError('LAYOUT', `partitions[${i}]: ${(error as Error).message}; set alignment to 4KiB or more`);
+    }
+  }
+  const { tree, options } = filesystem;
   let layout: Fat32Plan;
   try {
     layout = tree.plan(options, offset, size);

@@ -145,7 +145,7 @@ function minimumSizes(
     if (filesystem !== undefined && filesystem > partition.size) {
       throw new ImgforgeError(
         'LAYOUT',
-        `${fieldOf(i, 'size')}: ${formatBytes(partition.size)} is too small for the partition's FAT32 filesystem: it needs at least ` +
+        `${fieldOf(i, 'size')}: ${formatBytes(partition.size)} is too small for the partition's ${partition.filesystem?.type === 'erofs' ? 'EROFS' : 'FAT32'} filesystem: it needs at least ` +
           `${formatBytes(filesystem)}, ${formatSize(filesystem - partition.size)} more; make it at least ${formatSize(alignUp(filesystem, alignment))} or use size "auto"`,
       );
     }

@@ -1,19 +1,26 @@
 /**
- * The `filesystem` of a partition: a FAT32 filesystem imgforge writes itself from files and
- * folders. Only what can be checked without touching disk is checked here; the source tree (names
- * FAT cannot hold, symlink loops, sizes) is checked when it is scanned.
+ * The `filesystem` of a partition: a FAT32 or EROFS filesystem imgforge writes itself from files
+ * and folders. Only what can be checked without touching disk is checked here; the source tree
+ * (names the filesystem cannot hold, symlink loops, sizes) is checked when it is scanned.
  */
 import { z } from 'zod';
 import { checkSize, describeValue, formatBytes, isPowerOfTwo } from '../units';
 import { absent, fail, field, loneSurrogateProblem, ok, parseOptionalString, strictObject, type Parsed } from './fields';
+import { isGuid, NIL_GUID } from '../guid';
+import type { FilesystemSpec } from '../types';
 
-export const FILESYSTEM_TYPES = ['fat32'] as const;
+export const FILESYSTEM_TYPES = ['fat32', 'erofs'] as const;
+export type FilesystemType = (typeof FILESYSTEM_TYPES)[number];
 export const MAX_LABEL_LENGTH = 11;
+/** An EROFS volume name is 16 bytes. */
+export const MAX_EROFS_LABEL_BYTES = 16;
+export const OWNERSHIPS = ['root', 'source'] as const;
 export const MIN_CLUSTER_SIZE = 512;
 export const MAX_CLUSTER_SIZE = 65536;
 
-export function parseFilesystemType(value: unknown): Parsed<'fat32'> {
-  if (value === 'fat32') return ok(value);
+export function parseFilesystemType(value: unknown): Parsed<FilesystemType> {
+  const known = FILESYSTEM_TYPES.find((type) => type === value);
+  if (known !== undefined) return ok(known);
   const got = absent(value) ? 'required' : `unknown filesystem type ${describeValue(value)}`;
   return fail(`${got}; expected one of: ${FILESYSTEM_TYPES.join(', ')}`);
 }
@@ -50,8 +57,35 @@ export function parseVolumeId(value: unknown): Parsed<number | undefined> {
   return fail(`${expected}, got ${describeValue(value)}`);
 }
 
-export function parseMinFree(value: unknown): Parsed<number> {
-  if (absent(value)) return ok(0);
+/** An EROFS volume name: at most 16 bytes of UTF-8, kept as written. */
+export function parseErofsLabel(value: unknown): Parsed<string | undefined> {
+  const parsed = parseOptionalString('a volume name')(value);
+  if (!parsed.ok || parsed.value === undefined) return parsed;
+  const bytes = Buffer.byteLength(parsed.value, 'utf8');
+  if (bytes > MAX_EROFS_LABEL_BYTES) return fail(`${describeValue(value)} is ${bytes} bytes long; an EROFS volume name holds at most ${MAX_EROFS_LABEL_BYTES}`);
+  return parsed;
+}
+
+/** An EROFS volume UUID, written like a GUID. */
+export function parseUuid(value: unknown): Parsed<string | undefined> {
+  if (absent(value)) return ok(undefined);
+  if (typeof value !== 'string' || !isGuid(value.trim())) {
+    return fail(`expected a UUID like 6A1C3F0E-8D2B-4C5A-9E7F-0123456789AB, got ${describeValue(value)}`);
+  }
+  const uuid = value.trim().toUpperCase();
+  return uuid === NIL_GUID ? fail('the all-zero UUID is not allowed (it means "no UUID")') : ok(uuid);
+}
+
+export function parseOwnership(value: unknown): Parsed<'root' | 'source' | undefined> {
+  if (absent(value)) return ok(undefined);
+  const known = OWNERSHIPS.find((o) => o === value);
+  return known !== undefined
+    ? ok(known)
+    : fail(`expected "root" (every entry owned by 0:0) or "source" (the sources' owners), got ${describeValue(value)}`);
+}
+
+export function parseMinFree(value: unknown): Parsed<number | undefined> {
+  if (absent(value)) return ok(undefined);
   const size = checkSize(value);
   if (!size.ok) return fail(size.syntax ? `expected a size like 16MiB, got ${describeValue(value)}` : size.problem);
   return ok(size.bytes);
@@ -95,10 +129,13 @@ export const fileSourceSchema = strictObject(
 
 export const filesystemShape = {
   type: field(parseFilesystemType),
-  label: field(parseLabel),
+  // Checked by type (filesystemTypeIssues): FAT's 11 characters of its own set, or EROFS's 16 bytes.
+  label: field((value): Parsed<unknown> => ok(value)),
   volumeId: field(parseVolumeId),
   clusterSize: field(parseClusterSize),
   minFree: field(parseMinFree),
+  uuid: field(parseUuid),
+  ownership: field(parseOwnership),
   files: z.preprocess(
     (value) => (value === null ? undefined : value),
     z
@@ -110,6 +147,36 @@ export const filesystemShape = {
   ),
 };
 
-export const filesystemSchema = strictObject(filesystemShape, 'a filesystem (a mapping)');
+/** The keys only one type of filesystem has. */
+const ONLY_FOR: Record<FilesystemType, ReadonlyArray<'volumeId' | 'clusterSize' | 'minFree' | 'uuid' | 'ownership'>> = {
+  fat32: ['volumeId', 'clusterSize', 'minFree'],
+  erofs: ['uuid', 'ownership'],
+};
 
-export type ValidatedFilesystem = z.output<typeof filesystemSchema>;
+/**
+ * Problems that depend on the filesystem's type, from the raw mapping (so they are reported with
+ * every other problem): keys of the other type, and the label by the type's rules. Paths are
+ * relative to the filesystem.
+ */
+export function filesystemTypeIssues(raw: Record<string, unknown>): Array<{ path: string[]; message: string }> {
+  const type = parseFilesystemType(raw.type);
+  if (!type.ok) return [];
+  const other: FilesystemType = type.value === 'fat32' ? 'erofs' : 'fat32';
+  const issues: Array<{ path: string[]; message: string }> = ONLY_FOR[other]
+    .filter((key) => !absent(raw[key]))
+    .map((key) => ({ path: [key], message: `only a ${other} filesystem has ${key}; this one is ${type.value}` }));
+  const label = labelFor(type.value, raw.label);
+  if (!label.ok) issues.push({ path: ['label'], message: label.problem });
+  return issues;
+}
+
+const labelFor = (type: FilesystemType, value: unknown) => (type === 'fat32' ? parseLabel(value) : parseErofsLabel(value));
+
+export const filesystemSchema = strictObject(filesystemShape, 'a filesystem (a mapping)').transform((fs): FilesystemSpec => {
+  // filesystemTypeIssues reports what does not hold here; the spec is refused then.
+  const label = labelFor(fs.type, fs.label);
+  const name = label.ok ? label.value : undefined;
+  return fs.type === 'fat32'
+    ? { type: 'fat32', label: name, volumeId: fs.volumeId, clusterSize: fs.clusterSize, minFree: fs.minFree ?? 0, files: fs.files }
+    : { type: 'erofs', label: name, uuid: fs.uuid, ownership: fs.ownership ?? 'root', files: fs.files };
+});

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { absent, fail, field, loneSurrogateProblem, ok, parseOptionalString, strictObject, type Parsed } from './fields';
 import { checkSize, describeValue, formatBytes, isPowerOfTwo, MiB } from '../units';
 import { isGuid, NIL_GUID } from '../guid';
-import { filesystemSchema, filesystemShape, parseClusterSize } from './filesystem';
+import { filesystemSchema, filesystemShape, filesystemTypeIssues, parseClusterSize } from './filesystem';
 import { EXAMPLE_TYPE_NAMES, resolveType, type ResolvedType } from './partition-types';
 import type { SectorSize } from '../types';
 
@@ -230,6 +230,9 @@ export function crossFieldIssues(raw: unknown): Issue[] {
     }
     if (hasFilesystem && !absent(partition.contents)) {
       add(['partitions', i, 'filesystem'], 'a partition has either contents (a raw image) or a filesystem (files imgforge formats), not both');
+    }
+    if (hasFilesystem && isMapping(partition.filesystem)) {
+      for (const issue of filesystemTypeIssues(partition.filesystem)) add(['partitions', i, 'filesystem', ...issue.path], issue.message);
     }
     if (hasFilesystem && isMapping(partition.filesystem) && sectorSize !== undefined) {
       const clusterSize = valueOf(parseClusterSize(partition.filesystem.clusterSize));
