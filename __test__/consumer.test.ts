@@ -24,9 +24,10 @@ export async function main(): Promise<string> {
   const result: BuildResult = await build(fromFile, options);
   const report: InspectReport = inspect(result.output, { files: true });
   const check: VerifyReport = await verify(spec, result.output);
-  const fat = layout.partitions[0].filesystem;
+  const filesystem = layout.partitions[0].filesystem;
+  const volume = filesystem?.type === 'fat32' ? filesystem.volumeId : filesystem?.uuid;
   try {
-    return [layout.diskGuid, report.table, check.differences.length, fat?.volumeId, result.timings.copy].join(' ');
+    return [layout.diskGuid, report.table, check.differences.length, volume, result.timings.copy].join(' ');
   } catch (error) {
     const code: ErrorCode | undefined = error instanceof ImgforgeError ? error.code : undefined;
     return String(code);

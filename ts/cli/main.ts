@@ -161,7 +161,7 @@ Copy modes:
   copy-file-range  copy_file_range only; fail instead of falling back
   read-write       plain positioned reads and writes
 
-SOURCE_DATE_EPOCH (seconds since 1970) sets every timestamp in FAT32 filesystems; with it and a
+SOURCE_DATE_EPOCH (seconds since 1970) sets every timestamp in FAT32 and EROFS filesystems; with it and a
 seed, the same inputs give a byte-identical image.
 
 The image is written to a temporary file beside the output and renamed into place only when the
@@ -209,6 +209,14 @@ A spec (image.yaml):
           - source: ./vmlinuz.efi # a file, placed at its target
             target: /EFI/Linux/linux.efi
     - name: root-a
+      type: root-x86-64
+      size: auto                  # the filesystem's exact size, rounded up to the alignment
+      filesystem:                 # an EROFS imgforge writes from a folder (file data reflinked)
+        type: erofs
+        files:
+          - source: ./build/rootfs
+            target: /
+    - name: root-b
       type: root-x86-64
       size: auto                  # the contents' size, rounded up to the alignment
       contents: ./rootfs.erofs    # copied raw; relative to the spec's folder
