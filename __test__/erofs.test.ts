@@ -13,6 +13,7 @@ import { verify } from '../ts/inspect/verify';
 import { plan } from '../ts/plan/plan';
 import { parseSpec } from '../ts/spec/load';
 import type { ErofsSummary, LoadedSpec } from '../ts/types';
+import { imgforge, ROOT } from './helpers/cli';
 import { loopUnavailableReason } from './helpers/loop';
 import { tempDir, writePatternFile } from './helpers/tools';
 
@@ -179,4 +180,25 @@ test('a fixed size smaller than the filesystem, and a start off a 4 KiB block, a
   misaligned.partitions[0].size = 1024 * 1024 + 512;
   const offset = await t.throwsAsync(plan(misaligned), { instanceOf: ImgforgeError });
   t.regex(offset!.message, /^partitions\[1\]: the EROFS partition starts at byte \d+, not on a 4096-byte boundary .*; set alignment to 4KiB or more$/);
+});
+
+test('the EROFS A/B example builds, and fsck.erofs accepts its root-a slot', (t) => {
+  const dir = tempDir();
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const image = path.join(dir, 'erofs-ab.img');
+  const run = imgforge(['build', path.join(ROOT, 'examples', 'erofs-ab', 'image.yaml'), '-o', image, '--json', '--quiet'], {
+    env: { SOURCE_DATE_EPOCH: String(EPOCH) },
+  });
+  t.is(run.status, 0, run.stderr);
+  const result = JSON.parse(run.stdout) as { partitions: Array<{ name: string; offset: number; filesystem?: { type: string; size?: number } }> };
+  const root = result.partitions.find((p) => p.name === 'root-a')!;
+  t.like(root.filesystem, { type: 'erofs' });
+  t.regex(execFileSync('sgdisk', ['-v', image], { encoding: 'utf8' }), /No problems found/);
+  if (!hasTool('fsck.erofs')) return t.log('skipped: fsck.erofs is not installed (Debian: erofs-utils)');
+  const part = path.join(dir, 'root-a.erofs');
+  fs.writeFileSync(part, fs.readFileSync(image).subarray(root.offset, root.offset + root.filesystem!.size!));
+  const extracted = path.join(dir, 'extracted');
+  execFileSync('fsck.erofs', [`--extract=${extracted}`, part]);
+  t.is(fs.readlinkSync(path.join(extracted, 'etc', 'os-release')), '../usr/lib/os-release');
+  t.is(fs.statSync(path.join(extracted, 'usr', 'bin', 'hello')).mode & 0o777, 0o755);
 });
