@@ -2,7 +2,6 @@
 //! a list of them into one image: the unit of work of a build, so that callers (the Node
 //! binding) only convert values.
 
-use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 
 use crate::engine::CopyEngine;
@@ -10,6 +9,7 @@ use crate::error::CopyError;
 use crate::open::open_source;
 use crate::opened::{Destination, OpenedCopy};
 use crate::sys::Syscalls;
+use crate::target::open_image;
 
 /// One source file, where it goes in the image, the bytes available there, and its length
 /// when planned. [`copy_into_image`] opens it as an [`OpenedCopy`].
@@ -42,16 +42,7 @@ pub fn copy_into_image<S: Syscalls>(
     progress: &mut dyn FnMut(u64) -> bool,
 ) -> Result<(), BatchError> {
     let image_name = image.display().to_string();
-    let dest = OpenOptions::new()
-        .write(true)
-        .open(image)
-        .map_err(|e| BatchError {
-            job: None,
-            error: CopyError::Io {
-                context: format!("cannot open {image_name} for writing"),
-                source: e,
-            },
-        })?;
+    let dest = open_image(image).map_err(|error| BatchError { job: None, error })?;
     for (index, job) in jobs.iter().enumerate() {
         let fail = |error| BatchError {
             job: Some(index),

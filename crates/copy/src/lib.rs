@@ -43,6 +43,7 @@ mod run;
 mod stats;
 mod stream;
 mod sys;
+mod target;
 
 pub use engine::CopyEngine;
 pub use error::CopyError;
@@ -54,3 +55,4 @@ pub use stats::CopyStats;
 #[cfg(target_os = "linux")]
 pub use sys::LinuxSyscalls;
 pub use sys::{DefaultSyscalls, FileInfo, FileKind, PortableSyscalls, Syscalls, ZeroMethod};
+pub use target::{open_image, Target, WriteError};

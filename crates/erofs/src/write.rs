@@ -3,11 +3,12 @@
 //! sequential writes of about a megabyte, then every regular file's data through the copy
 //! engine at its block's image offset. File data never passes through this code's memory.
 
-use std::fmt;
-use std::fs::{File, OpenOptions};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use imgforge_copy::{open_source, CopyEngine, CopyError, Destination, OpenedCopy, Syscalls};
+use imgforge_copy::{
+    open_image, open_source, CopyEngine, CopyError, Destination, OpenedCopy, Syscalls,
+};
+pub use imgforge_copy::{Target, WriteError};
 
 use crate::inodes::Kind;
 use crate::ondisk::{encode_xattrs, file_type, BLOCK, DIRENT};
@@ -15,48 +16,6 @@ use crate::plan::{dir_listing, dir_packing, Plan, META_BLKADDR};
 
 /// Metadata bytes gathered before one write.
 const WRITE_CHUNK: usize = 1 << 20;
-
-/// A failed write; `path` is the file inside the filesystem whose data failed, if one did, and
-/// `source` its source file when the error is about the source's own state (its message then
-/// does not name it).
-#[derive(Debug)]
-pub struct WriteError {
-    pub path: Option<String>,
-    pub source: Option<PathBuf>,
-    pub error: CopyError,
-}
-
-impl fmt::Display for WriteError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(path) = &self.path {
-            write!(f, "{path}: ")?;
-        }
-        if let Some(source) = &self.source {
-            write!(f, "{}: ", source.display())?;
-        }
-        write!(f, "{}", self.error)
-    }
-}
-
-impl std::error::Error for WriteError {}
-
-impl From<CopyError> for WriteError {
-    fn from(error: CopyError) -> Self {
-        WriteError {
-            path: None,
-            source: None,
-            error,
-        }
-    }
-}
-
-/// Where the filesystem is written: an open image (or device) and what it holds already. The
-/// partition's offset is the plan's.
-pub struct Target<'a> {
-    pub image: &'a File,
-    pub image_name: &'a str,
-    pub state: Destination,
-}
 
 /// Writes the planned filesystem into `target` at the plan's partition offset. `progress` gets
 /// the file bytes copied, as in [`CopyEngine::copy`]; returning false cancels.
@@ -80,13 +39,7 @@ pub fn write_to_image<S: Syscalls>(
     progress: &mut dyn FnMut(u64) -> bool,
 ) -> Result<(), WriteError> {
     let image_name = image.display().to_string();
-    let file = OpenOptions::new()
-        .write(true)
-        .open(image)
-        .map_err(|source| CopyError::Io {
-            context: format!("cannot open {image_name} for writing"),
-            source,
-        })?;
+    let file = open_image(image)?;
     let target = Target {
         image: &file,
         image_name: &image_name,

@@ -3,11 +3,12 @@
 //! region), then every file's data through the copy engine at its cluster's image offset.
 //! Memory holds metadata only: one FAT chunk and the directories, never file data.
 
-use std::fmt;
-use std::fs::{File, OpenOptions};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use imgforge_copy::{open_source, CopyEngine, CopyError, Destination, OpenedCopy, Syscalls};
+use imgforge_copy::{
+    open_image, open_source, CopyEngine, CopyError, Destination, OpenedCopy, Syscalls,
+};
+pub use imgforge_copy::{Target, WriteError};
 
 use crate::alloc::Extent;
 use crate::encode::{
@@ -22,47 +23,6 @@ use crate::tree::{FileNode, Node};
 
 /// FAT bytes generated and written at a time.
 const FAT_CHUNK_BYTES: usize = 1 << 20;
-
-/// A failed write; `path` is the file inside the filesystem whose data failed, if one did, and
-/// `source` its source file when the error is about the source's own state (its message then
-/// does not name it).
-#[derive(Debug)]
-pub struct WriteError {
-    pub path: Option<String>,
-    pub source: Option<PathBuf>,
-    pub error: CopyError,
-}
-
-impl fmt::Display for WriteError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(path) = &self.path {
-            write!(f, "{path}: ")?;
-        }
-        if let Some(source) = &self.source {
-            write!(f, "{}: ", source.display())?;
-        }
-        write!(f, "{}", self.error)
-    }
-}
-
-impl std::error::Error for WriteError {}
-
-impl From<CopyError> for WriteError {
-    fn from(error: CopyError) -> Self {
-        WriteError {
-            path: None,
-            source: None,
-            error,
-        }
-    }
-}
-
-/// Where the filesystem is written: an open image (or device) and what it holds already.
-pub struct Target<'a> {
-    pub image: &'a File,
-    pub image_name: &'a str,
-    pub state: Destination,
-}
 
 /// Writes the planned filesystem into `target`. `progress` gets the file bytes copied, as in
 /// [`CopyEngine::copy`]; returning false cancels.
@@ -88,13 +48,7 @@ pub fn write_to_image<S: Syscalls>(
     progress: &mut dyn FnMut(u64) -> bool,
 ) -> Result<(), WriteError> {
     let image_name = image.display().to_string();
-    let file = OpenOptions::new()
-        .write(true)
-        .open(image)
-        .map_err(|source| CopyError::Io {
-            context: format!("cannot open {image_name} for writing"),
-            source,
-        })?;
+    let file = open_image(image)?;
     let target = Target {
         image: &file,
         image_name: &image_name,
