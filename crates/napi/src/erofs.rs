@@ -8,7 +8,7 @@ use imgforge_tree::{Source, Tree};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::{invalid, to_u64, CopyFailure, CopyProgress, CopyTask, FilesystemSource};
+use crate::{invalid, to_u64, CopyProgress, CopyTask, FilesystemSource};
 
 #[napi(object)]
 pub struct ErofsOptions {
@@ -148,21 +148,13 @@ impl ErofsPlan {
         destination_zeroed: bool,
         progress: &CopyProgress,
     ) -> Result<AsyncTask<CopyTask>> {
-        let plan = self.plan.clone();
-        CopyTask::new(
+        CopyTask::write_plan(
+            self.plan.clone(),
+            write_to_image,
             image,
             &mode,
             destination_zeroed,
             progress,
-            move |engine, image, destination, progress| {
-                let failure = write_to_image(&plan, image, destination, engine, progress).err()?;
-                Some(CopyFailure::new(
-                    &failure.error,
-                    None,
-                    failure.path,
-                    failure.source.as_deref(),
-                ))
-            },
         )
     }
 }

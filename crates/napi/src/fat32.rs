@@ -11,7 +11,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::fat32_read::open_image;
-use crate::{invalid, to_u64, CopyFailure, CopyProgress, CopyTask, FilesystemSource};
+use crate::{invalid, to_u64, CopyProgress, CopyTask, FilesystemSource};
 
 /// What the filesystem is, not where it goes (that is given to `Fat32Tree.plan`).
 #[napi(object)]
@@ -171,21 +171,13 @@ impl Fat32Plan {
         destination_zeroed: bool,
         progress: &CopyProgress,
     ) -> Result<AsyncTask<CopyTask>> {
-        let plan = self.plan.clone();
-        CopyTask::new(
+        CopyTask::write_plan(
+            self.plan.clone(),
+            write_to_image,
             image,
             &mode,
             destination_zeroed,
             progress,
-            move |engine, image, destination, progress| {
-                let failure = write_to_image(&plan, image, destination, engine, progress).err()?;
-                Some(CopyFailure::new(
-                    &failure.error,
-                    None,
-                    failure.path,
-                    failure.source.as_deref(),
-                ))
-            },
         )
     }
 }

@@ -244,6 +244,43 @@ impl CopyTask {
     }
 }
 
+/// How a filesystem crate writes a plan into an image (`write_to_image` of fat32 and erofs).
+pub(crate) type WritePlan<P> = fn(
+    &P,
+    &Path,
+    Destination,
+    &mut CopyEngine,
+    &mut dyn FnMut(u64) -> bool,
+) -> std::result::Result<(), imgforge_copy::WriteError>;
+
+impl CopyTask {
+    /// The task that writes a planned filesystem with its crate's `write`.
+    pub(crate) fn write_plan<P: Send + Sync + 'static>(
+        plan: Arc<P>,
+        write: WritePlan<P>,
+        image: String,
+        mode: &str,
+        destination_zeroed: bool,
+        progress: &CopyProgress,
+    ) -> Result<AsyncTask<Self>> {
+        CopyTask::new(
+            image,
+            mode,
+            destination_zeroed,
+            progress,
+            move |engine, image, destination, progress| {
+                let failure = write(&plan, image, destination, engine, progress).err()?;
+                Some(CopyFailure::new(
+                    &failure.error,
+                    None,
+                    failure.path,
+                    failure.source.as_deref(),
+                ))
+            },
+        )
+    }
+}
+
 impl Task for CopyTask {
     type Output = CopyOutcome;
     type JsValue = CopyOutcome;
