@@ -55,4 +55,4 @@ pub use stats::CopyStats;
 #[cfg(target_os = "linux")]
 pub use sys::LinuxSyscalls;
 pub use sys::{DefaultSyscalls, FileInfo, FileKind, PortableSyscalls, Syscalls, ZeroMethod};
-pub use target::{open_image, Target, WriteError};
+pub use target::{open_image, write_into_image, Target, WriteError};

@@ -26,6 +26,22 @@ pub fn open_image(image: &Path) -> Result<File, CopyError> {
         })
 }
 
+/// Opens `image` for writing (never creating or truncating it) and runs `write` on it as a
+/// [`Target`]: the whole job of one filesystem partition in a build.
+pub fn write_into_image(
+    image: &Path,
+    state: Destination,
+    write: impl FnOnce(&Target) -> Result<(), WriteError>,
+) -> Result<(), WriteError> {
+    let file = open_image(image)?;
+    let image_name = image.display().to_string();
+    write(&Target {
+        image: &file,
+        image_name: &image_name,
+        state,
+    })
+}
+
 /// A failed write of a filesystem; `path` is the file inside the filesystem whose data failed,
 /// if one did, and `source` its source file when the error is about the source's own state
 /// (its message then does not name it).

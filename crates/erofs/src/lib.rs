@@ -7,8 +7,8 @@
 //! - [`write`] puts exactly that plan down: the superblock, inodes (with inline xattrs and
 //!   inline tails) and directory blocks in sequential writes of about a megabyte, then every
 //!   regular file's data through the copy engine, contiguous from a block boundary (FLAT_PLAIN),
-//!   so copy_file_range on XFS or btrfs shares its whole blocks; [`write_to_image`] opens the
-//!   image by path first.
+//!   so copy_file_range on XFS or btrfs shares its whole blocks (`imgforge_copy::write_into_image`
+//!   opens an image by path for it).
 //!
 //! Layout: superblock at byte 1024 of block 0; inodes from block 1, the root first (nid 0);
 //! directories and symlinks FLAT_INLINE when their tail fits in the inode's block, FLAT_PLAIN
@@ -51,4 +51,4 @@ mod write;
 
 pub use plan::{plan, plan_at, FormatOptions, Ownership, Plan, PlanError, Summary};
 pub use scan::scan;
-pub use write::{write, write_to_image, Target, WriteError};
+pub use write::{write, Target, WriteError};

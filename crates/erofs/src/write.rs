@@ -5,9 +5,7 @@
 
 use std::path::Path;
 
-use imgforge_copy::{
-    open_image, open_source, CopyEngine, CopyError, Destination, OpenedCopy, Syscalls,
-};
+use imgforge_copy::{open_source, CopyEngine, CopyError, Destination, OpenedCopy, Syscalls};
 pub use imgforge_copy::{Target, WriteError};
 
 use crate::inodes::Kind;
@@ -27,25 +25,6 @@ pub fn write<S: Syscalls>(
 ) -> Result<(), WriteError> {
     write_metadata(plan, target, engine)?;
     copy_files(plan, target, engine, progress)
-}
-
-/// Writes `plan` into the image at `image` (opened for writing, never created or truncated):
-/// the whole job of one EROFS partition in a build, exactly as planned.
-pub fn write_to_image<S: Syscalls>(
-    plan: &Plan,
-    image: &Path,
-    state: Destination,
-    engine: &mut CopyEngine<S>,
-    progress: &mut dyn FnMut(u64) -> bool,
-) -> Result<(), WriteError> {
-    let image_name = image.display().to_string();
-    let file = open_image(image)?;
-    let target = Target {
-        image: &file,
-        image_name: &image_name,
-        state,
-    };
-    write(plan, &target, engine, progress)
 }
 
 /// Gathers bytes at increasing offsets of the filesystem (gaps read as zeros) and writes them

@@ -62,4 +62,4 @@ pub use read::{
 };
 pub use scan::scan;
 pub use tree::{Dir, FileNode, Node, ScanError, Source, SourceIds, Tree};
-pub use write::{write, write_to_image, Target, WriteError};
+pub use write::{write, Target, WriteError};

@@ -3,11 +3,7 @@
 //! region), then every file's data through the copy engine at its cluster's image offset.
 //! Memory holds metadata only: one FAT chunk and the directories, never file data.
 
-use std::path::Path;
-
-use imgforge_copy::{
-    open_image, open_source, CopyEngine, CopyError, Destination, OpenedCopy, Syscalls,
-};
+use imgforge_copy::{open_source, CopyEngine, CopyError, Destination, OpenedCopy, Syscalls};
 pub use imgforge_copy::{Target, WriteError};
 
 use crate::alloc::Extent;
@@ -36,25 +32,6 @@ pub fn write<S: Syscalls>(
     write_fats(plan, target, engine)?;
     write_directories(plan, target, engine)?;
     copy_files(plan, target, engine, progress)
-}
-
-/// Writes `plan` into the image at `image` (opened for writing, never created or truncated):
-/// the whole job of one filesystem partition in a build, exactly as planned.
-pub fn write_to_image<S: Syscalls>(
-    plan: &Plan,
-    image: &Path,
-    state: Destination,
-    engine: &mut CopyEngine<S>,
-    progress: &mut dyn FnMut(u64) -> bool,
-) -> Result<(), WriteError> {
-    let image_name = image.display().to_string();
-    let file = open_image(image)?;
-    let target = Target {
-        image: &file,
-        image_name: &image_name,
-        state,
-    };
-    write(plan, &target, engine, progress)
 }
 
 fn write_reserved_area<S: Syscalls>(

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use imgforge_erofs::{plan, scan, write_to_image, FormatOptions, Ownership, Plan};
+use imgforge_erofs::{plan, scan, write, FormatOptions, Ownership, Plan};
 use imgforge_tree::{Source, Tree};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -91,9 +91,7 @@ impl ErofsTree {
     /// Whether the scan read the file or directory with this device and inode number.
     #[napi]
     pub fn reads(&self, dev: BigInt, ino: BigInt) -> bool {
-        let (_, dev, dev_lossless) = dev.get_u64();
-        let (_, ino, ino_lossless) = ino.get_u64();
-        dev_lossless && ino_lossless && self.tree.source_ids.reads((dev, ino))
+        crate::reads(&self.tree.source_ids, dev, ino)
     }
 
     /// Lays the filesystem out (its size is `summary.size`); `ErofsPlan.at` places it.
@@ -150,7 +148,7 @@ impl ErofsPlan {
     ) -> Result<AsyncTask<CopyTask>> {
         CopyTask::write_plan(
             self.plan.clone(),
-            write_to_image,
+            write,
             image,
             &mode,
             destination_zeroed,

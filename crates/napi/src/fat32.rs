@@ -4,8 +4,7 @@
 use std::sync::Arc;
 
 use imgforge_fat32::{
-    scan, verify_partition, volume_label, write_to_image, FormatOptions, Plan, PreparedTree,
-    Source, Tree,
+    scan, verify_partition, volume_label, write, FormatOptions, Plan, PreparedTree, Source, Tree,
 };
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -93,9 +92,7 @@ impl Fat32Tree {
     /// `fs.statSync(path, { bigint: true })` gives them).
     #[napi]
     pub fn reads(&self, dev: BigInt, ino: BigInt) -> bool {
-        let (_, dev, dev_lossless) = dev.get_u64();
-        let (_, ino, ino_lossless) = ino.get_u64();
-        dev_lossless && ino_lossless && self.tree.tree().source_ids.reads((dev, ino))
+        crate::reads(&self.tree.tree().source_ids, dev, ino)
     }
 
     /// The smallest partition, in bytes, that holds the tree, for a partition that starts on a
@@ -173,7 +170,7 @@ impl Fat32Plan {
     ) -> Result<AsyncTask<CopyTask>> {
         CopyTask::write_plan(
             self.plan.clone(),
-            write_to_image,
+            write,
             image,
             &mode,
             destination_zeroed,

@@ -133,6 +133,14 @@ impl From<FilesystemSource> for imgforge_tree::Source {
     }
 }
 
+/// Whether a scan read the file or directory with this device and inode number (as
+/// `fs.statSync(path, { bigint: true })` gives them).
+pub(crate) fn reads(ids: &imgforge_tree::SourceIds, dev: BigInt, ino: BigInt) -> bool {
+    let (_, dev, dev_lossless) = dev.get_u64();
+    let (_, ino, ino_lossless) = ino.get_u64();
+    dev_lossless && ino_lossless && ids.reads((dev, ino))
+}
+
 pub(crate) fn invalid(message: impl ToString) -> Error {
     Error::new(Status::InvalidArg, message.to_string())
 }
@@ -244,11 +252,10 @@ impl CopyTask {
     }
 }
 
-/// How a filesystem crate writes a plan into an image (`write_to_image` of fat32 and erofs).
+/// How a filesystem crate writes a plan (`write` of fat32 and erofs).
 pub(crate) type WritePlan<P> = fn(
     &P,
-    &Path,
-    Destination,
+    &imgforge_copy::Target,
     &mut CopyEngine,
     &mut dyn FnMut(u64) -> bool,
 ) -> std::result::Result<(), imgforge_copy::WriteError>;
@@ -269,7 +276,10 @@ impl CopyTask {
             destination_zeroed,
             progress,
             move |engine, image, destination, progress| {
-                let failure = write(&plan, image, destination, engine, progress).err()?;
+                let failure = imgforge_copy::write_into_image(image, destination, |target| {
+                    write(&plan, target, engine, progress)
+                })
+                .err()?;
                 Some(CopyFailure::new(
                     &failure.error,
                     None,

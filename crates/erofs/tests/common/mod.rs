@@ -14,8 +14,8 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use imgforge_copy::{CopyEngine, CopyMode, Destination};
-use imgforge_erofs::{plan_at, write_to_image, FormatOptions, Ownership, Plan, WriteError};
+use imgforge_copy::{write_into_image, CopyEngine, CopyMode, Destination};
+use imgforge_erofs::{plan_at, write, FormatOptions, Ownership, Plan, WriteError};
 use imgforge_testkit::{find_tool, loop_unavailable, path_str, run_status, try_run};
 use imgforge_tree::{scan, Policy, Source, Tree};
 
@@ -47,13 +47,14 @@ pub fn build_at(src: &Path, options: &FormatOptions, image: &Path, offset: u64) 
 
 /// Writes `plan` into the existing file `image` (not truncated).
 pub fn write_plan(plan: &Plan, image: &Path, state: Destination) -> Result<(), WriteError> {
-    write_to_image(
-        plan,
-        image,
-        state,
-        &mut CopyEngine::new(CopyMode::Auto),
-        &mut |_| true,
-    )
+    write_into_image(image, state, |target| {
+        write(
+            plan,
+            target,
+            &mut CopyEngine::new(CopyMode::Auto),
+            &mut |_| true,
+        )
+    })
 }
 
 pub fn build(src: &Path, options: &FormatOptions, image: &Path) -> Plan {
