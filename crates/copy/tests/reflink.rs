@@ -60,11 +60,7 @@ fn copy_into_image(xfs: &XfsMount, image_name: &str, dest_offset: u64) -> Outcom
 }
 
 fn shared_bytes(extents: &[FiemapExtent]) -> u64 {
-    extents
-        .iter()
-        .filter(|e| !e.hole && e.flags & FIEMAP_EXTENT_SHARED != 0)
-        .map(|e| e.len)
-        .sum()
+    shared_bytes_in(extents, 0, u64::MAX)
 }
 
 fn data_bytes(extents: &[FiemapExtent]) -> u64 {

@@ -11,7 +11,7 @@ use std::fs;
 
 use common::*;
 use imgforge_erofs::Ownership;
-use imgforge_testkit::{fiemap, random_bytes, skip_fixture, XfsMount, FIEMAP_EXTENT_SHARED, MIB};
+use imgforge_testkit::{fiemap, random_bytes, shared_bytes_in, skip_fixture, XfsMount, MIB};
 
 const BLOCK: u64 = 4096;
 const SIZES: [u64; 8] = [0, 100, 4095, 4096, 4097, 8191, MIB, 10_000_001];
@@ -44,15 +44,7 @@ fn file_blocks_are_shared_with_the_sources_on_xfs() {
     for (path, _, size, start) in plan.file_placements() {
         assert_eq!(start % BLOCK, 0, "{path} starts 4 KiB-aligned in the image");
         let end = start + size / BLOCK * BLOCK;
-        let here: u64 = extents
-            .iter()
-            .filter(|e| !e.hole && e.flags & FIEMAP_EXTENT_SHARED != 0)
-            .map(|e| {
-                (e.start + e.len)
-                    .min(end)
-                    .saturating_sub(e.start.max(start))
-            })
-            .sum();
+        let here = shared_bytes_in(&extents, start, end);
         eprintln!("{path}: {here} of {} whole-block bytes shared", end - start);
         whole += end - start;
         shared += here;

@@ -162,6 +162,9 @@ impl PreparedTree {
     ) -> Result<(u64, u32), PlanError> {
         let flat = &self.flat;
         let has_label = options.label.is_some();
+        let fail = |error, cluster_size, size| {
+            geometry_error(error, options, partition_offset, cluster_size, size)
+        };
         let mut best: Option<(u64, u32)> = None;
         for cluster_size in cluster_sizes(options) {
             let Some(needed) = flat
@@ -178,15 +181,7 @@ impl PreparedTree {
             ) {
                 Ok(size) if best.is_none_or(|(b, _)| size < b) => best = Some((size, cluster_size)),
                 Ok(_) | Err(GeometryError::TooLarge) => {}
-                Err(error) => {
-                    return Err(geometry_error(
-                        error,
-                        options,
-                        partition_offset,
-                        cluster_size,
-                        0,
-                    ))
-                }
+                Err(error) => return Err(fail(error, cluster_size, 0)),
             }
         }
         // No cluster size addresses the files: report what they need.
@@ -203,6 +198,9 @@ impl PreparedTree {
         partition_size: u64,
     ) -> Result<Plan, PlanError> {
         let has_label = options.label.is_some();
+        let fail = |error, cluster_size, size| {
+            geometry_error(error, options, partition_offset, cluster_size, size)
+        };
         for cluster_size in cluster_sizes(options) {
             let geometry = match geometry(
                 partition_offset,
@@ -212,15 +210,7 @@ impl PreparedTree {
             ) {
                 Ok(geometry) => geometry,
                 Err(GeometryError::TooFewClusters { .. } | GeometryError::TooLarge) => continue,
-                Err(error) => {
-                    return Err(geometry_error(
-                        error,
-                        options,
-                        partition_offset,
-                        cluster_size,
-                        partition_size,
-                    ))
-                }
+                Err(error) => return Err(fail(error, cluster_size, partition_size)),
             };
             let Some(allocation) = self.flat.allocate(cluster_size, has_label) else {
                 continue;

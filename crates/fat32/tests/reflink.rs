@@ -15,7 +15,7 @@ use common::*;
 use imgforge_copy::{CopyMode, Destination};
 use imgforge_fat32::{volume_label, FormatOptions, Plan};
 use imgforge_testkit::{
-    fiemap, loop_unavailable, skip_fixture, FiemapExtent, XfsMount, FIEMAP_EXTENT_SHARED,
+    fiemap, loop_unavailable, shared_bytes_in, skip_fixture, XfsMount, FIEMAP_EXTENT_SHARED,
 };
 
 const BLOCK: u64 = 4096;
@@ -47,19 +47,6 @@ fn write_sources(root: &Path) {
     fs::create_dir_all(root.join("an empty directory")).unwrap();
 }
 
-/// Bytes of [start, end) covered by extents with the shared flag.
-fn shared_in(extents: &[FiemapExtent], start: u64, end: u64) -> u64 {
-    extents
-        .iter()
-        .filter(|e| !e.hole && e.flags & FIEMAP_EXTENT_SHARED != 0)
-        .map(|e| {
-            (e.start + e.len)
-                .min(end)
-                .saturating_sub(e.start.max(start))
-        })
-        .sum()
-}
-
 /// (whole-block bytes of files >= 4 KiB, those of them shared) in the image at `path`.
 fn whole_blocks_shared(layout: &Plan, path: &Path, report: bool) -> (u64, u64) {
     let extents = fiemap(path);
@@ -69,7 +56,7 @@ fn whole_blocks_shared(layout: &Plan, path: &Path, report: bool) -> (u64, u64) {
             continue;
         }
         let end = offset + file.size / BLOCK * BLOCK;
-        let here = shared_in(&extents, offset, end);
+        let here = shared_bytes_in(&extents, offset, end);
         if report && here != end - offset {
             eprintln!(
                 "{}: {here} of {} whole-block bytes shared at {offset}",

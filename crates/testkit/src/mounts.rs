@@ -181,6 +181,19 @@ pub struct FiemapExtent {
 
 pub const FIEMAP_EXTENT_SHARED: u64 = 0x2000;
 
+/// Bytes of `[start, end)` of a file that extents flagged shared (reflinked) cover.
+pub fn shared_bytes_in(extents: &[FiemapExtent], start: u64, end: u64) -> u64 {
+    extents
+        .iter()
+        .filter(|e| !e.hole && e.flags & FIEMAP_EXTENT_SHARED != 0)
+        .map(|e| {
+            (e.start + e.len)
+                .min(end)
+                .saturating_sub(e.start.max(start))
+        })
+        .sum()
+}
+
 pub fn fiemap(path: &Path) -> Vec<FiemapExtent> {
     let output = try_run("xfs_io", &["-c", "fiemap -v", path_str(path)]).expect("xfs_io fiemap");
     // Lines look like "   1: [2048..18431]:   192..16575   16384 0x2001" (512-byte units),
