@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import { ImgforgeError } from '../errors';
 import { describeFsError } from '../fs-errors';
-import { native, type Fat32Tree, type PartitionTable } from '../native';
+import { native, type PartitionTable } from '../native';
 import { formatRfc4122 } from '../guid';
 import { planImage, type ImagePlan } from '../plan/plan';
 import type { PlannedFilesystem } from '../plan/filesystem';
@@ -153,9 +153,8 @@ function compareErofs(layout: Plan, i: number, planned: ErofsSummary, image: Ima
 }
 
 async function compareFilesystem(spec: LoadedSpec, layout: Plan, i: number, filesystem: PlannedFilesystem, image: ImageFile, out: Difference[]): Promise<number> {
-  const planned = filesystem.summary;
-  if (planned.type === 'erofs') return compareErofs(layout, i, planned, image, out);
-  const tree = filesystem.tree as Fat32Tree;
+  if (filesystem.type === 'erofs') return compareErofs(layout, i, filesystem.summary, image, out);
+  const { tree, summary: planned } = filesystem;
   const partition = layout.partitions[i];
   const where = `partitions[${i}].filesystem`;
   const length = Math.max(0, Math.min(partition.size, image.size - partition.offset));

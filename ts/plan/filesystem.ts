@@ -8,7 +8,7 @@ import { ImgforgeError } from '../errors';
 import { native, type ErofsPlan, type ErofsTree, type Fat32Options, type Fat32Plan, type Fat32Tree } from '../native';
 import { deriveGuid, randomGuid } from './guid';
 import { alignUp } from '../units';
-import type { ErofsFilesystemSpec, ErofsSummary, Fat32FilesystemSpec, FilesystemSummary, LoadedSpec } from '../types';
+import type { ErofsFilesystemSpec, ErofsSummary, Fat32FilesystemSpec, Fat32Summary, LoadedSpec } from '../types';
 
 /** Files of 4 KiB or more start on 4 KiB blocks of the image only if the data region does. */
 export const FILESYSTEM_ALIGNMENT = 4096;
@@ -23,14 +23,14 @@ export type ScannedFilesystem =
   | { type: 'fat32'; tree: Fat32Tree; options: Fat32Options }
   | { type: 'erofs'; tree: ErofsTree; layout: ErofsPlan; summary: ErofsSummary };
 
-/** A filesystem laid out in its partition: what the build writes and verify compares with. */
-export interface PlannedFilesystem {
-  /** The scanned sources (verify compares the image with them; the build checks the output is none of them). */
-  tree: Fat32Tree | ErofsTree;
-  /** The layout, computed once; `write` writes exactly it. */
-  layout: Fat32Plan | ErofsPlan;
-  summary: FilesystemSummary;
-}
+/**
+ * A filesystem laid out in its partition: what the build writes and verify compares with: the
+ * scanned sources (verify compares the image with them; the build checks the output is none of
+ * them), the layout computed once (`write` writes exactly it) and its summary.
+ */
+export type PlannedFilesystem =
+  | { type: 'fat32'; tree: Fat32Tree; layout: Fat32Plan; summary: Fat32Summary }
+  | { type: 'erofs'; tree: ErofsTree; layout: ErofsPlan; summary: ErofsSummary };
 
 const fieldOf = (i: number) => `partitions[${i}].filesystem`;
 
@@ -127,7 +127,7 @@ export function planFilesystem(i: number, filesystem: ScannedFilesystem, offset:
   if (filesystem.type === 'erofs') {
     const { tree, summary } = filesystem;
     try {
-      return { tree, layout: filesystem.layout.at(offset), summary };
+      return { type: 'erofs', tree, layout: filesystem.layout.at(offset), summary };
     } catch (error) {
       throw new ImgforgeError('LAYOUT', `partitions[${i}]: ${(error as Error).message}; set alignment to 4KiB or more`);
     }
@@ -139,6 +139,6 @@ export function planFilesystem(i: number, filesystem: ScannedFilesystem, offset:
   } catch (error) {
     throw new ImgforgeError('LAYOUT', `partitions[${i}].size: ${(error as Error).message}`);
   }
-  const summary: FilesystemSummary = { type: 'fat32', label: options.label, volumeId: formatVolumeId(options.volumeId), ...layout.summary };
-  return { tree, layout, summary };
+  const summary: Fat32Summary = { type: 'fat32', label: options.label, volumeId: formatVolumeId(options.volumeId), ...layout.summary };
+  return { type: 'fat32', tree, layout, summary };
 }

@@ -147,22 +147,19 @@ pub struct Plan {
     pub(crate) file_data_start: u64,
 }
 
-/// Plans the filesystem for a partition at offset 0 (or any 4 KiB-aligned one).
-pub fn plan(tree: Arc<Tree>, options: &FormatOptions) -> Result<Plan, PlanError> {
-    plan_at(tree, options, 0)
-}
-
 /// Plans the filesystem for a partition starting at byte `partition_offset` of the image,
-/// which must be a multiple of 4096 so every block, and so every file's data, is 4 KiB-aligned
-/// in the image (what copy_file_range needs to share it).
+/// which must be a multiple of 4096 (see [`Plan::at`]): [`plan`] placed there.
 pub fn plan_at(
     tree: Arc<Tree>,
     options: &FormatOptions,
     partition_offset: u64,
 ) -> Result<Plan, PlanError> {
-    if !partition_offset.is_multiple_of(BLOCK) {
-        return Err(PlanError::Misaligned { partition_offset });
-    }
+    plan(tree, options)?.at(partition_offset)
+}
+
+/// Plans the filesystem for a partition at offset 0 (its layout does not depend on where it
+/// goes; [`Plan::at`] moves it to any 4 KiB-aligned offset).
+pub fn plan(tree: Arc<Tree>, options: &FormatOptions) -> Result<Plan, PlanError> {
     let mut volume_name = [0u8; 16];
     if let Some(label) = &options.label {
         let bytes = label.as_bytes();
@@ -205,7 +202,7 @@ pub fn plan_at(
         inodes,
         placed,
         superblock,
-        partition_offset,
+        partition_offset: 0,
         file_data_start,
     })
 }
