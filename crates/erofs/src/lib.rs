@@ -10,6 +10,10 @@
 //!   so copy_file_range on XFS or btrfs shares its whole blocks (`imgforge_copy::write_into_image`
 //!   opens an image by path for it).
 //!
+//! - [`Volume`] reads an EROFS back from untrusted bytes (imgforge's or any uncompressed
+//!   one; compressed files are listed, not read): summary, tree and findings; [`verify`]
+//!   compares it with a plan, byte for byte against the sources.
+//!
 //! Layout: superblock at byte 1024 of block 0; inodes from block 1, the root first (nid 0);
 //! directories and symlinks FLAT_INLINE when their tail fits in the inode's block, FLAT_PLAIN
 //! otherwise; then directory and symlink blocks; then file data. Hard links share one inode.
@@ -46,9 +50,14 @@ mod inodes;
 mod layout;
 mod ondisk;
 mod plan;
+mod read;
 mod scan;
 mod write;
 
 pub use plan::{plan, plan_at, FormatOptions, Ownership, Plan, PlanError, Summary};
+pub use read::{
+    read_slice, verify, verify_partition, Difference, EntryKind, Finding, FindingCode, SliceReport,
+    Volume, VolumeEntry, VolumeSummary, Xattrs, MAX_DEPTH, MAX_ENTRIES,
+};
 pub use scan::scan;
 pub use write::{write, Target, WriteError};

@@ -24,6 +24,7 @@ use crate::ondisk::{
     encode_rdev, DataLayout, InlineXattr, InodeFields, Superblock, BLOCK, COMPACT_INODE,
     EXTENDED_INODE,
 };
+use crate::read::MAX_ENTRIES;
 
 /// The meta area starts right after the superblock's block.
 pub(crate) const META_BLKADDR: u32 = 1;
@@ -67,8 +68,9 @@ pub enum PlanError {
         source: Option<PathBuf>,
         why: String,
     },
-    /// More inodes than 32-bit inode numbers count.
-    TooManyInodes {
+    /// More entries (names, the root included) than [`MAX_ENTRIES`], what imgforge reads
+    /// back from one EROFS.
+    TooManyEntries {
         count: usize,
     },
     /// More blocks than 32-bit block addresses reach (16 TiB).
@@ -102,9 +104,10 @@ impl fmt::Display for PlanError {
                 from(source)
             ),
             PlanError::Xattr { path, source, why } => write!(f, "{path}{}: {why}", from(source)),
-            PlanError::TooManyInodes { count } => write!(
+            PlanError::TooManyEntries { count } => write!(
                 f,
-                "{count} inodes are more than an EROFS filesystem numbers (2^32 - 1)"
+                "{count} files, directories and links are more than the {MAX_ENTRIES} an EROFS \
+                 imgforge writes holds"
             ),
             PlanError::TooLarge { blocks } => write!(
                 f,
@@ -139,6 +142,7 @@ pub(crate) struct Placed {
 #[derive(Debug, Clone)]
 pub struct Plan {
     tree: Arc<Tree>,
+    options: FormatOptions,
     pub(crate) inodes: Vec<Inode>,
     pub(crate) placed: Vec<Placed>,
     pub(crate) superblock: Superblock,
@@ -171,10 +175,16 @@ pub fn plan(tree: Arc<Tree>, options: &FormatOptions) -> Result<Plan, PlanError>
         volume_name[..bytes.len()].copy_from_slice(bytes);
     }
     let inodes = flatten(&tree);
-    if inodes.len() >= u32::MAX as usize {
-        return Err(PlanError::TooManyInodes {
-            count: inodes.len(),
-        });
+    // Names, not inodes: hard links are entries of their own (fewer than 2^32 either way).
+    let entries = 1 + inodes
+        .iter()
+        .map(|inode| match &inode.kind {
+            Kind::Dir { entries, .. } => entries.len(),
+            _ => 0,
+        })
+        .sum::<usize>();
+    if entries > MAX_ENTRIES {
+        return Err(PlanError::TooManyEntries { count: entries });
     }
     let build = build_time(&inodes, options.timestamp);
     let mut cursor = MetaCursor::default();
@@ -199,6 +209,7 @@ pub fn plan(tree: Arc<Tree>, options: &FormatOptions) -> Result<Plan, PlanError>
     };
     Ok(Plan {
         tree,
+        options: options.clone(),
         inodes,
         placed,
         superblock,
@@ -460,6 +471,11 @@ impl Plan {
     /// The tree it was planned from (for a later verify of the image against it).
     pub fn tree(&self) -> &Arc<Tree> {
         &self.tree
+    }
+
+    /// What it was planned with (for a later verify of the image against it).
+    pub fn options(&self) -> &FormatOptions {
+        &self.options
     }
 
     pub fn partition_offset(&self) -> u64 {

@@ -1,0 +1,144 @@
+//! Problems the reader finds, each with a stable code for programs and a message for people.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A finding's kind. `as_str` gives the stable SCREAMING_CASE code tools match on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FindingCode {
+    /// A superblock field out of range (the message names it); nothing past it is read.
+    SuperblockInvalid,
+    /// The superblock's crc32c (feature SB_CHKSUM) does not match its bytes.
+    SuperblockChecksumWrong,
+    /// An incompatible feature this reader does not follow (48-bit blocks, metabox, extra
+    /// devices, unknown bits); nothing past the superblock is read.
+    FeatureUnsupported,
+    /// An inode lies outside the filesystem, or its fields are impossible.
+    InodeInvalid,
+    /// A file's data (blocks, chunk indexes or inline tail) lies outside the filesystem.
+    DataOutOfRange,
+    /// A directory block whose entries or names cannot be parsed.
+    DirectoryInvalid,
+    /// A directory's names are not in strictly increasing byte order (the kernel's lookup
+    /// binary-searches them, so some names would not be found).
+    DirectoryUnsorted,
+    /// "." or ".." missing or pointing elsewhere.
+    DotEntryInvalid,
+    /// A directory reached a second time (a hard-linked directory or a loop).
+    DirectoryLoop,
+    /// Directories nested deeper than [`MAX_DEPTH`](super::MAX_DEPTH).
+    DirectoryTooDeep,
+    /// More entries than [`MAX_ENTRIES`](super::MAX_ENTRIES); the rest are not read.
+    TooManyEntries,
+    /// An empty name, one over 255 bytes, or one with '/' or NUL.
+    NameInvalid,
+    /// A directory entry's file type differs from its inode's mode.
+    FileTypeMismatch,
+    /// A non-directory inode's link count differs from the names that reach it.
+    LinkCountWrong,
+    /// Extended attributes that cannot be parsed.
+    XattrInvalid,
+    /// The partition is shorter than the filesystem says it is.
+    PartitionTruncated,
+    /// Bytes the filesystem needs could not be read (I/O failed).
+    ReadFailed,
+}
+
+impl FindingCode {
+    pub fn as_str(self) -> &'static str {
+        use FindingCode::*;
+        match self {
+            SuperblockInvalid => "SUPERBLOCK_INVALID",
+            SuperblockChecksumWrong => "SUPERBLOCK_CHECKSUM_WRONG",
+            FeatureUnsupported => "FEATURE_UNSUPPORTED",
+            InodeInvalid => "INODE_INVALID",
+            DataOutOfRange => "DATA_OUT_OF_RANGE",
+            DirectoryInvalid => "DIRECTORY_INVALID",
+            DirectoryUnsorted => "DIRECTORY_UNSORTED",
+            DotEntryInvalid => "DOT_ENTRY_INVALID",
+            DirectoryLoop => "DIRECTORY_LOOP",
+            DirectoryTooDeep => "DIRECTORY_TOO_DEEP",
+            TooManyEntries => "TOO_MANY_ENTRIES",
+            NameInvalid => "NAME_INVALID",
+            FileTypeMismatch => "FILE_TYPE_MISMATCH",
+            LinkCountWrong => "LINK_COUNT_WRONG",
+            XattrInvalid => "XATTR_INVALID",
+            PartitionTruncated => "PARTITION_TRUNCATED",
+            ReadFailed => "READ_FAILED",
+        }
+    }
+}
+
+impl fmt::Display for FindingCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One problem: its code, a message naming the path and nid, and the path it concerns (None
+/// for the filesystem as a whole).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub code: FindingCode,
+    pub message: String,
+    pub path: Option<String>,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+/// Findings kept per code: a damaged image repeats one problem thousands of times, and neither
+/// a report nor a fuzzer's memory should grow with that.
+pub(crate) const KEPT_PER_CODE: usize = 50;
+
+/// Collects findings, at most [`KEPT_PER_CODE`] of each code; the rest are only counted.
+#[derive(Debug, Default)]
+pub(crate) struct Findings {
+    kept: Vec<Finding>,
+    /// Per code: (kept, left out).
+    counts: BTreeMap<FindingCode, (usize, usize)>,
+}
+
+impl Findings {
+    /// Whether a finding of `code` would be kept; when not, it is counted as left out, so a
+    /// caller can skip building its message.
+    pub(crate) fn wants(&mut self, code: FindingCode) -> bool {
+        let count = self.counts.entry(code).or_default();
+        if count.0 < KEPT_PER_CODE {
+            return true;
+        }
+        count.1 += 1;
+        false
+    }
+
+    pub(crate) fn add(&mut self, code: FindingCode, path: Option<String>, message: String) {
+        let count = self.counts.entry(code).or_default();
+        if count.0 < KEPT_PER_CODE {
+            count.0 += 1;
+            self.kept.push(Finding {
+                code,
+                message,
+                path,
+            });
+        } else {
+            count.1 += 1;
+        }
+    }
+
+    /// The kept findings, then one per code saying how many more there were.
+    pub(crate) fn finish(mut self) -> Vec<Finding> {
+        for (code, (_, left_out)) in self.counts {
+            if left_out > 0 {
+                self.kept.push(Finding {
+                    code,
+                    message: format!("{left_out} more problems of this kind are not listed"),
+                    path: None,
+                });
+            }
+        }
+        self.kept
+    }
+}
