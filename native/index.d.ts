@@ -30,6 +30,12 @@ export declare class ErofsPlan {
    */
   at(offset: number): ErofsPlan
   /**
+   * Every difference between the EROFS in the `length` bytes at byte `offset` of `image` and
+   * this plan (tree, metadata and every file's bytes against the sources), then the
+   * reader's findings; on a worker thread.
+   */
+  verify(image: string, offset: number, length: number): Promise<Array<FilesystemDifference>>
+  /**
    * Writes exactly this plan into `image` (opened for writing, never created) on a worker
    * thread.
    */
@@ -89,7 +95,7 @@ export declare class Fat32Tree {
    * then every problem the reader finds ("CODE: message"). Empty when the image holds
    * exactly this tree. Rejects only when the image cannot be opened or read.
    */
-  verify(image: string, offset: number, length: number): Promise<Array<Fat32Difference>>
+  verify(image: string, offset: number, length: number): Promise<Array<FilesystemDifference>>
 }
 
 export interface CopyFailure {
@@ -150,6 +156,29 @@ export interface CopyStats {
  */
 export declare function encodeGpt(plan: GptLayout): Array<GptRegion>
 
+/**
+ * A file, directory, symlink or special file of the filesystem (each name of a hard-linked
+ * inode is one entry).
+ */
+export interface ErofsEntry {
+  /** Full path, "/usr/lib/os-release" (bytes that are not UTF-8 shown as U+FFFD). */
+  path: string
+  kind: 'file' | 'directory' | 'symlink' | 'char-device' | 'block-device' | 'fifo' | 'socket'
+  /** Bytes of data (a symlink's target length; 0 for special files). */
+  size: number
+  /** Permission bits with setuid, setgid and sticky (e.g. 0o4755). */
+  mode: number
+  uid: number
+  gid: number
+  /** Last modification, seconds since the Unix epoch (with a fraction for nanoseconds). */
+  modified: number
+  nlink: number
+  /** The inode number: names with the same nid are hard links of one inode. */
+  nid: number
+  /** A symlink's target; absent for others, or when it cannot be read. */
+  target?: string
+}
+
 export interface ErofsOptions {
   /** The volume UUID as 32 hexadecimal digits (dashes allowed), stored in text order. */
   uuid: string
@@ -161,6 +190,45 @@ export interface ErofsOptions {
   timestamp?: number
 }
 
+/** An EROFS filesystem summarised from its superblock and tree. */
+export interface ErofsReport {
+  /** The volume name; absent when empty. */
+  label?: string
+  /** The volume UUID, "5C0E2F1A-8D4B-4E6F-9A3C-7B1D2E4F6A80", its 16 bytes in stored order. */
+  uuid: string
+  blockSize: number
+  /** The superblock's inode count. */
+  inodes: number
+  /** Bytes the filesystem spans (its blocks times the block size). */
+  usedBytes: number
+  /**
+   * Directories below the root, regular files, symlinks, and devices, FIFOs and sockets
+   * (each name counts).
+   */
+  directories: number
+  files: number
+  symlinks: number
+  specials: number
+  /** The regular files' sizes added up, each inode once. */
+  fileBytes: number
+  /** Regular files whose data is compressed (listed, not read). */
+  compressedFiles: number
+  /**
+   * Every problem found; empty for a sound filesystem. At most 50 per code, then one more
+   * saying how many were left out. Codes: SUPERBLOCK_INVALID, SUPERBLOCK_CHECKSUM_WRONG,
+   * FEATURE_UNSUPPORTED, INODE_INVALID, DATA_OUT_OF_RANGE, DIRECTORY_INVALID,
+   * DIRECTORY_UNSORTED, DOT_ENTRY_INVALID, DIRECTORY_LOOP, DIRECTORY_TOO_DEEP,
+   * TOO_MANY_ENTRIES, NAME_INVALID, FILE_TYPE_MISMATCH, LINK_COUNT_WRONG, XATTR_INVALID,
+   * PARTITION_TRUNCATED or READ_FAILED.
+   */
+  findings: Array<FilesystemFinding>
+  /**
+   * Every entry below the root, each directory before its contents; only when asked for
+   * (`withFiles`).
+   */
+  entries?: Array<ErofsEntry>
+}
+
 export interface ErofsSummary {
   /** The filesystem's exact size in bytes (a multiple of 4096). */
   size: number
@@ -168,18 +236,6 @@ export interface ErofsSummary {
   /** Regular files with data. */
   files: number
   fileBytes: number
-}
-
-/** One difference between a filesystem and the tree it should hold. */
-export interface Fat32Difference {
-  /** The path inside the filesystem ("/" for the filesystem as a whole). */
-  path: string
-  message: string
-  /**
-   * Set when the difference is a problem the reader found: its stable code (as in
-   * `readFat32`'s findings), which also starts `message`.
-   */
-  code?: string
 }
 
 /** A file or directory of the filesystem. */
@@ -194,21 +250,6 @@ export interface Fat32Entry {
    * when the stored date is not a valid date.
    */
   modified?: number
-}
-
-/** A problem in the filesystem. */
-export interface Fat32Finding {
-  /**
-   * Stable code: BOOT_SECTOR_INVALID, BACKUP_BOOT_SECTOR_DIFFERS, FATS_DIFFER, FSINFO_INVALID,
-   * FSINFO_FREE_COUNT_WRONG, FSINFO_NEXT_FREE_WRONG, CHAIN_OUT_OF_RANGE, CHAIN_FREE_CLUSTER,
-   * CHAIN_BAD_CLUSTER, CHAIN_LOOP, CROSS_LINKED, CHAIN_LENGTH_MISMATCH, LOST_CLUSTERS,
-   * DIRECTORY_LOOP, DIRECTORY_TOO_LARGE, DIRECTORY_TOO_DEEP, DOT_ENTRY_INVALID,
-   * LFN_CHECKSUM_MISMATCH, LFN_ORPHANED, INVALID_NAME, DUPLICATE_NAME, TOO_FEW_CLUSTERS,
-   * PARTITION_TRUNCATED or READ_FAILED.
-   */
-  code: string
-  /** One line naming the path and cluster concerned. */
-  message: string
 }
 
 /** What the filesystem is, not where it goes (that is given to `Fat32Tree.plan`). */
@@ -248,9 +289,14 @@ export interface Fat32Report {
   fileBytes: number
   /**
    * Every problem found; empty for a sound filesystem. At most 50 per code, then one more
-   * saying how many were left out.
+   * saying how many were left out. Codes: BOOT_SECTOR_INVALID, BACKUP_BOOT_SECTOR_DIFFERS,
+   * FATS_DIFFER, FSINFO_INVALID, FSINFO_FREE_COUNT_WRONG, FSINFO_NEXT_FREE_WRONG,
+   * CHAIN_OUT_OF_RANGE, CHAIN_FREE_CLUSTER, CHAIN_BAD_CLUSTER, CHAIN_LOOP, CROSS_LINKED,
+   * CHAIN_LENGTH_MISMATCH, LOST_CLUSTERS, DIRECTORY_LOOP, DIRECTORY_TOO_LARGE,
+   * DIRECTORY_TOO_DEEP, DOT_ENTRY_INVALID, LFN_CHECKSUM_MISMATCH, LFN_ORPHANED, INVALID_NAME,
+   * DUPLICATE_NAME, TOO_FEW_CLUSTERS, PARTITION_TRUNCATED or READ_FAILED.
    */
-  findings: Array<Fat32Finding>
+  findings: Array<FilesystemFinding>
   /**
    * Every file and directory below the root, each directory before its contents; only
    * when asked for (`withFiles`).
@@ -266,6 +312,26 @@ export interface Fat32Summary {
   directories: number
   files: number
   fileBytes: number
+}
+
+/** One difference between a filesystem and what the spec asks it to hold. */
+export interface FilesystemDifference {
+  /** The path inside the filesystem ("/" for the filesystem as a whole). */
+  path: string
+  message: string
+  /**
+   * Set when the difference is a problem the reader found: its stable code (as in
+   * `readFat32`'s or `readErofs`'s findings), which also starts `message`.
+   */
+  code?: string
+}
+
+/** A problem a filesystem reader found. */
+export interface FilesystemFinding {
+  /** A stable code (the reader's list: `Fat32Report.findings`, `ErofsReport.findings`). */
+  code: string
+  /** One line naming the path (and cluster or inode) concerned. */
+  message: string
 }
 
 /** One `files` entry of a filesystem: a file or folder and where it goes. */
@@ -345,6 +411,13 @@ export interface PartitionTable {
   partitions: Array<TablePartition>
   findings: Array<TableFinding>
 }
+
+/**
+ * Reads the EROFS in the `length` bytes at byte `offset` of `image` (an image file or a block
+ * device): null when the partition holds none. With `withFiles`, lists every entry. Throws
+ * only when the image cannot be opened or its first block read.
+ */
+export declare function readErofs(image: string, offset: number, length: number, withFiles: boolean): ErofsReport | null
 
 /**
  * Reads the FAT32 filesystem in the `length` bytes at byte `offset` of `image` (an image

@@ -245,13 +245,46 @@ export interface Fat32Contents extends Fat32Summary {
   bytesPerSector: number;
 }
 
-export type PartitionContents = Fat32Contents | { type: ContentsKind };
+/** An EROFS filesystem as `inspect` reads it back. */
+export interface ErofsContents {
+  type: 'erofs';
+  label: string | undefined;
+  /** The volume UUID, its 16 bytes in stored order. */
+  uuid: string;
+  blockSize: number;
+  /** The superblock's inode count. */
+  inodes: number;
+  /** Bytes the filesystem spans (its blocks times the block size): what `size` is when planned. */
+  size: number;
+  /** Directories below the root, regular files, symlinks, and devices, FIFOs and sockets (each name counts). */
+  directories: number;
+  files: number;
+  symlinks: number;
+  specials: number;
+  /** The regular files' sizes added up, each inode once. */
+  fileBytes: number;
+  /** Regular files with compressed data (listed, not read). */
+  compressedFiles: number;
+}
+
+/** What a partition holds: a filesystem imgforge reads, or what its signature says. */
+export type PartitionContents = Fat32Contents | ErofsContents | { type: Exclude<ContentsKind, 'erofs'> };
 
 export interface FileEntry {
   path: string;
-  kind: 'file' | 'directory';
+  kind: 'file' | 'directory' | 'symlink' | 'char-device' | 'block-device' | 'fifo' | 'socket';
   size: number;
+  /** UTC, "2023-11-14 22:13:20" (EROFS: with the nanoseconds when there are some). */
   modified: string | undefined;
+  /** EROFS: permission bits in octal with setuid, setgid and sticky, "0755". */
+  mode?: string;
+  /** EROFS: the owner. */
+  uid?: number;
+  gid?: number;
+  /** EROFS: names of the inode (hard links). */
+  nlink?: number;
+  /** EROFS: a symlink's target. */
+  target?: string;
 }
 
 export interface InspectedPartition {
@@ -269,7 +302,7 @@ export interface InspectedPartition {
   /** Attribute names (required-partition, read-only, ...) or bit numbers. */
   attributes: string[];
   contents: PartitionContents;
-  /** With `files`: the FAT32 tree. */
+  /** With `files`: the FAT32 or EROFS tree. */
   files?: FileEntry[];
 }
 

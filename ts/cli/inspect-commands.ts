@@ -13,22 +13,26 @@ export function addInspectCommands(cli: Command, setExit: (code: number) => void
     .description('show the partition table of an image or block device and what each partition holds')
     .argument('<image>', 'a disk image file or a block device (read only; no root or loop device needed)')
     .option('--json', 'print the report as one JSON object on stdout')
-    .option('--files [partition]', 'list the files of FAT32 partitions: all, or one by entry number or name')
+    .option('--files [partition]', 'list the files of FAT32 and EROFS partitions: all, or one by entry number or name')
     .addHelpText(
       'after',
       `
 It reads the protective or plain MBR, the primary and backup GPT (checking both CRCs and that the
 backup matches), and recognises each partition's contents: FAT32 is read in full (label, volume
-id, cluster size, used and free space, and with --files its tree); ext2/3/4, erofs, squashfs, xfs,
-btrfs, swap and LUKS are named from their signatures.
+id, cluster size, used and free space, and with --files its tree), and so is EROFS (label, UUID,
+block size, inodes, used bytes, and with --files its tree with modes, owners, link counts and
+symlink targets; compressed files are listed, not read); ext2/3/4, squashfs, xfs, btrfs, swap and
+LUKS are named from their signatures.
 
 Problems found (bad CRCs, a missing or different backup table, overlapping partitions, FAT chains
-that loop, cross-link or disagree with file sizes, FATs that differ, a wrong free count) are listed
-as findings with a stable code, e.g. GPT_HEADER_CRC.
+that loop, cross-link or disagree with file sizes, FATs that differ, a wrong free count; EROFS
+inodes or data outside the filesystem, broken or unsorted directories, wrong link counts, a wrong
+superblock checksum) are listed as findings with a stable code, e.g. GPT_HEADER_CRC.
 
 Examples:
   imgforge inspect disk.img
   imgforge inspect disk.img --files ESP
+  imgforge inspect disk.img --files root-a       # an EROFS: like ls -l, with symlink targets
   imgforge inspect /dev/sdb --json
 
 Exit status: 0 no problems found, 1 problems found, 2 the image cannot be read.`,
@@ -51,9 +55,11 @@ Exit status: 0 no problems found, 1 problems found, 2 the image cannot be read.`
 The spec is planned as \`build\` would plan it (its inputs must be present), then the image is read
 back and compared: disk size and sector size, the GPT (both copies valid, usable range), every
 partition's entry number, name, type, range and attributes, GUIDs where the spec fixes them (a
-seed or explicit GUIDs), raw contents byte for byte, and for FAT32 filesystems the label, volume id
-(when fixed), cluster size, the whole tree (names, folders, sizes) and every file's bytes.
-Timestamps are not compared.
+seed or explicit GUIDs), raw contents byte for byte; for FAT32 filesystems the label, volume id
+(when fixed), cluster size, the whole tree (names, folders, sizes) and every file's bytes (FAT
+timestamps are not compared); for EROFS filesystems the size, UUID, label, the whole tree with
+kinds, modes, owners, mtimes, link counts and hard links, xattrs, symlink targets and device
+numbers, and every file's bytes.
 
 Example:
   imgforge verify examples/appliance/image.yaml appliance.img

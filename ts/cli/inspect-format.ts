@@ -1,9 +1,21 @@
 /** Text output of `imgforge inspect` and `imgforge verify`. */
 import { formatSize } from '../units';
 import { table } from './format';
-import type { PartitionContents, InspectedPartition, InspectReport, VerifyReport } from '../types';
+import type { FileEntry, PartitionContents, InspectedPartition, InspectReport, VerifyReport } from '../types';
 
 function describeContents(contents: PartitionContents): string {
+  if (contents.type === 'erofs') {
+    const label = contents.label !== undefined ? ` "${contents.label}"` : '';
+    const others = [
+      contents.symlinks > 0 ? `${contents.symlinks} symlinks` : '',
+      contents.specials > 0 ? `${contents.specials} special files` : '',
+      contents.compressedFiles > 0 ? `${contents.compressedFiles} files compressed` : '',
+    ].filter(Boolean);
+    return (
+      `EROFS${label} ${contents.uuid}: ${contents.files} files in ${contents.directories} folders${others.map((o) => `, ${o}`).join('')}, ` +
+      `${formatSize(contents.fileBytes)}; ${contents.inodes} inodes, ${formatSize(contents.blockSize)} blocks, ${formatSize(contents.size)} used`
+    );
+  }
   if (contents.type !== 'fat32') {
     if (contents.type === 'empty') return 'empty (zeros at the start)';
     return contents.type === 'unknown' ? 'unknown contents' : contents.type;
@@ -49,14 +61,30 @@ function partitionRows(partitions: readonly InspectedPartition[]): string {
   return table(rows);
 }
 
+/** The first letter `ls -l` shows for each kind. */
+const KIND_LETTERS: Record<FileEntry['kind'], string> = {
+  file: '-',
+  directory: 'd',
+  symlink: 'l',
+  'char-device': 'c',
+  'block-device': 'b',
+  fifo: 'p',
+  socket: 's',
+};
+
 function fileListing(partition: InspectedPartition): string {
   const entries = partition.files ?? [];
   const title = `files of partition ${partition.index}${partition.name ? ` (${partition.name})` : ''}: ${entries.length} entries`;
   if (entries.length === 0) return title;
-  const rows = [['size', 'modified', 'path']];
+  // EROFS entries carry a mode and owner; FAT32 ones do not.
+  const posix = entries[0].mode !== undefined;
+  const rows = [[...(posix ? ['mode', 'owner', 'links'] : []), 'size', 'modified', 'path']];
   for (const entry of entries) {
-    const path = entry.kind === 'directory' ? `${entry.path}/` : entry.path;
-    rows.push([entry.kind === 'directory' ? '-' : String(entry.size), entry.modified ?? '-', path]);
+    let path = entry.kind === 'directory' ? `${entry.path}/` : entry.path;
+    if (entry.target !== undefined) path += ` -> ${entry.target}`;
+    const size = entry.kind === 'file' || entry.kind === 'symlink' ? String(entry.size) : '-';
+    const posixColumns = posix ? [`${KIND_LETTERS[entry.kind]}${entry.mode}`, `${entry.uid}:${entry.gid}`, String(entry.nlink)] : [];
+    rows.push([...posixColumns, size, entry.modified ?? '-', path]);
   }
   return `${title}\n${table(rows).replace(/^/gm, '  ')}`;
 }

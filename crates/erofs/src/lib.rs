@@ -56,8 +56,8 @@ mod write;
 
 pub use plan::{plan, plan_at, FormatOptions, Ownership, Plan, PlanError, Summary};
 pub use read::{
-    read_slice, verify, verify_partition, Difference, EntryKind, Finding, FindingCode, SliceReport,
-    Volume, VolumeEntry, VolumeSummary, Xattrs, MAX_DEPTH, MAX_ENTRIES,
+    read_slice, uuid_text, verify, verify_partition, Difference, EntryKind, Finding, FindingCode,
+    SliceReport, Volume, VolumeEntry, VolumeSummary, Xattrs, MAX_DEPTH, MAX_ENTRIES,
 };
 pub use scan::scan;
 pub use write::{write, Target, WriteError};

@@ -96,6 +96,15 @@ fn imgforge_images_read_back_clean_and_verify() {
         assert_eq!((summary.symlinks, summary.specials), (2, 1));
         assert_eq!(summary.file_bytes, plan.summary().file_bytes);
         assert_eq!(paths(&volume), source_paths(&src));
+        // Depth first: every directory right before its contents, in name order.
+        let listed: Vec<String> = volume
+            .tree_order()
+            .into_iter()
+            .map(|i| volume.path(i))
+            .collect();
+        let mut sorted = listed.clone();
+        sorted.sort_by(|a, b| a.split('/').cmp(b.split('/')));
+        assert_eq!(listed, sorted);
         let hard: Vec<u64> = ["/size-4097", "/a/b/hard"]
             .iter()
             .map(|p| {

@@ -10,7 +10,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::fat32_read::open_image;
-use crate::{invalid, to_u64, CopyProgress, CopyTask, FilesystemSource};
+use crate::{invalid, to_u64, CopyProgress, CopyTask, FilesystemDifference, FilesystemSource};
 
 /// What the filesystem is, not where it goes (that is given to `Fat32Tree.plan`).
 #[napi(object)]
@@ -128,7 +128,7 @@ impl Fat32Tree {
     /// other kind, each size and first differing byte (files are streamed, never held whole),
     /// then every problem the reader finds ("CODE: message"). Empty when the image holds
     /// exactly this tree. Rejects only when the image cannot be opened or read.
-    #[napi(ts_return_type = "Promise<Array<Fat32Difference>>")]
+    #[napi(ts_return_type = "Promise<Array<FilesystemDifference>>")]
     pub fn verify(
         &self,
         image: String,
@@ -179,17 +179,6 @@ impl Fat32Plan {
     }
 }
 
-/// One difference between a filesystem and the tree it should hold.
-#[napi(object)]
-pub struct Fat32Difference {
-    /// The path inside the filesystem ("/" for the filesystem as a whole).
-    pub path: String,
-    pub message: String,
-    /// Set when the difference is a problem the reader found: its stable code (as in
-    /// `readFat32`'s findings), which also starts `message`.
-    pub code: Option<String>,
-}
-
 /// `pub`: the return type of a napi method ([`Fat32Tree::verify`]).
 pub struct Fat32VerifyTask {
     tree: Arc<Tree>,
@@ -199,8 +188,8 @@ pub struct Fat32VerifyTask {
 }
 
 impl Task for Fat32VerifyTask {
-    type Output = Vec<Fat32Difference>;
-    type JsValue = Vec<Fat32Difference>;
+    type Output = Vec<FilesystemDifference>;
+    type JsValue = Vec<FilesystemDifference>;
 
     fn compute(&mut self) -> Result<Self::Output> {
         let file = open_image(&self.image)?;
@@ -208,7 +197,7 @@ impl Task for Fat32VerifyTask {
             .map_err(|e| Error::from_reason(format!("cannot read {}: {e}", self.image)))?;
         Ok(differences
             .into_iter()
-            .map(|d| Fat32Difference {
+            .map(|d| FilesystemDifference {
                 path: d.path,
                 message: d.message,
                 code: d.code.map(|code| code.as_str().to_string()),

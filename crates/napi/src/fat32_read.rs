@@ -8,21 +8,7 @@ use imgforge_fat32::{EntryKind, Finding, Volume, VolumeSummary};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::to_u64;
-
-/// A problem in the filesystem.
-#[napi(object)]
-pub struct Fat32Finding {
-    /// Stable code: BOOT_SECTOR_INVALID, BACKUP_BOOT_SECTOR_DIFFERS, FATS_DIFFER, FSINFO_INVALID,
-    /// FSINFO_FREE_COUNT_WRONG, FSINFO_NEXT_FREE_WRONG, CHAIN_OUT_OF_RANGE, CHAIN_FREE_CLUSTER,
-    /// CHAIN_BAD_CLUSTER, CHAIN_LOOP, CROSS_LINKED, CHAIN_LENGTH_MISMATCH, LOST_CLUSTERS,
-    /// DIRECTORY_LOOP, DIRECTORY_TOO_LARGE, DIRECTORY_TOO_DEEP, DOT_ENTRY_INVALID,
-    /// LFN_CHECKSUM_MISMATCH, LFN_ORPHANED, INVALID_NAME, DUPLICATE_NAME, TOO_FEW_CLUSTERS,
-    /// PARTITION_TRUNCATED or READ_FAILED.
-    pub code: String,
-    /// One line naming the path and cluster concerned.
-    pub message: String,
-}
+use crate::{to_u64, FilesystemFinding};
 
 /// A file or directory of the filesystem.
 #[napi(object)]
@@ -64,15 +50,20 @@ pub struct Fat32Report {
     /// The files' sizes added up.
     pub file_bytes: f64,
     /// Every problem found; empty for a sound filesystem. At most 50 per code, then one more
-    /// saying how many were left out.
-    pub findings: Vec<Fat32Finding>,
+    /// saying how many were left out. Codes: BOOT_SECTOR_INVALID, BACKUP_BOOT_SECTOR_DIFFERS,
+    /// FATS_DIFFER, FSINFO_INVALID, FSINFO_FREE_COUNT_WRONG, FSINFO_NEXT_FREE_WRONG,
+    /// CHAIN_OUT_OF_RANGE, CHAIN_FREE_CLUSTER, CHAIN_BAD_CLUSTER, CHAIN_LOOP, CROSS_LINKED,
+    /// CHAIN_LENGTH_MISMATCH, LOST_CLUSTERS, DIRECTORY_LOOP, DIRECTORY_TOO_LARGE,
+    /// DIRECTORY_TOO_DEEP, DOT_ENTRY_INVALID, LFN_CHECKSUM_MISMATCH, LFN_ORPHANED, INVALID_NAME,
+    /// DUPLICATE_NAME, TOO_FEW_CLUSTERS, PARTITION_TRUNCATED or READ_FAILED.
+    pub findings: Vec<FilesystemFinding>,
     /// Every file and directory below the root, each directory before its contents; only
     /// when asked for (`withFiles`).
     pub entries: Option<Vec<Fat32Entry>>,
 }
 
-pub(crate) fn finding(finding: &Finding) -> Fat32Finding {
-    Fat32Finding {
+fn finding(finding: &Finding) -> FilesystemFinding {
+    FilesystemFinding {
         code: finding.code.as_str().to_string(),
         message: finding.message.clone(),
     }

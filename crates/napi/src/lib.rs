@@ -7,6 +7,7 @@
 
 mod copy;
 mod erofs;
+mod erofs_read;
 mod fat32;
 mod fat32_read;
 mod gpt;
@@ -131,6 +132,26 @@ impl From<FilesystemSource> for imgforge_tree::Source {
             target: s.target,
         }
     }
+}
+
+/// A problem a filesystem reader found.
+#[napi(object)]
+pub struct FilesystemFinding {
+    /// A stable code (the reader's list: `Fat32Report.findings`, `ErofsReport.findings`).
+    pub code: String,
+    /// One line naming the path (and cluster or inode) concerned.
+    pub message: String,
+}
+
+/// One difference between a filesystem and what the spec asks it to hold.
+#[napi(object)]
+pub struct FilesystemDifference {
+    /// The path inside the filesystem ("/" for the filesystem as a whole).
+    pub path: String,
+    pub message: String,
+    /// Set when the difference is a problem the reader found: its stable code (as in
+    /// `readFat32`'s or `readErofs`'s findings), which also starts `message`.
+    pub code: Option<String>,
 }
 
 /// Whether a scan read the file or directory with this device and inode number (as

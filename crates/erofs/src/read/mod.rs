@@ -259,6 +259,21 @@ impl<R: Read + Seek> Volume<R> {
         &self.entries
     }
 
+    /// Every entry below the root, each directory followed by its contents (depth first, each
+    /// directory's entries in on-disk order): the order a listing shows.
+    pub fn tree_order(&self) -> Vec<usize> {
+        let mut order = Vec::with_capacity(self.entries.len().saturating_sub(1));
+        let mut pending: Vec<usize> = match self.entries.first() {
+            Some(root) => root.children.clone().rev().collect(),
+            None => Vec::new(),
+        };
+        while let Some(index) = pending.pop() {
+            order.push(index);
+            pending.extend(self.entries[index].children.clone().rev());
+        }
+        order
+    }
+
     /// The path of entry `index`: "/" for the root, names joined by "/" (bytes that are not
     /// UTF-8 shown as U+FFFD).
     pub fn path(&self, index: usize) -> String {
@@ -301,6 +316,20 @@ impl<R: Read + Seek> Volume<R> {
         }
         Ok(take)
     }
+}
+
+/// A UUID as imgforge shows every GUID and UUID: "5C0E2F1A-8D4B-4E6F-9A3C-7B1D2E4F6A80", its 16
+/// bytes in stored order (EROFS keeps them in text order).
+pub fn uuid_text(bytes: &[u8; 16]) -> String {
+    let hex: String = bytes.iter().map(|b| format!("{b:02X}")).collect();
+    let parts = [
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32],
+    ];
+    parts.join("-")
 }
 
 fn summarize(superblock: &Superblock, entries: &[VolumeEntry]) -> VolumeSummary {

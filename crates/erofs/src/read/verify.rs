@@ -11,7 +11,7 @@ use std::os::unix::ffi::OsStrExt;
 
 use imgforge_tree::{Dir, FileNode, LinkId, Meta, Node, SpecialKind, Tree};
 
-use super::{EntryKind, FindingCode, Volume};
+use super::{uuid_text, EntryKind, FindingCode, Volume};
 use crate::ondisk::encode_rdev;
 use crate::plan::{Ownership, Plan};
 
@@ -133,8 +133,8 @@ impl Check<'_> {
                 "/",
                 format!(
                     "the UUID is {}; the spec gives {}",
-                    hex(&summary.uuid),
-                    hex(&options.uuid)
+                    uuid_text(&summary.uuid),
+                    uuid_text(&options.uuid)
                 ),
             ));
         }
@@ -159,14 +159,13 @@ impl Check<'_> {
             let mut on_disk: HashMap<Vec<u8>, usize> = children
                 .map(|c| (volume.entries()[c].name.clone(), c))
                 .collect();
-            let mut matched = Vec::new();
+            let mut subdirectories = Vec::new();
             for node in &dir.entries {
-                let Some(&child) = on_disk.get(node.name().as_bytes()) else {
+                let Some(child) = on_disk.remove(node.name().as_bytes()) else {
                     let path = join(&volume.path(index), node.name());
                     self.out.push(differs(&path, "is missing".into()));
                     continue;
                 };
-                matched.push(child);
                 let (kind, size) = (volume.entries()[child].kind, volume.entries()[child].size());
                 let wanted = kind_of(node);
                 if kind != wanted {
@@ -184,7 +183,7 @@ impl Check<'_> {
                 match node {
                     Node::Dir(sub) => {
                         self.meta(volume, child, &sub.meta, 2 + subdirs(sub));
-                        pending.push((sub, child));
+                        subdirectories.push((sub, child));
                     }
                     Node::File(file) => {
                         self.linked(volume, child, file.link, &file.meta);
@@ -231,9 +230,8 @@ impl Check<'_> {
                     }
                 }
             }
-            for child in matched {
-                on_disk.retain(|_, c| *c != child);
-            }
+            // Depth first in name order, so differences come in the order of their paths.
+            pending.extend(subdirectories.into_iter().rev());
             let mut extra: Vec<usize> = on_disk.into_values().collect();
             extra.sort_unstable();
             for child in extra {
@@ -424,10 +422,6 @@ fn article(kind: EntryKind) -> &'static str {
         EntryKind::Fifo => "a FIFO",
         EntryKind::Socket => "a socket",
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Streams the source and the image's file side by side: None when equal, else what differs.
