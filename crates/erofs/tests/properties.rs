@@ -188,14 +188,26 @@ fn hard_links(rng: &mut Rng, made: &mut Made, n: usize) {
 }
 
 /// Sets a random mtime (before the epoch too, with nanoseconds) on every entry, symlinks
-/// themselves included; last, since adding entries changes their directory's mtime.
+/// themselves included; last, since adding entries changes their directory's mtime. In half
+/// the trees the times come from a pool of three, so a most common time (the build time of
+/// compact inodes) is shared by many inodes and close to others.
 fn random_mtimes(rng: &mut Rng, root: &Path) {
+    let pool = rng.chance(1, 2).then(|| {
+        let secs = rng.below(2_000_000_000) as i64;
+        [(secs, 0), (secs, 1 + rng.below(999_999_999)), (secs + 1, 0)]
+    });
     for path in walk(root).keys() {
         let c_path = CString::new(root.join(path).as_os_str().as_bytes()).unwrap();
-        let secs = rng.below(3_000_000_000) as i64 - 500_000_000;
+        let (secs, nsec) = match pool {
+            Some(pool) => rng.pick(&pool),
+            None => (
+                rng.below(3_000_000_000) as i64 - 500_000_000,
+                rng.below(1_000_000_000),
+            ),
+        };
         let time = libc::timespec {
             tv_sec: secs as libc::time_t,
-            tv_nsec: rng.below(1_000_000_000) as libc::c_long,
+            tv_nsec: nsec as libc::c_long,
         };
         // SAFETY: c_path is NUL-terminated; the array holds atime and mtime.
         let done = unsafe {
