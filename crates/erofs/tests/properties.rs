@@ -84,6 +84,7 @@ struct Made {
     dirs: Vec<(PathBuf, Vec<String>)>,
     leaves: Vec<PathBuf>,
     xattrs: bool,
+    xattrs_set: bool,
 }
 
 /// Fills `dir` (index `at` in `made.dirs`) with at most `budget` entries in all.
@@ -158,7 +159,11 @@ fn fill(at: usize, rng: &mut Rng, depth: u32, made: &mut Made, budget: &mut u32)
             for k in 0..1 + rng.below(3) {
                 let len = rng.pick(&[0, 3, 100, 300, 1200]);
                 let value = random_bytes(rng.next_u64(), len);
-                made.xattrs = set_user_xattr(&path, &format!("user.k{k}-é"), &value);
+                let set = set_user_xattr(&path, &format!("user.k{k}-é"), &value);
+                // Refused at the first try: the filesystem has no user. xattrs. Later
+                // (ENOSPC: ext4 keeps about 4 KiB of them) the source just has fewer.
+                made.xattrs &= set || made.xattrs_set;
+                made.xattrs_set |= set;
             }
         }
         if root && rng.chance(1, 10) {
@@ -193,7 +198,8 @@ fn hard_links(rng: &mut Rng, made: &mut Made, n: usize) {
 /// compact inodes) is shared by many inodes and close to others.
 fn random_mtimes(rng: &mut Rng, root: &Path) {
     let pool = rng.chance(1, 2).then(|| {
-        let secs = rng.below(2_000_000_000) as i64;
+        // Before the epoch too: the superblock's build time is then negative as well.
+        let secs = rng.below(3_000_000_000) as i64 - 1_000_000_000;
         [(secs, 0), (secs, 1 + rng.below(999_999_999)), (secs + 1, 0)]
     });
     for path in walk(root).keys() {
