@@ -392,6 +392,9 @@ fn random_unicode_trees_with_links_and_xattrs_read_back() {
         coverage.add(&src, &source);
     }
     eprintln!("{coverage:?}");
+    if std::env::var_os("IMGFORGE_SEED").is_some() {
+        return; // One tree need not have everything.
+    }
     let c = &coverage;
     for (what, n) in [
         ("multi-byte names", c.multibyte_names),
