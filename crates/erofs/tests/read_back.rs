@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -114,50 +114,6 @@ fn acl() -> Vec<u8> {
     value
 }
 
-/// Compares two walks: same paths, kinds, modes, contents, xattrs, link counts; owners and
-/// mtimes as the options say; hard links shared in both.
-fn compare(
-    source: &BTreeMap<PathBuf, Entry>,
-    image: &BTreeMap<PathBuf, Entry>,
-    ownership: Option<Ownership>,
-    timestamp: Option<Option<i64>>,
-) {
-    let paths = |walk: &BTreeMap<PathBuf, Entry>| walk.keys().cloned().collect::<Vec<_>>();
-    assert_eq!(paths(source), paths(image), "the same entries");
-    for (path, want) in source {
-        let got = &image[path];
-        let at = path.display();
-        assert_eq!(got.mode, want.mode, "{at}: mode");
-        assert_eq!(got.content, want.content, "{at}: content");
-        assert_eq!(got.xattrs, want.xattrs, "{at}: xattrs");
-        match ownership {
-            Some(Ownership::Root) => assert_eq!((got.uid, got.gid), (0, 0), "{at}: owner"),
-            Some(Ownership::Source) => {
-                assert_eq!((got.uid, got.gid), (want.uid, want.gid), "{at}: owner")
-            }
-            None => {}
-        }
-        match timestamp {
-            Some(Some(t)) => assert_eq!(got.mtime, (t, 0), "{at}: mtime"),
-            Some(None) => assert_eq!(got.mtime, want.mtime, "{at}: mtime"),
-            None => {}
-        }
-        assert_eq!(got.nlink, want.nlink, "{at}: nlink");
-    }
-    assert_eq!(link_groups(source), link_groups(image), "hard links");
-}
-
-/// Paths grouped by inode, for entries with several names.
-fn link_groups(walk: &BTreeMap<PathBuf, Entry>) -> Vec<Vec<PathBuf>> {
-    let mut groups: HashMap<(u64, u64), Vec<PathBuf>> = HashMap::new();
-    for (path, entry) in walk.iter().filter(|(_, e)| e.mode & 0o170000 != 0o040000) {
-        groups.entry(entry.id).or_default().push(path.clone());
-    }
-    let mut shared: Vec<Vec<PathBuf>> = groups.into_values().filter(|g| g.len() > 1).collect();
-    shared.sort();
-    shared
-}
-
 #[test]
 fn fsck_erofs_checks_and_extracts_the_same_tree() {
     let Some(fsck) = fsck_erofs() else { return };
@@ -234,7 +190,13 @@ fn mounted(ownership: Ownership, timestamp: Option<i64>) {
         Err(reason) => return skip_fixture(&reason),
     };
     let (source, image_walk) = (walk(&src), walk(mount.path()));
-    compare(&source, &image_walk, Some(ownership), Some(timestamp));
+    compare(
+        "read_back",
+        &source,
+        &image_walk,
+        Some(ownership),
+        Some(timestamp),
+    );
     let many = image_walk
         .keys()
         .filter(|p| p.parent() == Some(Path::new("many")))

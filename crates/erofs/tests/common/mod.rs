@@ -6,7 +6,7 @@
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ffi::CString;
 use std::fs::{self, File};
 use std::os::unix::ffi::OsStrExt;
@@ -17,14 +17,15 @@ use std::sync::Arc;
 use imgforge_copy::{write_into_image, CopyEngine, CopyMode, Destination};
 use imgforge_erofs::{plan_at, write, FormatOptions, Ownership, Plan, WriteError};
 use imgforge_testkit::{find_tool, loop_unavailable, path_str, run_status, try_run};
-use imgforge_tree::{scan, Policy, Source, Tree};
+use imgforge_tree::{Source, Tree};
 
+/// `src` scanned as the product scans an EROFS filesystem's sources (imgforge_erofs::scan).
 pub fn scan_dir(src: &Path) -> Arc<Tree> {
     let sources = [Source {
         source: src.to_path_buf(),
         target: "/".into(),
     }];
-    Arc::new(scan(&sources, &Policy::default()).expect("scan"))
+    Arc::new(imgforge_erofs::scan(&sources).expect("scan"))
 }
 
 pub fn options(ownership: Ownership, timestamp: Option<i64>) -> FormatOptions {
@@ -38,7 +39,12 @@ pub fn options(ownership: Ownership, timestamp: Option<i64>) -> FormatOptions {
 
 /// Plans `src` and writes it into a fresh sparse `image` at `offset`; returns the plan.
 pub fn build_at(src: &Path, options: &FormatOptions, image: &Path, offset: u64) -> Plan {
-    let plan = plan_at(scan_dir(src), options, offset).expect("plan");
+    build_tree_at(scan_dir(src), options, image, offset)
+}
+
+/// Plans a scanned `tree` and writes it into a fresh sparse `image` at `offset`.
+pub fn build_tree_at(tree: Arc<Tree>, options: &FormatOptions, image: &Path, offset: u64) -> Plan {
+    let plan = plan_at(tree, options, offset).expect("plan");
     let file = File::create(image).expect("create image");
     file.set_len(offset + plan.size()).expect("size image");
     write_plan(&plan, image, Destination::Zeroed).expect("write");
@@ -140,42 +146,154 @@ pub struct Entry {
 
 /// Every entry below `root` (relative paths; "" is the root), with its metadata.
 pub fn walk(root: &Path) -> BTreeMap<PathBuf, Entry> {
+    walk_tree(root, true)
+}
+
+/// Like [`walk`]; with `keep_bytes` false a regular file's content is only its size (as 8
+/// little-endian bytes), for trees too big to hold in memory: compare their bytes with
+/// [`same_bytes`]. Entries are reached through their directory's descriptor
+/// (/proc/self/fd/N/name), so paths longer than PATH_MAX (4096 bytes) are walked too.
+pub fn walk_tree(root: &Path, keep_bytes: bool) -> BTreeMap<PathBuf, Entry> {
     let mut out = BTreeMap::new();
-    let mut stack = vec![PathBuf::new()];
-    while let Some(rel) = stack.pop() {
-        let path = root.join(&rel);
-        let meta = fs::symlink_metadata(&path).expect("lstat");
-        let kind = meta.mode() & 0o170000;
-        let content = match kind {
-            0o100000 => fs::read(&path).expect("read"),
-            0o120000 => fs::read_link(&path)
-                .unwrap()
-                .as_os_str()
-                .as_bytes()
-                .to_vec(),
-            0o020000 | 0o060000 => meta.rdev().to_le_bytes().to_vec(),
-            _ => Vec::new(),
-        };
-        if kind == 0o040000 {
-            for child in fs::read_dir(&path).unwrap() {
-                stack.push(rel.join(child.unwrap().file_name()));
-            }
-        }
-        out.insert(
-            rel,
-            Entry {
-                mode: meta.mode(),
-                uid: meta.uid(),
-                gid: meta.gid(),
-                mtime: (meta.mtime(), meta.mtime_nsec()),
-                nlink: meta.nlink(),
-                content,
-                xattrs: xattrs(&path),
-                id: (meta.dev(), meta.ino()),
-            },
-        );
+    let top = entry(root, keep_bytes);
+    let is_dir = top.mode & 0o170000 == 0o040000;
+    out.insert(PathBuf::new(), top);
+    if is_dir {
+        let dir = File::open(root).unwrap_or_else(|e| panic!("open {}: {e}", root.display()));
+        walk_dir(&dir, &PathBuf::new(), keep_bytes, &mut out);
     }
     out
+}
+
+/// Adds the entries below the open directory `dir` (at `rel`), depth first.
+fn walk_dir(dir: &File, rel: &Path, keep_bytes: bool, out: &mut BTreeMap<PathBuf, Entry>) {
+    use std::os::fd::AsRawFd;
+    let fd_path = PathBuf::from(format!("/proc/self/fd/{}", dir.as_raw_fd()));
+    let mut names: Vec<_> = fs::read_dir(&fd_path)
+        .unwrap_or_else(|e| panic!("read_dir {}: {e}", rel.display()))
+        .map(|child| child.unwrap().file_name())
+        .collect();
+    names.sort();
+    for name in names {
+        let path = fd_path.join(&name);
+        let child = entry(&path, keep_bytes);
+        let is_dir = child.mode & 0o170000 == 0o040000;
+        out.insert(rel.join(&name), child);
+        if is_dir {
+            let sub = File::open(&path).unwrap_or_else(|e| panic!("open {name:?}: {e}"));
+            walk_dir(&sub, &rel.join(&name), keep_bytes, out);
+        }
+    }
+}
+
+/// One entry's metadata (not following a symlink at `path`).
+fn entry(path: &Path, keep_bytes: bool) -> Entry {
+    let meta = fs::symlink_metadata(path).unwrap_or_else(|e| panic!("lstat {path:?}: {e}"));
+    let kind = meta.mode() & 0o170000;
+    let content = match kind {
+        0o100000 if keep_bytes => fs::read(path).expect("read"),
+        0o100000 => meta.len().to_le_bytes().to_vec(),
+        0o120000 => fs::read_link(path).unwrap().as_os_str().as_bytes().to_vec(),
+        0o020000 | 0o060000 => meta.rdev().to_le_bytes().to_vec(),
+        _ => Vec::new(),
+    };
+    Entry {
+        mode: meta.mode(),
+        uid: meta.uid(),
+        gid: meta.gid(),
+        mtime: (meta.mtime(), meta.mtime_nsec()),
+        nlink: meta.nlink(),
+        content,
+        xattrs: xattrs(path),
+        id: (meta.dev(), meta.ino()),
+    }
+}
+
+/// Whether two files hold the same bytes, read a MiB at a time (for trees too big to hold).
+pub fn same_bytes(a: &Path, b: &Path) -> bool {
+    use std::io::Read;
+    let open = |p: &Path| File::open(p).unwrap_or_else(|e| panic!("open {}: {e}", p.display()));
+    let (mut a, mut b) = (open(a), open(b));
+    let (mut buf_a, mut buf_b) = (vec![0u8; 1 << 20], vec![0u8; 1 << 20]);
+    loop {
+        let n = read_full(&mut a, &mut buf_a);
+        if n != read_full(&mut b, &mut buf_b) || buf_a[..n] != buf_b[..n] {
+            return false;
+        }
+        if n == 0 {
+            return true;
+        }
+    }
+
+    fn read_full(file: &mut File, buf: &mut [u8]) -> usize {
+        let mut n = 0;
+        while n < buf.len() {
+            match file.read(&mut buf[n..]).expect("read") {
+                0 => break,
+                k => n += k,
+            }
+        }
+        n
+    }
+}
+
+/// Compares two walks: same paths, kinds, modes, contents, xattrs, link counts; owners as
+/// `ownership` says (Root: 0:0; Source: the source's; None: not compared) and mtimes as
+/// `timestamp` says (Some(Some(t)): every entry has t; Some(None): the source's; None: not
+/// compared); names that share an inode in one share it in the other. `context` (a seed, a
+/// tree's name) starts every failure message.
+pub fn compare(
+    context: &str,
+    source: &BTreeMap<PathBuf, Entry>,
+    image: &BTreeMap<PathBuf, Entry>,
+    ownership: Option<Ownership>,
+    timestamp: Option<Option<i64>>,
+) {
+    let missing: Vec<_> = source.keys().filter(|p| !image.contains_key(*p)).collect();
+    let extra: Vec<_> = image.keys().filter(|p| !source.contains_key(*p)).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{context}: not the same entries: missing {missing:?}, extra {extra:?}"
+    );
+    for (path, want) in source {
+        let got = &image[path];
+        let at = format!("{context}: {}", path.display());
+        assert_eq!(got.mode, want.mode, "{at}: mode");
+        assert!(got.content == want.content, "{at}: content differs");
+        assert_eq!(got.xattrs, want.xattrs, "{at}: xattrs");
+        match ownership {
+            Some(Ownership::Root) => assert_eq!((got.uid, got.gid), (0, 0), "{at}: owner"),
+            Some(Ownership::Source) => {
+                assert_eq!((got.uid, got.gid), (want.uid, want.gid), "{at}: owner")
+            }
+            None => {}
+        }
+        match timestamp {
+            Some(Some(t)) => assert_eq!(got.mtime, (t, 0), "{at}: mtime"),
+            Some(None) => assert_eq!(got.mtime, want.mtime, "{at}: mtime"),
+            None => {}
+        }
+        assert_eq!(got.nlink, want.nlink, "{at}: nlink");
+    }
+    assert_eq!(
+        link_groups(source),
+        link_groups(image),
+        "{context}: hard links"
+    );
+}
+
+/// Paths grouped by inode, for non-directories with several names.
+pub fn link_groups(walk: &BTreeMap<PathBuf, Entry>) -> Vec<Vec<PathBuf>> {
+    let mut groups: HashMap<(u64, u64), Vec<PathBuf>> = HashMap::new();
+    for (path, entry) in walk.iter().filter(|(_, e)| e.mode & 0o170000 != 0o040000) {
+        groups.entry(entry.id).or_default().push(path.clone());
+    }
+    let mut shared: Vec<Vec<PathBuf>> = groups.into_values().filter(|g| g.len() > 1).collect();
+    for group in &mut shared {
+        group.sort();
+    }
+    shared.sort();
+    shared
 }
 
 /// The extended attributes of `path` itself (not following symlinks), sorted.
