@@ -20,7 +20,7 @@ use std::sync::Arc;
 use common::*;
 use imgforge_erofs::Ownership;
 use imgforge_testkit::{path_str, skip_fixture, source_dir};
-use imgforge_tree::{Policy, Source};
+use imgforge_tree::Source;
 
 /// The longest path the kernel takes, without its NUL.
 const PATH_MAX: usize = 4095;
@@ -183,34 +183,40 @@ fn a_source_path_one_byte_past_path_max_is_an_error_naming_it() {
     assert!(message.contains("File name too long"), "{message}");
 }
 
+/// imgforge's EROFS holds directories MAX_DEPTH deep, as its scan checks and its reader
+/// follows: a tree exactly that deep builds, reads back with no finding and verifies; one level
+/// more is a scan error naming the deepest folder.
 #[test]
 fn max_depth_holds_right_at_its_limit_and_not_one_past_it() {
-    assert_eq!(
-        Policy::default().max_depth,
-        u32::MAX,
-        "EROFS scans without a depth limit"
-    );
-    let (_tmp, src) = source_dir();
-    let (rel, _, levels) = deep_tree(&src);
+    let (tmp, src) = source_dir();
+    let depth = imgforge_erofs::MAX_DEPTH as usize;
+    let deepest = src.join(vec!["d"; depth].join("/"));
+    fs::create_dir_all(&deepest).unwrap();
+    fs::write(deepest.join("leaf"), b"at the bottom").unwrap();
+    let image = tmp.path().join("deep.img");
+    let plan = build(&src, &options(Ownership::Root, Some(0)), &image);
+    let len = fs::metadata(&image).unwrap().len();
+    let file = fs::File::open(&image).unwrap();
+    let differences = imgforge_erofs::verify_partition(&plan, file, 0, len).unwrap();
+    assert_eq!(differences, vec![]);
+    fs::create_dir(deepest.join("d")).unwrap();
     let sources = [Source {
         source: src.clone(),
         target: "/".into(),
     }];
-    let at = |max_depth| {
-        let policy = Policy {
-            max_depth,
-            ..Policy::default()
-        };
-        imgforge_tree::scan(&sources, &policy)
-    };
-    at(levels as u32).expect("a tree exactly max_depth deep");
-    let message = at(levels as u32 - 1)
+    let message = imgforge_erofs::scan(&sources)
         .expect_err("one level too deep")
         .to_string();
-    let deepest = format!("/{}", rel.display());
-    assert!(message.starts_with(&deepest), "names the path: {message}");
+    let path = format!("/{}", vec!["d"; depth + 1].join("/"));
     assert!(
-        message.contains(&format!("nested {levels} directories deep")),
+        message.starts_with(&format!("{path} (from ")),
+        "names the path: {message}"
+    );
+    assert!(
+        message.ends_with(&format!(
+            "is nested {} directories deep; an EROFS imgforge writes holds at most {depth} levels",
+            depth + 1
+        )),
         "{message}"
     );
 }

@@ -275,6 +275,7 @@ fn check(
         plan.inode_count(),
         plan.size()
     );
+    verify_clean(context, &plan, &image);
     if let Some(fsck) = fsck_erofs() {
         let out = tmp.join("extracted");
         fsck_ok(&fsck, &[&format!("--extract={}", out.display())], &image);

@@ -40,6 +40,8 @@ fn usr_share_reads_back_through_fsck_and_the_kernel() {
         plan.size(),
         started.elapsed()
     );
+    verify_clean(TREE, &plan, &image);
+    eprintln!("imgforge's reader verified it ({:?})", started.elapsed());
     if let Some(fsck) = fsck_erofs() {
         // --extract without a folder reads every file's data too (plain fsck.erofs 1.5 does not).
         let report = fsck_ok(&fsck, &["--extract"], &image);

@@ -356,3 +356,12 @@ pub fn mknod(path: &Path, mode: u32, dev: u64) -> bool {
     // SAFETY: c_path is NUL-terminated.
     unsafe { libc::mknod(c_path.as_ptr(), mode, dev as libc::dev_t) == 0 }
 }
+
+/// imgforge's own reader on `image`: no findings, and `verify` against `plan` (tree, metadata,
+/// hard links, xattrs, every file's bytes) finds no difference.
+pub fn verify_clean(context: &str, plan: &Plan, image: &Path) {
+    let len = fs::metadata(image).expect("image").len();
+    let file = File::open(image).expect("open image");
+    let differences = imgforge_erofs::verify_partition(plan, file, 0, len).expect("read image");
+    assert!(differences.is_empty(), "{context}: {differences:#?}");
+}
