@@ -201,3 +201,25 @@ test('the EROFS A/B example builds, and fsck.erofs accepts its root-a slot', (t)
   t.is(fs.readlinkSync(path.join(extracted, 'etc', 'os-release')), '../usr/lib/os-release');
   t.is(fs.statSync(path.join(extracted, 'usr', 'bin', 'hello')).mode & 0o777, 0o755);
 });
+
+test('bad EROFS input is one line naming the field and path, and writes nothing', (t) => {
+  const dir = tempDir();
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.mkdirSync(path.join(dir, 'rootfs'));
+  fs.writeFileSync(path.join(dir, 'rootfs', 'f'), 'hi\n');
+  const long = 'n'.repeat(256);
+  const cases = [
+    { target: '/usr/../etc', source: './rootfs', message: /^ {4}partitions\[0\]\.filesystem\.files\[0\]\.target: "\/usr\/\.\.\/etc" contains "\.\.", which would leave the filesystem$/m },
+    { target: `/lib/${long}`, source: './rootfs/f', message: new RegExp(`^imgforge: partitions\\[0\\]\\.filesystem\\.files: target /lib/${long}: "${long}" cannot be an EROFS name: 256 bytes long; EROFS names hold at most 255$`, 'm') },
+  ];
+  for (const c of cases) {
+    const specPath = path.join(dir, 'spec.json');
+    const doc = { partitions: [{ name: 'root', type: 'root-x86-64', size: 'auto', filesystem: { type: 'erofs', files: [{ source: c.source, target: c.target }] } }] };
+    fs.writeFileSync(specPath, JSON.stringify(doc));
+    const run = imgforge(['build', specPath, '-o', path.join(dir, 'disk.img')]);
+    t.is(run.status, 2, run.stderr);
+    t.regex(run.stderr, c.message);
+    t.notRegex(run.stderr, /\n\s+at /, 'no stack trace');
+    t.false(fs.existsSync(path.join(dir, 'disk.img')));
+  }
+});

@@ -23,7 +23,7 @@ import { tempDir, writePatternFile } from './helpers/tools';
 interface ChangeFixture {
   dir: string;
   specPath: string;
-  /** The file that changes: the raw contents, or a file of the FAT32 source folder. */
+  /** The file that changes: the raw contents, or a file of the FAT32 or EROFS source folder. */
   source: string;
   output: string;
   previous: { check(t: ExecutionContext): void };
@@ -33,7 +33,7 @@ interface ChangeFixture {
 function changeFixture(kind: Kind, size: number): ChangeFixture {
   const dir = tempDir();
   let source = path.join(dir, 'source.img');
-  if (kind === 'fat32') {
+  if (kind !== 'raw') {
     fs.mkdirSync(path.join(dir, 'esp', 'EFI'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'esp', 'a.txt'), 'first\n');
     source = path.join(dir, 'esp', 'EFI', 'big.bin');
@@ -48,14 +48,14 @@ const grow = (file: string) => fs.appendFileSync(file, Buffer.alloc(1000, 0xab))
 const shrink = (file: string) => fs.truncateSync(file, Math.floor(fs.statSync(file).size / 3));
 const changes = { grows: grow, shrinks: shrink };
 
-/** The message names the field, the source (its path in the filesystem, for FAT32) and the change. */
+/** The message names the field, the source (its path in the filesystem, for FAT32 and EROFS) and the change. */
 function changedMessage(kind: Kind, f: ChangeFixture): RegExp {
   const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const where = kind === 'raw' ? `partitions\\[0\\]\\.contents: ${escape(f.source)}: ` : `partitions\\[0\\]\\.filesystem: /EFI/big\\.bin: ${escape(f.source)}: `;
   return new RegExp(`^${where}the source changed (size )?during the build: it was \\d+ bytes`);
 }
 
-for (const kind of ['raw', 'fat32'] as const) {
+for (const kind of ['raw', 'fat32', 'erofs'] as const) {
   for (const [change, apply] of Object.entries(changes)) {
     for (const copy of ['auto', 'read-write'] as const) {
       test.serial(`${kind}: a source that ${change} mid-copy (--copy ${copy}) fails the build with SOURCE_CHANGED and leaves no output`, async (t) => {
@@ -95,6 +95,8 @@ const changesBeforeCopy: Array<{ kind: Kind; what: string; apply: (file: string)
   { kind: 'raw', what: 'grows past its partition', apply: (file) => fs.truncateSync(file, 5 * MiB), message: /it was 3145733 bytes, then 5242880 bytes$/ },
   { kind: 'fat32', what: 'shrinks', apply: shrink, message: /it was 3145733 bytes, then 1048577 bytes/ },
   { kind: 'fat32', what: 'grows', apply: grow, message: /it was 3145733 bytes, then 3146733 bytes/ },
+  { kind: 'erofs', what: 'shrinks', apply: shrink, message: /it was 3145733 bytes, then 1048577 bytes/ },
+  { kind: 'erofs', what: 'grows', apply: grow, message: /it was 3145733 bytes, then 3146733 bytes/ },
 ];
 
 for (const c of changesBeforeCopy) {
@@ -136,7 +138,7 @@ test('raw: the source of a later partition changes while an earlier one is copie
   t.deepEqual(fs.readdirSync(dir).sort(), ['first.img', 'image.json', 'second.img']);
 });
 
-for (const kind of ['raw', 'fat32'] as const) {
+for (const kind of ['raw', 'fat32', 'erofs'] as const) {
   test.serial(`CLI, ${kind}: a source that changes during the build exits 1 with one line naming it, and writes nothing`, async (t) => {
     const f = changeFixture(kind, 1024 * MiB);
     // Shrunk once 64 MiB of the 1 GiB source are in the temporary image: mid-copy.
@@ -186,6 +188,20 @@ const permissionCases: PermissionCase[] = [
     status: 2,
     message: (dir) => `imgforge: partitions[0].filesystem.files: cannot read the directory ${dir}/esp/EFI (for /EFI): Permission denied`,
   },
+  {
+    title: 'a file of an EROFS source folder',
+    kind: 'erofs',
+    target: 'esp/EFI/big.bin',
+    status: 1,
+    message: (dir) => `imgforge: partitions[0].filesystem: /EFI/big.bin: cannot open ${dir}/esp/EFI/big.bin: Permission denied`,
+  },
+  {
+    title: 'a folder of an EROFS source folder',
+    kind: 'erofs',
+    target: 'esp/EFI',
+    status: 2,
+    message: (dir) => `imgforge: partitions[0].filesystem.files: cannot read the directory ${dir}/esp/EFI (for /EFI): Permission denied`,
+  },
 ];
 
 for (const c of permissionCases) {
@@ -198,7 +214,7 @@ for (const c of permissionCases) {
     }
     const dir = sharedDir();
     const out = sharedDir(true);
-    if (c.kind === 'fat32') {
+    if (c.kind !== 'raw') {
       fs.mkdirSync(path.join(dir, 'esp', 'EFI'), { recursive: true });
       fs.writeFileSync(path.join(dir, 'esp', 'a.txt'), 'readable\n');
       writePatternFile(path.join(dir, 'esp', 'EFI', 'big.bin'), 2 * MiB, 4);
@@ -242,17 +258,19 @@ for (const [what, remove] of [
   ['a file', (dir: string) => fs.rmSync(path.join(dir, 'esp', 'EFI', 'big.bin'))],
   ['its folder', (dir: string) => fs.rmSync(path.join(dir, 'esp', 'EFI'), { recursive: true })],
 ] as const) {
-  test(`FAT32: ${what} removed after the scan: IO error naming the file in the filesystem and on disk`, async (t) => {
-    const f = changeFixture('fat32', 3 * MiB);
-    const error = await t.throwsAsync(
-      build(f.specPath, { output: f.output, onProgress: beforeCopy(() => remove(f.dir)) }),
-      { instanceOf: ImgforgeError },
-    );
-    t.is(error?.code, 'IO');
-    t.is(error?.message, `partitions[0].filesystem: /EFI/big.bin: cannot open ${f.source}: No such file or directory (os error 2)`);
-    f.previous.check(t);
-    noTemporaryFiles(t, f.dir);
-  });
+  for (const kind of ['fat32', 'erofs'] as const) {
+    test(`${kind}: ${what} removed after the scan: IO error naming the file in the filesystem and on disk`, async (t) => {
+      const f = changeFixture(kind, 3 * MiB);
+      const error = await t.throwsAsync(
+        build(f.specPath, { output: f.output, onProgress: beforeCopy(() => remove(f.dir)) }),
+        { instanceOf: ImgforgeError },
+      );
+      t.is(error?.code, 'IO');
+      t.is(error?.message, `partitions[0].filesystem: /EFI/big.bin: cannot open ${f.source}: No such file or directory (os error 2)`);
+      f.previous.check(t);
+      noTemporaryFiles(t, f.dir);
+    });
+  }
 }
 
 test.serial('CLI: the source of a later partition removed while an earlier one is copied: exit 1, one line naming it', async (t) => {

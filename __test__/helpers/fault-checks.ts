@@ -15,13 +15,14 @@ import type { BuildProgress } from '../../ts/types';
 export const MiB = 1 << 20;
 export const TEMP_FILE = /\.imgforge-tmp$/;
 
-export type Kind = 'raw' | 'fat32';
+export type Kind = 'raw' | 'fat32' | 'erofs';
 
-/** A spec with one partition: raw `contents`, or a FAT32 filesystem of the folder `esp`. */
+/** A spec with one partition: raw `contents`, or a FAT32 or EROFS filesystem of the folder `esp`. */
 export function specFor(kind: Kind | 'empty', contents = 'source.img'): unknown {
   const partitions = {
     raw: { name: 'raw', type: 'linux-generic', size: 'auto', contents },
     fat32: { name: 'ESP', type: 'esp', size: 'auto', filesystem: { type: 'fat32', files: [{ source: './esp', target: '/' }] } },
+    erofs: { name: 'root', type: 'root-x86-64', size: 'auto', filesystem: { type: 'erofs', files: [{ source: './esp', target: '/' }] } },
     empty: { name: 'empty', type: 'linux-generic', size: '1MiB' },
   };
   const partition = partitions[kind];
