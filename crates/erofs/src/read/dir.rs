@@ -73,3 +73,7 @@ pub(crate) fn name_problem(name: &[u8]) -> Option<String> {
         None
     }
 }
+
+#[cfg(test)]
+#[path = "dir_tests.rs"]
+mod tests;

@@ -174,3 +174,7 @@ pub(crate) fn crc32c(seed: u32, bytes: &[u8]) -> u32 {
         TABLE[((crc ^ u32::from(*b)) & 0xff) as usize] ^ (crc >> 8)
     })
 }
+
+#[cfg(test)]
+#[path = "superblock_tests.rs"]
+mod tests;
