@@ -3,7 +3,7 @@
  * and one mkfs.erofs made), and `verify` finds every way an image differs from its spec's sources.
  */
 import test from 'ava';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { build } from '../ts/build/build';
@@ -13,10 +13,9 @@ import { plan } from '../ts/plan/plan';
 import { parseSpec } from '../ts/spec/load';
 import type { ErofsContents, ErofsSummary, LoadedSpec } from '../ts/types';
 import { imgforge } from './helpers/cli';
-import { tempDir, writePatternFile } from './helpers/tools';
+import { hasTool, tempDir, writePatternFile } from './helpers/tools';
 
 const EPOCH = 1_700_000_000;
-const hasTool = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 
 function rootfs(dir: string): string {
   const root = path.join(dir, 'rootfs');

@@ -15,10 +15,9 @@ import { parseSpec } from '../ts/spec/load';
 import type { ErofsSummary, LoadedSpec } from '../ts/types';
 import { imgforge, ROOT } from './helpers/cli';
 import { loopUnavailableReason } from './helpers/loop';
-import { tempDir, writePatternFile } from './helpers/tools';
+import { hasTool, tempDir, writePatternFile } from './helpers/tools';
 
 const EPOCH = 1_700_000_000;
-const hasTool = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 
 /** A source tree with what a root filesystem holds: sizes around a block, a symlink, a hard link, a FIFO, modes. */
 function rootfs(dir: string): string {

@@ -8,17 +8,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ROOT, type CliResult } from './cli';
 import { mountXfs } from './loop';
-import { tempDir } from './tools';
+import { hasTool, tempDir } from './tools';
 
-const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 
 /** Why a tmpfs (or, with `xfs`, a loop-mounted XFS) cannot be mounted here, or undefined when it can. */
 export function mountUnavailableReason(kind: 'tmpfs' | 'xfs'): string | undefined {
   if (process.getuid?.() !== 0) return 'not running as root (mounting needs root)';
-  if (!has('mount') || !has('umount')) return 'mount/umount are not installed';
+  if (!hasTool('mount') || !hasTool('umount')) return 'mount/umount are not installed';
   if (kind === 'xfs') {
     if (!fs.existsSync('/dev/loop-control')) return 'no /dev/loop-control (no loop device support)';
-    for (const tool of ['losetup', 'mkfs.xfs']) if (!has(tool)) return `${tool} is not installed`;
+    for (const tool of ['losetup', 'mkfs.xfs']) if (!hasTool(tool)) return `${tool} is not installed`;
     if (!fs.readFileSync('/proc/filesystems', 'utf8').split('\n').some((l) => l.trim() === 'xfs')) {
       // The kernel may still load the module on mount; try it rather than guess.
       const probe = mountXfsProbe();
@@ -97,10 +96,10 @@ export const NOBODY = 65534;
  */
 export function unprivilegedRunner(): { wrap: (argv: string[]) => string[]; reason?: string } {
   if (process.getuid?.() !== 0) return { wrap: (argv) => argv };
-  if (has('setpriv')) {
+  if (hasTool('setpriv')) {
     return { wrap: (argv) => ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', ...argv] };
   }
-  if (has('runuser')) {
+  if (hasTool('runuser')) {
     const user = spawnSync('getent', ['passwd', String(NOBODY)], { encoding: 'utf8' }).stdout.split(':')[0];
     if (user) return { wrap: (argv) => ['runuser', '-u', user, '--', ...argv] };
   }

@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { tempDir } from './tools';
+import { hasTool, tempDir } from './tools';
 
 /**
  * Why tests that need root and loop devices cannot run here, or undefined when they can. CI runs as
@@ -11,7 +11,7 @@ export function loopUnavailableReason(): string | undefined {
   if (process.getuid?.() !== 0) return 'not running as root';
   if (!fs.existsSync('/dev/loop-control')) return 'no /dev/loop-control (no loop device support)';
   for (const tool of ['losetup', 'mkfs.xfs', 'xfs_io', 'mount']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed`;
+    if (!hasTool(tool)) return `${tool} is not installed`;
   }
   return undefined;
 }

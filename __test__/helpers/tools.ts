@@ -7,6 +7,11 @@ export function run(command: string, args: string[]): string {
   return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+/** Whether `tool` is on the PATH. */
+export function hasTool(tool: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+}
+
 const createdDirs: string[] = [];
 // Tests make gigabyte-sized files; remove them when the test file's process ends.
 process.once('exit', () => {

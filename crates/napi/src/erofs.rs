@@ -8,8 +8,7 @@ use imgforge_tree::{Source, Tree};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::fat32_read::open_image;
-use crate::{invalid, to_u64, CopyProgress, CopyTask, FilesystemDifference, FilesystemSource};
+use crate::{difference, invalid, to_u64, CopyProgress, CopyTask, FilesystemSource, VerifyTask};
 
 #[napi(object)]
 pub struct ErofsOptions {
@@ -141,17 +140,15 @@ impl ErofsPlan {
     /// this plan (tree, metadata and every file's bytes against the sources), then the
     /// reader's findings; on a worker thread.
     #[napi(ts_return_type = "Promise<Array<FilesystemDifference>>")]
-    pub fn verify(
-        &self,
-        image: String,
-        offset: f64,
-        length: f64,
-    ) -> Result<AsyncTask<ErofsVerifyTask>> {
-        Ok(AsyncTask::new(ErofsVerifyTask {
-            plan: self.plan.clone(),
-            image,
-            offset: to_u64(offset, "offset")?,
-            length: to_u64(length, "length")?,
+    pub fn verify(&self, image: String, offset: f64, length: f64) -> Result<AsyncTask<VerifyTask>> {
+        let plan = self.plan.clone();
+        let (offset, length) = (to_u64(offset, "offset")?, to_u64(length, "length")?);
+        Ok(VerifyTask::new(image, move |file| {
+            let differences = verify_partition(&plan, file, offset, length)?;
+            Ok(differences
+                .into_iter()
+                .map(|d| difference(d.path, d.message, d.code.map(|c| c.as_str())))
+                .collect())
         }))
     }
 
@@ -173,36 +170,5 @@ impl ErofsPlan {
             destination_zeroed,
             progress,
         )
-    }
-}
-
-/// `pub`: the return type of a napi method ([`ErofsPlan::verify`]).
-pub struct ErofsVerifyTask {
-    plan: Arc<Plan>,
-    image: String,
-    offset: u64,
-    length: u64,
-}
-
-impl Task for ErofsVerifyTask {
-    type Output = Vec<FilesystemDifference>;
-    type JsValue = Vec<FilesystemDifference>;
-
-    fn compute(&mut self) -> Result<Self::Output> {
-        let file = open_image(&self.image)?;
-        let differences = verify_partition(&self.plan, file, self.offset, self.length)
-            .map_err(|e| Error::from_reason(format!("cannot read {}: {e}", self.image)))?;
-        Ok(differences
-            .into_iter()
-            .map(|d| FilesystemDifference {
-                path: d.path,
-                message: d.message,
-                code: d.code.map(|code| code.as_str().to_string()),
-            })
-            .collect())
-    }
-
-    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
-        Ok(output)
     }
 }

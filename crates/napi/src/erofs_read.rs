@@ -6,8 +6,7 @@ use imgforge_erofs::{uuid_text, EntryKind, Volume};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::fat32_read::open_image;
-use crate::{to_u64, FilesystemFinding};
+use crate::{open_image, to_u64, FilesystemFinding};
 
 /// A file, directory, symlink or special file of the filesystem (each name of a hard-linked
 /// inode is one entry).

@@ -4,13 +4,12 @@
 use std::sync::Arc;
 
 use imgforge_fat32::{
-    scan, verify_partition, volume_label, write, FormatOptions, Plan, PreparedTree, Source, Tree,
+    scan, verify_partition, volume_label, write, FormatOptions, Plan, PreparedTree, Source,
 };
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::fat32_read::open_image;
-use crate::{invalid, to_u64, CopyProgress, CopyTask, FilesystemDifference, FilesystemSource};
+use crate::{difference, invalid, to_u64, CopyProgress, CopyTask, FilesystemSource, VerifyTask};
 
 /// What the filesystem is, not where it goes (that is given to `Fat32Tree.plan`).
 #[napi(object)]
@@ -129,17 +128,15 @@ impl Fat32Tree {
     /// then every problem the reader finds ("CODE: message"). Empty when the image holds
     /// exactly this tree. Rejects only when the image cannot be opened or read.
     #[napi(ts_return_type = "Promise<Array<FilesystemDifference>>")]
-    pub fn verify(
-        &self,
-        image: String,
-        offset: f64,
-        length: f64,
-    ) -> Result<AsyncTask<Fat32VerifyTask>> {
-        Ok(AsyncTask::new(Fat32VerifyTask {
-            tree: self.tree.tree().clone(),
-            image,
-            offset: to_u64(offset, "offset")?,
-            length: to_u64(length, "length")?,
+    pub fn verify(&self, image: String, offset: f64, length: f64) -> Result<AsyncTask<VerifyTask>> {
+        let tree = self.tree.tree().clone();
+        let (offset, length) = (to_u64(offset, "offset")?, to_u64(length, "length")?);
+        Ok(VerifyTask::new(image, move |file| {
+            let differences = verify_partition(&tree, file, offset, length)?;
+            Ok(differences
+                .into_iter()
+                .map(|d| difference(d.path, d.message, d.code.map(|c| c.as_str())))
+                .collect())
         }))
     }
 }
@@ -176,36 +173,5 @@ impl Fat32Plan {
             destination_zeroed,
             progress,
         )
-    }
-}
-
-/// `pub`: the return type of a napi method ([`Fat32Tree::verify`]).
-pub struct Fat32VerifyTask {
-    tree: Arc<Tree>,
-    image: String,
-    offset: u64,
-    length: u64,
-}
-
-impl Task for Fat32VerifyTask {
-    type Output = Vec<FilesystemDifference>;
-    type JsValue = Vec<FilesystemDifference>;
-
-    fn compute(&mut self) -> Result<Self::Output> {
-        let file = open_image(&self.image)?;
-        let differences = verify_partition(&self.tree, file, self.offset, self.length)
-            .map_err(|e| Error::from_reason(format!("cannot read {}: {e}", self.image)))?;
-        Ok(differences
-            .into_iter()
-            .map(|d| FilesystemDifference {
-                path: d.path,
-                message: d.message,
-                code: d.code.map(|code| code.as_str().to_string()),
-            })
-            .collect())
-    }
-
-    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
-        Ok(output)
     }
 }

@@ -2,13 +2,11 @@
 //! filesystem in one partition of an image. Values are converted here; the reading and every
 //! judgement live in imgforge-fat32.
 
-use std::fs::File;
-
 use imgforge_fat32::{EntryKind, Finding, Volume, VolumeSummary};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::{to_u64, FilesystemFinding};
+use crate::{open_image, to_u64, FilesystemFinding};
 
 /// A file or directory of the filesystem.
 #[napi(object)]
@@ -87,10 +85,6 @@ fn report(summary: &VolumeSummary, findings: &[Finding]) -> Fat32Report {
         findings: findings.iter().map(finding).collect(),
         entries: None,
     }
-}
-
-pub(crate) fn open_image(image: &str) -> Result<File> {
-    File::open(image).map_err(|e| Error::from_reason(format!("cannot open {image}: {e}")))
 }
 
 /// Reads the FAT32 filesystem in the `length` bytes at byte `offset` of `image` (an image

@@ -154,6 +154,66 @@ pub struct FilesystemDifference {
     pub code: Option<String>,
 }
 
+/// Opens an image (file or block device) to read it.
+pub(crate) fn open_image(image: &str) -> Result<std::fs::File> {
+    std::fs::File::open(image).map_err(|e| Error::from_reason(format!("cannot open {image}: {e}")))
+}
+
+pub(crate) fn difference(
+    path: String,
+    message: String,
+    code: Option<&str>,
+) -> FilesystemDifference {
+    FilesystemDifference {
+        path,
+        message,
+        code: code.map(str::to_string),
+    }
+}
+
+/// A comparison of an opened image with what a spec asks for: every difference.
+type Compare = Box<dyn FnOnce(std::fs::File) -> std::io::Result<Vec<FilesystemDifference>> + Send>;
+
+/// Compares a filesystem in an image with what a spec asks for, on a worker thread: `compare`
+/// gets the opened image and gives every difference. `pub`: the return type of the napi
+/// `verify` methods.
+pub struct VerifyTask {
+    image: String,
+    compare: Option<Compare>,
+}
+
+impl VerifyTask {
+    pub(crate) fn new(
+        image: String,
+        compare: impl FnOnce(std::fs::File) -> std::io::Result<Vec<FilesystemDifference>>
+            + Send
+            + 'static,
+    ) -> AsyncTask<VerifyTask> {
+        AsyncTask::new(VerifyTask {
+            image,
+            compare: Some(Box::new(compare)),
+        })
+    }
+}
+
+impl Task for VerifyTask {
+    type Output = Vec<FilesystemDifference>;
+    type JsValue = Vec<FilesystemDifference>;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        let file = open_image(&self.image)?;
+        let compare = self
+            .compare
+            .take()
+            .ok_or_else(|| Error::from_reason("verify ran twice"))?;
+        compare(file).map_err(|e| Error::from_reason(format!("cannot read {}: {e}", self.image)))
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(output)
+    }
+}
+
 /// Whether a scan read the file or directory with this device and inode number (as
 /// `fs.statSync(path, { bigint: true })` gives them).
 pub(crate) fn reads(ids: &imgforge_tree::SourceIds, dev: BigInt, ino: BigInt) -> bool {
