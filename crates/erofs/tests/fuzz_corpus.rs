@@ -153,7 +153,11 @@ impl Image {
         let size = le32(b, at + 8) as usize; // the low half for extended inodes: small dirs
         let icount = le16(b, at + 2) as usize;
         if layout == 2 && size < self.block() {
-            let xattrs = if icount == 0 { 0 } else { 12 + 4 * (icount - 1) };
+            let xattrs = if icount == 0 {
+                0
+            } else {
+                12 + 4 * (icount - 1)
+            };
             at + self.inode_bytes(at) + xattrs
         } else {
             le32(b, at + 16) as usize * self.block()
@@ -188,7 +192,10 @@ impl Image {
             .unwrap_or_else(|| panic!("no {name} in {dir}"));
         // (dirent offset, name offset)
         let base = self.dir_data(dir);
-        (entries[i].0, base + le16(&self.bytes, entries[i].0 + 8) as usize)
+        (
+            entries[i].0,
+            base + le16(&self.bytes, entries[i].0 + 8) as usize,
+        )
     }
 }
 
@@ -203,7 +210,11 @@ fn fix_checksum(b: &mut [u8]) {
     let crc = b[1024..end].iter().fold(!0u32, |mut crc, byte| {
         crc ^= u32::from(*byte);
         for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0x82F6_3B78 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0x82F6_3B78
+            } else {
+                crc >> 1
+            };
         }
         crc
     });
@@ -364,11 +375,7 @@ fn imgforge_seed(dir: &Path) -> Vec<u8> {
     fs::create_dir(&src).unwrap();
     imgforge_tree(&src);
     let image = dir.join("imgforge.img");
-    build(
-        &src,
-        &options(Ownership::Root, Some(1_700_000_000)),
-        &image,
-    );
+    build(&src, &options(Ownership::Root, Some(1_700_000_000)), &image);
     fs::read(&image).unwrap()
 }
 
@@ -381,7 +388,11 @@ fn mkfs_tree(src: &Path) {
     fs::write(src.join("dir/d.txt"), b"delta").unwrap();
     symlink("../a.txt", src.join("dir/up")).unwrap();
     for path in ["a.txt", "dir/d.txt"] {
-        assert!(set_user_xattr(&src.join(path), "user.shared", b"same value"));
+        assert!(set_user_xattr(
+            &src.join(path),
+            "user.shared",
+            b"same value"
+        ));
     }
 }
 
@@ -435,7 +446,9 @@ fn damaged(
         assert_eq!(le32(b, 1024 + 8) & 1, 1, "no superblock checksum");
         b[1024 + 120] ^= 0x5a;
     });
-    with("feature_unsupported", imgforge, &|_, b| b[1024 + 80] |= 0x80);
+    with("feature_unsupported", imgforge, &|_, b| {
+        b[1024 + 80] |= 0x80
+    });
     with("feature_unsupported-extra-devices", imgforge, &|_, b| {
         put16(b, 1024 + 86, 1)
     });
