@@ -2,8 +2,9 @@
 //! fuzz target calls: no input may panic or take long. The names follow fuzz/corpus/fat32_read/:
 //! seeds (`seed-*`) must read as EROFS with no findings; damaged seeds
 //! (`corrupt-<code>[-<what>].img`, the code in lower case) must report that finding. Files with
-//! other names (`found-*`) are inputs libFuzzer found interesting, or crashers since fixed, and
-//! only have to be survived.
+//! other names (`found-*`) are inputs libFuzzer found that reach code the hand-made ones do not
+//! (merged with `-merge=1 -use_counters=0 -max_len=4096`, so each is at most 4 KiB), or crashers
+//! since fixed, and only have to be survived.
 //!
 //! The seeds and damaged seeds are made by `regenerate_seed_corpus` (ignored; needs
 //! mkfs.erofs): `cargo test -p imgforge-erofs --test fuzz_corpus -- --ignored`. They come from
