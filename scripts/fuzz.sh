@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes imgforge's parsers for a bounded time each: the cargo-fuzz (libFuzzer) targets of fuzz/
-# (the GPT and FAT32 readers) and the TypeScript spec fuzzer (fuzz/spec/). Each run starts from a
-# scratch copy of the committed corpus (fuzz/corpus/<target>/), which only --merge changes.
+# (the GPT, FAT32 and EROFS readers) and the TypeScript spec fuzzer (fuzz/spec/). Each run starts
+# from a scratch copy of the committed corpus (fuzz/corpus/<target>/), which only --merge changes.
 # Fails on any crash, panic, leak, timeout or out-of-memory, naming the reproducer. See fuzz/README.md.
 #
 #   npm run fuzz -- [--seconds 60] [--only gpt_read,spec] [--merge] [--max-len N] [--timeout 10]

@@ -102,7 +102,12 @@ impl Inode {
         let at = nid
             .checked_mul(SLOT)
             .and_then(|b| b.checked_add(u64::from(sb.meta_blkaddr) << sb.blkszbits))
-            .filter(|at| at + COMPACT_INODE <= sb.span())
+            // checked: a dirent's nid is any u64, and nid * 32 + the meta area can reach the
+            // top of u64, where adding the inode's size would overflow (a fuzzer found it).
+            .filter(|at| {
+                at.checked_add(COMPACT_INODE)
+                    .is_some_and(|end| end <= sb.span())
+            })
             .ok_or_else(|| invalid("it lies outside the filesystem".into()))?;
         let head = disk
             .read(at, COMPACT_INODE as usize)

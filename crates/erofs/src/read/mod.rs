@@ -231,6 +231,7 @@ impl<R: Read + Seek> Volume<R> {
                     sb: &superblock,
                     findings: &mut findings,
                     entries: Vec::new(),
+                    dir_bytes: 0,
                 }
                 .run();
             }

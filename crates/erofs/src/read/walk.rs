@@ -18,6 +18,8 @@ pub(crate) struct Walk<'a, R> {
     pub(crate) sb: &'a Superblock,
     pub(crate) findings: &'a mut Findings,
     pub(crate) entries: Vec<VolumeEntry>,
+    /// Directory bytes parsed so far, over all directories.
+    pub(crate) dir_bytes: u64,
 }
 
 /// The path of entry `index`, from its parents' names.
@@ -123,6 +125,15 @@ impl<R: Read + Seek> Walk<'_, R> {
         let mut pos = 0;
         while pos < inode.size {
             let len = block.min(inode.size - pos);
+            // Directories own their blocks, so together they hold at most the filesystem's
+            // bytes. Chunk indexes or block addresses that repeat one directory block would
+            // otherwise turn a 64 KiB image into millions of entries (memory, time).
+            self.dir_bytes += len;
+            if self.dir_bytes > self.sb.span() {
+                let why = "the directories hold more bytes than the filesystem: they share blocks";
+                self.problem(index, (FindingCode::DirectoryInvalid, why.into()));
+                break;
+            }
             let bytes = match inode.read_data(self.disk, self.sb, pos, len) {
                 Ok(bytes) => bytes,
                 Err(problem) => {
