@@ -5,9 +5,13 @@ import { quote, run } from './system.mjs';
 
 export const yamlSpec = (lines) => `${lines.join('\n')}\n`;
 
-/** imgforge's layout for a spec: the reference every peer's partition table must match. */
-export function planOf(ctx, spec) {
-  return JSON.parse(run([process.execPath, ctx.cli, 'plan', spec, '--json']));
+/**
+ * imgforge's layout for a spec: the reference every peer's partition table must match. `env` as
+ * the build's: an EROFS's size depends on SOURCE_DATE_EPOCH (one time for all inodes lets them be
+ * compact, 32 bytes instead of 64).
+ */
+export function planOf(ctx, spec, env = {}) {
+  return JSON.parse(run([process.execPath, ctx.cli, 'plan', spec, '--json'], { env: { ...process.env, ...env } }));
 }
 
 export const partSize = (p) => (p.lastLba - p.firstLba + 1) * 512;

@@ -149,10 +149,10 @@ export const erofsScenario = {
   // output at a time: a 2 GiB image, or mkfs.erofs's 2 GiB file (XFS: its GPT image shares it).
   liveBytes: 5 * GiB,
   tools(ctx, inputs) {
-    const spec = erofsSpec(ctx, 'erofs', inputs.tree);
-    const layout = planOf(ctx, spec);
-    const part = layout.partitions[0];
     const env = { SOURCE_DATE_EPOCH: String(EPOCH) };
+    const spec = erofsSpec(ctx, 'erofs', inputs.tree);
+    const layout = planOf(ctx, spec, env);
+    const part = layout.partitions[0];
     const out = (name) => path.join(ctx.out, name);
     const inPartition = (tool) => () => checkErofs(tool.output, inputs.treeFacts, { offset: part.offset, size: part.size });
     const imgforge = { ...imgforgeTool(ctx, spec), env };
@@ -187,7 +187,7 @@ export const erofsScenario = {
     // so its peak RSS grows with the number of files; this row is timed too but has no ratio
     // (another tree).
     const rssSpec = erofsSpec(ctx, 'erofs-rss', inputs.rssTree);
-    const rssLayout = planOf(ctx, rssSpec);
+    const rssLayout = planOf(ctx, rssSpec, env);
     const rss = { ...imgforgeTool(ctx, rssSpec, 'auto', EROFS_ROWS.rss, out('imgforge-rss.img')), env, aside: true, layout: rssLayout };
     const rssPart = rssLayout.partitions[0];
     rss.verify = () => checkErofs(rss.output, inputs.rssFacts, { offset: rssPart.offset, size: rssPart.size });
