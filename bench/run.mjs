@@ -226,7 +226,11 @@ function report(results, options, started, notes) {
   if (!options.save) return;
   const dir = path.join(repo, 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
-  const base = path.join(dir, `${started.toISOString().slice(0, 10)}-${machine.hostname}-${machine.cpu.split('× ').pop()}cpu`);
+  // A second run on the same day (e.g. one --only scenario) gets -2, -3, ...: it must not
+  // overwrite the day's full run that README.md links to.
+  const stem = path.join(dir, `${started.toISOString().slice(0, 10)}-${machine.hostname}-${machine.cpu.split('× ').pop()}cpu`);
+  let base = stem;
+  for (let n = 2; fs.existsSync(`${base}.md`) || fs.existsSync(`${base}.json`); n++) base = `${stem}-${n}`;
   fs.writeFileSync(`${base}.md`, `${md}\n`);
   const legend = {
     ms: 'wall-clock time of the whole command (imgforge: node bin/imgforge.js, Node start included)',
