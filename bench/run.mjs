@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench [-- --runs N] [--only raw,esp,fallback,big] [--fs ext4,xfs] [--backing disk,tmpfs] [--workdir DIR] [--fs-size-gib N] [--tmpfs-size-gib N] [--no-save]
+// npm run bench [-- --runs N] [--only raw,esp,fallback,big,erofs] [--fs ext4,xfs] [--backing disk,tmpfs] [--workdir DIR] [--fs-size-gib N] [--tmpfs-size-gib N] [--scale F] [--no-save]
 // Builds the same images with imgforge and its peers on a loop-mounted ext4 and a loop-mounted XFS
 // (reflink), each backed by a file on disk and by one on tmpfs; times each in interleaved rounds
 // and prints the tables with per-round ratios against imgforge; see bench/README.md.
@@ -17,7 +17,7 @@ import { Workspace, availableMemory, dropCaches, ensureTools, machineFacts, run 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const log = (message) => process.stderr.write(`${message}\n`);
 const GiB = 2 ** 30;
-const ORDER = ['raw', 'esp', 'fallback', 'big'];
+const ORDER = ['raw', 'esp', 'fallback', 'big', 'erofs'];
 // RAM left to everything else while a tmpfs-backed filesystem exists: the page cache of the
 // filesystem under test (it caches what the tmpfs holds a second time), Node, the peers, and
 // whatever else runs on the machine.
@@ -38,6 +38,7 @@ function parseArgs(argv) {
     workdir: '/var/tmp/imgforge-bench',
     fsSize: 24,
     tmpfsSize: 12,
+    scale: 1,
     save: true,
   };
   const list = (v) => v.split(',').filter(Boolean);
@@ -51,6 +52,7 @@ function parseArgs(argv) {
       case '--workdir': options.workdir = path.resolve(value()); break;
       case '--fs-size-gib': options.fsSize = Number(value()); break;
       case '--tmpfs-size-gib': options.tmpfsSize = Number(value()); break;
+      case '--scale': options.scale = Number(value()); break;
       case '--no-save': options.save = false; break;
       case '-h': case '--help':
         process.stdout.write(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n')[1].slice(3) + '\n');
@@ -62,6 +64,7 @@ function parseArgs(argv) {
   for (const f of options.fs) if (!['ext4', 'xfs'].includes(f)) fail(`unknown filesystem ${f} (ext4, xfs)`);
   for (const b of options.backing) if (!['disk', 'tmpfs'].includes(b)) fail(`unknown backing ${b} (disk, tmpfs)`);
   if (!options.only.length || !options.fs.length || !options.backing.length) fail('--only, --fs and --backing need at least one value');
+  if (!(options.scale > 0 && options.scale <= 1)) fail('--scale needs a number above 0, at most 1');
   if (options.runs !== undefined && !(Number.isInteger(options.runs) && options.runs >= 1)) fail('--runs needs a whole number of at least 1');
   for (const [name, v] of [['--fs-size-gib', options.fsSize], ['--tmpfs-size-gib', options.tmpfsSize]]) if (!(v >= 2)) fail(`${name} needs a number of at least 2`);
   return options;
@@ -72,8 +75,8 @@ function fail(message) {
   process.exit(2);
 }
 
-/** Default runs: 5, except 3 for big (each run writes 4 GiB on ext4). */
-const runsFor = (scenario, options) => options.runs ?? (scenario === 'big' ? 3 : 5);
+/** Default runs: 5, except 3 for big (each run writes 4 GiB on ext4) and erofs (2 GiB, 50,000 files, by three tools). */
+const runsFor = (scenario, options) => options.runs ?? (['big', 'erofs'].includes(scenario) ? 3 : 5);
 
 /** The filesystem size a scenario needs: its live data plus room for metadata, journal, reserve. */
 const neededGiB = (scenario) => Math.ceil(Math.max(scenario.liveBytes + GiB, scenario.liveBytes / 0.9) / GiB);
@@ -82,7 +85,9 @@ async function runScenario(name, ctx, inputs, options) {
   const scenario = SCENARIOS[name];
   fs.mkdirSync(ctx.conf, { recursive: true });
   const { layout, tools } = scenario.tools(ctx, inputs);
-  const inputSize = fs.statSync(inputs.partition ?? inputs.contents ?? inputs.erofs).size;
+  // The size a floor's copy must have (erofs's floor copies a tree and checks it itself).
+  const inputFile = inputs.partition ?? inputs.contents ?? inputs.erofs;
+  const inputSize = inputFile && fs.statSync(inputFile).size;
   // Once, untimed, from cold caches: each command works and its image has imgforge's partition
   // layout. These runs also warm the caches (inputs, each tool's code) for the timed runs.
   dropCaches();
@@ -115,7 +120,7 @@ async function runScenario(name, ctx, inputs, options) {
     backing: ctx.backing,
     title: scenario.title,
     runs,
-    tools: tools.map(({ name: n, imgforge, floor, status, samples }) => ({ name: n, imgforge, floor, status, samples })),
+    tools: tools.map(({ name: n, imgforge, floor, aside, status, samples }) => ({ name: n, imgforge, floor, aside, status, samples })),
   };
   return addRatios(result);
 }
@@ -156,7 +161,7 @@ async function runFilesystem(workspace, fsType, backing, sizeGiB, order, options
   for (const [i, name] of runnable.entries()) {
     const key = keyOf(name);
     const dir = entry.dir;
-    const ctx = { fs: fsType, backing, repo, cli: path.join(repo, 'bin/imgforge.js'), dir: path.join(dir, 'inputs', key), out: path.join(dir, 'out'), conf: path.join(dir, 'conf', name), tmp: path.join(dir, 'genimage-tmp'), empty: path.join(dir, 'empty'), work: dir };
+    const ctx = { fs: fsType, backing, repo, cli: path.join(repo, 'bin/imgforge.js'), dir: path.join(dir, 'inputs', key), out: path.join(dir, 'out'), conf: path.join(dir, 'conf', name), tmp: path.join(dir, 'genimage-tmp'), empty: path.join(dir, 'empty'), work: dir, scale: options.scale };
     fs.mkdirSync(ctx.dir, { recursive: true });
     fs.mkdirSync(ctx.empty, { recursive: true });
     if (!inputs[key]) {
@@ -191,6 +196,7 @@ async function main() {
   const notes = [];
   const results = [];
   const order = ORDER.filter((s) => options.only.includes(s));
+  if (options.scale !== 1 && order.includes('erofs')) notes.push(`erofs: inputs scaled by --scale ${options.scale} (${Math.round(50000 * options.scale)} and ${Math.round(100000 * options.scale)} files): a development run, not the issue's sizes.`);
   // One filesystem at a time (made, used, removed), so at most one backing file takes disk space
   // or RAM; backings in the order of --backing (by default all disk-backed runs, then tmpfs).
   for (const backing of options.backing) {
@@ -220,7 +226,11 @@ function report(results, options, started, notes) {
   if (!options.save) return;
   const dir = path.join(repo, 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
-  const base = path.join(dir, `${started.toISOString().slice(0, 10)}-${machine.hostname}-${machine.cpu.split('× ').pop()}cpu`);
+  // A second run on the same day (e.g. one --only scenario) gets -2, -3, ...: it must not
+  // overwrite the day's full run that README.md links to.
+  const stem = path.join(dir, `${started.toISOString().slice(0, 10)}-${machine.hostname}-${machine.cpu.split('× ').pop()}cpu`);
+  let base = stem;
+  for (let n = 2; fs.existsSync(`${base}.md`) || fs.existsSync(`${base}.json`); n++) base = `${stem}-${n}`;
   fs.writeFileSync(`${base}.md`, `${md}\n`);
   const legend = {
     ms: 'wall-clock time of the whole command (imgforge: node bin/imgforge.js, Node start included)',

@@ -5,11 +5,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { run } from './system.mjs';
 
+export const KiB = 2 ** 10;
 export const MiB = 2 ** 20;
 export const GiB = 2 ** 30;
 
 /** AES-128-CTR over zeros: fast, seedable, incompressible bytes. */
-function byteStream(seed) {
+export function byteStream(seed) {
   const key = Buffer.alloc(16);
   key.write(seed);
   const cipher = createCipheriv('aes-128-ctr', key, Buffer.alloc(16));

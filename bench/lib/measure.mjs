@@ -17,7 +17,8 @@ function execute(tool, timeFile) {
   // GNU time reports the peak RSS (ru_maxrss: the largest single process of the tree) in KiB.
   const argv = ['/usr/bin/time', '-f', '%M', '-o', timeFile, ...command];
   const started = process.hrtime.bigint();
-  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = tool.env ? { ...process.env, ...tool.env } : process.env;
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', env, maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if (r.status !== 0) {
     throw new Error(`${tool.name} failed (${r.status ?? r.signal}): ${(r.stderr || r.stdout || '').trim().slice(-1500)}`);
@@ -52,8 +53,10 @@ export function measure(tool, ctx) {
 
 /**
  * Runs the tool once, untimed, and checks its image: `sgdisk -v` finds no problem and the
- * partitions start and end where imgforge's plan puts them (plain copies: the size only).
- * Returns undefined when it is fine, else why not.
+ * partitions start and end where imgforge's plan puts them (plain copies: the size only; a tool
+ * with its own `layout`, another spec: that one), then the tool's own `verify` if it has one (an
+ * EROFS: fsck.erofs). Outputs that are no disk image (`image: false`: a bare filesystem, a copied
+ * tree) are checked by their `verify` alone. Returns undefined when it is fine, else why not.
  */
 export function check(tool, ctx, layout, expectedSize) {
   cleanOutputs(ctx);
@@ -62,6 +65,15 @@ export function check(tool, ctx, layout, expectedSize) {
   } catch (error) {
     return error.message;
   }
+  try {
+    if (tool.image === false) return tool.verify();
+    return imageProblem(tool, tool.layout ?? layout, expectedSize) ?? tool.verify?.();
+  } catch (error) {
+    return error.message; // a checking command that failed (fsck.erofs, losetup): not timed
+  }
+}
+
+function imageProblem(tool, layout, expectedSize) {
   const size = fs.statSync(tool.output).size;
   if (tool.floor) return size === expectedSize ? undefined : `output is ${size} bytes, expected ${expectedSize}`;
   if (size !== layout.size) return `image is ${size} bytes, expected ${layout.size}`;

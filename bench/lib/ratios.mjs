@@ -25,7 +25,8 @@ export const referenceOf = (result) => result.tools.find((t) => t.imgforge && t.
 export function addRatios(result) {
   const ref = referenceOf(result);
   for (const tool of result.tools) {
-    if (ref && tool !== ref && tool.samples?.length) {
+    // `aside` rows (erofs: imgforge on another tree, for its memory) have nothing to compare with.
+    if (ref && tool !== ref && !tool.aside && tool.samples?.length) {
       tool.samples.forEach((sample, i) => {
         const base = ref.samples[i];
         if (!base || base.round !== sample.round) throw new Error(`${result.scenario}: round ${sample.round} of ${tool.name} has no imgforge run to compare with`);

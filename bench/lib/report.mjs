@@ -18,6 +18,7 @@ export function scenarioTable(result) {
       rows.push(`| ${t.name} | ${t.status} | | | | | | | |`);
       continue;
     }
+    // An `aside` row (erofs's memory row) is timed but compared with nothing: no ratios.
     const byRound = s.reference ? 'reference' : s.ratio ? t.samples.map((x) => x.ratio.toFixed(x.ratio >= 10 ? 0 : 2)).join(' ') : '–';
     rows.push(
       `| ${t.name} | ${formatMs(s.time.median)} | ${formatMs(s.time.min)} – ${formatMs(s.time.max)} | ${s.reference ? '1 (reference)' : ratioSpread(s.ratio)} | ${byRound} | ` +
@@ -30,11 +31,14 @@ export function scenarioTable(result) {
 
 const COLUMNS = [
   ['cp (physical)', (n) => n === 'cp --reflink=never'],
-  ['cp --reflink=always', (n) => n === 'cp --reflink=always'],
+  // erofs's floor (a copy of the tree, not of a file) shares this column: both are the reflink floor.
+  ['cp --reflink=always', (n) => n === 'cp --reflink=always' || n === 'cp -r --reflink=always'],
   ['sgdisk + dd', (n) => n.startsWith('sgdisk + dd')],
   ['mkfs.fat + mcopy', (n) => n.startsWith('sgdisk + mkfs.fat')],
   ['systemd-repart', (n) => n.includes('systemd-repart')],
   ['genimage', (n) => n.startsWith('genimage')],
+  // erofs: on XFS mkfs.erofs + a GPT (the reflink into it), on ext4 mkfs.erofs alone (the row names say which).
+  ['mkfs.erofs', (n) => n.startsWith('mkfs.erofs')],
 ];
 
 /** A peer's headline cell: its median time · its median per-round ratio (min – max). */
@@ -114,8 +118,9 @@ export function markdown({ results, goals, options, machine, started, skipped })
     'outputs removed and a `sync` (nothing dirty, no writeback of earlier runs pending): warm caches, clean state. Each',
     'timed run is the command under `/usr/bin/time` (peak RSS: the largest single process). Times are wall-clock around the',
     'whole command, Node start included for imgforge. imgforge fsyncs the image and its folder before it returns, so every',
-    'peer command ends with `sync IMAGE FOLDER` too; rows marked "(no sync)" leave that out. Before timing, each command',
-    "runs once and its image is checked: `sgdisk -v` clean and partitions where imgforge's plan puts them. \"allocated /",
+    'peer command ends with `sync IMAGE FOLDER` too (a copied tree: `sync -f`, syncfs of its filesystem); rows marked "(no sync)" leave that out. Before timing, each command',
+    "runs once and its image is checked: `sgdisk -v` clean and partitions where imgforge's plan puts them (an EROFS, in an",
+    'image or a file: `fsck.erofs` clean and one inode per file and folder of its tree; a copied tree: its files and bytes). "allocated /',
     'apparent" is `du -B1` / `du -b --apparent-size` of the output; "new blocks" is the drop in the filesystem\'s free space.',
     '',
     '## How to read the ratios',

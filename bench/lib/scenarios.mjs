@@ -4,25 +4,12 @@
 // the bare primitive for reference.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { ddInto, durable, imgforgeTool, newGpt, partSize, planOf, yamlSpec } from './commands.mjs';
+import { erofsScenario } from './erofs.mjs';
 import { GiB, bigInput, espInputs, rawInput } from './inputs.mjs';
-import { quote, run } from './system.mjs';
+import { quote } from './system.mjs';
 
 const SEED_UUID = '5c0e2f1a-8d4b-4e6f-9a3c-7b1d2e4f6a80';
-
-const yamlSpec = (lines) => `${lines.join('\n')}\n`;
-
-/** imgforge's layout for a spec: the reference every peer's partition table must match. */
-function planOf(ctx, spec) {
-  return JSON.parse(run([process.execPath, ctx.cli, 'plan', spec, '--json']));
-}
-
-const partSize = (p) => (p.lastLba - p.firstLba + 1) * 512;
-
-function sgdiskArgs(layout) {
-  return layout.partitions
-    .map((p) => `-n ${p.index}:${p.firstLba}:${p.lastLba} -t ${p.index}:${p.type} -c ${p.index}:${quote(p.name)}`)
-    .join(' ');
-}
 
 function genimageConfig(name, layout, images, extra = '') {
   const parts = layout.partitions.map((p) => {
@@ -45,14 +32,11 @@ function repartDefinitions(dir, layout, copyBlocks) {
   });
 }
 
-const durable = (script, out) => `${script} && sync ${quote(out)} ${quote(path.dirname(out))}`;
 const repart = (defs, size, out) =>
   `/bin/systemd-repart --empty=create --size=${size} --dry-run=no --no-pager --definitions=${quote(defs)} --seed=${SEED_UUID} ${quote(out)} >/dev/null`;
 const genimage = (ctx, cfg, out, rootpath) =>
   `rm -rf ${quote(ctx.tmp)} && genimage --config ${quote(cfg)} --outputpath ${quote(path.dirname(out))} --tmppath ${quote(ctx.tmp)} ` +
   `--inputpath ${quote(ctx.dir)} --rootpath ${quote(rootpath)} >/dev/null 2>&1`;
-const ddInto = (input, out, offset) => `dd if=${quote(input)} of=${quote(out)} bs=1M oflag=seek_bytes seek=${offset} conv=notrunc,sparse status=none`;
-const newGpt = (layout, out) => `truncate -s ${layout.size} ${quote(out)} && sgdisk ${sgdiskArgs(layout)} ${quote(out)} >/dev/null`;
 // mkfs.fat + mcopy, the classic way to make a FAT32 from a folder; geometry as imgforge chooses it
 // for 512 MiB (FAT32, 4 KiB clusters).
 const fatFromTree = (image, esp, sizeBytes, offsetSectors = 0) =>
@@ -80,11 +64,6 @@ function rawCopyTools(ctx, layout, input, { bare }) {
     { name: 'genimage', output: out('genimage'), script: durable(genimage(ctx, cfg, out('genimage'), ctx.empty), out('genimage')) },
   );
   return tools;
-}
-
-function imgforgeTool(ctx, spec, mode = 'auto', name = 'imgforge') {
-  const output = path.join(ctx.out, `imgforge-${mode}.img`);
-  return { name, imgforge: true, output, argv: [process.execPath, ctx.cli, 'build', spec, '-o', output, '--json', '--quiet', '--copy', mode] };
 }
 
 function espSpec(ctx, inputs) {
@@ -172,4 +151,5 @@ export const SCENARIOS = {
       return { layout: planOf(ctx, spec), tools: [imgforgeTool(ctx, spec, 'auto', 'imgforge --copy auto'), imgforgeTool(ctx, spec, 'read-write', 'imgforge --copy read-write')] };
     },
   },
+  erofs: erofsScenario,
 };

@@ -33,6 +33,8 @@ const TOOLS = {
   genimage: 'genimage',
   '/bin/systemd-repart': 'systemd',
   losetup: 'mount',
+  sfdisk: 'fdisk',
+  'fsck.erofs': 'erofs-utils',
 };
 
 /** Installs, with apt-get, the packages of whichever tools are missing. */
@@ -178,10 +180,10 @@ export function freeBytes(dir) {
   return s.bfree * s.bsize;
 }
 
-/** du -B1 (allocated) and du -b (apparent size) of a file. */
+/** du -B1 (allocated) and du -b (apparent size) of a file, or the total of a folder's tree. */
 export function diskUsage(file) {
-  const allocated = Number(run(['du', '-B1', file]).split('\t')[0]);
-  const apparent = Number(run(['du', '-b', '--apparent-size', file]).split('\t')[0]);
+  const allocated = Number(run(['du', '-s', '-B1', file]).split('\t')[0]);
+  const apparent = Number(run(['du', '-s', '-b', '--apparent-size', file]).split('\t')[0]);
   return { allocated, apparent };
 }
 

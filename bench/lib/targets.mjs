@@ -2,6 +2,7 @@
 // a target is met when the median of its per-round values meets it, and the detail says in how
 // many rounds it was met, so a verdict that rests on a few noisy rounds shows as such.
 import { stats } from './measure.mjs';
+import { EROFS_ROWS } from './erofs.mjs';
 import { formatBytes, formatMs, ratio } from './format.mjs';
 
 const MiB = 2 ** 20;
@@ -63,6 +64,21 @@ export function targets(results, dataBytes) {
       add(`${where('big', fs)}: peak RSS under 100 MiB`, rss, (v) => v < 100 * MiB, (s) => `${formatBytes(s.median)} (${formatBytes(s.min)} – ${formatBytes(s.max)})`);
       const excess = b?.samples.map((s) => (s.allocated - dataBytes) / dataBytes);
       add(`${where('big', fs)}: allocated within 1% of the data written`, excess, (e) => Math.abs(e) <= 0.01, (s) => `${(s.median * 100).toFixed(3)}% over the ${dataBytes} bytes of data (${b.summary.allocated} allocated, apparent ${formatBytes(b.summary.apparent)})`);
+    }
+
+    // erofs (issue 13): on XFS against mkfs.erofs + a reflink into the GPT, and within 2× of the
+    // reflink copy of the tree (the floor); on ext4 at least as fast as mkfs.erofs alone.
+    const erofsPeer = (fs, name) => find('erofs', fs, (t) => t.imgforge) && find('erofs', fs, name);
+    const gpt = erofsPeer('xfs', EROFS_ROWS.mkfsGpt);
+    add(`${where('erofs', 'xfs')}: at least 5× faster than mkfs.erofs + reflink into the GPT`, perRound(gpt, 'ratio'), (r) => r >= 5, (s) => `mkfs.erofs + reflink ÷ imgforge ${spread(s)}`);
+    const floor = erofsPeer('xfs', EROFS_ROWS.cpTree);
+    add(`${where('erofs', 'xfs')}: within 2× of cp -r --reflink=always && sync -f`, perRound(floor, 'ratio'), (r) => r >= 0.5, (s) => `cp -r ÷ imgforge ${spread(s)}, needs ≥ 0.50×`);
+    const mkfs = erofsPeer('ext4', EROFS_ROWS.mkfs);
+    add(`${where('erofs', 'ext4')}: at least as fast as mkfs.erofs && sync`, perRound(mkfs, 'ratio'), (r) => r >= 1, (s) => `mkfs.erofs ÷ imgforge ${spread(s)}`);
+    // Memory, like big's: every round must meet it.
+    for (const fs of ['ext4', 'xfs']) {
+      const rss = find('erofs', fs, EROFS_ROWS.rss)?.samples.map((s) => s.rssKiB * 1024);
+      add(`${where('erofs', fs)}: peak RSS under 256 MiB with 100,000 files`, rss, (v) => v < 256 * MiB, (s) => `${formatBytes(s.median)} (${formatBytes(s.min)} – ${formatBytes(s.max)})`);
     }
   }
   return out;
