@@ -48,6 +48,7 @@
 
 mod inodes;
 mod layout;
+mod limits;
 mod ondisk;
 mod plan;
 mod read;

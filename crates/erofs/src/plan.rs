@@ -20,11 +20,11 @@ use crate::layout::{
     blocks_for, inline_tail, nid_of, pack_dirents, xattr_body_bytes, xattr_entry_bytes,
     xattr_icount, xattr_prefix, DirPacking, MetaCursor,
 };
+use crate::limits::MAX_ENTRIES;
 use crate::ondisk::{
     encode_rdev, DataLayout, InlineXattr, InodeFields, Superblock, BLOCK, COMPACT_INODE,
     EXTENDED_INODE,
 };
-use crate::read::MAX_ENTRIES;
 
 /// The meta area starts right after the superblock's block.
 pub(crate) const META_BLKADDR: u32 = 1;

@@ -5,7 +5,7 @@
 
 use imgforge_tree::{Names, Policy, ScanError, Source, Tree};
 
-use crate::read::MAX_DEPTH;
+use crate::limits::MAX_DEPTH;
 
 /// EROFS names are 1 to 255 bytes (EROFS_NAME_LEN).
 fn erofs_name(name: &str) -> Result<(), String> {
