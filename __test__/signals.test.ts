@@ -1,5 +1,6 @@
 import test from 'ava';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { once } from 'node:events';
 import { imgforgeChild } from './helpers/cli';
@@ -8,7 +9,7 @@ import { tempDir, writePatternFile } from './helpers/tools';
 const MiB = 1 << 20;
 
 for (const [signal, status] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-  test.serial(`${signal} mid-copy removes the temporary file, keeps the old image and exits ${status}`, async (t) => {
+  test.serial(`${signal} mid-copy removes the temporary file, keeps the old image and dies by ${signal} (status ${status} to a shell)`, async (t) => {
     const dir = tempDir();
     writePatternFile(path.join(dir, 'big.img'), 1536 * MiB, 9);
     fs.writeFileSync(
@@ -31,8 +32,9 @@ for (const [signal, status] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     await copying;
     t.true(fs.readdirSync(dir).some((f) => f.endsWith('.imgforge-tmp')), 'the build writes a temporary file');
     child.kill(signal);
-    const [code] = await exited;
-    t.is(code, status, stderr);
+    const [code, killedBy] = await exited;
+    t.deepEqual([code, killedBy], [null, signal], stderr);
+    t.is(128 + os.constants.signals[signal], status);
     t.regex(stderr, new RegExp(`interrupted by ${signal}`));
     t.is(fs.readFileSync(output, 'utf8'), 'previous image');
     t.deepEqual(fs.readdirSync(dir).sort(), ['big.img', 'disk.img', 'image.json']);

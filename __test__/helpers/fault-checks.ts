@@ -5,6 +5,7 @@
 import type { ExecutionContext } from 'ava';
 import { once } from 'node:events';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { imgforgeChild, type CliResult } from './cli';
@@ -114,7 +115,7 @@ export async function cliWhen(
   args: string[],
   trigger: RegExp,
   act: (child: ReturnType<typeof imgforgeChild>) => void,
-): Promise<{ code: number | null; stderr: string; acted: boolean }> {
+): Promise<ChildEnd & { stderr: string; acted: boolean }> {
   const child = imgforgeChild(args);
   let stderr = '';
   let acted = false;
@@ -126,16 +127,22 @@ export async function cliWhen(
       act(child);
     }
   });
-  const code = await exitCode(child, once(child, 'exit'));
-  return { code, stderr, acted };
+  const end = await exitCode(child, once(child, 'exit'));
+  return { ...end, stderr, acted };
 }
 
-/** The exit code `exited` resolves with; the child is killed after two minutes, so a hang fails the test. */
-async function exitCode(child: ReturnType<typeof imgforgeChild>, exited: Promise<unknown[]>): Promise<number | null> {
+/** How a child ended: its exit status as a shell shows it (128 + the number when a signal killed it), and that signal. */
+export interface ChildEnd {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** How the child `exited`; it is killed after two minutes, so a hang fails the test. */
+async function exitCode(child: ReturnType<typeof imgforgeChild>, exited: Promise<unknown[]>): Promise<ChildEnd> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
   try {
-    const [code] = (await exited) as [number | null];
-    return code;
+    const [code, signal] = (await exited) as [number | null, NodeJS.Signals | null];
+    return { code: signal !== null ? 128 + os.constants.signals[signal] : code, signal };
   } finally {
     clearTimeout(timer);
   }
@@ -150,7 +157,7 @@ export async function cliMidCopy(
   dir: string,
   bytes: number,
   act: (child: ReturnType<typeof imgforgeChild>) => void,
-): Promise<{ code: number | null; stderr: string; allocated: number | undefined }> {
+): Promise<ChildEnd & { stderr: string; allocated: number | undefined }> {
   const child = imgforgeChild(args);
   let stderr = '';
   child.stderr.setEncoding('utf8');
@@ -173,7 +180,7 @@ export async function cliMidCopy(
     }
   }, 2);
   try {
-    return { code: await exitCode(child, exited), stderr, allocated };
+    return { ...(await exitCode(child, exited)), stderr, allocated };
   } finally {
     clearInterval(poll);
   }

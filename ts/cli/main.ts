@@ -23,6 +23,13 @@ const EXIT_BAD_INPUT = 2;
 /** Signals that cancel a build, with the exit status of a process they end (128 + number). */
 const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGQUIT: 131, SIGTERM: 143 };
 /**
+ * The signals the CLI dies by again once its build has cleaned up, so that the parent sees death
+ * by signal: a shell running `for s in *.yaml; do imgforge build "$s"; done` stops at Ctrl-C
+ * instead of going on with the next build (bash, for one, goes on after a child that exits 130).
+ * SIGQUIT is not re-raised: its default action would dump core; it exits 131.
+ */
+const RERAISED = new Set(['SIGHUP', 'SIGINT', 'SIGTERM']);
+/**
  * How long a cancelled build may take to stop before the CLI stops it the hard way. A copy
  * notices cancellation within one chunk; only a thread stuck in the kernel (a hung network
  * filesystem, a FIFO opened by a library) takes longer, and then even process.exit() would wait.
@@ -175,8 +182,9 @@ Examples:
 A block device is written in place: its partition tables are wiped first and written last, so
 a device whose build fails or is interrupted holds no valid partition table.
 
-Exit status: 0 success, 1 build failure, 2 bad usage or spec, 129/130/131/143 interrupted by
-SIGHUP/SIGINT/SIGQUIT/SIGTERM.`,
+Exit status: 0 success, 1 build failure, 2 bad usage or spec. Interrupted by SIGHUP, SIGINT or
+SIGTERM, it cleans up and then dies by that signal (shells show 129/130/143 and a loop of builds
+stops); by SIGQUIT, it exits 131.`,
     )
     .action(async (spec: string, flags: BuildFlags) => setExit(await runBuild(spec, flags)));
 
@@ -265,7 +273,9 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
 export function run(): void {
   main().then(
     (code) => {
-      process.exitCode = code;
+      const signal = Object.keys(SIGNAL_EXIT).find((name) => SIGNAL_EXIT[name] === code);
+      if (signal !== undefined && RERAISED.has(signal)) dieBy(signal);
+      else process.exitCode = code;
     },
     (error) => {
       process.exitCode = report(error);
