@@ -1,7 +1,8 @@
 import test from 'ava';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { imgforge, ROOT } from './helpers/cli';
+import { BIN, imgforge, ROOT } from './helpers/cli';
 import { sameBytes, sfdiskJson, sgdiskVerify, tempDir, writePatternFile } from './helpers/tools';
 
 const MiB = 1 << 20;
@@ -38,12 +39,41 @@ test('--version prints the package version; --help teaches the commands', (t) =>
   }
 });
 
-test('bad usage exits 2 without a stack trace', (t) => {
-  for (const args of [['frobnicate'], ['build'], ['build', 'x.yaml', '--copy', 'teleport'], ['build', 'x.yaml', '--bogus']]) {
+test('bad usage exits 2 with one imgforge: line that points at --help, without a stack trace', (t) => {
+  const cases: Array<[string[], string]> = [
+    [['frobnicate'], "imgforge: unknown command 'frobnicate' (see imgforge --help)"],
+    [['build'], "imgforge: missing required argument 'spec' (see imgforge build --help)"],
+    [['build', 'x.yaml', '--copy', 'teleport'], "imgforge: option '--copy <mode>' argument 'teleport' is invalid. Allowed choices are auto, copy-file-range, read-write (see imgforge build --help)"],
+    [['build', 'x.yaml', '--bogus'], "imgforge: unknown option '--bogus' (see imgforge build --help)"],
+    [['inspect'], "imgforge: missing required argument 'image' (see imgforge inspect --help)"],
+    [['verify', 'spec.yaml'], "imgforge: missing required argument 'image' (see imgforge verify --help)"],
+  ];
+  for (const [args, line] of cases) {
     const result = imgforge(args);
     t.is(result.status, 2, args.join(' '));
-    t.notRegex(result.stderr, /\n\s+at /, 'no stack trace');
+    t.is(result.stderr, `${line}\n`, args.join(' '));
+    t.is(result.stdout, '');
   }
+});
+
+test('a bare imgforge prints its help on stderr and exits 2; help on request goes to stdout', (t) => {
+  const bare = imgforge([]);
+  t.is(bare.status, 2);
+  t.is(bare.stdout, '');
+  t.regex(bare.stderr, /^Usage: imgforge \[options\] \[command\]/);
+  for (const args of [['--help'], ['help'], ['help', 'build']]) {
+    const help = imgforge(args);
+    t.is(help.status, 0, args.join(' '));
+    t.regex(help.stdout, /^Usage: imgforge/);
+    t.is(help.stderr, '');
+  }
+});
+
+test('output to a reader that went away (imgforge --help | true) is no error', (t) => {
+  // `true` exits at once, so the help is written to a pipe nobody reads: EPIPE.
+  const result = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" --help | true; echo "\${PIPESTATUS[0]}"`], { encoding: 'utf8' });
+  t.is(result.stdout, '0\n');
+  t.is(result.stderr, '', 'no EPIPE stack trace');
 });
 
 test('build --json prints exactly one JSON object with the documented fields', (t) => {

@@ -197,6 +197,7 @@ stops); by SIGQUIT, it exits 131.`,
     .action(async (spec: string, flags: { json?: boolean }) => setExit(await runPlan(spec, flags)));
 
   addInspectCommands(cli, setExit);
+  for (const command of [cli, ...cli.commands]) command.configureOutput({ outputError: (text, write) => write(usageError(text, command)) });
 
   cli.addHelpText(
     'after',
@@ -255,6 +256,16 @@ function report(error: unknown): number {
   return EXIT_BUILD_FAILED;
 }
 
+/**
+ * Commander's usage errors ("error: unknown option '--bogus'") in imgforge's style: the
+ * `imgforge:` prefix every other error has, and where to read more.
+ */
+function usageError(text: string, command: Command): string {
+  const message = text.trim().replace(/^error: /, '').replace(/\.$/, '');
+  const name = command.parent ? `imgforge ${command.name()}` : 'imgforge';
+  return `imgforge: ${message} (see ${name} --help)\n`;
+}
+
 /** Runs the CLI and resolves to its exit status. */
 export async function main(argv: readonly string[] = process.argv): Promise<number> {
   let status = EXIT_OK;
@@ -263,6 +274,9 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     return status;
   } catch (error) {
     if (error instanceof CommanderError) {
+      // Help or the version asked for; a bare `imgforge` (no command) gets the help on stderr
+      // and the status of a usage error.
+      if (error.code === 'commander.help' && argv.length <= 2) return EXIT_BAD_INPUT;
       const benign = ['commander.helpDisplayed', 'commander.version', 'commander.help'];
       return benign.includes(error.code) ? EXIT_OK : EXIT_BAD_INPUT;
     }
@@ -271,6 +285,13 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
 }
 
 export function run(): void {
+  // A reader that goes away (`imgforge --help | head`) is no error of ours: what is left to
+  // print is dropped, and a build under way still finishes or cleans up as it would.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+    });
+  }
   main().then(
     (code) => {
       const signal = Object.keys(SIGNAL_EXIT).find((name) => SIGNAL_EXIT[name] === code);
