@@ -130,6 +130,41 @@ test('plan prints a table and the same layout as JSON, and writes nothing', (t) 
   t.deepEqual(sfdiskJson(built.output).partitions.map((p) => p.start), json.partitions.map((p: { firstLba: number }) => p.firstLba));
 });
 
+test('--json=pretty indents the same object; --json before the spec still takes no value', (t) => {
+  const dir = tempDir();
+  writePatternFile(path.join(dir, 'root.img'), MiB, 3);
+  const spec = writeSpec(dir, goodSpec);
+  const short = imgforge(['plan', '--json', spec]);
+  t.is(short.status, 0, short.stderr);
+  t.is(short.stdout.trim().split('\n').length, 1);
+  const pretty = imgforge(['plan', spec, '--json=pretty']);
+  t.is(pretty.status, 0, pretty.stderr);
+  t.regex(pretty.stdout, /^\{\n {2}"size": /);
+  t.deepEqual(JSON.parse(pretty.stdout), JSON.parse(short.stdout));
+  t.is(imgforge(['plan', spec, '--json=short']).stdout, short.stdout);
+});
+
+test('with --json a failure is also an {"error": {code, message, field?}} object on stdout', (t) => {
+  const dir = tempDir();
+  const bad = writeSpec(dir, { ...goodSpec, partitions: [{ name: 'x', type: 'nonsense', size: '1MiB' }] });
+  const cases: Array<[string[], number, { code: string; field?: string }]> = [
+    [['build', bad, '--json'], 2, { code: 'SPEC_INVALID', field: 'partitions[0].type' }],
+    [['plan', bad, '--json=pretty'], 2, { code: 'SPEC_INVALID', field: 'partitions[0].type' }],
+    [['inspect', path.join(dir, 'nope.img'), '--json'], 2, { code: 'IMAGE' }],
+    [['build', '--json'], 2, { code: 'USAGE' }],
+    [['plan', bad, '--json=fancy'], 2, { code: 'USAGE' }],
+  ];
+  for (const [args, status, want] of cases) {
+    const result = imgforge(args);
+    t.is(result.status, status, args.join(' '));
+    const { error } = JSON.parse(result.stdout) as { error: { code: string; message: string; field?: string } };
+    t.like(error, want, args.join(' '));
+    if (want.field === undefined) t.false('field' in error, args.join(' '));
+    // The same failure on stderr, in the CLI's one style.
+    t.true(result.stderr.startsWith(`imgforge: ${error.message.split('\n')[0]}`), `${args.join(' ')}: ${result.stderr}`);
+  }
+});
+
 const badSpecs: Array<[string, unknown, RegExp]> = [
   ['unknown key', { ...goodSpec, partitions: [{ ...goodSpec.partitions[1], sise: 1 }] }, /partitions\[0\]\.sise/],
   ['bad size', { ...goodSpec, size: '12 potatoes' }, /size/],

@@ -3,16 +3,17 @@ import type { Command } from 'commander';
 import { inspect } from '../inspect/inspect';
 import { verify } from '../inspect/verify';
 import { formatInspect, formatVerify } from './inspect-format';
+import { formatJson, jsonHelp, type JsonStyle } from './json';
 
 /** Exit status when the image has problems (inspect) or differs from the spec (verify). */
 const EXIT_FOUND = 1;
 
-export function addInspectCommands(cli: Command, setExit: (code: number) => void): void {
+export function addInspectCommands(cli: Command, setExit: (code: number) => void, style: JsonStyle): void {
   cli
     .command('inspect')
     .description('show the partition table of an image or block device and what each partition holds')
     .argument('<image>', 'a disk image file or a block device (read only; no root or loop device needed)')
-    .option('--json', 'print the report as one JSON object on stdout')
+    .option('--json', jsonHelp('the report'))
     .option('--files [partition]', 'list the files of FAT32 and EROFS partitions: all, or one by entry number or name')
     .addHelpText(
       'after',
@@ -39,7 +40,7 @@ Exit status: 0 no problems found, 1 problems found, 2 the image cannot be read.`
     )
     .action((image: string, flags: { json?: boolean; files?: boolean | string }) => {
       const report = inspect(image, { files: flags.files });
-      process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${formatInspect(report)}\n`);
+      process.stdout.write(flags.json ? formatJson(report, style) : `${formatInspect(report)}\n`);
       setExit(report.findings.length > 0 ? EXIT_FOUND : 0);
     });
 
@@ -48,7 +49,7 @@ Exit status: 0 no problems found, 1 problems found, 2 the image cannot be read.`
     .description('check that an image is exactly what a spec builds')
     .argument('<spec>', 'the image spec (.yaml, .yml or .json)')
     .argument('<image>', 'the disk image file or block device to check')
-    .option('--json', 'print the report as one JSON object on stdout')
+    .option('--json', jsonHelp('the report'))
     .addHelpText(
       'after',
       `
@@ -68,7 +69,7 @@ Exit status: 0 the image matches, 1 differences found, 2 bad spec or unreadable 
     )
     .action(async (spec: string, image: string, flags: { json?: boolean }) => {
       const report = await verify(spec, image);
-      process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${formatVerify(report)}\n`);
+      process.stdout.write(flags.json ? formatJson(report, style) : `${formatVerify(report)}\n`);
       setExit(report.differences.length > 0 ? EXIT_FOUND : 0);
     });
 }

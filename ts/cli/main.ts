@@ -9,6 +9,7 @@ import { loadSpec } from '../spec/load';
 import { plan } from '../plan/plan';
 import { formatBuildResult, formatPlan } from './format';
 import { addInspectCommands } from './inspect-commands';
+import { errorObject, extractJsonStyle, formatJson, jsonHelp, type JsonStyle } from './json';
 import { plainProgress, terminalProgress, type ProgressSink } from './progress';
 import type { CopyMode } from '../types';
 
@@ -99,7 +100,7 @@ function interruptedLine(signal: string, state: string | undefined): string {
   return `imgforge: build interrupted by ${signal}; ${state ?? 'no image was written'}\n`;
 }
 
-async function runBuild(specPath: string, flags: BuildFlags): Promise<number> {
+async function runBuild(specPath: string, flags: BuildFlags, style: JsonStyle): Promise<number> {
   const controller = new AbortController();
   const signals = cancelOnSignals(controller, (signal) =>
     process.stderr.write(`imgforge: build interrupted by ${signal}; it did not stop within ${CANCEL_GRACE_MS / 1000} s (a source or the output does not respond), so it was ended at once\n`),
@@ -115,14 +116,16 @@ async function runBuild(specPath: string, flags: BuildFlags): Promise<number> {
       onProgress: sink ? (p) => sink!.update(p) : undefined,
     });
     sink?.finish();
-    if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+    if (flags.json) process.stdout.write(formatJson(result, style));
     else if (!flags.quiet) process.stdout.write(`${formatBuildResult(result)}\n`);
     return EXIT_OK;
   } catch (error) {
     sink?.finish();
     const signal = signals.received();
     if (signal !== undefined && error instanceof ImgforgeError && error.code === 'ABORTED') {
-      process.stderr.write(interruptedLine(signal, error.outputState));
+      const line = interruptedLine(signal, error.outputState);
+      process.stderr.write(line);
+      if (flags.json) process.stdout.write(formatJson({ error: { code: 'ABORTED', message: line.trim().replace(/^imgforge: /, '') } }, style));
       return SIGNAL_EXIT[signal];
     }
     throw error;
@@ -131,19 +134,19 @@ async function runBuild(specPath: string, flags: BuildFlags): Promise<number> {
   }
 }
 
-async function runPlan(specPath: string, flags: { json?: boolean }): Promise<number> {
+async function runPlan(specPath: string, flags: { json?: boolean }, style: JsonStyle): Promise<number> {
   const layout = await plan(await loadSpec(specPath));
   if (flags.json) {
     const { diskSize: size, sectorSize, diskGuid, firstUsableLba, lastUsableLba } = layout;
     const partitions = describePlan(layout);
-    process.stdout.write(`${JSON.stringify({ size, sectorSize, diskGuid, firstUsableLba, lastUsableLba, partitions })}\n`);
+    process.stdout.write(formatJson({ size, sectorSize, diskGuid, firstUsableLba, lastUsableLba, partitions }, style));
   } else {
     process.stdout.write(`${formatPlan(layout)}\n`);
   }
   return EXIT_OK;
 }
 
-function program(setExit: (code: number) => void): Command {
+function program(setExit: (code: number) => void, style: JsonStyle | undefined): Command {
   const cli = new Command('imgforge')
     .description('Build bootable GPT disk images from a declarative spec (YAML or JSON).\nPartition contents are copied with copy_file_range, so on XFS and btrfs they are shared by reflink instead of copied.')
     .version(packageVersion(), '-V, --version', 'print the version')
@@ -158,7 +161,7 @@ function program(setExit: (code: number) => void): Command {
     .option('-o, --output <path>', "where to write the image (default: the spec's `output`, else <spec name>.img beside the spec)")
     .option('--force', 'allow writing to a block device (destroys what it holds)')
     .addOption(new Option('--copy <mode>', 'how partition contents are copied').choices(COPY_MODES).default('auto'))
-    .option('--json', 'print the result as one JSON object on stdout')
+    .option('--json', jsonHelp('the result'))
     .option('-q, --quiet', 'print nothing but errors')
     .addHelpText(
       'after',
@@ -186,18 +189,25 @@ Exit status: 0 success, 1 build failure, 2 bad usage or spec. Interrupted by SIG
 SIGTERM, it cleans up and then dies by that signal (shells show 129/130/143 and a loop of builds
 stops); by SIGQUIT, it exits 131.`,
     )
-    .action(async (spec: string, flags: BuildFlags) => setExit(await runBuild(spec, flags)));
+    .action(async (spec: string, flags: BuildFlags) => setExit(await runBuild(spec, flags, style ?? 'short')));
 
   cli
     .command('plan')
     .description('show the partition layout a spec gives, without writing anything')
     .argument('<spec>', 'the image spec (.yaml, .yml or .json)')
-    .option('--json', 'print the layout as one JSON object on stdout')
+    .option('--json', jsonHelp('the layout'))
     .addHelpText('after', '\nExample:\n  imgforge plan examples/appliance/image.yaml')
-    .action(async (spec: string, flags: { json?: boolean }) => setExit(await runPlan(spec, flags)));
+    .action(async (spec: string, flags: { json?: boolean }) => setExit(await runPlan(spec, flags, style ?? 'short')));
 
-  addInspectCommands(cli, setExit);
-  for (const command of [cli, ...cli.commands]) command.configureOutput({ outputError: (text, write) => write(usageError(text, command)) });
+  addInspectCommands(cli, setExit, style ?? 'short');
+  for (const command of [cli, ...cli.commands]) {
+    command.configureOutput({
+      outputError: (text, write) => {
+        write(usageError(text, command));
+        if (style !== undefined) process.stdout.write(formatJson({ error: { code: 'USAGE', message: usageError(text, command).trim().replace(/^imgforge: /, '') } }, style));
+      },
+    });
+  }
 
   cli.addHelpText(
     'after',
@@ -245,8 +255,10 @@ The README's "Image spec" section lists every field.`,
   return cli;
 }
 
-function report(error: unknown): number {
+/** Prints a failure: a line (or a few) on stderr, and with --json its object on stdout too. */
+function report(error: unknown, style: JsonStyle | undefined): number {
   if (process.env.IMGFORGE_DEBUG === '1' && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+  if (style !== undefined) process.stdout.write(formatJson(errorObject(error), style));
   if (error instanceof ImgforgeError) {
     process.stderr.write(`imgforge: ${error.message.replace(/\n/g, '\n  ')}\n`);
     return error.isInputError ? EXIT_BAD_INPUT : EXIT_BUILD_FAILED;
@@ -269,18 +281,22 @@ function usageError(text: string, command: Command): string {
 /** Runs the CLI and resolves to its exit status. */
 export async function main(argv: readonly string[] = process.argv): Promise<number> {
   let status = EXIT_OK;
+  const { argv: args, style, problem } = extractJsonStyle(argv);
+  if (problem !== undefined) {
+    return report(new ImgforgeError('USAGE', `${problem} (see imgforge --help)`), style ?? 'short');
+  }
   try {
-    await program((code) => (status = code)).parseAsync(argv as string[]);
+    await program((code) => (status = code), style).parseAsync(args);
     return status;
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help or the version asked for; a bare `imgforge` (no command) gets the help on stderr
       // and the status of a usage error.
-      if (error.code === 'commander.help' && argv.length <= 2) return EXIT_BAD_INPUT;
+      if (error.code === 'commander.help' && args.length <= 2) return EXIT_BAD_INPUT;
       const benign = ['commander.helpDisplayed', 'commander.version', 'commander.help'];
       return benign.includes(error.code) ? EXIT_OK : EXIT_BAD_INPUT;
     }
-    return report(error);
+    return report(error, style);
   }
 }
 
@@ -299,7 +315,7 @@ export function run(): void {
       else process.exitCode = code;
     },
     (error) => {
-      process.exitCode = report(error);
+      process.exitCode = report(error, undefined);
     },
   );
 }
