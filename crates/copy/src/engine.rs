@@ -60,6 +60,28 @@ impl<S: Syscalls> CopyEngine<S> {
         job: &OpenedCopy,
         progress: &mut dyn FnMut(u64) -> bool,
     ) -> Result<u64, CopyError> {
+        self.copy_up_to(job, None, progress)
+    }
+
+    /// As [`copy`](Self::copy), but only the source's first `prefix` bytes (at most its
+    /// length), for a writer that stores the rest elsewhere (an EROFS inline tail): the source
+    /// is still checked against its planned length, and reflinked whole blocks stay whole.
+    /// Returns the bytes copied.
+    pub fn copy_prefix(
+        &mut self,
+        job: &OpenedCopy,
+        prefix: u64,
+        progress: &mut dyn FnMut(u64) -> bool,
+    ) -> Result<u64, CopyError> {
+        self.copy_up_to(job, Some(prefix), progress)
+    }
+
+    fn copy_up_to(
+        &mut self,
+        job: &OpenedCopy,
+        prefix: Option<u64>,
+        progress: &mut dyn FnMut(u64) -> bool,
+    ) -> Result<u64, CopyError> {
         let source_info = retry_interrupted(|| self.sys.file_info(job.source))
             .map_err(|error| CopyError::io(format!("stat {}", job.source_name), error))?;
         if let Some(planned) = job.planned_length {
@@ -76,7 +98,9 @@ impl<S: Syscalls> CopyEngine<S> {
             }
         }
         let source_len = (source_info.len > 0).then_some(source_info.len);
-        if let Some(len) = source_len {
+        // The bytes to copy: the whole source, or its prefix.
+        let copy_len = source_len.map(|len| prefix.map_or(len, |p| p.min(len)));
+        if let Some(len) = copy_len {
             if len > job.dest_capacity {
                 return Err(CopyError::TooLarge {
                     source_len: len,
@@ -122,9 +146,9 @@ impl<S: Syscalls> CopyEngine<S> {
                     .allocated
                     .is_some_and(|allocated| allocated >= source_info.len)),
         };
-        let copied = match source_len {
-            Some(len) => {
-                run.copy_extents(len)?;
+        let copied = match (source_len, copy_len) {
+            (Some(len), Some(copy_len)) => {
+                run.copy_extents(copy_len)?;
                 // A copy made by one call is a snapshot of that moment: a change after it is
                 // no different from one after the build, so only longer copies look again
                 // (which saves an fstat per small file).
@@ -134,17 +158,67 @@ impl<S: Syscalls> CopyEngine<S> {
                         return Err(CopyError::SourceChanged { before: len, after });
                     }
                 }
-                len
+                copy_len
             }
             // Planned as empty: it must read as empty too (procfs files report 0 bytes).
-            None if job.planned_length == Some(0) => match run.probe_source(0)? {
+            (None, _) if job.planned_length == Some(0) => match run.probe_source(0)? {
                 0 => 0,
                 _ => return Err(CopyError::UnsizedSource),
             },
-            None => run.copy_until_end()?,
+            _ => run.copy_until_end()?,
         };
         run.progress.flush()?;
         Ok(copied)
+    }
+
+    /// The last `len` bytes of `source`, planned as a regular file of `planned_length` bytes,
+    /// read into memory: for a writer that stores a file's tail among its metadata (EROFS
+    /// inline data) and copies only the whole blocks before it. The same checks as a copy:
+    /// [`CopyError::NoLongerRegular`] or [`CopyError::SourceChanged`] before reading, and
+    /// SourceChanged when the read comes up short.
+    pub fn read_source_end(
+        &mut self,
+        source: &File,
+        source_name: &str,
+        planned_length: u64,
+        len: usize,
+    ) -> Result<Vec<u8>, CopyError> {
+        let info = retry_interrupted(|| self.sys.file_info(source))
+            .map_err(|error| CopyError::io(format!("stat {source_name}"), error))?;
+        if info.kind != FileKind::Regular {
+            return Err(CopyError::NoLongerRegular { now: info.kind });
+        }
+        if info.len != planned_length {
+            return Err(CopyError::SourceChanged {
+                before: planned_length,
+                after: info.len,
+            });
+        }
+        let start = planned_length.saturating_sub(len as u64);
+        let mut bytes = vec![0u8; len];
+        let mut done = 0;
+        while done < len {
+            match self
+                .sys
+                .read_at(source, &mut bytes[done..], start + done as u64)
+            {
+                Ok(0) => {
+                    return Err(CopyError::SourceChanged {
+                        before: planned_length,
+                        after: start + done as u64,
+                    })
+                }
+                Ok(n) => done += n,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => {
+                    return Err(CopyError::io(
+                        format!("read {len} bytes at offset {start} of {source_name}"),
+                        error,
+                    ))
+                }
+            }
+        }
+        Ok(bytes)
     }
 
     /// Writes all of `bytes` at `offset` of `dest` through the engine's system-call layer: the

@@ -83,9 +83,11 @@ impl<S: Syscalls> Run<'_, '_, S> {
         while pos < end {
             let moved = self.copy_step(pos, end)?;
             if moved == 0 {
+                // `len` may be a prefix of the source: the change is told against its length.
+                let before = self.source_len.unwrap_or(len);
                 let now = self.source_len_now()?;
-                let after = if now != len { now } else { pos };
-                return Err(CopyError::SourceChanged { before: len, after });
+                let after = if now != before { now } else { pos };
+                return Err(CopyError::SourceChanged { before, after });
             }
             pos += moved;
             self.progress.advance(moved)?;

@@ -8,7 +8,7 @@ pub(crate) fn blocks_for(bytes: u64) -> u64 {
     bytes.div_ceil(BLOCK)
 }
 
-/// The inline tail of a directory's or symlink's `size` bytes after an inode with its xattrs
+/// The inline tail of a directory's, symlink's or file's `size` bytes after an inode with its xattrs
 /// (`inode_bytes`), if FLAT_INLINE can hold it: the tail is the data past the last whole block
 /// and must sit in the inode's block without crossing its end (erofs_map_blocks_flatmode
 /// refuses a crossing tail). None: FLAT_PLAIN (no tail, or it does not fit).

@@ -6,17 +6,20 @@
 //!   data layout and blocks. [`Plan::size`] is the filesystem's exact size, a multiple of 4096.
 //! - [`write`] puts exactly that plan down: the superblock, inodes (with inline xattrs and
 //!   inline tails) and directory blocks in sequential writes of about a megabyte, then every
-//!   regular file's data through the copy engine, contiguous from a block boundary (FLAT_PLAIN),
-//!   so copy_file_range on XFS or btrfs shares its whole blocks (`imgforge_copy::write_into_image`
-//!   opens an image by path for it).
+//!   regular file's whole blocks through the copy engine, contiguous from a block boundary, so
+//!   copy_file_range on XFS or btrfs shares them (`imgforge_copy::write_into_image` opens an
+//!   image by path for it). A file's tail past its last whole block (a small file: all of it)
+//!   is inline after its inode when it fits there, as mkfs.erofs does: no block of its own,
+//!   and no partial block that a reflink could not share anyway.
 //!
 //! - [`Volume`] reads an EROFS back from untrusted bytes (imgforge's or any uncompressed
 //!   one; compressed files are listed, not read): summary, tree and findings; [`verify`]
 //!   compares it with a plan, byte for byte against the sources.
 //!
 //! Layout: superblock at byte 1024 of block 0; inodes from block 1, the root first (nid 0);
-//! directories and symlinks FLAT_INLINE when their tail fits in the inode's block, FLAT_PLAIN
-//! otherwise; then directory and symlink blocks; then file data. Hard links share one inode.
+//! directories, symlinks and files FLAT_INLINE when their tail fits in the inode's block,
+//! FLAT_PLAIN otherwise; then directory and symlink blocks; then file blocks. Hard links
+//! share one inode.
 //! Timestamps: with [`FormatOptions::timestamp`] (SOURCE_DATE_EPOCH) every inode's mtime and
 //! the build time are that; without, inodes keep their sources' mtimes and the build time is
 //! the most common of them, so those inodes can be 32-byte compact ones. Extended attributes

@@ -3,10 +3,10 @@
 //!
 //! Layout: block 0 holds the superblock (at byte 1024); the meta area starts at block 1
 //! (`meta_blkaddr`) with the root's inode first (root_nid is 16 bits), each inode followed by
-//! its inline xattrs and, for FLAT_INLINE directories and symlinks, its tail. After the meta
-//! area come the whole blocks of directories and symlinks, then every regular file's data
-//! (FLAT_PLAIN, contiguous whole blocks), so metadata is one sequential run and file data
-//! starts on block boundaries.
+//! its inline xattrs and, for FLAT_INLINE inodes, its tail (what follows the last whole block:
+//! all of a small file). After the meta area come the whole blocks of directories and
+//! symlinks, then every regular file's whole blocks, contiguous, so metadata is one sequential
+//! run and file data starts on block boundaries, where reflinks can share it.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -270,10 +270,15 @@ fn place_inode(
             ),
         ));
     }
-    // Regular files are always FLAT_PLAIN: whole blocks of their own, which reflinks share.
+    // A regular file's whole blocks are its own, on block boundaries, so reflinks share them;
+    // its tail (a small file: all of it) goes inline after the inode where it fits, as
+    // mkfs.erofs does: no block of its own, and one copy_file_range per file at most (a tail
+    // cannot be reflinked into the middle of an image anyway).
     let tail = match inode.kind {
-        Kind::Dir { .. } | Kind::Symlink { .. } => inline_tail(size, inode_bytes),
-        Kind::File { .. } | Kind::Special { .. } => None,
+        Kind::Dir { .. } | Kind::Symlink { .. } | Kind::File { .. } => {
+            inline_tail(size, inode_bytes)
+        }
+        Kind::Special { .. } => None,
     };
     let (layout, whole_blocks) = match tail {
         Some(_) => (DataLayout::FlatInline, size / BLOCK),
@@ -453,8 +458,13 @@ impl Plan {
 
     pub fn summary(&self) -> Summary {
         let (files, file_bytes) = self
-            .file_placements()
-            .fold((0, 0), |(n, bytes), (_, _, size, _)| (n + 1, bytes + size));
+            .inodes
+            .iter()
+            .filter_map(|inode| match inode.kind {
+                Kind::File { size, .. } if size > 0 => Some(size),
+                _ => None,
+            })
+            .fold((0, 0), |(n, bytes), size| (n + 1, bytes + size));
         Summary {
             size: self.size(),
             inodes: self.inodes.len() as u64,
@@ -487,14 +497,16 @@ impl Plan {
         self.inodes.len()
     }
 
-    /// Every regular file with data: its path in the filesystem, source, size and the image
-    /// offset its data starts at (a multiple of 4096), in block order.
+    /// Every regular file with whole blocks of data (4 KiB or more): its path in the
+    /// filesystem, source, size and the image offset its blocks start at (a multiple of 4096),
+    /// in block order. The rest of such a file, and all of a smaller one, is inline after its
+    /// inode in the meta area when it fits there (else in one more block of its own).
     pub fn file_placements(&self) -> impl Iterator<Item = (&str, &Path, u64, u64)> + '_ {
         self.inodes
             .iter()
             .zip(&self.placed)
             .filter_map(move |(inode, placed)| match &inode.kind {
-                Kind::File { source, size } if *size > 0 => Some((
+                Kind::File { source, size } if placed.whole_blocks > 0 => Some((
                     inode.path.as_str(),
                     source.as_path(),
                     *size,

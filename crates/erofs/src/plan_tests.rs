@@ -65,14 +65,37 @@ fn the_root_is_nid_0_and_inodes_follow_in_32_byte_slots() {
     assert_eq!(plan.placed[0].fields.layout, DataLayout::FlatInline);
     assert_eq!(plan.placed[0].fields.size, 53);
     assert_eq!(plan.placed[1].offset, (32 + 53u64).next_multiple_of(SLOT));
-    assert_eq!(plan.placed[2].offset, plan.placed[1].offset + 32);
-    // Meta area: block 1; files from block 2: "a" one block, "b" two.
-    assert_eq!(plan.placed[1].fields.i_u, 2);
-    assert_eq!(plan.placed[2].fields.i_u, 3);
-    assert_eq!(plan.size(), 5 * 4096);
+    // "a" (10 bytes) is all inline after its inode; "b" (5000) has one whole block and its
+    // 904-byte tail inline.
+    assert_eq!(plan.placed[1].fields.layout, DataLayout::FlatInline);
+    assert_eq!((plan.placed[1].whole_blocks, plan.placed[1].tail), (0, 10));
+    assert_eq!(plan.placed[2].offset, plan.placed[1].offset + 64);
+    assert_eq!(plan.placed[2].fields.layout, DataLayout::FlatInline);
+    assert_eq!((plan.placed[2].whole_blocks, plan.placed[2].tail), (1, 904));
+    // Meta area: block 1; file blocks from block 2: "b"'s one.
+    assert_eq!(plan.placed[2].fields.i_u, 2);
+    assert_eq!(plan.size(), 3 * 4096);
     assert_eq!(plan.superblock.inodes, 3);
     let offsets: Vec<u64> = plan.file_placements().map(|f| f.3).collect();
-    assert_eq!(offsets, vec![2 * 4096, 3 * 4096]);
+    assert_eq!(offsets, vec![2 * 4096]);
+    assert_eq!(plan.summary().files, 2);
+    assert_eq!(plan.summary().file_bytes, 5010);
+}
+
+#[test]
+fn a_tail_that_does_not_fit_after_its_inode_gets_a_block_of_its_own() {
+    // 4095 bytes after a 32-byte inode would cross the inode's block: FLAT_PLAIN.
+    let plan = plan(
+        tree(vec![file("a", 4095, 100), file("b", 4096, 100)]),
+        &options(None),
+    )
+    .unwrap();
+    assert_eq!(plan.placed[1].fields.layout, DataLayout::FlatPlain);
+    assert_eq!((plan.placed[1].whole_blocks, plan.placed[1].tail), (1, 0));
+    // Exactly one block: no tail at all.
+    assert_eq!(plan.placed[2].fields.layout, DataLayout::FlatPlain);
+    assert_eq!((plan.placed[2].whole_blocks, plan.placed[2].tail), (1, 0));
+    assert_eq!(plan.file_placements().count(), 2);
 }
 
 #[test]

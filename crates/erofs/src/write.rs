@@ -1,7 +1,8 @@
 //! Writing a planned filesystem: the metadata (superblock, inodes with their inline xattrs and
 //! tails, then the whole blocks of directories and symlinks, which follow the meta area) in
-//! sequential writes of about a megabyte, then every regular file's data through the copy
-//! engine at its block's image offset. File data never passes through this code's memory.
+//! sequential writes of about a megabyte, then every regular file's whole blocks through the
+//! copy engine at their image offset. Only files' inline tails (under 4 KiB each, read by the
+//! engine with its checks of the source) pass through this code's memory.
 
 use std::path::Path;
 
@@ -23,7 +24,7 @@ pub fn write<S: Syscalls>(
     engine: &mut CopyEngine<S>,
     progress: &mut dyn FnMut(u64) -> bool,
 ) -> Result<(), WriteError> {
-    write_metadata(plan, target, engine)?;
+    write_metadata(plan, target, engine, progress)?;
     copy_files(plan, target, engine, progress)
 }
 
@@ -71,6 +72,7 @@ fn write_metadata<S: Syscalls>(
     plan: &Plan,
     target: &Target,
     engine: &mut CopyEngine<S>,
+    progress: &mut dyn FnMut(u64) -> bool,
 ) -> Result<(), WriteError> {
     let mut out = SequentialWriter {
         target,
@@ -87,8 +89,20 @@ fn write_metadata<S: Syscalls>(
         placed.fields.encode(&mut record);
         encode_xattrs(&placed.xattrs, &mut record);
         if placed.tail > 0 {
-            let data = inode_data(plan, index);
-            record.extend_from_slice(&data[data.len() - placed.tail as usize..]);
+            match &plan.inodes[index].kind {
+                Kind::File { source, size } => {
+                    let tail = read_tail(source, *size, placed.tail as usize, out.engine)
+                        .map_err(|error| file_error(plan, index, error))?;
+                    record.extend_from_slice(&tail);
+                    if !progress(placed.tail) {
+                        return Err(file_error(plan, index, CopyError::Cancelled));
+                    }
+                }
+                _ => {
+                    let data = inode_data(plan, index);
+                    record.extend_from_slice(&data[data.len() - placed.tail as usize..]);
+                }
+            }
         }
         out.put(meta_start + placed.offset, &record)?;
     }
@@ -148,28 +162,55 @@ pub(crate) fn encode_dir(plan: &Plan, index: usize) -> Vec<u8> {
     out
 }
 
+/// A file's inline tail, read from its source (checked against its planned size).
+fn read_tail<S: Syscalls>(
+    source_path: &Path,
+    size: u64,
+    tail: usize,
+    engine: &mut CopyEngine<S>,
+) -> Result<Vec<u8>, CopyError> {
+    let source = open_source(source_path)?;
+    engine.read_source_end(&source, &source_path.display().to_string(), size, tail)
+}
+
+/// A failure while writing regular file `index`, naming it (and its source, when the error is
+/// about the source's own state, whose message does not name it).
+fn file_error(plan: &Plan, index: usize, error: CopyError) -> WriteError {
+    let inode = &plan.inodes[index];
+    let source = match &inode.kind {
+        Kind::File { source, .. } if error.is_about_source() => Some(source.clone()),
+        _ => None,
+    };
+    WriteError {
+        path: Some(inode.path.clone()),
+        source,
+        error,
+    }
+}
+
 fn copy_files<S: Syscalls>(
     plan: &Plan,
     target: &Target,
     engine: &mut CopyEngine<S>,
     progress: &mut dyn FnMut(u64) -> bool,
 ) -> Result<(), WriteError> {
-    for (inode, placed) in plan.inodes.iter().zip(&plan.placed) {
+    for (index, (inode, placed)) in plan.inodes.iter().zip(&plan.placed).enumerate() {
         let Kind::File { source, size } = &inode.kind else {
             continue;
         };
+        // A file held inline whole was read with the metadata.
+        if placed.tail > 0 && placed.whole_blocks == 0 {
+            continue;
+        }
         let offset = plan.partition_offset + u64::from(placed.fields.i_u) * BLOCK;
-        let failed = |error: CopyError| WriteError {
-            path: Some(inode.path.clone()),
-            // The engine's words about a source's own state do not name it; its I/O errors do.
-            source: error.is_about_source().then(|| source.clone()),
-            error,
-        };
+        let failed = |error: CopyError| file_error(plan, index, error);
         // Empty files take no block, but the engine still checks that they are empty: a
-        // procfs file reports size 0 and has data, which would be lost without a word.
-        copy_file(source, *size, offset, target, engine, progress).map_err(failed)?;
+        // procfs file reports size 0 and has data, which would be lost without a word. With an
+        // inline tail, only the whole blocks before it are copied.
+        let blocks = (placed.tail > 0).then_some(placed.whole_blocks * BLOCK);
+        copy_file(source, *size, blocks, offset, target, engine, progress).map_err(failed)?;
         let tail = size % BLOCK;
-        if target.state == Destination::Dirty && tail > 0 {
+        if target.state == Destination::Dirty && tail > 0 && placed.tail == 0 {
             // The rest of the last block reads as zeros in a fresh image only.
             let zeros = vec![0u8; (BLOCK - tail) as usize];
             engine
@@ -183,6 +224,7 @@ fn copy_files<S: Syscalls>(
 fn copy_file<S: Syscalls>(
     source_path: &Path,
     size: u64,
+    prefix: Option<u64>,
     offset: u64,
     target: &Target,
     engine: &mut CopyEngine<S>,
@@ -202,5 +244,8 @@ fn copy_file<S: Syscalls>(
         dest_state: target.state,
         planned_length: Some(size),
     };
-    engine.copy(&job, progress).map(drop)
+    match prefix {
+        Some(prefix) => engine.copy_prefix(&job, prefix, progress).map(drop),
+        None => engine.copy(&job, progress).map(drop),
+    }
 }
