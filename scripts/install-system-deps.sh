@@ -15,6 +15,8 @@ declare -A package_of=(
   [fsck.erofs]=erofs-utils
   [setpriv]=util-linux
   [fallocate]=util-linux
+  # A real terminal for the test of plan's coloured picture.
+  [tmux]=tmux
 )
 missing=()
 for tool in "${!package_of[@]}"; do

@@ -1,4 +1,7 @@
+import * as path from 'node:path';
+import { attributeNames } from '../inspect/inspect';
 import { formatSize } from '../units';
+import { diskBar, diskRegions, partitionMark } from './disk-bar';
 import type { Plan, PlannedPartition, BuildResult } from '../types';
 
 export function table(rows: string[][]): string {
@@ -6,8 +9,11 @@ export function table(rows: string[][]): string {
   return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
 }
 
-function describeContents(p: PlannedPartition): string {
-  if (p.contents) return `${p.contents.path} (${formatSize(p.contents.size)})`;
+function describeContents(p: PlannedPartition, specDir: string | undefined): string {
+  if (p.contents) {
+    const shown = specDir !== undefined ? path.relative(specDir, p.contents.path) || '.' : p.contents.path;
+    return `${shown} (${formatSize(p.contents.size)})`;
+  }
   const fs = p.filesystem;
   if (fs?.type === 'erofs') {
     const label = fs.label !== undefined ? ` "${fs.label}"` : '';
@@ -23,27 +29,77 @@ function describeContents(p: PlannedPartition): string {
   return '-';
 }
 
-/** The layout as a readable table, for `imgforge plan`. */
-export function formatPlan(layout: Plan): string {
+export interface PictureOptions {
+  /** Columns of the bar (the terminal's width, or 80). */
+  width: number;
+  /** ANSI colours (a terminal without NO_COLOR). */
+  color: boolean;
+}
+
+/** Partitions as the bar sees them. */
+interface Slice {
+  index: number;
+  name: string;
+  offset: number;
+  size: number;
+}
+
+/**
+ * The bar of a disk and its legend: each partition's mark, name and size, and the free space.
+ * Free stretches shorter than `minFree` (alignment padding) are not drawn.
+ */
+export function diskPicture(slices: readonly Slice[], usableStart: number, usableEnd: number, minFree: number, options: PictureOptions): string {
+  const regions = diskRegions(slices, usableStart, usableEnd, minFree);
+  const names = new Map(slices.map((s) => [s.index, s.name]));
+  const legend = regions.map((r) =>
+    r.index === undefined ? `· free ${formatSize(r.size)}` : `${partitionMark(r.index)} ${names.get(r.index) || '-'} ${formatSize(r.size)}`,
+  );
+  const lines = [diskBar(regions, options.width, options.color)];
+  let line = '';
+  for (const item of legend) {
+    if (line !== '' && line.length + 3 + item.length > options.width) {
+      lines.push(line);
+      line = '';
+    }
+    line += line === '' ? item : `   ${item}`;
+  }
+  if (line !== '') lines.push(line);
+  return lines.join('\n');
+}
+
+/** The layout as a picture and a table, for `imgforge plan`; paths relative to `specDir`. */
+export function formatPlan(layout: Plan, specDir?: string, picture: PictureOptions = { width: 80, color: false }): string {
+  const sector = layout.sectorSize;
+  const usableStart = layout.firstUsableLba * sector;
+  const usableEnd = (layout.lastUsableLba + 1) * sector;
   const header = [
     `disk: ${formatSize(layout.diskSize)} (${layout.diskSize} bytes, ${layout.totalSectors} sectors of ${layout.sectorSize} bytes)`,
     `disk GUID: ${layout.diskGuid}`,
     `usable LBAs: ${layout.firstUsableLba}-${layout.lastUsableLba}, alignment ${formatSize(layout.alignment)}`,
     '',
+    diskPicture(layout.partitions, usableStart, usableEnd, layout.alignment, picture),
+    '',
   ];
-  const rows = [['#', 'name', 'type', 'first LBA', 'last LBA', 'size', 'contents']];
-  for (const p of layout.partitions) {
+  const rows = [['#', 'name', 'type', 'start', 'end', 'size', 'attributes', 'contents']];
+  for (const region of diskRegions(layout.partitions, usableStart, usableEnd, layout.alignment)) {
+    const p = layout.partitions.find((q) => q.index === region.index);
+    const end = formatSize(region.start + region.size);
+    if (p === undefined) {
+      rows.push(['', '(free)', '', formatSize(region.start), end, formatSize(region.size), '', '']);
+      continue;
+    }
     rows.push([
       String(p.index),
       p.name,
       p.typeName ?? p.typeGuid,
-      String(p.firstLba),
-      String(p.lastLba),
+      formatSize(p.offset),
+      end,
       formatSize(p.size),
-      describeContents(p),
+      attributeNames(p.attributes).join(',') || '-',
+      describeContents(p, specDir),
     ]);
   }
-  return header.join('\n') + table(rows);
+  return `${header.join('\n')}\n${table(rows)}`;
 }
 
 export function formatBuildResult(result: BuildResult): string {

@@ -4,6 +4,7 @@ import { inspect } from '../inspect/inspect';
 import { verify } from '../inspect/verify';
 import { formatInspect, formatVerify } from './inspect-format';
 import { formatJson, jsonHelp, type JsonStyle } from './json';
+import { terminalPicture } from './disk-bar';
 
 /** Exit status when the image has problems (inspect) or differs from the spec (verify). */
 const EXIT_FOUND = 1;
@@ -40,7 +41,7 @@ Exit status: 0 no problems found, 1 problems found, 2 the image cannot be read.`
     )
     .action((image: string, flags: { json?: boolean; files?: boolean | string }) => {
       const report = inspect(image, { files: flags.files });
-      process.stdout.write(flags.json ? formatJson(report, style) : `${formatInspect(report)}\n`);
+      process.stdout.write(flags.json ? formatJson(report, style) : `${formatInspect(report, terminalPicture())}\n`);
       setExit(report.findings.length > 0 ? EXIT_FOUND : 0);
     });
 

@@ -1,6 +1,6 @@
 /** Text output of `imgforge inspect` and `imgforge verify`. */
 import { formatSize } from '../units';
-import { table } from './format';
+import { diskPicture, table, type PictureOptions } from './format';
 import type { FileEntry, PartitionContents, InspectedPartition, InspectReport, VerifyReport } from '../types';
 
 function describeContents(contents: PartitionContents): string {
@@ -90,13 +90,19 @@ function fileListing(partition: InspectedPartition): string {
 }
 
 /** The whole inspection: disk, table, partitions, listings, then findings (or "no problems found"). */
-export function formatInspect(report: InspectReport): string {
+export function formatInspect(report: InspectReport, picture: PictureOptions = { width: 80, color: false }): string {
   const sectors = Math.floor(report.size / report.sectorSize);
   const lines = [
     `image: ${report.image} (${report.kind === 'device' ? 'block device, ' : ''}${formatSize(report.size)}, ${sectors} sectors of ${report.sectorSize} bytes)`,
     ...describeTable(report),
   ];
-  if (report.partitions.length > 0) lines.push('', partitionRows(report.partitions));
+  if (report.partitions.length > 0) {
+    // The GPT's usable range, else (MBR) the disk after its first sector.
+    const usableStart = report.gpt ? report.gpt.firstUsableLba * report.sectorSize : report.sectorSize;
+    const usableEnd = report.gpt ? (report.gpt.lastUsableLba + 1) * report.sectorSize : report.size;
+    // Gaps under 1 MiB are alignment, not space worth drawing.
+    lines.push('', diskPicture(report.partitions, usableStart, usableEnd, 1 << 20, picture), '', partitionRows(report.partitions));
+  }
   for (const partition of report.partitions) {
     if (partition.files !== undefined) lines.push('', fileListing(partition));
   }

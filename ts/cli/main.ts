@@ -7,6 +7,7 @@ import { build, COPY_MODES } from '../build/build';
 import { describePlan } from '../plan/summary';
 import { loadSpec } from '../spec/load';
 import { plan } from '../plan/plan';
+import { terminalPicture } from './disk-bar';
 import { formatBuildResult, formatPlan } from './format';
 import { addInspectCommands } from './inspect-commands';
 import { errorObject, extractJsonStyle, formatJson, jsonHelp, type JsonStyle } from './json';
@@ -135,13 +136,14 @@ async function runBuild(specPath: string, flags: BuildFlags, style: JsonStyle): 
 }
 
 async function runPlan(specPath: string, flags: { json?: boolean }, style: JsonStyle): Promise<number> {
-  const layout = await plan(await loadSpec(specPath));
+  const spec = await loadSpec(specPath);
+  const layout = await plan(spec);
   if (flags.json) {
     const { diskSize: size, sectorSize, diskGuid, firstUsableLba, lastUsableLba } = layout;
     const partitions = describePlan(layout);
     process.stdout.write(formatJson({ size, sectorSize, diskGuid, firstUsableLba, lastUsableLba, partitions }, style));
   } else {
-    process.stdout.write(`${formatPlan(layout)}\n`);
+    process.stdout.write(`${formatPlan(layout, spec.specPath !== undefined ? path.dirname(spec.specPath) : undefined, terminalPicture())}\n`);
   }
   return EXIT_OK;
 }
