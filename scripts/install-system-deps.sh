@@ -17,6 +17,9 @@ declare -A package_of=(
   [fallocate]=util-linux
   # A real terminal for the test of plan's coloured picture.
   [tmux]=tmux
+  # The shells whose completion scripts the tests load.
+  [zsh]=zsh
+  [fish]=fish
 )
 missing=()
 for tool in "${!package_of[@]}"; do

@@ -1,12 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { config as zodConfig } from 'zod';
 import { ImgforgeError } from '../errors';
 import { build, COPY_MODES } from '../build/build';
 import { describePlan } from '../plan/summary';
 import { loadSpec } from '../spec/load';
 import { plan } from '../plan/plan';
+import { completionScript, SHELLS, type Shell } from './completion';
 import { terminalPicture } from './disk-bar';
 import { formatBuildResult, formatPlan } from './format';
 import { addInspectCommands } from './inspect-commands';
@@ -202,6 +203,22 @@ stops); by SIGQUIT, it exits 131.`,
     .action(async (spec: string, flags: { json?: boolean }) => setExit(await runPlan(spec, flags, style ?? 'short')));
 
   addInspectCommands(cli, setExit, style ?? 'short');
+
+  cli
+    .command('completion')
+    .description('print a shell completion script (commands, options, spec files)')
+    .addArgument(new Argument('<shell>', 'the shell').choices(SHELLS))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  source <(imgforge completion bash)                  # bash, now; add it to ~/.bashrc to keep it
+  source <(imgforge completion zsh)                   # zsh
+  imgforge completion fish > ~/.config/fish/completions/imgforge.fish`,
+    )
+    .action((shell: Shell) => {
+      process.stdout.write(completionScript(shell, cli));
+    });
   for (const command of [cli, ...cli.commands]) {
     command.configureOutput({
       outputError: (text, write) => {
