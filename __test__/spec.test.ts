@@ -94,6 +94,14 @@ test('every field, YAML and JSON alike', (t) => {
   t.deepEqual(custom.type, { guid: '12345678-9ABC-4DEF-8123-456789ABCDEF', name: undefined });
 });
 
+test('a $schema line is allowed at the top of JSON and YAML specs (for editors) and changes nothing', (t) => {
+  const partitions = [{ name: 'esp', type: 'esp', size: '1MiB' }];
+  const plain = json({ partitions });
+  t.deepEqual(json({ $schema: 'https://example.com/imgforge.schema.json', partitions }), plain);
+  t.deepEqual(yaml('$schema: ./node_modules/imgforge/schema.json\npartitions:\n  - { name: esp, type: esp, size: 1MiB }\n'), yaml('partitions:\n  - { name: esp, type: esp, size: 1MiB }\n'));
+  t.throws(() => json({ $schema: 42, partitions }), { message: /\["\$schema"\]: expected the URL or path of a JSON Schema, got 42/ });
+});
+
 test('baseDir is made absolute and relative paths resolve against it', (t) => {
   const spec = yaml(onePartition('    contents: ../images/a.img\n', 'output: disk.img\n'), 'rel/dir');
   t.is(spec.baseDir, path.resolve('rel/dir'));

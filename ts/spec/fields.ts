@@ -61,7 +61,10 @@ export function parseOptionalString(what: string) {
 }
 
 export function strictObject<Shape extends z.core.$ZodLooseShape>(shape: Shape, what: string) {
-  const allowed = Object.keys(shape).join(', ');
+  // `$schema` is for editors: allowed, but no key a user is told about.
+  const allowed = Object.keys(shape)
+    .filter((key) => key !== '$schema')
+    .join(', ');
   return z.strictObject(shape, {
     error: (issue) =>
       issue.code === 'unrecognized_keys'

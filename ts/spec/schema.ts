@@ -160,6 +160,9 @@ export const partitionShape = {
 export const partitionSchema = strictObject(partitionShape, 'a partition (a mapping)');
 
 export const specShape = {
+  // Where editors find the spec's JSON Schema (`"$schema": "..."`, or `$schema:` in YAML);
+  // imgforge itself does not read it.
+  $schema: field(parseOptionalString('the URL or path of a JSON Schema')),
   output: field(parseOptionalString('a file path')),
   size: field(parseDiskSize),
   sectorSize: field(parseSectorSize),
