@@ -381,7 +381,7 @@ test('build --json and plan show the filesystem; plan\'s table names it', (t) =>
   const f = fixture({ clusterSize: '4KiB', volumeId: '1234-abcd' }, { size: '1GiB' });
   const table = imgforge(['plan', f.specPath]);
   t.is(table.status, 0, table.stderr);
-  const row = table.stdout.split('\n').find((line) => /^1\s+ESP\s/.test(line)) ?? '';
+  const row = table.stdout.split('\n').find((line) => /^1\s+ESP\s+esp\s/.test(line)) ?? '';
   const counts = treeCounts(f.expected);
   t.regex(row, new RegExp(`FAT32 "ESP": ${counts.files} files in ${counts.directories} folders`), table.stdout);
   t.regex(row, /4 KiB clusters/);
