@@ -107,3 +107,19 @@ test('inspect reads an EROFS that mkfs.erofs made, as raw contents, without find
   t.deepEqual((await verify(spec(dir, { contents: './root.erofs' }), image)).differences, []);
   t.truthy(await plan(spec(dir, { contents: './root.erofs' })));
 });
+
+test('without a seed or a uuid the UUID is random, so verify leaves it out; a fixed uuid is compared', async (t) => {
+  const dir = tempDir();
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  rootfs(dir);
+  const unseeded = (filesystem: Record<string, unknown>): LoadedSpec => {
+    const doc = { partitions: [{ name: 'root-a', type: 'root-x86-64', size: 'auto', filesystem: { type: 'erofs', files: [{ source: './rootfs', target: '/' }], ...filesystem } }] };
+    return parseSpec(JSON.stringify(doc), 'json', 'spec.json', dir);
+  };
+  const image = path.join(dir, 'disk.img');
+  await build(unseeded({}), { output: image });
+  t.deepEqual((await verify(unseeded({}), image)).differences, []);
+  const fixed = unseeded({ uuid: '01234567-89ab-cdef-0123-456789abcdef' });
+  const differences = (await verify(fixed, image)).differences;
+  t.true(differences.some((d) => d.where === 'partitions[0].filesystem' && /^the UUID is .*; the spec gives 01234567-89AB-CDEF-0123-456789ABCDEF$/i.test(d.message)), JSON.stringify(differences));
+});

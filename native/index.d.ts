@@ -32,9 +32,10 @@ export declare class ErofsPlan {
   /**
    * Every difference between the EROFS in the `length` bytes at byte `offset` of `image` and
    * this plan (tree, metadata and every file's bytes against the sources), then the
-   * reader's findings; on a worker thread.
+   * reader's findings; on a worker thread. `compareUuid` false leaves the volume UUID out
+   * (a spec without a seed or a uuid plans a random one).
    */
-  verify(image: string, offset: number, length: number): Promise<Array<FilesystemDifference>>
+  verify(image: string, offset: number, length: number, compareUuid: boolean): Promise<Array<FilesystemDifference>>
   /**
    * Writes exactly this plan into `image` (opened for writing, never created) on a worker
    * thread.

@@ -134,11 +134,14 @@ function fieldDiffer(out: Difference[], where: string) {
  * name, then the tree (kinds, modes, owners, times, link counts and hard links, xattrs, symlink
  * targets, device numbers) and every file's bytes against its source, then the reader's findings.
  */
-async function compareErofs(layout: Plan, i: number, filesystem: PlannedFilesystem & { type: 'erofs' }, image: ImageFile, out: Difference[]): Promise<number> {
+async function compareErofs(spec: LoadedSpec, layout: Plan, i: number, filesystem: PlannedFilesystem & { type: 'erofs' }, image: ImageFile, out: Difference[]): Promise<number> {
   const partition = layout.partitions[i];
   const where = `partitions[${i}].filesystem`;
   const length = Math.max(0, Math.min(partition.size, image.size - partition.offset));
-  const differences = await readImage(image, () => filesystem.layout.verify(image.path, partition.offset, length));
+  // Without a seed or a uuid the plan's UUID is random, so it says nothing about the image.
+  const fs = spec.partitions[i].filesystem;
+  const compareUuid = spec.seed !== undefined || (fs?.type === 'erofs' && fs.uuid !== undefined);
+  const differences = await readImage(image, () => filesystem.layout.verify(image.path, partition.offset, length, compareUuid));
   for (const difference of differences) {
     out.push({ where: difference.path === '/' ? where : `${where}:${difference.path}`, message: difference.message });
   }
@@ -146,7 +149,7 @@ async function compareErofs(layout: Plan, i: number, filesystem: PlannedFilesyst
 }
 
 async function compareFilesystem(spec: LoadedSpec, layout: Plan, i: number, filesystem: PlannedFilesystem, image: ImageFile, out: Difference[]): Promise<number> {
-  if (filesystem.type === 'erofs') return compareErofs(layout, i, filesystem, image, out);
+  if (filesystem.type === 'erofs') return compareErofs(spec, layout, i, filesystem, image, out);
   const { tree, summary: planned } = filesystem;
   const partition = layout.partitions[i];
   const where = `partitions[${i}].filesystem`;

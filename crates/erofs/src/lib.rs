@@ -61,7 +61,7 @@ mod write;
 pub use plan::{plan, plan_at, FormatOptions, Ownership, Plan, PlanError, Summary};
 pub use read::{
     read_slice, uuid_text, verify, verify_partition, Difference, EntryKind, Finding, FindingCode,
-    SliceReport, Volume, VolumeEntry, VolumeSummary, Xattrs, MAX_DEPTH, MAX_ENTRIES,
+    SliceReport, UuidCheck, Volume, VolumeEntry, VolumeSummary, Xattrs, MAX_DEPTH, MAX_ENTRIES,
 };
 pub use scan::scan;
 pub use write::{write, Target, WriteError};

@@ -197,7 +197,9 @@ fn max_depth_holds_right_at_its_limit_and_not_one_past_it() {
     let plan = build(&src, &options(Ownership::Root, Some(0)), &image);
     let len = fs::metadata(&image).unwrap().len();
     let file = fs::File::open(&image).unwrap();
-    let differences = imgforge_erofs::verify_partition(&plan, file, 0, len).unwrap();
+    let differences =
+        imgforge_erofs::verify_partition(&plan, file, 0, len, imgforge_erofs::UuidCheck::Compare)
+            .unwrap();
     assert_eq!(differences, vec![]);
     fs::create_dir(deepest.join("d")).unwrap();
     let sources = [Source {

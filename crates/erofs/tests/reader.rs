@@ -12,7 +12,7 @@ use std::os::unix::fs::{symlink, FileExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use common::*;
-use imgforge_erofs::{plan, verify, verify_partition, EntryKind, Ownership, Volume};
+use imgforge_erofs::{plan, verify, verify_partition, EntryKind, Ownership, UuidCheck, Volume};
 use imgforge_testkit::{find_tool, path_str, random_bytes, skip, source_dir, try_run};
 
 /// A tree with every kind of entry imgforge writes; whether `user.` xattrs were accepted.
@@ -115,7 +115,11 @@ fn imgforge_images_read_back_clean_and_verify() {
             })
             .collect();
         assert_eq!(hard[0], hard[1], "hard links share one inode");
-        assert_eq!(verify(&plan, &mut volume), vec![], "{ownership:?}");
+        assert_eq!(
+            verify(&plan, &mut volume, UuidCheck::Compare),
+            vec![],
+            "{ownership:?}"
+        );
         if xattrs {
             let a = (0..volume.entries().len())
                 .find(|i| volume.path(*i) == "/a")
@@ -142,7 +146,14 @@ fn flip(image: &Path, at: u64) {
 
 fn messages(plan: &imgforge_erofs::Plan, image: &Path) -> Vec<String> {
     let len = fs::metadata(image).unwrap().len();
-    let differences = verify_partition(plan, File::open(image).unwrap(), 0, len).unwrap();
+    let differences = verify_partition(
+        plan,
+        File::open(image).unwrap(),
+        0,
+        len,
+        imgforge_erofs::UuidCheck::Compare,
+    )
+    .unwrap();
     differences
         .iter()
         .map(|d| format!("{}: {}", d.path, d.message))
@@ -229,7 +240,14 @@ fn damaged_metadata_gives_findings_not_panics() {
             }
         }
         if n % 16 == 0 {
-            let _ = verify_partition(&plan, File::open(&image).unwrap(), 0, len).unwrap();
+            let _ = verify_partition(
+                &plan,
+                File::open(&image).unwrap(),
+                0,
+                len,
+                imgforge_erofs::UuidCheck::Compare,
+            )
+            .unwrap();
         }
     }
     eprintln!("{codes:?}");
@@ -330,4 +348,27 @@ fn superblock_checksum_is_checked() {
         .map(|f| f.code.as_str())
         .collect();
     assert_eq!(codes, ["SUPERBLOCK_CHECKSUM_WRONG"]);
+}
+
+/// A spec without a seed or a `uuid` plans a random UUID each time: verify then leaves the UUID
+/// out, and compares it otherwise.
+#[test]
+fn the_uuid_is_compared_only_when_asked() {
+    let (tmp, src) = source_dir();
+    make_tree(&src);
+    let image = tmp.path().join("fs.img");
+    build(&src, &options(Ownership::Root, Some(1)), &image);
+    let mut other = options(Ownership::Root, Some(1));
+    other.uuid = *b"another-uuid-16b";
+    let replanned = plan(scan_dir(&src), &other).unwrap();
+    let compared = verify(&replanned, &mut open(&image), UuidCheck::Compare);
+    assert_eq!(compared.len(), 1, "{compared:?}");
+    assert!(
+        compared[0].message.starts_with("the UUID is "),
+        "{compared:?}"
+    );
+    assert_eq!(
+        verify(&replanned, &mut open(&image), UuidCheck::Ignore),
+        vec![]
+    );
 }

@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use imgforge_erofs::{plan, scan, verify_partition, write, FormatOptions, Ownership, Plan};
+use imgforge_erofs::{
+    plan, scan, verify_partition, write, FormatOptions, Ownership, Plan, UuidCheck,
+};
 use imgforge_tree::{Source, Tree};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -138,13 +140,25 @@ impl ErofsPlan {
 
     /// Every difference between the EROFS in the `length` bytes at byte `offset` of `image` and
     /// this plan (tree, metadata and every file's bytes against the sources), then the
-    /// reader's findings; on a worker thread.
+    /// reader's findings; on a worker thread. `compareUuid` false leaves the volume UUID out
+    /// (a spec without a seed or a uuid plans a random one).
     #[napi(ts_return_type = "Promise<Array<FilesystemDifference>>")]
-    pub fn verify(&self, image: String, offset: f64, length: f64) -> Result<AsyncTask<VerifyTask>> {
+    pub fn verify(
+        &self,
+        image: String,
+        offset: f64,
+        length: f64,
+        compare_uuid: bool,
+    ) -> Result<AsyncTask<VerifyTask>> {
         let plan = self.plan.clone();
         let (offset, length) = (to_u64(offset, "offset")?, to_u64(length, "length")?);
+        let uuid = if compare_uuid {
+            UuidCheck::Compare
+        } else {
+            UuidCheck::Ignore
+        };
         Ok(VerifyTask::new(image, move |file| {
-            let differences = verify_partition(&plan, file, offset, length)?;
+            let differences = verify_partition(&plan, file, offset, length, uuid)?;
             Ok(differences
                 .into_iter()
                 .map(|d| difference(d.path, d.message, d.code.map(|c| c.as_str())))

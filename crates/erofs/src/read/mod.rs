@@ -31,7 +31,7 @@ use std::ops::Range;
 
 pub use findings::{Finding, FindingCode};
 pub use slice::{read_slice, SliceReport};
-pub use verify::{verify, verify_partition, Difference};
+pub use verify::{verify, verify_partition, Difference, UuidCheck};
 
 use disk::Disk;
 use findings::Findings;

@@ -28,6 +28,14 @@ pub struct Difference {
     pub code: Option<FindingCode>,
 }
 
+/// Whether the volume UUID is part of what is verified: a spec without a seed or a `uuid`
+/// gets a random UUID on every plan, so comparing it would always report a difference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UuidCheck {
+    Compare,
+    Ignore,
+}
+
 /// Every difference between `plan` and the EROFS in the `length` bytes at `offset` of
 /// `reader`, or a single one when there is none. Err only when reading the superblock fails.
 pub fn verify_partition<R: Read + Seek>(
@@ -35,9 +43,10 @@ pub fn verify_partition<R: Read + Seek>(
     reader: R,
     offset: u64,
     length: u64,
+    uuid: UuidCheck,
 ) -> io::Result<Vec<Difference>> {
     match Volume::open(reader, offset, length)? {
-        Some(mut volume) => Ok(verify(plan, &mut volume)),
+        Some(mut volume) => Ok(verify(plan, &mut volume, uuid)),
         None => Ok(vec![differs(
             "/",
             "the partition holds no EROFS filesystem".into(),
@@ -54,9 +63,14 @@ fn differs(path: &str, message: String) -> Difference {
 }
 
 /// Every difference between `plan` and `volume`, then the reader's findings.
-pub fn verify<R: Read + Seek>(plan: &Plan, volume: &mut Volume<R>) -> Vec<Difference> {
+pub fn verify<R: Read + Seek>(
+    plan: &Plan,
+    volume: &mut Volume<R>,
+    uuid: UuidCheck,
+) -> Vec<Difference> {
     let mut check = Check {
         plan,
+        uuid,
         out: Vec::new(),
         links: link_counts(plan.tree()),
         nids: HashMap::new(),
@@ -106,6 +120,7 @@ fn link_counts(tree: &Tree) -> HashMap<LinkId, u32> {
 
 struct Check<'p> {
     plan: &'p Plan,
+    uuid: UuidCheck,
     out: Vec<Difference>,
     links: HashMap<LinkId, u32>,
     /// nid -> (link id, path) of the first name verified with it.
@@ -128,7 +143,7 @@ impl Check<'_> {
                 ),
             ));
         }
-        if summary.uuid != options.uuid {
+        if self.uuid == UuidCheck::Compare && summary.uuid != options.uuid {
             self.out.push(differs(
                 "/",
                 format!(
