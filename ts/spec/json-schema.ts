@@ -28,8 +28,8 @@ interface Definition {
 
 const definition = (schema: z.ZodType): Definition => (schema as unknown as { _zod: { def: Definition } })._zod.def;
 
-/** A documented schema: its FieldDoc's description and examples on what its value must be. */
-function describe(schema: z.ZodType, where: string): JsonSchema {
+/** The JSON Schema of a zod schema of the spec: its FieldDoc's description and examples on what its value must be (exported for tests). */
+export function jsonSchemaOf(schema: z.ZodType, where: string): JsonSchema {
   const doc = fieldDocs.get(schema);
   const body = doc?.schema ?? structure(schema, where);
   if (doc === undefined) return body;
@@ -55,19 +55,19 @@ function structure(schema: z.ZodType, where: string): JsonSchema {
         const at = where === '' ? key : `${where}.${key}`;
         const doc = fieldDocs.get(value);
         if (doc === undefined) throw new Error(`${at} has no FieldDoc: give it a description, examples and its JSON Schema (ts/spec/fields.ts)`);
-        properties[key] = describe(value, at);
+        properties[key] = jsonSchemaOf(value, at);
         if (doc.required === true) required.push(key);
       }
       return { type: 'object', properties, ...(required.length > 0 ? { required } : {}), additionalProperties: false };
     }
     case 'array':
-      return { type: 'array', items: describe(def.element!, `${where}[]`) };
+      return { type: 'array', items: jsonSchemaOf(def.element!, `${where}[]`) };
     case 'optional':
     case 'nullable':
-      return describe(def.innerType!, where);
+      return jsonSchemaOf(def.innerType!, where);
     case 'pipe':
       // z.preprocess is a pipe from a transform: the value's shape is what it feeds.
-      return describe(definition(def.in!).type === 'transform' ? def.out! : def.in!, where);
+      return jsonSchemaOf(definition(def.in!).type === 'transform' ? def.out! : def.in!, where);
     default:
       throw new Error(`${where || '(top level)'}: a zod ${def.type} cannot be described from its structure; give it a FieldDoc with a schema`);
   }
@@ -78,6 +78,6 @@ export function specJsonSchema(): JsonSchema {
   return {
     $schema: JSON_SCHEMA_DIALECT,
     title: 'imgforge image spec',
-    ...describe(specSchema, ''),
+    ...jsonSchemaOf(specSchema, ''),
   };
 }

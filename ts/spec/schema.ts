@@ -261,6 +261,7 @@ export const specShape = {
     }),
     {
       description: `The partitions, in GPT entry order: 1 to ${MAX_PARTITIONS}.`,
+      examples: [[{ name: 'esp', type: 'esp', size: '512MiB', filesystem: { type: 'fat32', files: [{ source: './esp', target: '/' }] } }]],
       required: true,
       extra: { minItems: 1, maxItems: MAX_PARTITIONS },
     },
