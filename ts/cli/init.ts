@@ -119,13 +119,14 @@ export function init(folder: string, template: string = DEFAULT_TEMPLATE, root: 
   const target = path.resolve(folder);
   const existing = fs.existsSync(target) ? fs.statSync(target) : undefined;
   if (existing !== undefined && !existing.isDirectory()) throw new ImgforgeError('USAGE', `${folder} exists and is not a folder; nothing was written`);
-  const conflict = firstConflict(target, files);
+  // The spec first: it is the file a second `init` in the same folder runs into.
+  const ordered = [SPEC_FILE, ...files.filter((f) => f !== SPEC_FILE)];
+  const conflict = firstConflict(target, ordered);
   if (conflict !== undefined) {
     throw new ImgforgeError('USAGE', `${path.relative(process.cwd(), conflict) || conflict} already exists; init overwrites nothing, so nothing was written (choose an empty folder)`);
   }
 
   const schema = schemaReference(target, root);
-  const ordered = [SPEC_FILE, ...files.filter((f) => f !== SPEC_FILE)];
   const created: string[] = [];
   try {
     if (existing === undefined) {
