@@ -35,7 +35,7 @@ test('builds a GPT image whose table sgdisk and sfdisk read back as planned', as
   const result = await build(specPath, { output });
 
   t.is(result.output, output);
-  t.is(fs.statSync(output).size, result.size);
+  t.is(fs.statSync(output).size, result.diskSize);
   t.regex(sgdiskVerify(output), /No problems found/);
 
   const table = sfdiskJson(output);
@@ -81,8 +81,8 @@ test('read-write and auto copies give byte-identical images; seeded builds are r
   const readWrite = await build(specPath, { output: path.join(dir, 'rw.img'), copy: 'read-write' });
   t.is(readWrite.copy.copyFileRangeBytes, 0);
   t.true(readWrite.copy.readWriteBytes > 0);
-  t.is(auto.size, readWrite.size);
-  t.true(sameBytes(path.join(dir, 'auto.img'), 0, path.join(dir, 'rw.img'), 0, auto.size));
+  t.is(auto.diskSize, readWrite.diskSize);
+  t.true(sameBytes(path.join(dir, 'auto.img'), 0, path.join(dir, 'rw.img'), 0, auto.diskSize));
 });
 
 test('without a seed, GUIDs are random and differ between builds', async (t) => {

@@ -143,9 +143,9 @@ test.serial('npx imgforge build writes a sound image with the installed platform
   // The README's first commands: the example ships in the package.
   const result = run('npx', ['--no', 'imgforge', 'build', 'node_modules/imgforge/examples/appliance/image.yaml', '-o', 'disk.img', '--json'], project);
   t.is(result.status, 0, result.stderr);
-  const summary = JSON.parse(result.stdout) as { size: number; partitions: unknown[] };
+  const summary = JSON.parse(result.stdout) as { diskSize: number; partitions: unknown[] };
   t.true(summary.partitions.length > 0);
-  t.is(fs.statSync(path.join(project, 'disk.img')).size, summary.size);
+  t.is(fs.statSync(path.join(project, 'disk.img')).size, summary.diskSize);
   cliSummary = summary;
   // The addon came from the platform package: the root package has none.
   t.true(fs.existsSync(path.join(project, 'node_modules', host.name, `imgforge.${host.platform}.node`)));

@@ -4,7 +4,6 @@ import { Argument, Command, CommanderError, Option } from 'commander';
 import { config as zodConfig } from 'zod';
 import { ImgforgeError } from '../errors';
 import { build, COPY_MODES } from '../build/build';
-import { describePlan } from '../plan/summary';
 import { loadSpec } from '../spec/load';
 import { plan } from '../plan/plan';
 import { specJsonSchema } from '../spec/json-schema';
@@ -142,9 +141,7 @@ async function runPlan(specPath: string, flags: { json?: boolean }, style: JsonS
   const spec = await loadSpec(specPath);
   const layout = await plan(spec);
   if (flags.json) {
-    const { diskSize: size, sectorSize, diskGuid, firstUsableLba, lastUsableLba } = layout;
-    const partitions = describePlan(layout);
-    process.stdout.write(formatJson({ size, sectorSize, diskGuid, firstUsableLba, lastUsableLba, partitions }, style));
+    process.stdout.write(formatJson(layout, style));
   } else {
     process.stdout.write(`${formatPlan(layout, spec.specPath !== undefined ? path.dirname(spec.specPath) : undefined, terminalPicture())}\n`);
   }
