@@ -320,8 +320,12 @@ test('without a seed, GUIDs are random', (t) => {
 
 test('types and attributes pass through', (t) => {
   const p = planLayout(yaml('partitions:\n  - { name: a, type: root-x86-64-verity, size: 1MiB, attributes: [read-only, 0] }\n  - { name: b, type: 12345678-9abc-4def-8123-456789abcdef, size: 1MiB }\n'), noContents);
-  t.like(p.partitions[0], { typeGuid: '2C7357ED-EBD2-46D9-AEC1-23D437EC2BF5', typeName: 'root-x86-64-verity', attributes: (1n << 60n) | 1n });
-  t.like(p.partitions[1], { typeGuid: '12345678-9ABC-4DEF-8123-456789ABCDEF', typeName: undefined, attributes: 0n });
+  t.like(p.partitions[0], { type: '2C7357ED-EBD2-46D9-AEC1-23D437EC2BF5', typeName: 'root-x86-64-verity' });
+  t.deepEqual(p.partitions[0].attributes, ['required-partition', 'read-only']);
+  t.like(p.partitions[1], { type: '12345678-9ABC-4DEF-8123-456789ABCDEF', attributes: [] });
+  // An unknown type has no name: the key is left out, so the object and its JSON have the same keys.
+  t.false('typeName' in p.partitions[1]);
+  t.false('contents' in p.partitions[1] || 'filesystem' in p.partitions[1]);
 });
 
 // ---- plan(): contents files ----
