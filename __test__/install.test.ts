@@ -180,7 +180,8 @@ test.serial('the installed library loads with require and with import, and build
   t.deepEqual(sameFiles(JSON.parse(esm)), sameFiles(cliSummary?.partitions as Partition[] | undefined));
 });
 
-for (const template of ['minimal', 'uefi-ab']) {
+// Every template the package ships (templates/<name>/).
+for (const template of fs.readdirSync(path.join(ROOT, 'templates')).sort()) {
   test(`npx imgforge init, then build and verify in the new folder: template ${template}`, async (t) => {
     const { project } = await install();
     const folder = `demo-${template}`;
