@@ -28,11 +28,17 @@ function imgforgeErrors(value: unknown): string {
   return result.ok ? '' : result.issues.map(formatIssue).join('; ');
 }
 
+/** The specs at the top of each folder of `dir` (examples/<name>/image.yaml), not the input trees below them. */
 function specFiles(dir: string): string[] {
   return fs
-    .readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile() && /\.(ya?ml|json)$/.test(entry.name))
-    .map((entry) => path.join(entry.parentPath, entry.name))
+    .readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .flatMap((folder) =>
+      fs
+        .readdirSync(path.join(dir, folder.name), { withFileTypes: true })
+        .filter((entry) => entry.isFile() && /\.(ya?ml|json)$/.test(entry.name))
+        .map((entry) => path.join(dir, folder.name, entry.name)),
+    )
     .sort();
 }
 
