@@ -27,7 +27,7 @@ test.before(() => {
 test.after.always(() => xfs?.cleanup());
 
 interface BuildJson {
-  size: number;
+  diskSize: number;
   partitions: Array<{ name: string; firstLba: number; lastLba: number; offset: number; size: number; filesystem?: FilesystemJson }>;
   copy: { copyFileRangeBytes: number; readWriteBytes: number; holeBytes: number };
 }
@@ -59,8 +59,8 @@ test.serial('the A/B example: 3000-file ESP from a reflink XFS, shared into the 
 
   const image = path.join(dir, 'ab.img');
   const result = buildJson([path.join(dir, 'image.yaml'), '-o', image]);
-  t.is(fs.statSync(image).size, result.size);
-  t.is(result.size, 2 * GiB);
+  t.is(fs.statSync(image).size, result.diskSize);
+  t.is(result.diskSize, 2 * GiB);
   t.regex(sgdiskVerify(image), /No problems found/);
 
   const table = sfdiskJson(image);
@@ -101,7 +101,7 @@ test.serial('the A/B example: 3000-file ESP from a reflink XFS, shared into the 
   );
   t.true(ratio >= 0.95, `only ${(ratio * 100).toFixed(2)}% of the ESP's file blocks are shared`);
   t.true(shared.shared <= blocks, 'only whole blocks of file data can be shared');
-  const copied = sharedBytesIn(fiemap(copy), 0, readWrite.size);
+  const copied = sharedBytesIn(fiemap(copy), 0, readWrite.diskSize);
   t.log(`read-write image: ${copied.shared} of ${copied.data} data bytes shared`);
   t.is(copied.shared, 0);
 });

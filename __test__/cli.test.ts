@@ -86,9 +86,9 @@ test('build --json prints exactly one JSON object with the documented fields', (
   const json = JSON.parse(result.stdout);
   t.is(result.stdout.trim().split('\n').length, 1);
   t.is(json.output, output);
-  t.is(json.size, 16 * MiB);
+  t.is(json.diskSize, 16 * MiB);
   t.regex(json.diskGuid, /^[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}$/);
-  t.deepEqual(Object.keys(json.partitions[0]), ['index', 'name', 'type', 'guid', 'firstLba', 'lastLba', 'offset', 'size']);
+  t.deepEqual(Object.keys(json.partitions[0]), ['index', 'name', 'type', 'typeName', 'guid', 'attributes', 'firstLba', 'lastLba', 'offset', 'size', 'contents']);
   t.is(json.partitions[0].type, '0FC63DAF-8483-4772-8E79-3D69D8477DE4');
   t.is(json.partitions[0].offset, json.partitions[0].firstLba * 512);
   t.is(json.copy.copyFileRangeBytes + json.copy.readWriteBytes, 3 * MiB + 17);
@@ -122,7 +122,7 @@ test('plan prints a table and the same layout as JSON, and writes nothing', (t) 
   t.regex(table.stdout, /rest/);
   const json = JSON.parse(imgforge(['plan', spec, '--json']).stdout);
   t.is(json.partitions.length, 2);
-  t.is(json.size, 16 * MiB);
+  t.is(json.diskSize, 16 * MiB);
   t.deepEqual(fs.readdirSync(dir).sort(), ['image.json', 'root.img']);
 
   const built = JSON.parse(imgforge(['build', spec, '--json', '-q']).stdout);
@@ -139,7 +139,7 @@ test('--json=pretty indents the same object; --json before the spec still takes 
   t.is(short.stdout.trim().split('\n').length, 1);
   const pretty = imgforge(['plan', spec, '--json=pretty']);
   t.is(pretty.status, 0, pretty.stderr);
-  t.regex(pretty.stdout, /^\{\n {2}"size": /);
+  t.regex(pretty.stdout, /^\{\n {2}"sectorSize": /);
   t.deepEqual(JSON.parse(pretty.stdout), JSON.parse(short.stdout));
   t.is(imgforge(['plan', spec, '--json=short']).stdout, short.stdout);
 });

@@ -29,10 +29,11 @@ printf '%s\\n' "\${COMPREPLY[@]}"`;
 test('bash completes commands, options, choices, and spec files where a spec goes', (t) => {
   if (!hasTool('bash')) return t.pass('skipped: bash is not installed');
   const dir = folder();
-  t.deepEqual(bashComplete(dir, ['imgforge', '']), ['--help', '--version', '-V', '-h', 'build', 'completion', 'help', 'inspect', 'plan', 'verify']);
+  t.deepEqual(bashComplete(dir, ['imgforge', '']), ['--help', '--version', '-V', '-h', 'build', 'completion', 'help', 'init', 'inspect', 'plan', 'schema', 'verify']);
   t.deepEqual(bashComplete(dir, ['imgforge', 'b']), ['build']);
   t.deepEqual(bashComplete(dir, ['imgforge', 'build', '--c']), ['--copy']);
   t.deepEqual(bashComplete(dir, ['imgforge', 'build', '--copy', '']), ['auto', 'copy-file-range', 'read-write']);
+  t.deepEqual(bashComplete(dir, ['imgforge', 'init', '--template', '']), ['minimal', 'uefi-ab']);
   t.deepEqual(bashComplete(dir, ['imgforge', 'plan', '--json=']), ['--json=pretty', '--json=short']);
   // A spec: .yaml, .yml and .json files, and folders; an option's value does not count as one.
   t.deepEqual(bashComplete(dir, ['imgforge', 'build', '-o', 'out.img', '']), ['a.yaml', 'b.json', 'sub']);

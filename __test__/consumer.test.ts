@@ -13,21 +13,55 @@ const root = path.join(__dirname, '..');
 const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 
 const PROGRAM = `
-import { build, COPY_MODES, ImgforgeError, inspect, loadSpec, parseSpec, plan, verify } from 'imgforge';
-import type { BuildOptions, BuildResult, ErrorCode, InspectReport, LoadedSpec, Plan, VerifyReport } from 'imgforge';
+import { build, COPY_MODES, ImgforgeError, inspect, inspectSync, loadSpec, parseSpec, plan, verify } from 'imgforge';
+import type { BuildOptions, BuildResult, ErrorCode, ImageSpec, ImageSpecPartition, InspectReport, LoadedSpec, Plan, PlannedPartition, VerifyReport } from 'imgforge';
+
+// A spec written as an object: every kind of field, typed.
+const esp: ImageSpecPartition = {
+  name: 'esp',
+  type: 'esp',
+  size: '64MiB',
+  attributes: ['required-partition', 48],
+  filesystem: { type: 'fat32', label: 'ESP', volumeId: '1234-ABCD', clusterSize: 4096, minFree: '1MiB', files: [{ source: './esp', target: '/' }] },
+};
+const image: ImageSpec = {
+  $schema: './node_modules/imgforge/schema.json',
+  size: 'auto',
+  sectorSize: 512,
+  alignment: '1MiB',
+  seed: 'consumer',
+  partitions: [
+    esp,
+    { name: 'root', type: 'root-x86-64', size: 'auto', filesystem: { type: 'erofs', uuid: '6A1C3F0E-8D2B-4C5A-9E7F-0123456789AB', ownership: 'root', files: [{ source: './rootfs', target: '/' }] } },
+    { name: 'data', type: 'linux-generic', size: 'grow', contents: './data.img' },
+  ],
+};
+
+// The types refuse what the validator refuses: a FAT32 has no uuid, an EROFS no clusterSize.
+// @ts-expect-error uuid is an EROFS key
+const wrongFat: ImageSpecPartition = { name: 'x', type: 'esp', size: 1, filesystem: { type: 'fat32', uuid: 'x' } };
+// @ts-expect-error clusterSize is a FAT32 key
+const wrongErofs: ImageSpecPartition = { name: 'x', type: 'esp', size: 1, filesystem: { type: 'erofs', clusterSize: 4096 } };
+// @ts-expect-error partitions are required
+const noPartitions: ImageSpec = { size: '1GiB' };
 
 export async function main(): Promise<string> {
-  const spec: LoadedSpec = parseSpec('partitions: [{ name: a, type: linux-generic, size: 1MiB }]', 'yaml', 'inline', '/tmp');
+  const spec: LoadedSpec = parseSpec({ text: 'partitions: [{ name: a, type: linux-generic, size: 1MiB }]', format: 'yaml', sourceName: 'inline', baseDir: '/tmp' });
   const fromFile: LoadedSpec = await loadSpec('image.yaml');
   const layout: Plan = await plan(spec, { diskSize: 8 << 20 });
+  const fromObject: Plan = await plan({ spec: image, baseDir: '/srv/image' });
+  const first: PlannedPartition = fromObject.partitions[0];
   const options: BuildOptions = { output: 'disk.img', copy: COPY_MODES[0], onProgress: (p) => void p.bytesDone };
   const result: BuildResult = await build(fromFile, options);
-  const report: InspectReport = inspect(result.output, { files: true });
+  const built: BuildResult = await build({ spec: image, baseDir: '/srv/image', output: 'object.img' });
+  const report: InspectReport = await inspect(result.output, { files: true });
+  const again: InspectReport = inspectSync(built.output);
   const check: VerifyReport = await verify(spec, result.output);
+  const checkObject: VerifyReport = await verify({ spec: image, baseDir: '/srv/image', image: built.output });
   const filesystem = layout.partitions[0].filesystem;
   const volume = filesystem?.type === 'fat32' ? filesystem.volumeId : filesystem?.uuid;
   try {
-    return [layout.diskGuid, report.table, check.differences.length, volume, result.timings.copy].join(' ');
+    return [layout.diskGuid, report.table, again.table, check.differences.length, checkObject.differences.length, volume, result.timings.copy, first.type, first.attributes.join(','), built.diskSize, [wrongFat, wrongErofs, noPartitions].length].join(' ');
   } catch (error) {
     const code: ErrorCode | undefined = error instanceof ImgforgeError ? error.code : undefined;
     return String(code);

@@ -34,7 +34,7 @@ test.serial('writes a block device in place only with --force, zeroing source ho
     const result = imgforge(['build', path.join(dir, 'image.json'), '-o', loop.device, '--force', '--json', '-q']);
     t.is(result.status, 0, result.stderr);
     const json = JSON.parse(result.stdout);
-    t.is(json.size, 32 * MiB, 'the table spans the whole device');
+    t.is(json.diskSize, 32 * MiB, 'the table spans the whole device');
     t.regex(sgdiskVerify(loop.device), /No problems found/);
     const offset = json.partitions[0].offset;
     t.true(sameBytes(source, 0, loop.device, offset, 8 * MiB), 'holes were written as zeros over the old data');

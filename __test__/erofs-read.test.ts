@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { build } from '../ts/build/build';
-import { inspect } from '../ts/inspect/inspect';
+import { inspect, inspectSync } from '../ts/inspect/inspect';
 import { verify } from '../ts/inspect/verify';
 import { plan } from '../ts/plan/plan';
 import { parseSpec } from '../ts/spec/load';
@@ -31,7 +31,7 @@ function rootfs(dir: string): string {
 
 function spec(dir: string, partition: Record<string, unknown>): LoadedSpec {
   const doc = { seed: 'erofs-read-test', partitions: [{ name: 'root-a', type: 'root-x86-64', size: 'auto', ...partition }] };
-  return parseSpec(JSON.stringify(doc), 'json', 'spec.json', dir);
+  return parseSpec({ text: JSON.stringify(doc), format: 'json', sourceName: 'spec.json', baseDir: dir });
 }
 
 test.serial('inspect summarises and lists the EROFS imgforge wrote; verify names what changed', async (t) => {
@@ -45,7 +45,7 @@ test.serial('inspect summarises and lists the EROFS imgforge wrote; verify names
   const result = await build(erofs, { output: image });
   const planned = result.partitions[0].filesystem as ErofsSummary;
 
-  const report = inspect(image, { files: 'root-a' });
+  const report = await inspect(image, { files: 'root-a' });
   t.deepEqual(report.findings, []);
   const contents = report.partitions[0].contents as ErofsContents;
   t.like(contents, { type: 'erofs', label: 'root', uuid: planned.uuid, blockSize: 4096, inodes: planned.inodes, size: planned.size, files: 3, symlinks: 1, fileBytes: 300_010 });
@@ -96,7 +96,7 @@ test('inspect reads an EROFS that mkfs.erofs made, as raw contents, without find
   execFileSync('mkfs.erofs', ['--quiet', `-T${EPOCH}`, '--all-root', path.join(dir, 'root.erofs'), path.join(dir, 'rootfs')]);
   const image = path.join(dir, 'disk.img');
   await build(spec(dir, { contents: './root.erofs' }), { output: image });
-  const report = inspect(image, { files: true });
+  const report = inspectSync(image, { files: true }); // the blocking variant reads the same
   t.deepEqual(report.findings, []);
   t.like(report.partitions[0].contents, { type: 'erofs', files: 3, symlinks: 1, directories: 3, fileBytes: 300_010 });
   const files = new Map(report.partitions[0].files!.map((f) => [f.path, f]));

@@ -46,12 +46,12 @@ function erofsSpec(dir: string, filesystem: Record<string, unknown>, extra: Reco
     ],
     ...extra,
   };
-  return parseSpec(JSON.stringify(doc), 'json', 'spec.json', dir);
+  return parseSpec({ text: JSON.stringify(doc), format: 'json', sourceName: 'spec.json', baseDir: dir });
 }
 
 function problems(text: string): string[] {
   try {
-    parseSpec(text, 'json', 'spec.json', '/');
+    parseSpec({ text, format: 'json', sourceName: 'spec.json', baseDir: '/' });
     return [];
   } catch (error) {
     return (error as Error).message.split('\n').slice(1).map((line) => line.trim());

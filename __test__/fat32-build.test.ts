@@ -125,7 +125,7 @@ interface PartitionJson {
   filesystem?: FilesystemJson;
 }
 
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): { json: { size: number; partitions: PartitionJson[] }; stdout: string } {
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): { json: { diskSize: number; partitions: PartitionJson[] }; stdout: string } {
   const result = imgforge(args, { env: { SOURCE_DATE_EPOCH: '', ...env } });
   if (result.status !== 0) throw new Error(`imgforge ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
   return { json: JSON.parse(result.stdout), stdout: result.stdout };
@@ -159,7 +159,7 @@ test('CLI build: a valid GPT, a clean FAT32 holding exactly the sources, label a
   t.deepEqual(sfdiskJson(output).partitions.map((p) => [p.start, p.size]), ranges(planned.partitions));
   t.deepEqual(ranges(built.partitions), ranges(planned.partitions));
   t.deepEqual(built.partitions.map((p) => p.filesystem), planned.partitions.map((p) => p.filesystem), 'plan and build agree on the filesystem');
-  const lastUsable = built.size / 512 - 34;
+  const lastUsable = built.diskSize / 512 - 34;
   const gap = lastUsable - built.partitions[2].lastLba;
   t.true(gap >= 0 && gap < MiB / 512, `data grows to the end of the disk (${gap} sectors short of the last usable one)`);
 

@@ -16,7 +16,7 @@ function specWith(filesystem: unknown, extra: Record<string, unknown> = {}, part
 
 function problems(text: string, format: 'json' | 'yaml' = 'json'): string[] {
   try {
-    parseSpec(text, format, 'spec.json', '/base');
+    parseSpec({ text, format, sourceName: 'spec.json', baseDir: '/base' });
   } catch (error) {
     if (!(error instanceof ImgforgeError)) throw error;
     if (error.code !== 'SPEC_INVALID') throw new Error(`expected SPEC_INVALID, got ${error.code}: ${error.message}`);
@@ -92,7 +92,7 @@ test('good values: label stored upper case, volume IDs in every documented form,
     '        - source: /abs/vmlinuz.efi',
     '          target: /EFI/Linux/',
   ].join('\n');
-  const fs0 = parseSpec(yaml, 'yaml', 'image.yaml', '/base').partitions[0].filesystem!;
+  const fs0 = parseSpec({ text: yaml, format: 'yaml', sourceName: 'image.yaml', baseDir: '/base' }).partitions[0].filesystem!;
   t.deepEqual(fs0, {
     type: 'fat32',
     label: 'MY ESP_1',
@@ -105,18 +105,18 @@ test('good values: label stored upper case, volume IDs in every documented form,
     ],
   });
   for (const volumeId of ['1234-ABCD', '0x1234abcd', '1234abcd', 305441741]) {
-    t.like(parseSpec(specWith({ type: 'fat32', volumeId }), 'json', 's', '/').partitions[0].filesystem!, { volumeId: 0x1234abcd }, String(volumeId));
+    t.like(parseSpec({ text: specWith({ type: 'fat32', volumeId }), format: 'json', sourceName: 's', baseDir: '/' }).partitions[0].filesystem!, { volumeId: 0x1234abcd }, String(volumeId));
   }
-  const minimal = parseSpec(specWith({ type: 'fat32' }), 'json', 's', '/').partitions[0].filesystem!;
+  const minimal = parseSpec({ text: specWith({ type: 'fat32' }), format: 'json', sourceName: 's', baseDir: '/' }).partitions[0].filesystem!;
   t.deepEqual(minimal, { type: 'fat32', label: undefined, volumeId: undefined, clusterSize: undefined, minFree: 0, files: [] });
-  t.is(parseSpec(specWith({ type: 'fat32', clusterSize: '4KiB' }, { sectorSize: 4096 }), 'json', 's', '/').sectorSize, 4096);
+  t.is(parseSpec({ text: specWith({ type: 'fat32', clusterSize: '4KiB' }, { sectorSize: 4096 }), format: 'json', sourceName: 's', baseDir: '/' }).sectorSize, 4096);
 });
 
 test('size auto is accepted with a filesystem (and still refused with neither contents nor filesystem)', async (t) => {
   const dir = tempDir();
   fs.mkdirSync(path.join(dir, 'esp', 'EFI', 'BOOT'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'esp', 'EFI', 'BOOT', 'BOOTX64.EFI'), 'MZ');
-  const spec = parseSpec(specWith({ type: 'fat32', files: [{ source: './esp', target: '/' }] }, { seed: 'auto' }, { size: 'auto' }), 'json', 's', dir);
+  const spec = parseSpec({ text: specWith({ type: 'fat32', files: [{ source: './esp', target: '/' }] }, { seed: 'auto' }, { size: 'auto' }), format: 'json', sourceName: 's', baseDir: dir });
   t.is(spec.partitions[0].size, 'auto');
   const layout = await plan(spec);
   t.is(layout.partitions[0].size % MiB, 0);

@@ -46,7 +46,7 @@ const dupes = (n: number) => `${Array.from({ length: n }, (_, i) => `k${i}: ${i}
 
 test('duplicate keys are found in one pass: 32,000 keys take well under a second (the yaml check took 12 s)', (t) => {
   const started = performance.now();
-  const error = t.throws(() => parseSpec(dupes(32_000), 'yaml', 'big.yaml', '/'), { instanceOf: ImgforgeError });
+  const error = t.throws(() => parseSpec({ text: dupes(32_000), format: 'yaml', sourceName: 'big.yaml', baseDir: '/' }), { instanceOf: ImgforgeError });
   const ms = performance.now() - started;
   t.is(error?.code, 'SPEC_PARSE');
   t.is(error?.message, 'big.yaml:32001:1: Map keys must be unique');
@@ -55,7 +55,7 @@ test('duplicate keys are found in one pass: 32,000 keys take well under a second
 
 test('specs over 1 MiB are refused, also when the path is a device that never ends', async (t) => {
   const text = `partitions: []\n#${'x'.repeat(MAX_SPEC_BYTES)}\n`;
-  t.throws(() => parseSpec(text, 'yaml', 'huge.yaml', '/'), { instanceOf: ImgforgeError, message: /^huge\.yaml:1:1: the spec is \d+ characters long; imgforge reads specs of at most 1048576 bytes$/ });
+  t.throws(() => parseSpec({ text, format: 'yaml', sourceName: 'huge.yaml', baseDir: '/' }), { instanceOf: ImgforgeError, message: /^huge\.yaml:1:1: the spec is \d+ characters long; imgforge reads specs of at most 1048576 bytes$/ });
   const dir = tempDir();
   const huge = path.join(dir, 'huge.yaml');
   fs.writeFileSync(huge, text);
@@ -68,7 +68,7 @@ test('specs over 1 MiB are refused, also when the path is a device that never en
 
 test('a spec with many problems lists the first 50 and counts the rest', (t) => {
   const spec = JSON.stringify({ partitions: [{ name: 'a', type: 'esp', size: '1MiB' }], ...Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`x${i}`, 1])) });
-  const error = t.throws(() => parseSpec(spec, 'json', 'many.json', '/'), { instanceOf: ImgforgeError });
+  const error = t.throws(() => parseSpec({ text: spec, format: 'json', sourceName: 'many.json', baseDir: '/' }), { instanceOf: ImgforgeError });
   const lines = error!.message.split('\n');
   t.is(lines[0], 'many.json: invalid spec (60 problems):');
   t.is(lines.length, 1 + 50 + 1);

@@ -4,8 +4,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ImgforgeError } from '../ts/errors';
-import { native, type PartitionTable } from '../ts/native';
-import { encodeTables as encodeGpt } from '../ts/build/tables';
+import { native, type GptLayout, type PartitionTable } from '../ts/native';
+import { encodeLayout, encodeTables as encodeGpt, gptLayout } from '../ts/build/tables';
+import { attributeMask } from '../ts/spec/attributes';
 import { bytesToGuid, guidToBytes, isGuid } from '../ts/guid';
 import { deriveGuid, randomGuid } from '../ts/plan/guid';
 import { planLayout } from '../ts/plan/plan';
@@ -78,7 +79,7 @@ test('isGuid', (t) => {
 // ---- helpers ----
 
 function planFor(yaml: string, diskSize?: number): Plan {
-  return planLayout(parseSpec(yaml, 'yaml', 'spec.yaml', '/'), new Map(), diskSize === undefined ? {} : { diskSize });
+  return planLayout(parseSpec({ text: yaml, format: 'yaml', sourceName: 'spec.yaml', baseDir: '/' }), new Map(), diskSize === undefined ? {} : { diskSize });
 }
 
 /** `count` small partitions, the fourth one "grow", with a mix of types and attributes. */
@@ -143,10 +144,10 @@ function checkSfdisk(t: ExecutionContext, table: SfdiskTable, plan: Plan): void 
     plan.partitions.map((p) => ({
       start: p.firstLba,
       size: p.lastLba - p.firstLba + 1,
-      type: p.typeGuid,
+      type: p.type,
       uuid: p.guid,
       name: p.name,
-      attrs: sfdiskAttrs(p.attributes),
+      attrs: sfdiskAttrs(attributeMask(p.attributes)),
     })),
   );
 }
@@ -205,7 +206,7 @@ function checkWithFdisk(t: ExecutionContext, plan: Plan, file: string): void {
     .filter((cols) => cols.length === 4 && /^\d+$/.test(cols[0]));
   t.deepEqual(
     rows.map(([start, end, type, uuid]) => ({ start: Number(start), end: Number(end), type, uuid })),
-    plan.partitions.map((p) => ({ start: p.firstLba, end: p.lastLba, type: p.typeGuid, uuid: p.guid })),
+    plan.partitions.map((p) => ({ start: p.firstLba, end: p.lastLba, type: p.type, uuid: p.guid })),
   );
 }
 
@@ -278,11 +279,11 @@ test('headers and entries decode to the plan', (t) => {
     }
     plan.partitions.forEach((p, i) => {
       const e = entries.subarray(i * 128, (i + 1) * 128);
-      t.is(bytesToGuid(e, 0), p.typeGuid);
+      t.is(bytesToGuid(e, 0), p.type);
       t.is(bytesToGuid(e, 16), p.guid);
       t.is(Number(e.readBigUInt64LE(32)), p.firstLba);
       t.is(Number(e.readBigUInt64LE(40)), p.lastLba);
-      t.is(e.readBigUInt64LE(48), p.attributes);
+      t.is(e.readBigUInt64LE(48), attributeMask(p.attributes));
       t.is(e.subarray(56).toString('utf16le').replace(/\0+$/, ''), p.name);
     });
     t.true(entries.subarray(2 * 128).every((b) => b === 0));
@@ -291,10 +292,12 @@ test('headers and entries decode to the plan', (t) => {
 
 test('encodeGpt refuses inconsistent plans', (t) => {
   const plan = planFor('partitions:\n  - { name: a, type: esp, size: 1MiB }\n  - { name: b, type: esp, size: 1MiB }\n');
-  const broken = (change: (p: Plan) => void) => {
-    const copy: Plan = { ...plan, partitions: plan.partitions.map((p) => ({ ...p })) };
+  // In the encoder's terms (type GUIDs, attribute masks), to reach values a Plan cannot hold.
+  const layout = gptLayout(plan);
+  const broken = (change: (p: GptLayout) => void) => {
+    const copy: GptLayout = { ...layout, partitions: layout.partitions.map((p) => ({ ...p })) };
     change(copy);
-    return () => encodeGpt(copy);
+    return () => encodeLayout(copy);
   };
   t.throws(broken((p) => (p.partitions[1].firstLba = p.partitions[0].lastLba)), { instanceOf: ImgforgeError, message: /overlap/ });
   t.throws(broken((p) => (p.partitions[1].lastLba = p.lastUsableLba + 1)), { instanceOf: ImgforgeError, message: /outside/ });
@@ -370,7 +373,7 @@ function checkReadBack(t: ExecutionContext, plan: Plan, table: PartitionTable): 
     table.partitions,
     plan.partitions.map((p) => ({
       index: p.index,
-      typeGuid: p.typeGuid,
+      typeGuid: p.type,
       mbrType: null,
       guid: p.guid,
       name: p.name,
@@ -378,7 +381,7 @@ function checkReadBack(t: ExecutionContext, plan: Plan, table: PartitionTable): 
       lastLba: p.lastLba,
       offset: p.offset,
       size: p.size,
-      attributes: p.attributes.toString(),
+      attributes: attributeMask(p.attributes).toString(),
     })),
   );
 }

@@ -104,7 +104,20 @@ function install(): Promise<Installed> {
 
 test('the tarballs hold the built package: JavaScript in the root one, the addon in the platform one', async (t) => {
   const { rootFiles, platformFiles } = await install();
-  for (const file of ['bin/imgforge.js', 'dist/index.js', 'dist/index.mjs', 'dist/index.d.ts', 'native/index.js', 'package.json', 'LICENSE', 'examples/appliance/image.yaml']) {
+  for (const file of [
+    'bin/imgforge.js',
+    'dist/index.js',
+    'dist/index.mjs',
+    'dist/index.d.ts',
+    'native/index.js',
+    'package.json',
+    'LICENSE',
+    'examples/appliance/image.yaml',
+    'schema.json',
+    'templates/minimal/image.yaml',
+    'templates/minimal/esp/EFI/BOOT/BOOTX64.EFI',
+    'templates/uefi-ab/image.yaml',
+  ]) {
     t.true(rootFiles.includes(file), file);
   }
   t.deepEqual(rootFiles.filter((file) => file.endsWith('.node')), []);
@@ -130,9 +143,9 @@ test.serial('npx imgforge build writes a sound image with the installed platform
   // The README's first commands: the example ships in the package.
   const result = run('npx', ['--no', 'imgforge', 'build', 'node_modules/imgforge/examples/appliance/image.yaml', '-o', 'disk.img', '--json'], project);
   t.is(result.status, 0, result.stderr);
-  const summary = JSON.parse(result.stdout) as { size: number; partitions: unknown[] };
+  const summary = JSON.parse(result.stdout) as { diskSize: number; partitions: unknown[] };
   t.true(summary.partitions.length > 0);
-  t.is(fs.statSync(path.join(project, 'disk.img')).size, summary.size);
+  t.is(fs.statSync(path.join(project, 'disk.img')).size, summary.diskSize);
   cliSummary = summary;
   // The addon came from the platform package: the root package has none.
   t.true(fs.existsSync(path.join(project, 'node_modules', host.name, `imgforge.${host.platform}.node`)));
@@ -159,9 +172,40 @@ test.serial('the installed library loads with require and with import, and build
     ],
     project,
   );
-  // The example has a seed, so the same layout and GUIDs as the CLI's build.
-  t.deepEqual(JSON.parse(esm), cliSummary?.partitions);
+  // The example has a seed, so the same layout and GUIDs as the CLI's build (of the same files,
+  // from the package's copy of the example rather than the project's).
+  type Partition = { contents?: { path: string; size: number } };
+  const sameFiles = (partitions: Partition[] | undefined) =>
+    partitions?.map((p) => (p.contents === undefined ? p : { ...p, contents: { ...p.contents, path: path.basename(p.contents.path) } }));
+  t.deepEqual(sameFiles(JSON.parse(esm)), sameFiles(cliSummary?.partitions as Partition[] | undefined));
 });
+
+// Every template the package ships (templates/<name>/).
+for (const template of fs.readdirSync(path.join(ROOT, 'templates')).sort()) {
+  test(`npx imgforge init, then build and verify in the new folder: template ${template}`, async (t) => {
+    const { project } = await install();
+    const folder = `demo-${template}`;
+    const created = run('npx', ['--no', 'imgforge', 'init', folder, '--template', template], project);
+    t.is(created.status, 0, created.stderr);
+    const demo = path.join(project, folder);
+    // The spec names the installed package's schema, and that file is there: editors find it.
+    const spec = fs.readFileSync(path.join(demo, 'image.yaml'), 'utf8');
+    t.true(spec.startsWith('# yaml-language-server: $schema=../node_modules/imgforge/schema.json\n'));
+    t.is(JSON.parse(fs.readFileSync(path.join(demo, '../node_modules/imgforge/schema.json'), 'utf8')).title, 'imgforge image spec');
+    // The import path the package exports resolves to the same file.
+    const resolved = ok(process.execPath, ['-p', "require.resolve('imgforge/schema.json')"], project).trim();
+    t.is(fs.realpathSync(resolved), fs.realpathSync(path.join(project, 'node_modules', 'imgforge', 'schema.json')));
+
+    const built = run('npx', ['--no', 'imgforge', 'build', 'image.yaml'], demo);
+    t.is(built.status, 0, built.stderr);
+    const verified = run('npx', ['--no', 'imgforge', 'verify', 'image.yaml', 'image.img'], demo);
+    t.is(verified.status, 0, verified.stdout + verified.stderr);
+    t.regex(verified.stdout, /the image matches/);
+    if (process.platform === 'linux' || spawnSync('sgdisk', ['--version']).status === 0) {
+      t.regex(sgdiskVerify(path.join(demo, 'image.img')), /No problems found/);
+    }
+  });
+}
 
 test('without the platform package, the CLI and the library say which package is missing', async (t) => {
   const { project } = await install();

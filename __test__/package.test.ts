@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ROOT } from './helpers/cli';
 
-const API = ['COPY_MODES', 'ImgforgeError', 'build', 'inspect', 'loadSpec', 'parseSpec', 'plan', 'verify'];
+const API = ['COPY_MODES', 'ImgforgeError', 'build', 'inspect', 'inspectSync', 'loadSpec', 'parseSpec', 'plan', 'verify'];
 
 function node(args: string[]): string {
   return execFileSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8' });
@@ -26,7 +26,7 @@ test('the package loads by name from CommonJS and from ESM, with one shared Imgf
 test('type declarations ship for the public API', (t) => {
   const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
   const types = fs.readFileSync(path.join(ROOT, manifest.exports['.'].types), 'utf8');
-  for (const name of ['build', 'plan', 'loadSpec', 'inspect', 'verify', 'ImgforgeError', 'BuildResult', 'BuildOptions', 'LoadedSpec', 'Plan', 'InspectReport', 'VerifyReport']) {
+  for (const name of ['build', 'plan', 'loadSpec', 'parseSpec', 'inspect', 'inspectSync', 'verify', 'ImgforgeError', 'ImageSpec', 'ParseSpecOptions', 'SpecInput', 'BuildResult', 'BuildOptions', 'LoadedSpec', 'Plan', 'PlannedPartition', 'InspectReport', 'VerifyReport']) {
     t.regex(types, new RegExp(`\\b${name}\\b`), name);
   }
 });
@@ -35,7 +35,7 @@ test('a library build error has a stable code and no native addon is needed to p
   const out = node([
     '-e',
     "const { plan, parseSpec, ImgforgeError } = require('imgforge');" +
-      "try { parseSpec('size: 1MiB\\npartitions: []\\n', 'yaml', 'inline.yaml', process.cwd()); } catch (e) { console.log(JSON.stringify({ isError: e instanceof ImgforgeError, code: e.code })); }",
+      "try { parseSpec({ text: 'size: 1MiB\\npartitions: []\\n', format: 'yaml', sourceName: 'inline.yaml' }); } catch (e) { console.log(JSON.stringify({ isError: e instanceof ImgforgeError, code: e.code, message: e.message.split('\\n')[0] })); }",
   ]);
-  t.deepEqual(JSON.parse(out), { isError: true, code: 'SPEC_INVALID' });
+  t.deepEqual(JSON.parse(out), { isError: true, code: 'SPEC_INVALID', message: 'inline.yaml: invalid spec (1 problem):' });
 });

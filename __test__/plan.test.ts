@@ -11,7 +11,7 @@ import { parseSpec } from '../ts/spec/load';
 import { KiB, MiB } from '../ts/units';
 import type { LoadedSpec, Plan } from '../ts/types';
 
-const yaml = (text: string): LoadedSpec => parseSpec(text, 'yaml', 'spec.yaml', '/specs');
+const yaml = (text: string): LoadedSpec => parseSpec({ text, format: 'yaml', sourceName: 'spec.yaml', baseDir: '/specs' });
 const noContents = new Map<number, number>();
 
 function fails(t: ExecutionContext, fn: () => unknown, code: ErrorCode, message: RegExp | string): void {
@@ -267,7 +267,7 @@ test('a disk size override (block device) replaces the spec size', (t) => {
 
 test('128 partitions', (t) => {
   const parts = Array.from({ length: 128 }, (_, i) => ({ name: `p${i}`, type: 'linux-generic', size: '4KiB' }));
-  const spec = parseSpec(JSON.stringify({ alignment: '4KiB', seed: 's', partitions: parts }), 'json', 'spec.json', '/');
+  const spec = parseSpec({ text: JSON.stringify({ alignment: '4KiB', seed: 's', partitions: parts }), format: 'json', sourceName: 'spec.json', baseDir: '/' });
   const p = planLayout(spec, noContents);
   checkInvariants(t, p);
   t.is(p.partitions.length, 128);
@@ -320,8 +320,12 @@ test('without a seed, GUIDs are random', (t) => {
 
 test('types and attributes pass through', (t) => {
   const p = planLayout(yaml('partitions:\n  - { name: a, type: root-x86-64-verity, size: 1MiB, attributes: [read-only, 0] }\n  - { name: b, type: 12345678-9abc-4def-8123-456789abcdef, size: 1MiB }\n'), noContents);
-  t.like(p.partitions[0], { typeGuid: '2C7357ED-EBD2-46D9-AEC1-23D437EC2BF5', typeName: 'root-x86-64-verity', attributes: (1n << 60n) | 1n });
-  t.like(p.partitions[1], { typeGuid: '12345678-9ABC-4DEF-8123-456789ABCDEF', typeName: undefined, attributes: 0n });
+  t.like(p.partitions[0], { type: '2C7357ED-EBD2-46D9-AEC1-23D437EC2BF5', typeName: 'root-x86-64-verity' });
+  t.deepEqual(p.partitions[0].attributes, ['required-partition', 'read-only']);
+  t.like(p.partitions[1], { type: '12345678-9ABC-4DEF-8123-456789ABCDEF', attributes: [] });
+  // An unknown type has no name: the key is left out, so the object and its JSON have the same keys.
+  t.false('typeName' in p.partitions[1]);
+  t.false('contents' in p.partitions[1] || 'filesystem' in p.partitions[1]);
 });
 
 // ---- plan(): contents files ----
@@ -332,27 +336,29 @@ test('plan() stats the contents files', async (t) => {
     fs.writeFileSync(path.join(dir, 'a.img'), Buffer.alloc(3000));
     fs.symlinkSync('a.img', path.join(dir, 'link.img'));
     fs.mkdirSync(path.join(dir, 'folder'));
-    const spec = parseSpec(
-      'partitions:\n  - { name: a, type: esp, size: auto, contents: a.img }\n  - { name: b, type: esp, size: 1MiB, contents: link.img }\n',
-      'yaml',
-      'spec.yaml',
-      dir,
-    );
+    const spec = parseSpec({
+      text:
+        'partitions:\n  - { name: a, type: esp, size: auto, contents: a.img }\n  - { name: b, type: esp, size: 1MiB, contents: link.img }\n',
+      format: 'yaml',
+      sourceName: 'spec.yaml',
+      baseDir: dir,
+    });
     const p = await plan(spec);
     t.deepEqual(p.partitions[0].contents, { path: path.join(dir, 'a.img'), size: 3000 });
     t.deepEqual(p.partitions[1].contents, { path: path.join(dir, 'link.img'), size: 3000 });
     t.is(p.partitions[0].size, MiB);
 
-    const broken = parseSpec(
-      'partitions:\n' +
-        '  - { name: a, type: esp, size: auto, contents: missing.img }\n' +
-        '  - { name: b, type: esp, size: 1MiB, contents: folder }\n' +
-        '  - { name: c, type: esp, size: 1MiB, contents: a.img/inside }\n' +
-        '  - { name: d, type: esp, size: 1MiB, contents: /dev/null }\n',
-      'yaml',
-      'spec.yaml',
-      dir,
-    );
+    const broken = parseSpec({
+      text:
+        'partitions:\n' +
+          '  - { name: a, type: esp, size: auto, contents: missing.img }\n' +
+          '  - { name: b, type: esp, size: 1MiB, contents: folder }\n' +
+          '  - { name: c, type: esp, size: 1MiB, contents: a.img/inside }\n' +
+          '  - { name: d, type: esp, size: 1MiB, contents: /dev/null }\n',
+      format: 'yaml',
+      sourceName: 'spec.yaml',
+      baseDir: dir,
+    });
     const error = await t.throwsAsync(plan(broken), { instanceOf: ImgforgeError });
     t.is(error?.code, 'CONTENTS');
     t.deepEqual(error?.message.split('\n'), [
@@ -376,7 +382,7 @@ test('plan() reports unreadable contents', async (t) => {
   try {
     fs.writeFileSync(path.join(dir, 'secret.img'), 'x');
     fs.chmodSync(path.join(dir, 'secret.img'), 0o000);
-    const spec = parseSpec('partitions:\n  - { name: a, type: esp, size: auto, contents: secret.img }\n', 'yaml', 'spec.yaml', dir);
+    const spec = parseSpec({ text: 'partitions:\n  - { name: a, type: esp, size: auto, contents: secret.img }\n', format: 'yaml', sourceName: 'spec.yaml', baseDir: dir });
     await t.throwsAsync(plan(spec), { instanceOf: ImgforgeError, message: `partitions[0].contents: ${path.join(dir, 'secret.img')}: permission denied` });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

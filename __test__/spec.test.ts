@@ -9,8 +9,8 @@ import { imgforge } from './helpers/cli';
 import { PARTITION_TYPES, resolveType, typeName } from '../ts/spec/partition-types';
 import { MiB } from '../ts/units';
 
-const yaml = (text: string, baseDir = '/base') => parseSpec(text, 'yaml', 'spec.yaml', baseDir);
-const json = (value: unknown, baseDir = '/base') => parseSpec(JSON.stringify(value), 'json', 'spec.json', baseDir);
+const yaml = (text: string, baseDir = '/base') => parseSpec({ text, format: 'yaml', sourceName: 'spec.yaml', baseDir });
+const json = (value: unknown, baseDir = '/base') => parseSpec({ text: JSON.stringify(value), format: 'json', sourceName: 'spec.json', baseDir });
 
 const ESP = 'C12A7328-F81F-11D2-BA4B-00A0C93EC93B';
 const GUID_A = '6A1C3F0E-8D2B-4C5A-9E7F-0123456789AB';
@@ -63,17 +63,18 @@ test('every field, YAML and JSON alike', (t) => {
     ],
   };
   const fromJson = json(doc, '/work/specs');
-  const fromYaml = parseSpec(
-    `output: ./out/disk.img\nsize: 2GiB\nsectorSize: 4096\nalignment: 4MiB\nseed: my-product-v1\ndiskGuid: ${GUID_A.toLowerCase()}\npartitions:\n` +
-      `  - name: esp\n    type: ESP\n    size: 512MiB\n    guid: ${GUID_B.toLowerCase()}\n` +
-      `    attributes: [required-partition, no-block-io-protocol, legacy-bios-bootable, 48, growfs, read-only, no-auto]\n    contents: esp.vfat\n` +
-      `  - { name: root, type: root-x86-64, size: grow }\n` +
-      `  - { name: extra, type: 933ac7e1-2eb4-4f13-b844-0e14e2aef915, size: auto, contents: /abs/extra.img }\n` +
-      `  - { name: custom, type: 12345678-9abc-4def-8123-456789abcdef, size: 8192 }\n`,
-    'yaml',
-    'spec.yaml',
-    '/work/specs',
-  );
+  const fromYaml = parseSpec({
+    text:
+      `output: ./out/disk.img\nsize: 2GiB\nsectorSize: 4096\nalignment: 4MiB\nseed: my-product-v1\ndiskGuid: ${GUID_A.toLowerCase()}\npartitions:\n` +
+        `  - name: esp\n    type: ESP\n    size: 512MiB\n    guid: ${GUID_B.toLowerCase()}\n` +
+        `    attributes: [required-partition, no-block-io-protocol, legacy-bios-bootable, 48, growfs, read-only, no-auto]\n    contents: esp.vfat\n` +
+        `  - { name: root, type: root-x86-64, size: grow }\n` +
+        `  - { name: extra, type: 933ac7e1-2eb4-4f13-b844-0e14e2aef915, size: auto, contents: /abs/extra.img }\n` +
+        `  - { name: custom, type: 12345678-9abc-4def-8123-456789abcdef, size: 8192 }\n`,
+    format: 'yaml',
+    sourceName: 'spec.yaml',
+    baseDir: '/work/specs',
+  });
   t.deepEqual(fromYaml, fromJson);
   t.is(fromJson.output, '/work/specs/out/disk.img');
   t.is(fromJson.size, 2 * 1024 * MiB);
@@ -286,7 +287,7 @@ test('YAML syntax errors name the file, line and column', (t) => {
 });
 
 test('JSON syntax errors name the file, line and column', (t) => {
-  const parse = (text: string) => () => parseSpec(text, 'json', 'spec.json', '/');
+  const parse = (text: string) => () => parseSpec({ text, format: 'json', sourceName: 'spec.json', baseDir: '/' });
   t.is(parseFailure(t, parse('{\n  "size": 1,\n  "partitions": [1,]\n}')), 'spec.json:3:20: Unexpected token \']\'');
   t.regex(parseFailure(t, parse('{\n  "a": 1\n  "b": 2\n}')), /^spec\.json:3:3: Expected ',' or '}' after property value/);
   t.regex(parseFailure(t, parse('{"a": 1')), /^spec\.json:1:8: /);
@@ -340,11 +341,11 @@ test('nesting deeper than 64 levels is a parse error naming the place, in YAML (
   t.is(parseFailure(t, () => yaml(`${'- '.repeat(2000)}x\n`)), `spec.yaml:1:129: ${TOO_DEEP}`);
   const block = Array.from({ length: 100 }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n');
   t.is(parseFailure(t, () => yaml(`${block} 1\n`)), `spec.yaml:65:65: ${TOO_DEEP}`);
-  t.is(parseFailure(t, () => parseSpec(flow(2000), 'json', 'spec.json', '/')), `spec.json:1:65: ${TOO_DEEP}`);
-  t.is(parseFailure(t, () => parseSpec(`{"a": "[[[[", "b": ${flow(65)}}`, 'json', 'spec.json', '/')), `spec.json:1:83: ${TOO_DEEP}`);
+  t.is(parseFailure(t, () => parseSpec({ text: flow(2000), format: 'json', sourceName: 'spec.json', baseDir: '/' })), `spec.json:1:65: ${TOO_DEEP}`);
+  t.is(parseFailure(t, () => parseSpec({ text: `{"a": "[[[[", "b": ${flow(65)}}`, format: 'json', sourceName: 'spec.json', baseDir: '/' })), `spec.json:1:83: ${TOO_DEEP}`);
   // 64 levels are fine as far as parsing goes (then not a spec), in both formats.
   t.regex(problems(t, () => yaml(`partitions: ${flow(63)}\n`))[0], /^partitions\[0\]: expected a partition/);
-  t.regex(problems(t, () => parseSpec(`{"partitions": ${flow(63)}}`, 'json', 'spec.json', '/'))[0], /^partitions\[0\]: expected a partition/);
+  t.regex(problems(t, () => parseSpec({ text: `{"partitions": ${flow(63)}}`, format: 'json', sourceName: 'spec.json', baseDir: '/' }))[0], /^partitions\[0\]: expected a partition/);
   // Aliases nest what they refer to: each anchor holds the one before it 30 levels down.
   const anchors = Array.from({ length: 40 }, (_, i) => `a${i}: &a${i} ${'['.repeat(30)}${i === 0 ? '' : `*a${i - 1}`}${']'.repeat(30)}`);
   t.is(parseFailure(t, () => yaml(`${anchors.join('\n')}\n`)), `spec.yaml:1:1: ${TOO_DEEP}, counting what aliases refer to`);
@@ -367,7 +368,7 @@ test('imgforge plan and build refuse a 2,000-deep YAML spec with one line (exit 
 });
 
 test('a UTF-8 byte order mark is ignored', (t) => {
-  t.is(parseSpec(`\ufeff${JSON.stringify({ partitions: [{ name: 'a', type: 'esp', size: 512 }] })}`, 'json', 'spec.json', '/').partitions[0].size, 512);
+  t.is(parseSpec({ text: `\ufeff${JSON.stringify({ partitions: [{ name: 'a', type: 'esp', size: 512 }] })}`, format: 'json', sourceName: 'spec.json', baseDir: '/' }).partitions[0].size, 512);
 });
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {

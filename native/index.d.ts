@@ -420,12 +420,18 @@ export interface PartitionTable {
  */
 export declare function readErofs(image: string, offset: number, length: number, withFiles: boolean): ErofsReport | null
 
+/** `readErofs` on a worker thread. */
+export declare function readErofsAsync(image: string, offset: number, length: number, withFiles: boolean): Promise<ErofsReport | null>
+
 /**
  * Reads the FAT32 filesystem in the `length` bytes at byte `offset` of `image` (an image
  * file or a block device): null when the partition holds no FAT32. With `withFiles`, lists
  * every entry. Throws only when the image cannot be opened or its first sector read.
  */
 export declare function readFat32(image: string, offset: number, length: number, withFiles: boolean): Fat32Report | null
+
+/** `readFat32` on a worker thread. */
+export declare function readFat32Async(image: string, offset: number, length: number, withFiles: boolean): Promise<Fat32Report | null>
 
 /**
  * Reads the partition tables of a file or block device (opened read-only; its size is where
@@ -434,6 +440,9 @@ export declare function readFat32(image: string, offset: number, length: number,
  * size; problems with the tables are `findings`.
  */
 export declare function readPartitionTable(path: string, sectorSize?: number | undefined | null): PartitionTable
+
+/** `readPartitionTable` on a worker thread. */
+export declare function readPartitionTableAsync(path: string, sectorSize?: number | undefined | null): Promise<PartitionTable>
 
 export interface TableFinding {
   /** Stable SCREAMING_CASE code, e.g. GPT_HEADER_CRC. */

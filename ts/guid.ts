@@ -3,7 +3,9 @@
  */
 import { ImgforgeError } from './errors';
 
-const GUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The textual form of a GUID, any case (a regular expression's source, also used by the spec's JSON Schema). */
+export const GUID_PATTERN = '[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}';
+const GUID_RE = new RegExp(`^${GUID_PATTERN}$`);
 
 export const NIL_GUID = '00000000-0000-0000-0000-000000000000';
 

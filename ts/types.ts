@@ -12,6 +12,94 @@ export type SectorSize = 512 | 4096;
 
 export type SpecFormat = 'yaml' | 'json';
 
+/**
+ * A spec written as an object (`build({ spec, baseDir })`, `plan({ spec, baseDir })`): the same
+ * keys as a spec file, as JSON would give them. Paths are relative to `baseDir`. imgforge validates
+ * it exactly as it validates a file; its JSON Schema is `imgforge/schema.json`.
+ */
+export interface ImageSpec {
+  /** Where editors find the spec's JSON Schema; imgforge does not read it. */
+  $schema?: string;
+  /** Where the image is written unless the build's `output` says otherwise. */
+  output?: string;
+  /** Bytes, or text with a binary unit ("2GiB"); "auto" (the default) for the smallest disk that holds the partitions. */
+  size?: number | string;
+  /** 512 (the default) or 4096. */
+  sectorSize?: SectorSize | string;
+  /** A power of two, at least the sector size (default "1MiB"). */
+  alignment?: number | string;
+  /** GUIDs, volume IDs and UUIDs derive from it; random without it. */
+  seed?: string;
+  diskGuid?: string;
+  /** 1 to 128, in GPT entry order. */
+  partitions: ImageSpecPartition[];
+}
+
+/** One partition of an ImageSpec. */
+export interface ImageSpecPartition {
+  /** 1 to 36 UTF-16 code units, unique. */
+  name: string;
+  /** A Discoverable Partitions Specification name ("esp", "root-x86-64", ...) or a type GUID. */
+  type: string;
+  /** Bytes, text with a binary unit ("512MiB"), "auto" (fits the contents or filesystem) or "grow" (the rest of the disk). */
+  size: number | string;
+  guid?: string;
+  /** Attribute names ("read-only", "growfs", "no-auto", ...) or bit numbers 0 to 63. */
+  attributes?: Array<string | number>;
+  /** A file copied raw into the partition. */
+  contents?: string;
+  /** A filesystem imgforge writes from files and folders (not together with contents). */
+  filesystem?: ImageSpecFilesystem;
+}
+
+/** A file or folder and where it goes inside a filesystem ("/" is the root). */
+export interface ImageSpecFile {
+  source: string;
+  target: string;
+}
+
+export type ImageSpecFilesystem = ImageSpecFat32 | ImageSpecErofs;
+
+export interface ImageSpecFat32 {
+  type: 'fat32';
+  /** At most 11 characters of FAT's set. */
+  label?: string;
+  /** A number, or hex text like "1234-ABCD". */
+  volumeId?: number | string;
+  clusterSize?: number | string;
+  minFree?: number | string;
+  files?: ImageSpecFile[];
+}
+
+export interface ImageSpecErofs {
+  type: 'erofs';
+  /** At most 16 bytes of UTF-8. */
+  label?: string;
+  uuid?: string;
+  ownership?: 'root' | 'source';
+  files?: ImageSpecFile[];
+}
+
+/** What parseSpec takes: spec text and how to read it. */
+export interface ParseSpecOptions {
+  text: string;
+  format: SpecFormat;
+  /** Named in error messages (default "spec"). */
+  sourceName?: string;
+  /** The folder relative paths in the spec are resolved against (default: the current folder). */
+  baseDir?: string;
+}
+
+/**
+ * Which spec to use: a spec file's path, a spec written as an object (its relative paths resolved
+ * against `baseDir`), or a spec loadSpec or parseSpec returned.
+ */
+export interface SpecInput {
+  spec: string | ImageSpec | LoadedSpec;
+  /** For an ImageSpec: the folder its relative paths are resolved against (default: the current folder). */
+  baseDir?: string;
+}
+
 /** A validated spec: defaults filled in, sizes in bytes, GUIDs canonical uppercase, paths absolute. */
 export interface LoadedSpec {
   /** Absolute path of the spec file; undefined when parsed from text. */
@@ -85,7 +173,12 @@ export interface PlanTimings {
   plan: number;
 }
 
+/**
+ * A disk laid out: what `plan()` returns, what `plan --json` prints, and (with the output, copy
+ * statistics and timings) what `build()` returns and `build --json` prints; the same names in all.
+ */
 export interface Plan {
+  /** Bytes. */
   sectorSize: number;
   /** Bytes. */
   diskSize: number;
@@ -93,26 +186,33 @@ export interface Plan {
   diskGuid: string;
   firstUsableLba: number;
   lastUsableLba: number;
+  /** Bytes partitions start at multiples of. */
   alignment: number;
   partitions: PlannedPartition[];
 }
 
+/** One partition as planned; `inspect` reads the same fields back (InspectedPartition). */
 export interface PlannedPartition {
   /** 1-based GPT entry number. */
   index: number;
   name: string;
-  typeGuid: string;
-  typeName: string | undefined;
+  /** The type GUID, upper case. */
+  type: string;
+  /** The Discoverable Partitions Specification name of the type, when it is a known one. */
+  typeName?: string;
   guid: string;
-  attributes: bigint;
+  /** GPT attribute names (required-partition, read-only, growfs, ...) or bit numbers, in bit order. */
+  attributes: string[];
   firstLba: number;
   lastLba: number;
   /** Bytes from the start of the disk. */
   offset: number;
   /** Bytes. */
   size: number;
-  contents: { path: string; size: number } | undefined;
-  filesystem: FilesystemSummary | undefined;
+  /** The file copied raw into the partition (an absolute path) and its size. */
+  contents?: { path: string; size: number };
+  /** The filesystem imgforge writes into the partition. */
+  filesystem?: FilesystemSummary;
 }
 
 /** A filesystem as planned: what `plan --json` and `build --json` show of it. */
@@ -154,23 +254,6 @@ export interface ErofsSummary {
   fileBytes: number;
 }
 
-/** One partition as reported by `build --json` and `plan --json`. */
-export interface PartitionSummary {
-  index: number;
-  name: string;
-  /** The type GUID. */
-  type: string;
-  guid: string;
-  firstLba: number;
-  lastLba: number;
-  /** Byte offset in the image. */
-  offset: number;
-  /** Bytes. */
-  size: number;
-  /** The FAT32 filesystem imgforge wrote into the partition, if any. */
-  filesystem?: FilesystemSummary;
-}
-
 export type CopyMode = 'auto' | 'copy-file-range' | 'read-write';
 
 export interface BuildProgress {
@@ -188,7 +271,7 @@ export interface BuildProgress {
 }
 
 export interface BuildOptions {
-  /** Output path; defaults to the spec's `output`, else `<spec name>.img` beside the spec. */
+  /** Output path; defaults to the spec's `output`, else `<spec name>.img` beside the spec file. */
   output?: string;
   /** Required to write to a block device. */
   force?: boolean;
@@ -219,12 +302,10 @@ export interface BuildTimings {
   fsync: number;
 }
 
-/** The result of a build; the CLI prints exactly this with --json. */
-export interface BuildResult {
+/** The result of a build: the plan it wrote, and how; the CLI prints exactly this with --json. */
+export interface BuildResult extends Plan {
+  /** The image written (an absolute path). */
   output: string;
-  size: number;
-  diskGuid: string;
-  partitions: PartitionSummary[];
   copy: CopySummary;
   elapsedMs: number;
   timings: BuildTimings;

@@ -26,6 +26,13 @@ function unitHint(unit: string): string {
 
 const SIZE_RE = /^(\d+)(?:\.(\d+))?\s*([A-Za-z]*)$/;
 
+/**
+ * The text checkSize reads as a size, as a regular expression's source for the spec's JSON Schema:
+ * a number, an optional fraction and one of the units, blanks around allowed. (Whether a fraction
+ * gives whole bytes is for checkSize to say.)
+ */
+export const SIZE_PATTERN = `^\\s*\\d+(?:\\.\\d+)?\\s*(?:${[...UNITS.keys()].join('|')})?\\s*$`;
+
 /** A short, quoted rendering of an arbitrary value for error messages. */
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';

@@ -24,7 +24,7 @@ function sgdiskArgs(layout) {
 
 export const durable = (script, out) => `${script} && sync ${quote(out)} ${quote(path.dirname(out))}`;
 export const ddInto = (input, out, offset) => `dd if=${quote(input)} of=${quote(out)} bs=1M oflag=seek_bytes seek=${offset} conv=notrunc,sparse status=none`;
-export const newGpt = (layout, out) => `truncate -s ${layout.size} ${quote(out)} && sgdisk ${sgdiskArgs(layout)} ${quote(out)} >/dev/null`;
+export const newGpt = (layout, out) => `truncate -s ${layout.diskSize} ${quote(out)} && sgdisk ${sgdiskArgs(layout)} ${quote(out)} >/dev/null`;
 
 /**
  * newGpt with sfdisk: the same table, without sgdisk's `sync(); sleep(1)` after writing (gdisk's
@@ -33,7 +33,7 @@ export const newGpt = (layout, out) => `truncate -s ${layout.size} ${quote(out)}
 export function newGptSfdisk(layout, out) {
   const parts = layout.partitions.map((p) => `start=${p.firstLba}, size=${p.lastLba - p.firstLba + 1}, type=${p.type}, name=${JSON.stringify(p.name)}\n`);
   const script = `label: gpt\nfirst-lba: ${layout.firstUsableLba}\nlast-lba: ${layout.lastUsableLba}\n${parts.join('')}`;
-  return `truncate -s ${layout.size} ${quote(out)} && printf ${quote(script)} | sfdisk --quiet --no-reread --no-tell-kernel ${quote(out)}`;
+  return `truncate -s ${layout.diskSize} ${quote(out)} && printf ${quote(script)} | sfdisk --quiet --no-reread --no-tell-kernel ${quote(out)}`;
 }
 
 /** The imgforge CLI row: `node bin/imgforge.js build`, as users run it (Node start included). */

@@ -76,7 +76,7 @@ export function check(tool, ctx, layout, expectedSize) {
 function imageProblem(tool, layout, expectedSize) {
   const size = fs.statSync(tool.output).size;
   if (tool.floor) return size === expectedSize ? undefined : `output is ${size} bytes, expected ${expectedSize}`;
-  if (size !== layout.size) return `image is ${size} bytes, expected ${layout.size}`;
+  if (size !== layout.diskSize) return `image is ${size} bytes, expected ${layout.diskSize}`;
   const verify = run(['sgdisk', '-v', tool.output], { allowFail: true });
   if (!/No problems found/.test(verify.stdout)) return `sgdisk -v: ${verify.stdout.trim().split('\n').slice(0, 3).join(' ')}`;
   const table = JSON.parse(run(['sfdisk', '--json', tool.output])).partitiontable;

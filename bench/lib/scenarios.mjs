@@ -16,7 +16,7 @@ function genimageConfig(name, layout, images, extra = '') {
     const image = images[p.name] ? `    image = ${JSON.stringify(images[p.name])}\n` : '';
     return `  partition ${p.name} {\n${image}    partition-type-uuid = "${p.type}"\n    offset = ${p.offset}\n    size = ${partSize(p)}\n  }\n`;
   });
-  return `${extra}image ${name} {\n  hdimage {\n    partition-table-type = "gpt"\n  }\n  size = ${layout.size}\n${parts.join('')}}\n`;
+  return `${extra}image ${name} {\n  hdimage {\n    partition-table-type = "gpt"\n  }\n  size = ${layout.diskSize}\n${parts.join('')}}\n`;
 }
 
 function repartDefinitions(dir, layout, copyBlocks) {
@@ -60,7 +60,7 @@ function rawCopyTools(ctx, layout, input, { bare }) {
   if (bare) tools.push({ name: 'cp --reflink=never (no sync)', floor: true, output: out('cp-bare'), script: `cp --reflink=never ${quote(input)} ${quote(out('cp-bare'))}` });
   tools.push(
     { name: 'sgdisk + dd conv=sparse', output: out('dd'), script: durable(`${newGpt(layout, out('dd'))} && ${ddInto(input, out('dd'), part.offset)}`, out('dd')) },
-    { name: 'systemd-repart (CopyBlocks=)', output: out('repart'), script: durable(repart(defs, layout.size, out('repart')), out('repart')) },
+    { name: 'systemd-repart (CopyBlocks=)', output: out('repart'), script: durable(repart(defs, layout.diskSize, out('repart')), out('repart')) },
     { name: 'genimage', output: out('genimage'), script: durable(genimage(ctx, cfg, out('genimage'), ctx.empty), out('genimage')) },
   );
   return tools;
@@ -119,7 +119,7 @@ export const SCENARIOS = {
           {
             name: 'mkfs.fat + mcopy, then systemd-repart (CopyBlocks=)',
             output: out('repart'),
-            script: durable(`truncate -s ${partSize(esp)} ${quote(fat)} && ${fatFromTree(fat, inputs.esp, partSize(esp))} && ${repart(defs, layout.size, out('repart'))}`, out('repart')),
+            script: durable(`truncate -s ${partSize(esp)} ${quote(fat)} && ${fatFromTree(fat, inputs.esp, partSize(esp))} && ${repart(defs, layout.diskSize, out('repart'))}`, out('repart')),
           },
           { name: 'genimage (mkdosfs + mcopy)', output: out('genimage'), script: durable(genimage(ctx, cfg, out('genimage'), inputs.esp), out('genimage')) },
         ],

@@ -159,7 +159,7 @@ export function checkInput(text: string, format: SpecFormat, sourceName = `fuzz.
   const emitWarning = process.emitWarning;
   process.emitWarning = ((warning: string | Error) => void warnings.push(String(warning))) as typeof process.emitWarning;
   try {
-    spec = parseSpec(text, format, sourceName, '/fuzz');
+    spec = parseSpec({ text, format, sourceName, baseDir: '/fuzz' });
   } catch (error) {
     if (!(error instanceof ImgforgeError)) {
       throw new PropertyViolation(`parseSpec threw ${describe(error)}, not an ImgforgeError`, { cause: error });

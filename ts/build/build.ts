@@ -6,8 +6,7 @@ import { native, type CopyFailure, type CopyJob, type CopyProgress } from '../na
 import { checkOutputIsNoInput, checkOutputOutsideFilesystems } from './input-guard';
 import { inspectOutput, openOutput, type OutputKind, type OutputTarget } from './output';
 import { encodeTables } from './tables';
-import { describePlan } from '../plan/summary';
-import type { LoadedSpec, PlanTimings, Plan, PartitionSummary, CopyMode, BuildOptions, CopySummary, BuildTimings, BuildResult } from '../types';
+import type { LoadedSpec, PlanTimings, Plan, CopyMode, BuildOptions, CopySummary, BuildTimings, BuildResult } from '../types';
 
 export const COPY_MODES: readonly CopyMode[] = ['auto', 'copy-file-range', 'read-write'];
 
@@ -245,9 +244,7 @@ export async function build(specOrPath: string | LoadedSpec, options: BuildOptio
     options.onProgress?.({ phase: 'done', bytesDone: total, bytesTotal: total });
     return {
       output,
-      size: layout.diskSize,
-      diskGuid: layout.diskGuid,
-      partitions: describePlan(layout),
+      ...layout,
       copy,
       elapsedMs: round(performance.now() - started),
       timings: {

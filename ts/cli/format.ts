@@ -1,5 +1,4 @@
 import * as path from 'node:path';
-import { attributeNames } from '../inspect/inspect';
 import { formatSize } from '../units';
 import { diskBar, diskRegions, partitionMark } from './disk-bar';
 import type { Plan, PlannedPartition, BuildResult } from '../types';
@@ -91,11 +90,11 @@ export function formatPlan(layout: Plan, specDir?: string, picture: PictureOptio
     rows.push([
       String(p.index),
       p.name,
-      p.typeName ?? p.typeGuid,
+      p.typeName ?? p.type,
       formatSize(p.offset),
       end,
       formatSize(p.size),
-      attributeNames(p.attributes).join(',') || '-',
+      p.attributes.join(',') || '-',
       describeContents(p, specDir),
     ]);
   }
@@ -106,7 +105,7 @@ export function formatBuildResult(result: BuildResult): string {
   const { copyFileRangeBytes, readWriteBytes, holeBytes } = result.copy;
   const count = result.partitions.length;
   const lines = [
-    `wrote ${result.output} (${formatSize(result.size)}, ${count} partition${count === 1 ? '' : 's'}) in ${(result.elapsedMs / 1000).toFixed(2)} s`,
+    `wrote ${result.output} (${formatSize(result.diskSize)}, ${count} partition${count === 1 ? '' : 's'}) in ${(result.elapsedMs / 1000).toFixed(2)} s`,
   ];
   if (copyFileRangeBytes + readWriteBytes + holeBytes > 0) {
     lines.push(

@@ -39,8 +39,8 @@ Examples:
 
 Exit status: 0 no problems found, 1 problems found, 2 the image cannot be read.`,
     )
-    .action((image: string, flags: { json?: boolean; files?: boolean | string }) => {
-      const report = inspect(image, { files: flags.files });
+    .action(async (image: string, flags: { json?: boolean; files?: boolean | string }) => {
+      const report = await inspect(image, { files: flags.files });
       process.stdout.write(flags.json ? formatJson(report, style) : `${formatInspect(report, terminalPicture())}\n`);
       setExit(report.findings.length > 0 ? EXIT_FOUND : 0);
     });

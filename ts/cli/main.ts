@@ -4,10 +4,11 @@ import { Argument, Command, CommanderError, Option } from 'commander';
 import { config as zodConfig } from 'zod';
 import { ImgforgeError } from '../errors';
 import { build, COPY_MODES } from '../build/build';
-import { describePlan } from '../plan/summary';
 import { loadSpec } from '../spec/load';
 import { plan } from '../plan/plan';
+import { specJsonSchema } from '../spec/json-schema';
 import { completionScript, SHELLS, type Shell } from './completion';
+import { DEFAULT_TEMPLATE, describeInit, init, TEMPLATES } from './init';
 import { terminalPicture } from './disk-bar';
 import { formatBuildResult, formatPlan } from './format';
 import { addInspectCommands } from './inspect-commands';
@@ -140,9 +141,7 @@ async function runPlan(specPath: string, flags: { json?: boolean }, style: JsonS
   const spec = await loadSpec(specPath);
   const layout = await plan(spec);
   if (flags.json) {
-    const { diskSize: size, sectorSize, diskGuid, firstUsableLba, lastUsableLba } = layout;
-    const partitions = describePlan(layout);
-    process.stdout.write(formatJson({ size, sectorSize, diskGuid, firstUsableLba, lastUsableLba, partitions }, style));
+    process.stdout.write(formatJson(layout, style));
   } else {
     process.stdout.write(`${formatPlan(layout, spec.specPath !== undefined ? path.dirname(spec.specPath) : undefined, terminalPicture())}\n`);
   }
@@ -204,6 +203,54 @@ stops); by SIGQUIT, it exits 131.`,
 
   addInspectCommands(cli, setExit, style ?? 'short');
 
+  const templateWidth = Math.max(...TEMPLATES.map((t) => t.name.length));
+  cli
+    .command('init')
+    .description('start an image: write a commented image.yaml and the input files it builds from')
+    .argument('[folder]', 'where to write them (created if missing; default: the current folder)', '.')
+    .addOption(
+      new Option('--template <name>', 'what to start from')
+        .choices(TEMPLATES.map((t) => t.name))
+        .default(DEFAULT_TEMPLATE),
+    )
+    .addHelpText(
+      'after',
+      `
+Templates:
+${TEMPLATES.map((t) => `  ${t.name.padEnd(templateWidth)}  ${t.summary}`).join('\n')}
+
+image.yaml names the JSON Schema (an imgforge in node_modules, else this one), so editors check and
+complete it; \`imgforge build image.yaml\` works right away. Nothing is overwritten: if any file is
+already there, init says which and writes nothing.
+
+Examples:
+  imgforge init demo && cd demo && imgforge build image.yaml
+  imgforge init appliance --template uefi-ab`,
+    )
+    .action((folder: string, flags: { template: string }) => {
+      process.stdout.write(`${describeInit(init(folder, flags.template), folder)}\n`);
+    });
+
+  cli
+    .command('schema')
+    .description("print the spec's JSON Schema (draft 2020-12), for editors and validators")
+    .addHelpText(
+      'after',
+      `
+The package ships the same schema as imgforge/schema.json (node_modules/imgforge/schema.json).
+Point an editor at it:
+  YAML, VS Code (Red Hat YAML extension) and other yaml-language-server editors: a first line
+    # yaml-language-server: $schema=./node_modules/imgforge/schema.json
+  JSON (VS Code, JetBrains): "$schema": "./node_modules/imgforge/schema.json" at the top
+  imgforge init writes both into the image.yaml it creates.
+
+Example:
+  imgforge schema > image.schema.json`,
+    )
+    .action(() => {
+      process.stdout.write(`${JSON.stringify(specJsonSchema(), null, 2)}\n`);
+    });
+
   cli
     .command('completion')
     .description('print a shell completion script (commands, options, spec files)')
@@ -263,13 +310,14 @@ A spec (image.yaml):
       size: grow                  # the rest of the disk
 
 Examples:
+  imgforge init demo                      start from a template: image.yaml and its inputs
   imgforge plan image.yaml                show the layout, write nothing
   imgforge build image.yaml -o disk.img   build the image
   imgforge inspect disk.img --files       read an image back: tables, partitions, FAT32 trees
   imgforge verify image.yaml disk.img     check an image against its spec, byte for byte
   imgforge build --help                   options of build
 
-The README's "Image spec" section lists every field.`,
+The README's "Image spec" section lists every field; \`imgforge schema\` prints the spec's JSON Schema.`,
   );
   return cli;
 }

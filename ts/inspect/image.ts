@@ -5,6 +5,7 @@
  * the image and the reason, exit status 2.
  */
 import * as fs from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { ImgforgeError } from '../errors';
 import { describeFsError } from '../fs-errors';
 import { blockDeviceInfo } from '../block-device';
@@ -137,5 +138,35 @@ export function withImage<T>(image: ImageFile, use: (fd: number) => T): T {
     throw unreadable(image.path, error);
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/** readAt through a FileHandle: up to `length` bytes at `offset`, shorter at the end of the image. */
+export async function readAtAsync(handle: FileHandle, offset: number, length: number): Promise<Buffer> {
+  const buffer = Buffer.alloc(length);
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await handle.read(buffer, done, length - done, offset + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return buffer.subarray(0, done);
+}
+
+/** withImage for asynchronous reads: `use` gets a read-only FileHandle of the image. */
+export async function withImageAsync<T>(image: ImageFile, use: (handle: FileHandle) => Promise<T>): Promise<T> {
+  let handle: FileHandle;
+  try {
+    handle = await fs.promises.open(image.path, 'r');
+  } catch (error) {
+    throw new ImgforgeError('IMAGE', `${image.path}: ${describeFsError(error as NodeJS.ErrnoException)}`);
+  }
+  try {
+    return await use(handle);
+  } catch (error) {
+    if (error instanceof ImgforgeError) throw error;
+    throw unreadable(image.path, error);
+  } finally {
+    await handle.close();
   }
 }

@@ -6,9 +6,9 @@
 import { ImgforgeError } from '../errors';
 import { native, type ErofsReport, type Fat32Report, type PartitionTable } from '../native';
 import { typeName } from '../spec/partition-types';
-import { ATTRIBUTE_BITS } from '../spec/schema';
+import { attributeNames } from '../spec/attributes';
 import { formatVolumeId } from '../plan/filesystem';
-import { openImage, readAt, unreadable, withImage, type ImageFile } from './image';
+import { openImage, readAt, readAtAsync, unreadable, withImage, withImageAsync, type ImageFile } from './image';
 import { detectContents, SIGNATURE_BYTES } from './signatures';
 import type { ErofsContents, Fat32Contents, FileEntry, Finding, InspectedPartition, InspectReport, InspectOptions, PartitionContents } from '../types';
 
@@ -19,15 +19,6 @@ import type { ErofsContents, Fat32Contents, FileEntry, Finding, InspectedPartiti
 
 
 
-const NAMES_BY_BIT: ReadonlyMap<number, string> = new Map([...ATTRIBUTE_BITS].map(([name, bit]) => [bit, name]));
-
-export function attributeNames(attributes: bigint): string[] {
-  const names: string[] = [];
-  for (let bit = 0; bit < 64; bit++) {
-    if ((attributes >> BigInt(bit)) & 1n) names.push(NAMES_BY_BIT.get(bit) ?? String(bit));
-  }
-  return names;
-}
 
 function fat32Contents(report: Fat32Report): Fat32Contents {
   return {
@@ -121,37 +112,29 @@ function formatPreciseTimestamp(seconds: number): string {
   return `${formatTimestamp(whole)}${nanoseconds > 0 ? `.${String(nanoseconds).padStart(9, '0')}` : ''}`;
 }
 
-function listFiles(image: ImageFile, type: PartitionContents['type'], offset: number, length: number): FileEntry[] {
-  const binding = native();
-  if (type === 'erofs') {
-    const listed = binding.readErofs(image.path, offset, length, true);
-    return (listed?.entries ?? []).map((e) => ({
-      path: e.path,
-      kind: e.kind,
-      size: e.size,
-      modified: formatPreciseTimestamp(e.modified),
-      mode: e.mode.toString(8).padStart(4, '0'),
-      uid: e.uid,
-      gid: e.gid,
-      nlink: e.nlink,
-      ...(e.target !== null && e.target !== undefined ? { target: e.target } : {}),
-    }));
-  }
-  const listed = binding.readFat32(image.path, offset, length, true);
-  return (listed?.entries ?? []).map((e) => ({ path: e.path, kind: e.kind, size: e.size, modified: formatTimestamp(e.modified ?? undefined) }));
-}
+/** A read the inspection asks for: the table, a partition's first bytes, or a filesystem. */
+type Read =
+  | { read: 'table'; sectorSize: number | undefined }
+  | { read: 'head'; offset: number; length: number }
+  | { read: 'fat32' | 'erofs'; offset: number; length: number; withFiles: boolean };
 
-function readPartitions(image: ImageFile, table: PartitionTable, fd: number, wantFiles: InspectOptions['files']): { partitions: InspectedPartition[]; findings: Finding[] } {
-  const binding = native();
+/**
+ * An inspection as a sequence of reads: it yields each read it needs and is resumed with the
+ * result, so that inspectSync and inspect run the same steps, with blocking reads or with reads on
+ * worker threads.
+ */
+function* inspection(image: ImageFile, options: InspectOptions): Generator<Read, InspectReport, unknown> {
+  const table = (yield { read: 'table', sectorSize: image.sectorSize }) as PartitionTable;
   const findings: Finding[] = [];
-  const partitions: InspectedPartition[] = table.partitions.map((p) => {
+  const partitions: InspectedPartition[] = [];
+  for (const p of table.partitions) {
     const inside = p.offset < image.size && p.size > 0;
-    const head = inside ? readAt(fd, p.offset, Math.min(SIGNATURE_BYTES, p.size)) : Buffer.alloc(0);
     const length = Math.min(p.size, image.size - p.offset);
-    const fat = inside ? binding.readFat32(image.path, p.offset, length, false) : null;
-    const erofs = inside && fat === null ? binding.readErofs(image.path, p.offset, length, false) : null;
+    const head = inside ? ((yield { read: 'head', offset: p.offset, length: Math.min(SIGNATURE_BYTES, p.size) }) as Buffer) : Buffer.alloc(0);
+    const fat = inside ? ((yield { read: 'fat32', offset: p.offset, length, withFiles: false }) as Fat32Report | null) : null;
+    const erofs = inside && fat === null ? ((yield { read: 'erofs', offset: p.offset, length, withFiles: false }) as ErofsReport | null) : null;
     for (const finding of fat?.findings ?? erofs?.findings ?? []) findings.push({ ...finding, partition: p.index });
-    return {
+    partitions.push({
       index: p.index,
       name: p.name,
       type: p.typeGuid,
@@ -163,27 +146,15 @@ function readPartitions(image: ImageFile, table: PartitionTable, fd: number, wan
       size: p.size,
       attributes: attributeNames(BigInt(p.attributes)),
       contents: contents(fat, erofs, head),
-    };
-  });
-  for (const index of selectForFiles(partitions, wantFiles)) {
+    });
+  }
+  for (const index of selectForFiles(partitions, options.files)) {
     const partition = partitions.find((p) => p.index === index)!;
     const length = Math.min(partition.size, image.size - partition.offset);
-    partition.files = listFiles(image, partition.contents.type, partition.offset, length);
+    const type = partition.contents.type === 'erofs' ? 'erofs' : 'fat32';
+    const listed = (yield { read: type, offset: partition.offset, length, withFiles: true }) as Fat32Report | ErofsReport | null;
+    partition.files = listFiles(type, listed);
   }
-  return { partitions, findings };
-}
-
-/** Reads `imagePath` (a file or a block device) without changing it. */
-export function inspect(imagePath: string, options: InspectOptions = {}): InspectReport {
-  const image = openImage(imagePath);
-  const binding = native();
-  let table: PartitionTable;
-  try {
-    table = binding.readPartitionTable(image.path, image.sectorSize);
-  } catch (error) {
-    throw unreadable(image.path, error);
-  }
-  const { partitions, findings } = withImage(image, (fd) => readPartitions(image, table, fd, options.files));
   const kind: InspectReport['table'] = table.gpt ? 'gpt' : table.partitions.length > 0 ? 'mbr' : 'none';
   return {
     image: image.path,
@@ -196,4 +167,81 @@ export function inspect(imagePath: string, options: InspectOptions = {}): Inspec
     partitions,
     findings: [...table.findings, ...findings],
   };
+}
+
+function listFiles(type: 'fat32' | 'erofs', listed: Fat32Report | ErofsReport | null): FileEntry[] {
+  if (type === 'erofs') {
+    return ((listed as ErofsReport | null)?.entries ?? []).map((e) => ({
+      path: e.path,
+      kind: e.kind,
+      size: e.size,
+      modified: formatPreciseTimestamp(e.modified),
+      mode: e.mode.toString(8).padStart(4, '0'),
+      uid: e.uid,
+      gid: e.gid,
+      nlink: e.nlink,
+      ...(e.target !== null && e.target !== undefined ? { target: e.target } : {}),
+    }));
+  }
+  return ((listed as Fat32Report | null)?.entries ?? []).map((e) => ({ path: e.path, kind: e.kind, size: e.size, modified: formatTimestamp(e.modified ?? undefined) }));
+}
+
+/** The table's read failing is the image being unreadable, whatever the reader says. */
+function tableRead<T>(image: ImageFile, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    throw unreadable(image.path, error);
+  }
+}
+
+/** Reads `imagePath` (a file or a block device) without changing it, blocking until it is done. */
+export function inspectSync(imagePath: string, options: InspectOptions = {}): InspectReport {
+  const image = openImage(imagePath);
+  const binding = native();
+  return withImage(image, (fd) => {
+    const steps = inspection(image, options);
+    let next = steps.next();
+    while (!next.done) {
+      const step = next.value;
+      const result =
+        step.read === 'table'
+          ? tableRead(image, () => binding.readPartitionTable(image.path, step.sectorSize))
+          : step.read === 'head'
+            ? readAt(fd, step.offset, step.length)
+            : step.read === 'fat32'
+              ? binding.readFat32(image.path, step.offset, step.length, step.withFiles)
+              : binding.readErofs(image.path, step.offset, step.length, step.withFiles);
+      next = steps.next(result);
+    }
+    return next.value;
+  });
+}
+
+/**
+ * Reads `imagePath` (a file or a block device) without changing it; the table and filesystem
+ * reads run on worker threads (the native readers' async variants), so the event loop goes on.
+ */
+export async function inspect(imagePath: string, options: InspectOptions = {}): Promise<InspectReport> {
+  const image = openImage(imagePath);
+  const binding = native();
+  return withImageAsync(image, async (handle) => {
+    const steps = inspection(image, options);
+    let next = steps.next();
+    while (!next.done) {
+      const step = next.value;
+      let result: unknown;
+      if (step.read === 'table') {
+        try {
+          result = await binding.readPartitionTableAsync(image.path, step.sectorSize);
+        } catch (error) {
+          throw unreadable(image.path, error);
+        }
+      } else if (step.read === 'head') result = await readAtAsync(handle, step.offset, step.length);
+      else if (step.read === 'fat32') result = await binding.readFat32Async(image.path, step.offset, step.length, step.withFiles);
+      else result = await binding.readErofsAsync(image.path, step.offset, step.length, step.withFiles);
+      next = steps.next(result);
+    }
+    return next.value;
+  });
 }

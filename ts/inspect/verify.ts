@@ -14,7 +14,7 @@ import type { PlannedFilesystem } from '../plan/filesystem';
 import { loadSpec } from '../spec/load';
 import { formatVolumeId } from '../plan/filesystem';
 import { openImage, readAt, unreadable, withImage, type ImageFile } from './image';
-import { attributeNames } from './inspect';
+import { attributeNames } from '../spec/attributes';
 import type { Difference, LoadedSpec, Plan, PlannedPartition, VerifyOptions, VerifyReport } from '../types';
 
 
@@ -100,9 +100,9 @@ function compareTable(spec: LoadedSpec, layout: Plan, image: ImageFile, table: P
       if (image !== wanted) out.push({ where: `${where}.${field}`, message: `the image has ${image}; the spec gives ${wanted}` });
     };
     fieldsDiffer('name', JSON.stringify(actual.name), JSON.stringify(planned.name));
-    fieldsDiffer('type', actual.typeGuid, planned.typeGuid);
+    fieldsDiffer('type', actual.typeGuid, planned.type);
     fieldsDiffer('range', `LBAs ${actual.firstLba}-${actual.lastLba}`, `LBAs ${planned.firstLba}-${planned.lastLba}`);
-    fieldsDiffer('attributes', `[${attributeNames(BigInt(actual.attributes)).join(', ')}]`, `[${attributeNames(planned.attributes).join(', ')}]`);
+    fieldsDiffer('attributes', `[${attributeNames(BigInt(actual.attributes)).join(', ')}]`, `[${planned.attributes.join(', ')}]`);
     if (spec.seed !== undefined || spec.partitions[planned.index - 1].guid !== undefined) fieldsDiffer('guid', String(actual.guid), planned.guid);
   }
   for (const extra of found.values()) {
@@ -180,7 +180,7 @@ export async function verify(specOrPath: string | LoadedSpec, imagePath: string,
   const { layout, filesystems } = await planFor(spec, image);
   let table: PartitionTable;
   try {
-    table = native().readPartitionTable(image.path, image.sectorSize ?? layout.sectorSize);
+    table = await native().readPartitionTableAsync(image.path, image.sectorSize ?? layout.sectorSize);
   } catch (error) {
     throw unreadable(image.path, error);
   }

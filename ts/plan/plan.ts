@@ -5,6 +5,7 @@
 import { constants as fsConstants, promises as fsp, type Stats } from 'node:fs';
 import { ImgforgeError } from '../errors';
 import { describeFsError } from '../fs-errors';
+import { attributeNames } from '../spec/attributes';
 import { typeName } from '../spec/partition-types';
 import { alignUp, formatBytes, formatSize, isPowerOfTwo } from '../units';
 import { filesystemMinimums, planFilesystem, scanFilesystems, type PlannedFilesystem } from './filesystem';
@@ -283,19 +284,20 @@ export function planLayout(
     partitions: spec.partitions.map((p, i) => {
       const { offset, size } = extents[i];
       const bytes = contents[i];
+      const name = p.type.name ?? typeName(p.type.guid);
+      // Keys without a value are left out, so the object and its JSON (plan --json) have the same keys.
       return {
         index: i + 1,
         name: p.name,
-        typeGuid: p.type.guid.toUpperCase(),
-        typeName: p.type.name ?? typeName(p.type.guid),
+        type: p.type.guid.toUpperCase(),
+        ...(name !== undefined ? { typeName: name } : {}),
         guid: partitionGuids[i],
-        attributes: p.attributes,
+        attributes: attributeNames(p.attributes),
         firstLba: offset / sectorSize,
         lastLba: (offset + size) / sectorSize - 1,
         offset,
         size,
-        contents: p.contents !== undefined && bytes !== undefined ? { path: p.contents, size: bytes } : undefined,
-        filesystem: undefined,
+        ...(p.contents !== undefined && bytes !== undefined ? { contents: { path: p.contents, size: bytes } } : {}),
       };
     }),
   };

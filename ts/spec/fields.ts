@@ -3,7 +3,8 @@
  * to say about a bad value, wrapped as a zod schema that reports exactly that message.
  */
 import { z } from 'zod';
-import { describeValue } from '../units';
+import { describeValue, SIZE_PATTERN } from '../units';
+import { GUID_PATTERN, NIL_GUID } from '../guid';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
 export const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
@@ -12,13 +13,65 @@ export const fail = <T>(problem: string): Parsed<T> => ({ ok: false, problem });
 /** YAML writes an empty value (`seed:`) as null; for optional keys that means "not set". */
 export const absent = (value: unknown): value is undefined | null => value === undefined || value === null;
 
+/** A JSON Schema (draft 2020-12) fragment. */
+export type JsonSchema = { [keyword: string]: unknown };
+
+/**
+ * What the spec's JSON Schema (ts/spec/json-schema.ts) says of a field: the help editors show, and
+ * for a field parsed by a function, the JSON Schema of the values that function accepts (zod cannot
+ * see into it). Every key of the spec's strict objects has one; json-schema.ts refuses to run
+ * without it, and __test__/json-schema.test.ts walks the validator and the schema to keep them in step.
+ */
+export interface FieldDoc {
+  description: string;
+  examples?: unknown[];
+  /** The values a field's parse function accepts; structural fields (objects, lists) leave it out. */
+  schema?: JsonSchema;
+  /** The key must be present. */
+  required?: boolean;
+  /** More keywords for the field's own schema: limits of a list, keys that exclude each other. */
+  extra?: JsonSchema;
+}
+
+/** The FieldDoc of each documented zod schema. */
+export const fieldDocs = z.registry<FieldDoc>();
+
+/** Attaches a FieldDoc to a zod schema (a structural one; `field` takes its own). */
+export function documented<S extends z.ZodType>(schema: S, doc: FieldDoc): S {
+  fieldDocs.add(schema, doc);
+  return schema;
+}
+
+// ---- JSON Schema fragments shared by several fields ----
+
+/** A size as units.ts parses it: whole bytes, or text like "512MiB" (at least `minimum` as a number). */
+export function sizeSchema(minimum = 0): JsonSchema {
+  return {
+    anyOf: [
+      { type: 'integer', minimum, maximum: Number.MAX_SAFE_INTEGER },
+      { type: 'string', pattern: SIZE_PATTERN },
+    ],
+  };
+}
+
+/** A GUID as text (any case, surrounding blanks allowed), not the all-zero one. */
+export const GUID_SCHEMA: JsonSchema = {
+  type: 'string',
+  pattern: `^\\s*${GUID_PATTERN}\\s*$`,
+  not: { pattern: `^\\s*${NIL_GUID}\\s*$` },
+};
+
+/** Text that is not empty. */
+export const TEXT_SCHEMA: JsonSchema = { type: 'string', minLength: 1 };
+
 /**
  * Wraps a parse function as a zod schema that reports the function's own message. The parse function
  * also sees absent keys (as undefined), so it decides between "required" and a default; `.optional()`
- * only stops zod from rejecting the absent key before the parser runs.
+ * only stops zod from rejecting the absent key before the parser runs. `doc` is what the spec's JSON
+ * Schema says of the field, with the JSON Schema of the values `parse` accepts.
  */
-export function field<T>(parse: (value: unknown) => Parsed<T>) {
-  return z.unknown().optional().transform((value, ctx): T => {
+export function field<T>(parse: (value: unknown) => Parsed<T>, doc: FieldDoc & { schema: JsonSchema }) {
+  const schema = z.unknown().optional().transform((value, ctx): T => {
     const result = parse(value);
     if (!result.ok) {
       ctx.addIssue({ code: 'custom', message: result.problem, input: value });
@@ -26,6 +79,7 @@ export function field<T>(parse: (value: unknown) => Parsed<T>) {
     }
     return result.value;
   });
+  return documented(schema, doc);
 }
 
 /** A high surrogate without its low half after it, or a low one without its high half before it. */

@@ -4,8 +4,8 @@
  * (names the filesystem cannot hold, symlink loops, sizes) is checked when it is scanned.
  */
 import { z } from 'zod';
-import { checkSize, describeValue, formatBytes, isPowerOfTwo } from '../units';
-import { absent, fail, field, loneSurrogateProblem, ok, parseOptionalString, strictObject, type Parsed } from './fields';
+import { checkSize, describeValue, formatBytes, isPowerOfTwo, SIZE_PATTERN } from '../units';
+import { absent, documented, fail, field, GUID_SCHEMA, loneSurrogateProblem, ok, parseOptionalString, sizeSchema, strictObject, TEXT_SCHEMA, type FieldDoc, type JsonSchema, type Parsed } from './fields';
 import { isGuid, NIL_GUID } from '../guid';
 import type { FilesystemSpec } from '../types';
 
@@ -26,7 +26,8 @@ export function parseFilesystemType(value: unknown): Parsed<FilesystemType> {
 }
 
 /** FAT's short-name characters, which labels use too (lower case is stored upper case). */
-const LABEL_CHARS = /^[A-Za-z0-9 !#$%&'()\-@^_`{}~]*$/;
+const LABEL_CLASS = "[A-Za-z0-9 !#$%&'()\\-@^_`{}~]";
+const LABEL_CHARS = new RegExp(`^${LABEL_CLASS}*$`);
 
 /** A FAT volume label: at most 11 characters of the short-name set, stored upper case. */
 export function parseLabel(value: unknown): Parsed<string | undefined> {
@@ -119,31 +120,87 @@ export function parseSourcePath(value: unknown): Parsed<string> {
   return parsed.ok ? ok(parsed.value ?? '') : fail(parsed.problem);
 }
 
-export const fileSourceSchema = strictObject(
-  {
-    source: field(parseSourcePath),
-    target: field(parseTarget),
-  },
-  'a file entry (a mapping)',
+export const fileSourceSchema = documented(
+  strictObject(
+    {
+      source: field(parseSourcePath, {
+        description: "A file or folder to copy in, relative to the spec's folder; a folder brings its whole tree.",
+        examples: ['./esp', './build/vmlinuz.efi'],
+        schema: TEXT_SCHEMA,
+        required: true,
+      }),
+      target: field(parseTarget, {
+        description: 'Where it goes inside the filesystem: an absolute path; "/" is the root.',
+        examples: ['/', '/EFI/BOOT/BOOTX64.EFI'],
+        schema: { type: 'string', pattern: '^(?!.*(?:^|/)\\.\\.(?:/|$))/' },
+        required: true,
+      }),
+    },
+    'a file entry (a mapping)',
+  ),
+  { description: 'A file or folder and where it goes in the filesystem.' },
 );
 
+/** Powers of two from MIN_CLUSTER_SIZE to MAX_CLUSTER_SIZE. */
+const CLUSTER_SIZES = Array.from({ length: Math.log2(MAX_CLUSTER_SIZE / MIN_CLUSTER_SIZE) + 1 }, (_, i) => MIN_CLUSTER_SIZE << i);
+
 export const filesystemShape = {
-  type: field(parseFilesystemType),
+  type: field(parseFilesystemType, {
+    description: 'fat32: a FAT32 filesystem (EFI system partitions); erofs: a read-only EROFS (root and /usr partitions).',
+    examples: ['fat32', 'erofs'],
+    schema: { enum: [...FILESYSTEM_TYPES] },
+    required: true,
+  }),
   // Checked by type (filesystemTypeIssues): FAT's 11 characters of its own set, or EROFS's 16 bytes.
-  label: field((value): Parsed<unknown> => ok(value)),
-  volumeId: field(parseVolumeId),
-  clusterSize: field(parseClusterSize),
-  minFree: field(parseMinFree),
-  uuid: field(parseUuid),
-  ownership: field(parseOwnership),
-  files: z.preprocess(
-    (value) => (value === null ? undefined : value),
-    z
-      .array(fileSourceSchema, {
-        error: (issue) => `expected a list of { source, target } entries, got ${describeValue(issue.input)}`,
-      })
-      .optional()
-      .transform((files) => files ?? []),
+  label: field((value): Parsed<unknown> => ok(value), {
+    description: `The volume label: for fat32 at most ${MAX_LABEL_LENGTH} characters (letters, digits, spaces and ! # $ % & ' ( ) - @ ^ _ \` { } ~; stored upper case), for erofs at most ${MAX_EROFS_LABEL_BYTES} bytes of UTF-8.`,
+    examples: ['ESP', 'root-a'],
+    schema: TEXT_SCHEMA,
+  }),
+  volumeId: field(parseVolumeId, {
+    description: 'fat32 only: the 32-bit volume serial number, a number or hex text; derived from the seed (or random) when left out.',
+    examples: ['1234-ABCD', '0x1234ABCD', 305441741],
+    schema: {
+      anyOf: [
+        { type: 'integer', minimum: 0, maximum: 0xffffffff },
+        { type: 'string', pattern: '^\\s*(?:0[xX])?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}\\s*$' },
+      ],
+    },
+  }),
+  clusterSize: field(parseClusterSize, {
+    description: `fat32 only: bytes per cluster, a power of two from ${MIN_CLUSTER_SIZE} to ${formatBytes(MAX_CLUSTER_SIZE)}, at least sectorSize; chosen by size when left out (4KiB is what reflinks share).`,
+    examples: ['4KiB', 4096],
+    schema: { anyOf: [{ enum: CLUSTER_SIZES }, { type: 'string', pattern: SIZE_PATTERN }] },
+  }),
+  minFree: field(parseMinFree, {
+    description: 'fat32 only: free space to keep; a partition sized "auto" gets at least this much room beyond its files (and a fixed size is checked for it).',
+    examples: ['16MiB'],
+    schema: sizeSchema(0),
+  }),
+  uuid: field(parseUuid, {
+    description: 'erofs only: the volume UUID; derived from the seed (or random) when left out.',
+    examples: ['6A1C3F0E-8D2B-4C5A-9E7F-0123456789AB'],
+    schema: GUID_SCHEMA,
+  }),
+  ownership: field(parseOwnership, {
+    description: 'erofs only: "root" (the default) makes every entry owned by 0:0; "source" keeps the sources\' uid and gid.',
+    examples: ['root', 'source'],
+    schema: { enum: [...OWNERSHIPS] },
+  }),
+  files: documented(
+    z.preprocess(
+      (value) => (value === null ? undefined : value),
+      z
+        .array(fileSourceSchema, {
+          error: (issue) => `expected a list of { source, target } entries, got ${describeValue(issue.input)}`,
+        })
+        .optional()
+        .transform((files) => files ?? []),
+    ),
+    {
+      description: 'What the filesystem holds: files and folders, each placed at a path inside it.',
+      examples: [[{ source: './esp', target: '/' }]],
+    },
   ),
 };
 
@@ -151,6 +208,33 @@ export const filesystemShape = {
 const ONLY_FOR: Record<FilesystemType, ReadonlyArray<'volumeId' | 'clusterSize' | 'minFree' | 'uuid' | 'ownership'>> = {
   fat32: ['volumeId', 'clusterSize', 'minFree'],
   erofs: ['uuid', 'ownership'],
+};
+
+/** What the JSON Schema says of each type's label, as parseLabel and parseErofsLabel check it. */
+const LABEL_SCHEMA: Record<FilesystemType, JsonSchema> = {
+  fat32: { type: 'string', pattern: `^(?! )${LABEL_CLASS}{1,${MAX_LABEL_LENGTH}}$` },
+  // JSON Schema counts characters; imgforge checks the 16 bytes of UTF-8.
+  erofs: { type: 'string', minLength: 1, maxLength: MAX_EROFS_LABEL_BYTES },
+};
+
+/**
+ * The `filesystem` key's documentation, with the rules of filesystemTypeIssues as JSON Schema:
+ * for each type, the other type's keys are refused and the label follows the type's rules.
+ */
+export const filesystemDoc: FieldDoc = {
+  description: 'A filesystem imgforge writes into the partition from files and folders (no root, no mkfs). Not together with contents.',
+  examples: [{ type: 'fat32', label: 'ESP', files: [{ source: './esp', target: '/' }] }],
+  extra: {
+    allOf: FILESYSTEM_TYPES.map((type) => ({
+      if: { properties: { type: { const: type } }, required: ['type'] },
+      then: {
+        properties: {
+          label: LABEL_SCHEMA[type],
+          ...Object.fromEntries(ONLY_FOR[type === 'fat32' ? 'erofs' : 'fat32'].map((key) => [key, false])),
+        },
+      },
+    })),
+  },
 };
 
 /**

@@ -4,7 +4,7 @@ import YAML, { Composer, Lexer, LineCounter, Parser, YAMLParseError } from 'yaml
 import { ImgforgeError } from '../errors';
 import { describeFsError } from '../fs-errors';
 import { formatIssue, validateSpec, type ValidatedSpec } from './schema';
-import type { SectorSize, SpecFormat, LoadedSpec } from '../types';
+import type { LoadedSpec, ParseSpecOptions, SpecFormat, SpecInput } from '../types';
 
 
 
@@ -295,16 +295,8 @@ function checkValues(root: unknown, sourceName: string): void {
 /** A spec with more problems lists the first ones (in document order) and counts the rest. */
 export const MAX_REPORTED_PROBLEMS = 50;
 
-/**
- * Parses and validates spec text. Pure: reads no files (contents are checked by planning).
- * `sourceName` appears in error messages; relative paths in the spec are resolved against `baseDir`.
- */
-export function parseSpec(text: string, format: SpecFormat, sourceName: string, baseDir: string): LoadedSpec {
-  if (text.length > MAX_SPEC_BYTES) {
-    throw parseError(sourceName, 1, 1, `the spec is ${text.length} characters long; imgforge reads specs of at most ${MAX_SPEC_BYTES} bytes`);
-  }
-  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  const raw = format === 'json' ? parseJson(body, sourceName) : parseYaml(body, sourceName);
+/** Refuses a spec whose problems validation found, listing them (the first MAX_REPORTED_PROBLEMS). */
+function validated(raw: unknown, sourceName: string): ValidatedSpec {
   checkValues(raw, sourceName);
   const result = validateSpec(raw);
   if (!result.ok) {
@@ -314,7 +306,48 @@ export function parseSpec(text: string, format: SpecFormat, sourceName: string, 
     const more = count > MAX_REPORTED_PROBLEMS ? [`  ... and ${count - MAX_REPORTED_PROBLEMS} more`] : [];
     throw new ImgforgeError('SPEC_INVALID', [header, ...shown, ...more].join('\n'));
   }
-  return normalize(result.spec, path.resolve(baseDir));
+  return result.spec;
+}
+
+/**
+ * Parses and validates spec text. Pure: reads no files (contents are checked by planning).
+ * `sourceName` appears in error messages; relative paths in the spec are resolved against `baseDir`.
+ */
+export function parseSpec({ text, format, sourceName = 'spec', baseDir = process.cwd() }: ParseSpecOptions): LoadedSpec {
+  if (typeof text !== 'string') throw new ImgforgeError('USAGE', `parseSpec: text must be a string, got ${typeof text}`);
+  if (format !== 'yaml' && format !== 'json') throw new ImgforgeError('USAGE', `parseSpec: format must be "yaml" or "json", got ${JSON.stringify(format)}`);
+  if (text.length > MAX_SPEC_BYTES) {
+    throw parseError(sourceName, 1, 1, `the spec is ${text.length} characters long; imgforge reads specs of at most ${MAX_SPEC_BYTES} bytes`);
+  }
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const raw = format === 'json' ? parseJson(body, sourceName) : parseYaml(body, sourceName);
+  return normalize(validated(raw, sourceName), path.resolve(baseDir));
+}
+
+/**
+ * Validates a spec written as an object (an ImageSpec) as a spec file would be; relative paths are
+ * resolved against `baseDir`. Errors name it `sourceName`.
+ */
+export function specFromObject(spec: unknown, { sourceName = 'spec', baseDir = process.cwd() }: { sourceName?: string; baseDir?: string } = {}): LoadedSpec {
+  return normalize(validated(spec, sourceName), path.resolve(baseDir));
+}
+
+/** A spec loadSpec or parseSpec returned (an ImageSpec cannot have these keys: they are unknown to the validator). */
+export function isLoadedSpec(value: unknown): value is LoadedSpec {
+  return typeof value === 'object' && value !== null && 'specPath' in value && typeof (value as { baseDir?: unknown }).baseDir === 'string';
+}
+
+/**
+ * The spec an entry point was given: a path (read with loadSpec), a LoadedSpec (as it is), or an
+ * ImageSpec object (validated, its paths relative to `baseDir`).
+ */
+export async function resolveSpec({ spec, baseDir }: SpecInput): Promise<LoadedSpec> {
+  if (typeof spec === 'string') return loadSpec(spec);
+  if (isLoadedSpec(spec)) return spec;
+  if (typeof spec !== 'object' || spec === null) {
+    throw new ImgforgeError('USAGE', `spec must be a spec file's path, a spec object or a loaded spec, got ${spec === null ? 'null' : typeof spec}`);
+  }
+  return specFromObject(spec, { baseDir });
 }
 
 function readError(file: string, error: NodeJS.ErrnoException): ImgforgeError {
@@ -372,6 +405,6 @@ export async function loadSpec(specPath: string): Promise<LoadedSpec> {
   } catch {
     throw new ImgforgeError('SPEC_PARSE', `${specPath}: the spec is not valid UTF-8 text`);
   }
-  const spec = parseSpec(text, format, specPath, path.dirname(absolute));
+  const spec = parseSpec({ text, format, sourceName: specPath, baseDir: path.dirname(absolute) });
   return { ...spec, specPath: absolute };
 }

@@ -95,6 +95,9 @@ const BY_NAME: ReadonlyMap<string, string> = (() => {
   return table;
 })();
 
+/** Every name `type` accepts, in lower case: the canonical names, then systemd's architecture aliases. */
+export const ACCEPTED_TYPE_NAMES: readonly string[] = [...BY_NAME.keys()];
+
 const BY_GUID: ReadonlyMap<string, string> = new Map([...PARTITION_TYPES].map(([name, guid]) => [guid, name]));
 
 export interface ResolvedType {

@@ -5,11 +5,24 @@
  * crossFieldIssues, which reads the raw input so that they are reported alongside field errors.
  */
 import { z } from 'zod';
-import { absent, fail, field, loneSurrogateProblem, ok, parseOptionalString, strictObject, type Parsed } from './fields';
+import {
+  absent,
+  documented,
+  fail,
+  field,
+  GUID_SCHEMA,
+  loneSurrogateProblem,
+  ok,
+  parseOptionalString,
+  sizeSchema,
+  strictObject,
+  TEXT_SCHEMA,
+  type Parsed,
+} from './fields';
 import { checkSize, describeValue, formatBytes, isPowerOfTwo, MiB } from '../units';
 import { isGuid, NIL_GUID } from '../guid';
-import { filesystemSchema, filesystemShape, filesystemTypeIssues, parseClusterSize } from './filesystem';
-import { EXAMPLE_TYPE_NAMES, resolveType, type ResolvedType } from './partition-types';
+import { filesystemDoc, filesystemSchema, filesystemShape, filesystemTypeIssues, parseClusterSize } from './filesystem';
+import { ACCEPTED_TYPE_NAMES, EXAMPLE_TYPE_NAMES, resolveType, type ResolvedType } from './partition-types';
 import type { SectorSize } from '../types';
 
 export const MAX_PARTITIONS = 128;
@@ -140,44 +153,124 @@ export function parseAttribute(value: unknown): Parsed<number> {
  * `contents`) are added here and show up in "allowed:" lists without further changes.
  */
 export const partitionShape = {
-  name: field(parseName),
-  type: field(parseType),
-  size: field(parsePartitionSize),
-  guid: field(parseGuid),
-  attributes: z.preprocess(
-    (value) => (value === null ? undefined : value),
-    z
-      .array(field(parseAttribute), {
-        error: (issue) => `expected a list of attribute names or bit numbers 0 to 63, got ${describeValue(issue.input)}`,
-      })
-      .optional()
-      .transform((bits) => (bits ?? []).reduce((mask, bit) => mask | (1n << BigInt(bit)), 0n)),
+  name: field(parseName, {
+    description: `The GPT partition name (its label): 1 to ${MAX_NAME_UNITS} UTF-16 code units, unique in the spec.`,
+    examples: ['esp', 'root-a'],
+    schema: { type: 'string', minLength: 1, maxLength: MAX_NAME_UNITS },
+    required: true,
+  }),
+  type: field(parseType, {
+    description:
+      'The partition type: a Discoverable Partitions Specification name as systemd-repart spells it ' +
+      `(${EXAMPLE_TYPE_NAMES.join(', ')}, ...; systemd's architecture aliases such as root-amd64 too), or a type GUID.`,
+    examples: ['esp', 'root-x86-64', 'linux-generic', '0FC63DAF-8483-4772-8E79-3D69D8477DE4'],
+    schema: { anyOf: [{ enum: ACCEPTED_TYPE_NAMES }, GUID_SCHEMA] },
+    required: true,
+  }),
+  size: field(parsePartitionSize, {
+    description:
+      'The partition size: bytes or a size with a binary unit (B, KiB, MiB, GiB, TiB), a multiple of sectorSize; ' +
+      '"auto" for the smallest that holds its contents or filesystem (rounded up to the alignment); "grow" for the rest of the disk (one partition at most).',
+    examples: ['512MiB', 'auto', 'grow', 8388608],
+    schema: { anyOf: [{ enum: ['auto', 'grow'] }, sizeSchema(1)] },
+    required: true,
+  }),
+  guid: field(parseGuid, {
+    description: 'The partition GUID; when left out it is derived from the seed (or random without one).',
+    examples: ['6A1C3F0E-8D2B-4C5A-9E7F-0123456789AB'],
+    schema: GUID_SCHEMA,
+  }),
+  attributes: documented(
+    z.preprocess(
+      (value) => (value === null ? undefined : value),
+      z
+        .array(
+          field(parseAttribute, {
+            description: `A GPT attribute: ${[...ATTRIBUTE_BITS].map(([name, bit]) => `${name} (bit ${bit})`).join(', ')}, or a bit number 0 to 63.`,
+            examples: ['read-only', 'growfs', 48],
+            schema: { anyOf: [{ enum: [...ATTRIBUTE_BITS.keys()] }, { type: 'integer', minimum: 0, maximum: 63 }] },
+          }),
+          {
+            error: (issue) => `expected a list of attribute names or bit numbers 0 to 63, got ${describeValue(issue.input)}`,
+          },
+        )
+        .optional()
+        .transform((bits) => (bits ?? []).reduce((mask, bit) => mask | (1n << BigInt(bit)), 0n)),
+    ),
+    { description: 'GPT attribute bits to set, by name or number.', examples: [['read-only'], ['growfs'], ['read-only', 'no-auto']] },
   ),
-  contents: field(parseOptionalString('a file path')),
-  filesystem: filesystemSchema.optional().nullable().transform((fs) => fs ?? undefined),
+  contents: field(parseOptionalString('a file path'), {
+    description: 'A file (a filesystem image) copied raw into the partition; relative to the spec\'s folder. Not together with filesystem.',
+    examples: ['./rootfs.ext4'],
+    schema: TEXT_SCHEMA,
+  }),
+  filesystem: documented(filesystemSchema.optional().nullable().transform((fs) => fs ?? undefined), filesystemDoc),
 };
 
-export const partitionSchema = strictObject(partitionShape, 'a partition (a mapping)');
+export const partitionSchema = documented(strictObject(partitionShape, 'a partition (a mapping)'), {
+  description: 'One GPT partition, in entry order.',
+  extra: { not: { required: ['contents', 'filesystem'] } },
+});
 
 export const specShape = {
   // Where editors find the spec's JSON Schema (`"$schema": "..."`, or `$schema:` in YAML);
   // imgforge itself does not read it.
-  $schema: field(parseOptionalString('the URL or path of a JSON Schema')),
-  output: field(parseOptionalString('a file path')),
-  size: field(parseDiskSize),
-  sectorSize: field(parseSectorSize),
-  alignment: field(parseAlignment),
-  seed: field(parseOptionalString('a non-empty string')),
-  diskGuid: field(parseGuid),
-  partitions: z.array(partitionSchema, {
-    error: (issue) =>
-      issue.input === undefined || issue.input === null
-        ? `required: a list of 1 to ${MAX_PARTITIONS} partitions`
-        : `expected a list of 1 to ${MAX_PARTITIONS} partitions, got ${describeValue(issue.input)}`,
+  $schema: field(parseOptionalString('the URL or path of a JSON Schema'), {
+    description: "Where editors find this JSON Schema (a URL, or a path relative to the spec); imgforge itself does not read it.",
+    examples: ['./node_modules/imgforge/schema.json'],
+    schema: TEXT_SCHEMA,
   }),
+  output: field(parseOptionalString('a file path'), {
+    description: "Where `imgforge build` writes the image unless -o says otherwise; relative to the spec's folder. Default: <spec name>.img beside the spec.",
+    examples: ['disk.img'],
+    schema: TEXT_SCHEMA,
+  }),
+  size: field(parseDiskSize, {
+    description:
+      'The disk size: bytes or a size with a binary unit (B, KiB, MiB, GiB, TiB), a multiple of sectorSize; ' +
+      '"auto" (the default) for the smallest disk that holds the partitions.',
+    examples: ['2GiB', 'auto', 104857600],
+    schema: { anyOf: [{ const: 'auto' }, sizeSchema(1)] },
+  }),
+  sectorSize: field(parseSectorSize, {
+    description: `The logical sector size in bytes: ${SECTOR_SIZES.join(' or ')} (default ${DEFAULT_SECTOR_SIZE}); a block device's must match.`,
+    examples: [512, 4096],
+    schema: { enum: [...SECTOR_SIZES, ...SECTOR_SIZES.map(String), '4KiB'] },
+  }),
+  alignment: field(parseAlignment, {
+    description: 'Partitions start at multiples of this: a power of two, a multiple of sectorSize (default 1MiB).',
+    examples: ['1MiB', '4KiB'],
+    schema: sizeSchema(1),
+  }),
+  seed: field(parseOptionalString('a non-empty string'), {
+    description: 'Any text: GUIDs, volume IDs and UUIDs are derived from it, so the same seed and inputs (and SOURCE_DATE_EPOCH) give a byte-identical image. Without it they are random.',
+    examples: ['my-product-v1'],
+    schema: TEXT_SCHEMA,
+  }),
+  diskGuid: field(parseGuid, {
+    description: 'The disk GUID; when left out it is derived from the seed (or random without one).',
+    examples: ['6A1C3F0E-8D2B-4C5A-9E7F-0123456789AB'],
+    schema: GUID_SCHEMA,
+  }),
+  partitions: documented(
+    z.array(partitionSchema, {
+      error: (issue) =>
+        issue.input === undefined || issue.input === null
+          ? `required: a list of 1 to ${MAX_PARTITIONS} partitions`
+          : `expected a list of 1 to ${MAX_PARTITIONS} partitions, got ${describeValue(issue.input)}`,
+    }),
+    {
+      description: `The partitions, in GPT entry order: 1 to ${MAX_PARTITIONS}.`,
+      examples: [[{ name: 'esp', type: 'esp', size: '512MiB', filesystem: { type: 'fat32', files: [{ source: './esp', target: '/' }] } }]],
+      required: true,
+      extra: { minItems: 1, maxItems: MAX_PARTITIONS },
+    },
+  ),
 };
 
-export const specSchema = strictObject(specShape, 'a mapping');
+export const specSchema = documented(strictObject(specShape, 'a mapping'), {
+  description: 'An imgforge image spec: a GPT disk image and its partitions (https://github.com/imgforge/imgforge#image-spec).',
+});
 
 export type ValidatedSpec = z.output<typeof specSchema>;
 export type ValidatedPartition = z.output<typeof partitionSchema>;
