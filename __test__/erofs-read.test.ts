@@ -114,7 +114,7 @@ test('without a seed or a uuid the UUID is random, so verify leaves it out; a fi
   rootfs(dir);
   const unseeded = (filesystem: Record<string, unknown>): LoadedSpec => {
     const doc = { partitions: [{ name: 'root-a', type: 'root-x86-64', size: 'auto', filesystem: { type: 'erofs', files: [{ source: './rootfs', target: '/' }], ...filesystem } }] };
-    return parseSpec(JSON.stringify(doc), 'json', 'spec.json', dir);
+    return parseSpec({ text: JSON.stringify(doc), format: 'json', sourceName: 'spec.json', baseDir: dir });
   };
   const image = path.join(dir, 'disk.img');
   await build(unseeded({}), { output: image });
