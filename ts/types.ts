@@ -12,6 +12,9 @@ export type SectorSize = 512 | 4096;
 
 export type SpecFormat = 'yaml' | 'json';
 
+/** The partition table: GPT, a plain MBR (DOS) table, or a GPT with a hybrid MBR. */
+export type TableKind = 'gpt' | 'mbr' | 'hybrid';
+
 /** A validated spec: defaults filled in, sizes in bytes, GUIDs canonical uppercase, paths absolute. */
 export interface LoadedSpec {
   /** Absolute path of the spec file; undefined when parsed from text. */
@@ -25,6 +28,12 @@ export interface LoadedSpec {
   alignment: number;
   seed: string | undefined;
   diskGuid: string | undefined;
+  /** The partition table; "gpt" when undefined. */
+  table?: TableKind;
+  /** mbr/hybrid: the 32-bit MBR disk signature; derived from the seed (or random) when undefined. */
+  diskId?: number;
+  /** mbr/hybrid: absolute path of at most 440 bytes of boot code for LBA 0. */
+  bootCode?: string;
   partitions: PartitionSpec[];
 }
 
@@ -38,6 +47,14 @@ export interface PartitionSpec {
   /** Absolute. */
   contents: string | undefined;
   filesystem: FilesystemSpec | undefined;
+  /** mbr/hybrid: the MBR type byte; undefined: the default for the type and filesystem. */
+  mbrType?: number;
+  /** mbr/hybrid: the MBR active flag. */
+  bootable?: boolean;
+  /** mbr: keep the partition in a primary record. */
+  primary?: boolean;
+  /** hybrid: mirror the partition in the hybrid MBR. */
+  hybrid?: boolean;
 }
 
 /** A filesystem imgforge writes from files and folders: FAT32 (ESPs) or EROFS (read-only roots). */
@@ -86,11 +103,19 @@ export interface PlanTimings {
 }
 
 export interface Plan {
+  /** The partition table written. */
+  table: TableKind;
   sectorSize: number;
   /** Bytes. */
   diskSize: number;
   totalSectors: number;
-  diskGuid: string;
+  /** The GPT's disk GUID; undefined for table mbr. */
+  diskGuid: string | undefined;
+  /** mbr/hybrid: the MBR disk signature as 8 hex digits, "0x12345678"; undefined for gpt. */
+  diskId: string | undefined;
+  /** mbr/hybrid: the boot code written to LBA 0 (bytes 0-439), if any. */
+  bootCode: { path: string; size: number } | undefined;
+  /** GPT: the usable LBAs between the tables; mbr: 1 to the last LBA. */
   firstUsableLba: number;
   lastUsableLba: number;
   alignment: number;
@@ -98,12 +123,21 @@ export interface Plan {
 }
 
 export interface PlannedPartition {
-  /** 1-based GPT entry number. */
+  /** 1-based GPT entry number; mbr: the MBR record (1 to 4), or 5 and up for logical partitions. */
   index: number;
   name: string;
   typeGuid: string;
   typeName: string | undefined;
-  guid: string;
+  /** The GPT partition GUID; undefined for table mbr. */
+  guid: string | undefined;
+  /** mbr: the MBR type byte; hybrid: that of a mirrored partition; else undefined. */
+  mbrType: number | undefined;
+  /** mbr/hybrid: the MBR active flag (false for partitions not in the MBR). */
+  bootable: boolean;
+  /** mbr: a logical partition in the extended partition (numbered 5 and up). */
+  logical: boolean;
+  /** mbr: a logical partition's EBR, the sector before it that links the chain. */
+  ebrLba: number | undefined;
   attributes: bigint;
   firstLba: number;
   lastLba: number;
@@ -160,7 +194,14 @@ export interface PartitionSummary {
   name: string;
   /** The type GUID. */
   type: string;
-  guid: string;
+  /** The GPT partition GUID; absent for table mbr. */
+  guid?: string;
+  /** mbr/hybrid: the MBR type byte, e.g. 12 for 0x0c; absent for partitions not in the MBR. */
+  mbrType?: number;
+  /** mbr/hybrid: the MBR active flag. */
+  bootable?: boolean;
+  /** mbr: a logical partition. */
+  logical?: boolean;
   firstLba: number;
   lastLba: number;
   /** Byte offset in the image. */
@@ -223,7 +264,11 @@ export interface BuildTimings {
 export interface BuildResult {
   output: string;
   size: number;
-  diskGuid: string;
+  table: TableKind;
+  /** The GPT's disk GUID; absent for table mbr. */
+  diskGuid?: string;
+  /** mbr/hybrid: the MBR disk signature, "0x12345678". */
+  diskId?: string;
   partitions: PartitionSummary[];
   copy: CopySummary;
   elapsedMs: number;
@@ -301,6 +346,9 @@ export interface InspectedPartition {
   size: number;
   /** Attribute names (required-partition, read-only, ...) or bit numbers. */
   attributes: string[];
+  /** MBR partitions: the active flag, and whether it is a logical one (numbered 5 and up). */
+  bootable?: boolean;
+  logical?: boolean;
   contents: PartitionContents;
   /** With `files`: the FAT32 or EROFS tree. */
   files?: FileEntry[];
@@ -326,6 +374,8 @@ export interface MbrTable {
   kind: 'protective' | 'hybrid' | 'plain' | 'none' | 'invalid';
   /** The four records as stored (zeros when there is no MBR). */
   entries: MbrEntry[];
+  /** The disk signature at byte 440 as 8 hex digits, "0x12345678" ("0x00000000" when there is no MBR). */
+  diskId: string;
 }
 
 /** One of the four MBR records, as stored. */

@@ -246,7 +246,9 @@ export async function build(specOrPath: string | LoadedSpec, options: BuildOptio
     return {
       output,
       size: layout.diskSize,
-      diskGuid: layout.diskGuid,
+      table: layout.table,
+      ...(layout.diskGuid !== undefined ? { diskGuid: layout.diskGuid } : {}),
+      ...(layout.diskId !== undefined ? { diskId: layout.diskId } : {}),
       partitions: describePlan(layout),
       copy,
       elapsedMs: round(performance.now() - started),

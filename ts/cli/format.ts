@@ -67,6 +67,22 @@ export function diskPicture(slices: readonly Slice[], usableStart: number, usabl
   return lines.join('\n');
 }
 
+/** Which table the plan writes, and the disk's identifiers. */
+function tableLines(layout: Plan): string[] {
+  const boot = layout.bootCode !== undefined ? `, ${layout.bootCode.size} bytes of boot code` : '';
+  switch (layout.table) {
+    case 'mbr': {
+      const logical = layout.partitions.filter((p) => p.logical).length;
+      const extended = logical > 0 ? `, ${logical} logical in an extended partition` : '';
+      return [`partition table: MBR (DOS)${extended}${boot}`, `disk id: ${layout.diskId}`];
+    }
+    case 'hybrid':
+      return [`partition table: GPT with a hybrid MBR (${layout.partitions.filter((p) => p.mbrType !== undefined).length} mirrored + 0xEE)${boot}`, `disk GUID: ${layout.diskGuid}`, `MBR disk id: ${layout.diskId}`];
+    default:
+      return [`disk GUID: ${layout.diskGuid}`];
+  }
+}
+
 /** The layout as a picture and a table, for `imgforge plan`; paths relative to `specDir`. */
 export function formatPlan(layout: Plan, specDir?: string, picture: PictureOptions = { width: 80, color: false }): string {
   const sector = layout.sectorSize;
@@ -74,7 +90,7 @@ export function formatPlan(layout: Plan, specDir?: string, picture: PictureOptio
   const usableEnd = (layout.lastUsableLba + 1) * sector;
   const header = [
     `disk: ${formatSize(layout.diskSize)} (${layout.diskSize} bytes, ${layout.totalSectors} sectors of ${layout.sectorSize} bytes)`,
-    `disk GUID: ${layout.diskGuid}`,
+    ...tableLines(layout),
     `usable LBAs: ${layout.firstUsableLba}-${layout.lastUsableLba}, alignment ${formatSize(layout.alignment)}`,
     '',
     diskPicture(layout.partitions, usableStart, usableEnd, layout.alignment, picture),
@@ -91,11 +107,11 @@ export function formatPlan(layout: Plan, specDir?: string, picture: PictureOptio
     rows.push([
       String(p.index),
       p.name,
-      p.typeName ?? p.typeGuid,
+      p.mbrType !== undefined ? `${p.typeName ?? p.typeGuid} (0x${p.mbrType.toString(16).padStart(2, '0')})` : (p.typeName ?? p.typeGuid),
       formatSize(p.offset),
       end,
       formatSize(p.size),
-      attributeNames(p.attributes).join(',') || '-',
+      [...attributeNames(p.attributes), ...(p.bootable ? ['bootable'] : []), ...(p.logical ? ['logical'] : [])].join(',') || '-',
       describeContents(p, specDir),
     ]);
   }

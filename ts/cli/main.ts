@@ -140,9 +140,9 @@ async function runPlan(specPath: string, flags: { json?: boolean }, style: JsonS
   const spec = await loadSpec(specPath);
   const layout = await plan(spec);
   if (flags.json) {
-    const { diskSize: size, sectorSize, diskGuid, firstUsableLba, lastUsableLba } = layout;
+    const { diskSize: size, sectorSize, table, diskGuid, diskId, firstUsableLba, lastUsableLba } = layout;
     const partitions = describePlan(layout);
-    process.stdout.write(formatJson({ size, sectorSize, diskGuid, firstUsableLba, lastUsableLba, partitions }, style));
+    process.stdout.write(formatJson({ size, sectorSize, table, diskGuid, diskId, firstUsableLba, lastUsableLba, partitions }, style));
   } else {
     process.stdout.write(`${formatPlan(layout, spec.specPath !== undefined ? path.dirname(spec.specPath) : undefined, terminalPicture())}\n`);
   }

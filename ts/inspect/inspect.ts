@@ -8,6 +8,7 @@ import { native, type ErofsReport, type Fat32Report, type PartitionTable } from 
 import { typeName } from '../spec/partition-types';
 import { ATTRIBUTE_BITS } from '../spec/schema';
 import { formatVolumeId } from '../plan/filesystem';
+import { formatDiskId } from '../plan/mbr';
 import { openImage, readAt, unreadable, withImage, type ImageFile } from './image';
 import { detectContents, SIGNATURE_BYTES } from './signatures';
 import type { ErofsContents, Fat32Contents, FileEntry, Finding, InspectedPartition, InspectReport, InspectOptions, PartitionContents } from '../types';
@@ -162,6 +163,7 @@ function readPartitions(image: ImageFile, table: PartitionTable, fd: number, wan
       offset: p.offset,
       size: p.size,
       attributes: attributeNames(BigInt(p.attributes)),
+      ...(p.mbrType !== null ? { bootable: p.bootable, logical: p.logical } : {}),
       contents: contents(fat, erofs, head),
     };
   });
@@ -191,7 +193,7 @@ export function inspect(imagePath: string, options: InspectOptions = {}): Inspec
     size: image.size,
     sectorSize: table.sectorSize,
     table: kind,
-    mbr: table.mbr,
+    mbr: { ...table.mbr, diskId: formatDiskId(table.mbr.diskId) },
     gpt: table.gpt,
     partitions,
     findings: [...table.findings, ...findings],

@@ -11,6 +11,7 @@ import { isGuid, NIL_GUID } from '../guid';
 import { filesystemSchema, filesystemShape, filesystemTypeIssues, parseClusterSize } from './filesystem';
 import { EXAMPLE_TYPE_NAMES, resolveType, type ResolvedType } from './partition-types';
 import type { SectorSize } from '../types';
+import { parseDiskId, parseFlag, parseMbrType, parseTable, tableIssues } from './table';
 
 export const MAX_PARTITIONS = 128;
 export const MAX_NAME_UNITS = 36;
@@ -155,6 +156,14 @@ export const partitionShape = {
   ),
   contents: field(parseOptionalString('a file path')),
   filesystem: filesystemSchema.optional().nullable().transform((fs) => fs ?? undefined),
+  // mbr/hybrid: the MBR type byte; by default 0x0c for FAT32, 0xef for an esp without one, 0x82 swap, 0x83 Linux.
+  mbrType: field(parseMbrType),
+  // mbr/hybrid: the MBR active flag (boot indicator 0x80).
+  bootable: field(parseFlag('the MBR active flag')),
+  // mbr: keep this partition in one of the four primary records, never a logical one.
+  primary: field(parseFlag('keep the partition primary')),
+  // hybrid: mirror this partition in the hybrid MBR (at most three).
+  hybrid: field(parseFlag('mirror the partition in the hybrid MBR')),
 };
 
 export const partitionSchema = strictObject(partitionShape, 'a partition (a mapping)');
@@ -169,6 +178,12 @@ export const specShape = {
   alignment: field(parseAlignment),
   seed: field(parseOptionalString('a non-empty string')),
   diskGuid: field(parseGuid),
+  // The partition table: gpt (default), mbr (DOS: primary, extended and logical partitions) or hybrid (GPT plus an MBR mirroring up to three partitions).
+  table: field(parseTable),
+  // mbr/hybrid: the 32-bit MBR disk signature; derived from the seed, else random.
+  diskId: field(parseDiskId),
+  // mbr/hybrid: a file of at most 440 bytes of boot code for LBA 0 (e.g. syslinux's mbr.bin).
+  bootCode: field(parseOptionalString('a file path')),
   partitions: z.array(partitionSchema, {
     error: (issue) =>
       issue.input === undefined || issue.input === null
@@ -216,6 +231,7 @@ export function crossFieldIssues(raw: unknown): Issue[] {
     add(['partitions'], `expected 1 to ${MAX_PARTITIONS} partitions (the GPT has ${MAX_PARTITIONS} entries), got ${partitions.length}`);
   }
 
+  issues.push(...tableIssues(raw, partitions));
   const diskGuid = valueOf(parseGuid(raw.diskGuid));
   const names = new Map<string, number>();
   const guids = new Map<string, number>();

@@ -244,9 +244,9 @@ fn check_spans(mut spans: Vec<Span>, layout: &MbrLayout) -> Result<(), MbrEncode
                 last_lba: span.last,
             });
         }
-        if span.last >= MBR_MAX_SECTORS - 1 {
-            // A record's start and size are both 32 bits; fdisk's limit is the last LBA below
-            // 2^32 - 1, which keeps start + size inside 32 bits too.
+        if span.last >= MBR_MAX_SECTORS {
+            // A record's start and size are both 32 bits: with the first LBA at least 1, a
+            // last LBA up to 2^32 - 1 keeps both in range.
             return Err(MbrEncodeError::BeyondLimit {
                 name: span.name.into(),
                 last_lba: span.last,
@@ -480,7 +480,7 @@ pub fn encode_hybrid(layout: &Layout, hybrid: &HybridMbr) -> Result<Vec<Region>,
         {
             return Err(MbrEncodeError::InvalidType { name });
         }
-        if p.last_lba >= MBR_MAX_SECTORS - 1 {
+        if p.last_lba >= MBR_MAX_SECTORS {
             return Err(MbrEncodeError::BeyondLimit {
                 name,
                 last_lba: p.last_lba,

@@ -159,7 +159,7 @@ fn a_4096_byte_sector_disk_counts_in_its_sectors() {
 
 #[test]
 fn the_32_bit_limit() {
-    let edge = MBR_MAX_SECTORS - 2; // the last LBA a record can end at
+    let edge = MBR_MAX_SECTORS - 1; // the last LBA a record can end at
     let fits = layout(MBR_MAX_SECTORS + 10, vec![primary(1, 0x83, 2048, edge)]);
     assert!(encode_mbr(&fits).is_ok());
     let beyond = layout(MBR_MAX_SECTORS + 10, vec![primary(1, 0x83, 2048, edge + 1)]);
