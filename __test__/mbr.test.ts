@@ -85,14 +85,14 @@ withTools('mbr: sfdisk, fdisk, parted and partx read every partition as planned,
 
   const table = sfdisk(image);
   t.is(table.label, 'dos');
-  t.is(table.id, result.diskId);
+  t.is(table.id, result.diskId!);
   const byNumber = new Map(table.partitions.map((p) => [nodeNumber(p.node), p]));
   for (const planned of result.partitions) {
     const found = byNumber.get(planned.index);
     t.truthy(found, `sfdisk lists partition ${planned.index}`);
     t.is(found!.start, planned.firstLba, planned.name);
     t.is(found!.size, planned.lastLba - planned.firstLba + 1, planned.name);
-    t.is(Number.parseInt(found!.type, 16), planned.mbrType, planned.name);
+    t.is(Number.parseInt(found!.type, 16), planned.mbrType!, planned.name);
     t.is(found!.bootable === true, planned.bootable === true, planned.name);
   }
   t.deepEqual(
@@ -146,7 +146,7 @@ withTools('mbr: sfdisk, fdisk, parted and partx read every partition as planned,
   const inspected = imgforge(['inspect', image, '--json']);
   const report = JSON.parse(inspected.stdout) as InspectReport;
   t.is(report.table, 'mbr');
-  t.is(report.mbr.diskId, result.diskId);
+  t.is(report.mbr.diskId, result.diskId!);
   t.deepEqual(report.findings, []);
   t.deepEqual(
     [...report.partitions].sort((a, b) => a.index - b.index).map((p) => [p.index, p.firstLba, p.bootable, p.logical]),
@@ -236,7 +236,7 @@ test('mbr: a seed makes the image reproducible, disk id included; another seed c
   t.not(first.result.diskId, other.result.diskId);
   t.not(sha256(first.image), sha256(other.image));
   const id = fs.readFileSync(first.image).readUInt32LE(440);
-  t.is(`0x${id.toString(16).padStart(8, '0')}`, first.result.diskId);
+  t.is(`0x${id.toString(16).padStart(8, '0')}`, first.result.diskId!);
   // An explicit diskId wins over the seed.
   const fixed = build(t, { ...small, diskId: 0x12345678 });
   t.is(fixed.result.diskId, '0x12345678');
