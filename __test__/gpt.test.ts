@@ -379,6 +379,8 @@ function checkReadBack(t: ExecutionContext, plan: Plan, table: PartitionTable): 
       offset: p.offset,
       size: p.size,
       attributes: p.attributes.toString(),
+      bootable: false,
+      logical: false,
     })),
   );
 }

@@ -349,3 +349,29 @@ test('bad input: boot code over 440 bytes', (t) => {
   t.regex(result.stderr.trim(), /^imgforge: bootCode: .*big\.bin is 441 bytes; the MBR holds at most 440 bytes of boot code/);
   t.false(fs.existsSync(path.join(dir, 'out.img')));
 });
+
+withTools('examples/rpi: an MBR disk whose cmdline.txt names its root by the PARTUUID the table gives', (t) => {
+  const dir = tempDir('imgforge-rpi-');
+  const image = path.join(dir, 'rpi.img');
+  const specPath = path.join(__dirname, '..', 'examples', 'rpi', 'image.yaml');
+  const built = imgforge(['build', specPath, '-o', image, '--json']);
+  t.is(built.status, 0, built.stderr);
+  const table = sfdisk(image);
+  t.is(table.label, 'dos');
+  t.deepEqual(
+    table.partitions.map((p) => [p.type, p.bootable === true]),
+    [
+      ['c', true],
+      ['83', false],
+    ],
+  );
+  // partx gives the PARTUUIDs Linux uses: the disk id and the partition number.
+  const uuids = run('partx', ['--show', '-g', '-o', 'NR,UUID', image]).trim().split('\n').map((l) => l.trim().split(/\s+/));
+  const cmdline = fs.readFileSync(path.join(__dirname, '..', 'examples', 'rpi', 'boot', 'cmdline.txt'), 'utf8');
+  t.true(cmdline.includes(`root=PARTUUID=${uuids.find(([nr]) => nr === '2')![1]} `), `${cmdline} ${JSON.stringify(uuids)}`);
+  const boot = table.partitions[0];
+  const fsck = fsckFat(extractPartition(image, boot.start * 512, boot.size * 512, path.join(dir, 'boot.fat')));
+  t.is(fsck.status, 0, fsck.output);
+  const verified = imgforge(['verify', specPath, image]);
+  t.is(verified.status, 0, verified.stdout + verified.stderr);
+});
