@@ -26,6 +26,7 @@ export { ImgforgeError } from './errors';
 export type { ErrorCode } from './errors';
 export type {
   SectorSize,
+  TableKind,
   SpecFormat,
   LoadedSpec,
   PartitionSpec,
