@@ -191,13 +191,29 @@ fn mbr_round_trip(data: &[u8]) {
     let read: Vec<_> = report
         .partitions
         .iter()
-        .map(|p| (p.index, p.partition_type, p.first_lba, p.last_lba, p.bootable, p.logical))
+        .map(|p| {
+            (
+                p.index,
+                p.partition_type,
+                p.first_lba,
+                p.last_lba,
+                p.bootable,
+                p.logical,
+            )
+        })
         .collect();
     let planned: Vec<_> = expected
         .iter()
         .map(|p| {
             let kind = PartitionType::Mbr(p.os_type);
-            (p.index, kind, p.first_lba, p.last_lba, p.bootable, p.ebr_lba.is_some())
+            (
+                p.index,
+                kind,
+                p.first_lba,
+                p.last_lba,
+                p.bootable,
+                p.ebr_lba.is_some(),
+            )
         })
         .collect();
     assert_eq!(read, planned, "{layout:?}");
