@@ -62,7 +62,7 @@ test('the result matches plan() and the documented JSON shape', async (t) => {
   const { dir, specPath } = fixture();
   const result = await build(specPath, { output: path.join(dir, 'a.img') });
   const layout = await plan(await loadSpec(specPath));
-  t.deepEqual(Object.keys(result).sort(), ['copy', 'diskGuid', 'elapsedMs', 'output', 'partitions', 'size', 'timings']);
+  t.deepEqual(Object.keys(result).sort(), ['copy', 'diskGuid', 'elapsedMs', 'output', 'partitions', 'size', 'table', 'timings']);
   t.deepEqual(Object.keys(result.copy).sort(), ['copyFileRangeBytes', 'holeBytes', 'readWriteBytes']);
   // Where the time went: each phase measured, none more than the whole.
   t.deepEqual(Object.keys(result.timings).sort(), ['copy', 'fsync', 'plan', 'scan', 'tables']);

@@ -288,6 +288,7 @@ test('plan --json speaks the table kind', (t) => {
   const text = imgforge(['plan', specPath]);
   t.regex(text.stdout, /partition table: MBR \(DOS\), 4 logical in an extended partition/);
   t.regex(text.stdout, /l1\s+linux-generic \(0x07\)/);
+  t.regex(text.stdout, /\(EBR of 5, free\)/, 'the gap before a logical partition holds its EBR');
 });
 
 /**

@@ -101,7 +101,10 @@ export function formatPlan(layout: Plan, specDir?: string, picture: PictureOptio
     const p = layout.partitions.find((q) => q.index === region.index);
     const end = formatSize(region.start + region.size);
     if (p === undefined) {
-      rows.push(['', '(free)', '', formatSize(region.start), end, formatSize(region.size), '', '']);
+      // A logical partition's EBR is one sector at the start of the gap before it.
+      const ebr = layout.partitions.find((q) => q.ebrLba !== undefined && q.ebrLba * sector >= region.start && q.ebrLba * sector < region.start + region.size);
+      const what = ebr !== undefined ? `(EBR of ${ebr.index}, free)` : '(free)';
+      rows.push(['', what, '', formatSize(region.start), end, formatSize(region.size), '', '']);
       continue;
     }
     rows.push([
