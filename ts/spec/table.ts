@@ -120,7 +120,7 @@ export function tableIssues(raw: Record<string, unknown>, partitions: unknown[])
   if (table === 'mbr' && partitions.length > 4 && forced.length > MBR_PRIMARIES_WITH_EXTENDED) {
     add(
       ['partitions', forced[MBR_PRIMARIES_WITH_EXTENDED], 'primary'],
-      `with more than 4 partitions, at most ${MBR_PRIMARIES_WITH_EXTENDED} can be primary (the fourth MBR record holds the extended partition); ` +
+      `with more than 4 partitions, at most ${MBR_PRIMARIES_WITH_EXTENDED} can be primary (one of the four MBR records holds the extended partition); ` +
         `${forced.slice(0, MBR_PRIMARIES_WITH_EXTENDED).map((n) => `partitions[${n}]`).join(', ')} already are`,
     );
   }
