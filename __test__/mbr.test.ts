@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { imgforge } from './helpers/cli';
 import { fsckFat, extractPartition } from './helpers/fat';
 import { hasTool, run, sgdiskVerify, tempDir } from './helpers/tools';
+import { attachLoop, loopUnavailableReason } from './helpers/loop';
 import type { BuildResult, InspectReport } from '../ts/types';
 
 const MiB = 1024 * 1024;
@@ -375,4 +376,47 @@ withTools('examples/rpi: an MBR disk whose cmdline.txt names its root by the PAR
   t.is(fsck.status, 0, fsck.output);
   const verified = imgforge(['verify', specPath, image]);
   t.is(verified.status, 0, verified.stdout + verified.stderr);
+});
+
+test.serial('mbr on a block device that held a GPT: the kernel-facing tools see only the MBR and its logical partitions', (t) => {
+  const skipReason = loopUnavailableReason() ?? missing[0];
+  if (skipReason !== undefined) {
+    console.log(`block-device MBR test skipped: ${skipReason}`);
+    return t.pass(`skipped: ${skipReason}`);
+  }
+  const dir = tempDir('imgforge-mbr-device-');
+  const backing = path.join(dir, 'device.img');
+  fs.writeFileSync(backing, Buffer.alloc(64 * MiB));
+  const gptSpec = path.join(dir, 'gpt.json');
+  fs.writeFileSync(gptSpec, JSON.stringify({ seed: 'before', partitions: [{ name: 'old', type: 'linux-generic', size: 'grow' }] }));
+  const mbrSpec = path.join(dir, 'mbr.json');
+  const small = (name: string) => ({ name, type: 'linux-generic', size: '4MiB' });
+  fs.writeFileSync(mbrSpec, JSON.stringify({ table: 'mbr', seed: 'after', partitions: ['a', 'b', 'c', 'd', 'e'].map(small) }));
+  const loop = attachLoop(backing);
+  try {
+    const gpt = imgforge(['build', gptSpec, '-o', loop.device, '--force', '-q']);
+    t.is(gpt.status, 0, gpt.stderr);
+    t.regex(sgdiskVerify(loop.device), /No problems found/);
+    const before = fs.readFileSync(backing);
+    t.is(before.subarray(before.length - 512, before.length - 504).toString('latin1'), 'EFI PART', 'the GPT build left a backup header at the end');
+    const built = imgforge(['build', mbrSpec, '-o', loop.device, '--force', '--json', '-q']);
+    t.is(built.status, 0, built.stderr);
+    const result = JSON.parse(built.stdout) as BuildResult;
+    const device = fs.readFileSync(backing);
+    t.not(device.subarray(512, 520).toString('latin1'), 'EFI PART', 'the old primary GPT header is gone');
+    t.not(device.subarray(device.length - 512, device.length - 504).toString('latin1'), 'EFI PART', 'the old backup GPT header is gone');
+    const table = sfdisk(loop.device);
+    t.is(table.label, 'dos');
+    t.is(table.id, result.diskId!);
+    const pttype = spawnSync('blkid', ['-p', '-o', 'value', '-s', 'PTTYPE', loop.device], { encoding: 'utf8' }).stdout.trim();
+    t.is(pttype, 'dos');
+    const partx = run('partx', ['--show', '-g', '-o', 'NR,START', loop.device]).trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
+    t.deepEqual(
+      partx.map(([nr]) => nr),
+      [1, 2, 3, 4, 5, 6],
+      'three primaries, the extended one, two logical',
+    );
+  } finally {
+    loop.detach();
+  }
 });
