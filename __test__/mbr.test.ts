@@ -228,10 +228,21 @@ withTools('hybrid: sgdisk -v is clean and gdisk shows the mirrored records, then
 const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
 test('mbr: a seed makes the image reproducible, disk id included; another seed changes it', (t) => {
-  const small = { ...sevenPartitions, size: '400MiB' };
-  const first = build(t, small);
-  const again = build(t, small);
-  const other = build(t, { ...small, seed: 'another seed' });
+  // The same inputs (one folder, so the FAT32 timestamps from the sources' times are the same too).
+  const { dir, specPath } = workspace({ ...sevenPartitions, size: '400MiB' });
+  const otherSpec = path.join(dir, 'other.json');
+  fs.writeFileSync(otherSpec, JSON.stringify({ ...sevenPartitions, size: '400MiB', seed: 'another seed' }));
+  const fixedSpec = path.join(dir, 'fixed.json');
+  fs.writeFileSync(fixedSpec, JSON.stringify({ ...sevenPartitions, size: '400MiB', diskId: 0x12345678 }));
+  const buildTo = (spec: string, name: string) => {
+    const image = path.join(dir, name);
+    const built = imgforge(['build', spec, '-o', image, '--json']);
+    t.is(built.status, 0, built.stderr);
+    return { image, result: JSON.parse(built.stdout) as BuildResult };
+  };
+  const first = buildTo(specPath, 'first.img');
+  const again = buildTo(specPath, 'again.img');
+  const other = buildTo(otherSpec, 'other.img');
   t.is(first.result.diskId, again.result.diskId);
   t.is(sha256(first.image), sha256(again.image));
   t.not(first.result.diskId, other.result.diskId);
@@ -239,8 +250,7 @@ test('mbr: a seed makes the image reproducible, disk id included; another seed c
   const id = fs.readFileSync(first.image).readUInt32LE(440);
   t.is(`0x${id.toString(16).padStart(8, '0')}`, first.result.diskId!);
   // An explicit diskId wins over the seed.
-  const fixed = build(t, { ...small, diskId: 0x12345678 });
-  t.is(fixed.result.diskId, '0x12345678');
+  t.is(buildTo(fixedSpec, 'fixed.img').result.diskId, '0x12345678');
 });
 
 test('mbr: verify reports a changed type byte and active flag', (t) => {
