@@ -68,6 +68,12 @@ pub(crate) mod mbr {
     /// genimage write) and for the links between EBRs.
     pub(crate) const EXTENDED_LBA_TYPE: u8 = 0x0F;
     pub(crate) const EXTENDED_LINK_TYPE: u8 = 0x05;
+    /// Sectors a record can address: its start and size are 32-bit sector counts.
+    pub(crate) const MAX_SECTORS: u64 = 1 << 32;
+    /// Records a hybrid MBR mirrors from the GPT: the fourth record is the 0xEE one.
+    pub(crate) const HYBRID_MAX_MIRRORED: usize = 3;
+    /// Logical partitions imgforge writes (and EBRs the reader follows) in one chain.
+    pub(crate) const MAX_LOGICAL_PARTITIONS: usize = 124;
 
     /// Offsets inside one partition record.
     pub(crate) const BOOT_INDICATOR: usize = 0;

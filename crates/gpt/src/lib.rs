@@ -52,6 +52,7 @@ mod guid;
 mod header;
 mod layout;
 mod mbr;
+mod mbr_error;
 mod mbr_table;
 mod read;
 
@@ -63,9 +64,10 @@ pub use guid::{Guid, GuidParseError};
 pub use header::Header;
 pub use layout::{entry_array_sectors, Layout, LayoutPartition};
 pub use mbr::{Mbr, MbrPartition};
+pub use mbr_error::MbrEncodeError;
 pub use mbr_table::{
-    encode_hybrid, encode_mbr, HybridMbr, HybridPartition, MbrEncodeError, MbrLayout,
-    MbrLayoutPartition, HYBRID_MAX_MIRRORED, MAX_LOGICAL_PARTITIONS, MBR_MAX_SECTORS,
+    encode_hybrid, encode_mbr, HybridMbr, HybridPartition, MbrLayout, MbrLayoutPartition,
+    HYBRID_MAX_MIRRORED, MAX_LOGICAL_PARTITIONS, MBR_MAX_SECTORS,
 };
 pub use read::{
     read, read_bytes, Code, Finding, GptReport, HeaderKind, HeaderStatus, MbrKind, MbrReport,

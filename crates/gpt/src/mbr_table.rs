@@ -10,9 +10,6 @@
 //!   extended partition, size from that EBR to the end of its logical partition), as fdisk
 //!   writes them.
 
-use std::fmt;
-
-use crate::check::EncodeError;
 use crate::encode::{encode_gpt, Region};
 use crate::format::mbr::{
     BOOTABLE, BOOT_CODE_SIZE, EXTENDED_LBA_TYPE, EXTENDED_LINK_TYPE, GPT_PROTECTIVE_TYPE,
@@ -21,12 +18,14 @@ use crate::format::mbr::{
 use crate::layout::Layout;
 use crate::mbr::{chs, Mbr, MbrPartition};
 
+use crate::mbr_error::MbrEncodeError;
+
 /// Sectors an MBR record can address: its start and size are 32-bit sector counts.
-pub const MBR_MAX_SECTORS: u64 = 1 << 32;
+pub const MBR_MAX_SECTORS: u64 = crate::format::mbr::MAX_SECTORS;
 /// Records a hybrid MBR mirrors from the GPT: the fourth record is the 0xEE one.
-pub const HYBRID_MAX_MIRRORED: usize = 3;
+pub const HYBRID_MAX_MIRRORED: usize = crate::format::mbr::HYBRID_MAX_MIRRORED;
 /// Logical partitions imgforge writes (and the reader follows) in one EBR chain.
-pub const MAX_LOGICAL_PARTITIONS: usize = 124;
+pub const MAX_LOGICAL_PARTITIONS: usize = crate::format::mbr::MAX_LOGICAL_PARTITIONS;
 
 /// A planned MBR disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,113 +73,6 @@ pub struct HybridPartition {
     pub gpt_index: u32,
     pub os_type: u8,
     pub bootable: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MbrEncodeError {
-    Gpt(EncodeError),
-    UnsupportedSectorSize(u32),
-    DiskSizeMismatch {
-        disk_size: u64,
-        total_sectors: u64,
-    },
-    BootCodeTooLarge(usize),
-    /// A partition (or EBR) outside the disk, over LBA 0, or first after last.
-    OutsideDisk {
-        name: String,
-        first_lba: u64,
-        last_lba: u64,
-    },
-    /// Starts or ends past what 32-bit LBAs address.
-    BeyondLimit {
-        name: String,
-        last_lba: u64,
-        sector_size: u32,
-    },
-    Overlap {
-        first: String,
-        second: String,
-    },
-    InvalidRecord {
-        name: String,
-        index: u32,
-    },
-    DuplicateRecord {
-        name: String,
-        index: u32,
-    },
-    InvalidType {
-        name: String,
-    },
-    /// Logical partitions numbered out of disk order, without an EBR before them, or without
-    /// an extended record.
-    BadChain {
-        name: String,
-        why: &'static str,
-    },
-    TooManyLogical(usize),
-    TooManyMirrored(usize),
-    UnknownMirrored(u32),
-}
-
-impl fmt::Display for MbrEncodeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use MbrEncodeError::*;
-        match self {
-            Gpt(error) => write!(f, "{error}"),
-            UnsupportedSectorSize(size) => write!(f, "unsupported sector size {size}"),
-            DiskSizeMismatch { disk_size, total_sectors } => {
-                write!(f, "disk size {disk_size} does not match {total_sectors} sectors")
-            }
-            BootCodeTooLarge(size) => write!(
-                f,
-                "boot code is {size} bytes; the MBR holds at most {BOOT_CODE_SIZE} (before the disk signature)"
-            ),
-            OutsideDisk { name, first_lba, last_lba } => write!(
-                f,
-                "partition {name:?} spans LBAs {first_lba}..{last_lba}, outside LBAs 1 to the end of the disk"
-            ),
-            BeyondLimit { name, last_lba, sector_size } => write!(
-                f,
-                "partition {name:?} ends at LBA {last_lba}, past the MBR limit of 2^32 sectors \
-                 ({} bytes with {sector_size}-byte sectors)",
-                MBR_MAX_SECTORS * u64::from(*sector_size)
-            ),
-            Overlap { first, second } => write!(f, "partitions {first:?} and {second:?} overlap"),
-            InvalidRecord { name, index } => write!(
-                f,
-                "partition {name:?} has an invalid number {index} (1 to 4 primary, 5 and up logical)"
-            ),
-            DuplicateRecord { name, index } => {
-                write!(f, "partition {name:?} has a duplicate number {index}")
-            }
-            InvalidType { name } => write!(
-                f,
-                "partition {name:?} has MBR type 0x00 (an unused record), 0xEE (GPT protective) \
-                 or an extended type, which imgforge writes itself"
-            ),
-            BadChain { name, why } => write!(f, "logical partition {name:?}: {why}"),
-            TooManyLogical(count) => write!(
-                f,
-                "{count} logical partitions; imgforge writes at most {MAX_LOGICAL_PARTITIONS}"
-            ),
-            TooManyMirrored(count) => write!(
-                f,
-                "{count} hybrid partitions; a hybrid MBR mirrors at most {HYBRID_MAX_MIRRORED} (the fourth record is the 0xEE one)"
-            ),
-            UnknownMirrored(index) => {
-                write!(f, "the hybrid MBR mirrors GPT entry {index}, which the layout does not have")
-            }
-        }
-    }
-}
-
-impl std::error::Error for MbrEncodeError {}
-
-impl From<EncodeError> for MbrEncodeError {
-    fn from(error: EncodeError) -> Self {
-        MbrEncodeError::Gpt(error)
-    }
 }
 
 fn is_extended(os_type: u8) -> bool {

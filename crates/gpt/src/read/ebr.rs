@@ -9,9 +9,8 @@ use std::io::{self, Read, Seek};
 use super::disk::Disk;
 use super::findings::{Code, Findings};
 use super::report::{Partition, PartitionType};
-use crate::format::mbr::{EXTENDED_TYPES, SIZE as MBR_SIZE};
+use crate::format::mbr::{EXTENDED_TYPES, MAX_LOGICAL_PARTITIONS, SIZE as MBR_SIZE};
 use crate::mbr::{Mbr, MbrPartition};
-use crate::mbr_table::MAX_LOGICAL_PARTITIONS;
 
 /// The first extended record of the MBR, with its slot (1 to 4).
 pub(crate) fn extended_record(records: &[MbrPartition; 4]) -> Option<(usize, MbrPartition)> {
