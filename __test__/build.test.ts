@@ -40,7 +40,7 @@ test('builds a GPT image whose table sgdisk and sfdisk read back as planned', as
 
   const table = sfdiskJson(output);
   t.is(table.label, 'gpt');
-  t.is(table.id.toUpperCase(), result.diskGuid);
+  t.is(table.id.toUpperCase(), result.diskGuid!);
   t.deepEqual(
     table.partitions.map((p) => ({ start: p.start, size: p.size, type: p.type.toUpperCase(), uuid: p.uuid.toUpperCase(), name: p.name })),
     result.partitions.map((p) => ({ start: p.firstLba, size: p.lastLba - p.firstLba + 1, type: p.type, uuid: p.guid, name: p.name })),

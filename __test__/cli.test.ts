@@ -139,7 +139,7 @@ test('--json=pretty indents the same object; --json before the spec still takes 
   t.is(short.stdout.trim().split('\n').length, 1);
   const pretty = imgforge(['plan', spec, '--json=pretty']);
   t.is(pretty.status, 0, pretty.stderr);
-  t.regex(pretty.stdout, /^\{\n {2}"sectorSize": /);
+  t.regex(pretty.stdout, /^\{\n {2}"table": "gpt",\n {2}"sectorSize": /);
   t.deepEqual(JSON.parse(pretty.stdout), JSON.parse(short.stdout));
   t.is(imgforge(['plan', spec, '--json=short']).stdout, short.stdout);
 });

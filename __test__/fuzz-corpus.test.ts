@@ -72,6 +72,6 @@ test('a spec with many problems lists the first 50 and counts the rest', (t) => 
   const lines = error!.message.split('\n');
   t.is(lines[0], 'many.json: invalid spec (60 problems):');
   t.is(lines.length, 1 + 50 + 1);
-  t.regex(lines[50], /^ {2}x\d+: unknown key \(allowed: output, size, sectorSize, alignment, seed, diskGuid, partitions\)$/);
+  t.regex(lines[50], /^ {2}x\d+: unknown key \(allowed: output, size, sectorSize, alignment, seed, diskGuid, table, diskId, bootCode, partitions\)$/);
   t.is(lines[51], '  ... and 10 more');
 });

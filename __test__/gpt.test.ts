@@ -135,7 +135,7 @@ interface SfdiskTable {
 
 function checkSfdisk(t: ExecutionContext, table: SfdiskTable, plan: Plan): void {
   t.is(table.label, 'gpt');
-  t.is(table.id, plan.diskGuid);
+  t.is(table.id, plan.diskGuid!);
   t.is(table.firstlba, plan.firstUsableLba);
   t.is(table.lastlba, plan.lastUsableLba);
   if (table.sectorsize !== undefined) t.is(table.sectorsize, plan.sectorSize);
@@ -270,7 +270,7 @@ test('headers and entries decode to the plan', (t) => {
       t.is(Number(header.readBigUInt64LE(32)), altLba);
       t.is(Number(header.readBigUInt64LE(40)), plan.firstUsableLba);
       t.is(Number(header.readBigUInt64LE(48)), plan.lastUsableLba);
-      t.is(bytesToGuid(header, 56), plan.diskGuid);
+      t.is(bytesToGuid(header, 56), plan.diskGuid!);
       t.is(Number(header.readBigUInt64LE(72)), entriesLba);
       t.is(header.readUInt32LE(80), 128);
       t.is(header.readUInt32LE(84), 128);
@@ -280,7 +280,7 @@ test('headers and entries decode to the plan', (t) => {
     plan.partitions.forEach((p, i) => {
       const e = entries.subarray(i * 128, (i + 1) * 128);
       t.is(bytesToGuid(e, 0), p.type);
-      t.is(bytesToGuid(e, 16), p.guid);
+      t.is(bytesToGuid(e, 16), p.guid!);
       t.is(Number(e.readBigUInt64LE(32)), p.firstLba);
       t.is(Number(e.readBigUInt64LE(40)), p.lastLba);
       t.is(e.readBigUInt64LE(48), attributeMask(p.attributes));
@@ -382,6 +382,8 @@ function checkReadBack(t: ExecutionContext, plan: Plan, table: PartitionTable): 
       offset: p.offset,
       size: p.size,
       attributes: attributeMask(p.attributes).toString(),
+      bootable: false,
+      logical: false,
     })),
   );
 }

@@ -298,7 +298,7 @@ test('explicit GUIDs override derived and random ones', (t) => {
   t.is(seeded.partitions[1].guid, deriveGuid('s', 'imgforge:partition:b'));
   const random = planLayout(yaml(`diskGuid: ${disk}\npartitions:\n  - { name: a, type: esp, size: 1MiB }\n`), noContents);
   t.is(random.diskGuid, disk);
-  t.regex(random.partitions[0].guid, /^[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}$/);
+  t.regex(random.partitions[0].guid!, /^[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}$/);
 });
 
 test('an explicit GUID equal to a derived one is refused', (t) => {

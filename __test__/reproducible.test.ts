@@ -12,7 +12,7 @@ import * as path from 'node:path';
 
 const root = path.join(__dirname, '..');
 
-test('the examples and 20 seeded random specs build byte-identical images to the recorded ones', (t) => {
+test('the examples (GPT and MBR) and 20 seeded random specs build byte-identical images to the recorded ones', (t) => {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'imgforge-digests-'));
   t.teardown(() => fs.rmSync(work, { recursive: true, force: true }));
   const run = spawnSync(process.execPath, [path.join(root, 'scripts', 'image-digests.mjs'), 'check', path.join(root, 'scripts', 'image-digests.json'), '--count', '20', '--work', work], {

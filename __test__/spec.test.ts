@@ -41,8 +41,23 @@ test('defaults are filled in', (t) => {
     alignment: MiB,
     seed: undefined,
     diskGuid: undefined,
+    table: 'gpt',
+    diskId: undefined,
+    bootCode: undefined,
     partitions: [
-      { name: 'data', type: { guid: '0FC63DAF-8483-4772-8E79-3D69D8477DE4', name: 'linux-generic' }, size: MiB, guid: undefined, attributes: 0n, contents: undefined, filesystem: undefined },
+      {
+        name: 'data',
+        type: { guid: '0FC63DAF-8483-4772-8E79-3D69D8477DE4', name: 'linux-generic' },
+        size: MiB,
+        guid: undefined,
+        attributes: 0n,
+        mbrType: undefined,
+        bootable: false,
+        primary: false,
+        hybrid: false,
+        contents: undefined,
+        filesystem: undefined,
+      },
     ],
   });
 });
@@ -129,17 +144,17 @@ test('names may be up to 36 UTF-16 code units, counting surrogate pairs as two',
 test('the example problem: a bad size and an unknown key', (t) => {
   const text = `partitions:\n  - { name: a, type: esp, size: 1MiB, sise: 3 }\n  - { name: b, type: esp, size: 12 potatoes }\n`;
   t.deepEqual(problems(t, () => yaml(text)), [
-    'partitions[0].sise: unknown key (allowed: name, type, size, guid, attributes, contents, filesystem)',
+    'partitions[0].sise: unknown key (allowed: name, type, size, guid, attributes, contents, filesystem, mbrType, bootable, primary, hybrid)',
     'partitions[1].size: expected a size like 512MiB, "auto" or "grow", got "12 potatoes"',
   ]);
 });
 
 test('the top level must be a mapping', (t) => {
   t.deepEqual(problems(t, () => yaml('- a\n- b\n')), [
-    '(top level): expected a mapping with the keys output, size, sectorSize, alignment, seed, diskGuid, partitions, got a list (2 items)',
+    '(top level): expected a mapping with the keys output, size, sectorSize, alignment, seed, diskGuid, table, diskId, bootCode, partitions, got a list (2 items)',
   ]);
   t.deepEqual(problems(t, () => yaml('just text\n')), [
-    '(top level): expected a mapping with the keys output, size, sectorSize, alignment, seed, diskGuid, partitions, got "just text"',
+    '(top level): expected a mapping with the keys output, size, sectorSize, alignment, seed, diskGuid, table, diskId, bootCode, partitions, got "just text"',
   ]);
   t.deepEqual(problems(t, () => yaml('')), ['(top level): the spec is empty; expected a mapping with at least a partitions list']);
   t.deepEqual(problems(t, () => json(null)), ['(top level): the spec is empty; expected a mapping with at least a partitions list']);
@@ -147,7 +162,7 @@ test('the top level must be a mapping', (t) => {
 
 test('top-level field problems', (t) => {
   t.deepEqual(problems(t, () => yaml(onePartition('', 'sise: 1GiB\n'))), [
-    'sise: unknown key (allowed: output, size, sectorSize, alignment, seed, diskGuid, partitions)',
+    'sise: unknown key (allowed: output, size, sectorSize, alignment, seed, diskGuid, table, diskId, bootCode, partitions)',
   ]);
   t.deepEqual(problems(t, () => yaml(onePartition('', 'size: big\n'))), ['size: expected a size like 512MiB or "auto", got "big"']);
   t.deepEqual(problems(t, () => yaml(onePartition('', 'size: 0\n'))), ['size: the disk size must be greater than 0 (or "auto")']);
@@ -180,7 +195,7 @@ test('the partitions list: missing, not a list, empty, too long', (t) => {
   ]);
   t.is(json({ partitions: many.slice(0, 128) }).partitions.length, 128);
   t.deepEqual(problems(t, () => yaml('partitions:\n  - esp\n')), [
-    'partitions[0]: expected a partition (a mapping) with the keys name, type, size, guid, attributes, contents, filesystem, got "esp"',
+    'partitions[0]: expected a partition (a mapping) with the keys name, type, size, guid, attributes, contents, filesystem, mbrType, bootable, primary, hybrid, got "esp"',
   ]);
 });
 
@@ -260,16 +275,16 @@ test('all problems are reported together, in document order', (t) => {
   t.deepEqual(problems(t, () => yaml(text)), [
     'size: expected a size like 512MiB or "auto", got "huge"',
     'partitions[0].type: unknown partition type "nope"; expected a Discoverable Partitions Specification name (esp, linux-generic, root-x86-64, usr-arm64, root-x86-64-verity, swap, home, xbootldr, ...) or a GUID',
-    'partitions[0].extra: unknown key (allowed: name, type, size, guid, attributes, contents, filesystem)',
+    'partitions[0].extra: unknown key (allowed: name, type, size, guid, attributes, contents, filesystem, mbrType, bootable, primary, hybrid)',
     'partitions[1].name: required: a partition name of 1 to 36 characters',
     'partitions[1].size: expected a size like 512MiB, "auto" or "grow", got "12 potatoes"',
-    'bogus: unknown key (allowed: output, size, sectorSize, alignment, seed, diskGuid, partitions)',
+    'bogus: unknown key (allowed: output, size, sectorSize, alignment, seed, diskGuid, table, diskId, bootCode, partitions)',
   ]);
 });
 
 test('JSON specs get the same validation', (t) => {
   t.deepEqual(problems(t, () => json({ partitions: [{ name: 'a', type: 'esp', size: 'grow', sise: 1 }] })), [
-    'partitions[0].sise: unknown key (allowed: name, type, size, guid, attributes, contents, filesystem)',
+    'partitions[0].sise: unknown key (allowed: name, type, size, guid, attributes, contents, filesystem, mbrType, bootable, primary, hybrid)',
   ]);
 });
 

@@ -157,6 +157,15 @@ export interface CopyStats {
  */
 export declare function encodeGpt(plan: GptLayout): Array<GptRegion>
 
+/** The regions of a GPT whose LBA 0 is a hybrid MBR. */
+export declare function encodeHybrid(plan: GptLayout, hybrid: HybridPlan): Array<GptRegion>
+
+/**
+ * The regions of an MBR disk (LBA 0, the EBRs, zeros over stale GPT headers), in ascending
+ * offset order. Throws when the layout would make a table other tools reject.
+ */
+export declare function encodeMbr(plan: MbrPlan): Array<GptRegion>
+
 /**
  * A file, directory, symlink or special file of the filesystem (each name of a hard-linked
  * inode is one entry).
@@ -389,6 +398,19 @@ export interface GptTable {
   backupHeader: 'valid' | 'invalid' | 'missing'
 }
 
+/** A GPT layout's hybrid MBR: what it mirrors, by GPT entry number. */
+export interface HybridPlan {
+  diskId: number
+  bootCode: Buffer
+  mirrored: Array<HybridPlanPartition>
+}
+
+export interface HybridPlanPartition {
+  index: number
+  mbrType: number
+  bootable: boolean
+}
+
 export interface MbrEntry {
   /** Boot indicator 0x80. */
   bootable: boolean
@@ -398,10 +420,37 @@ export interface MbrEntry {
   sectors: number
 }
 
+/** A planned MBR disk, as ts/plan/plan.ts's Plan has it for `table: mbr`. */
+export interface MbrPlan {
+  sectorSize: number
+  diskSize: number
+  totalSectors: number
+  /** The 32-bit disk signature. */
+  diskId: number
+  bootCode: Buffer
+  /** The record (1 to 4) of the extended partition, when there are logical partitions. */
+  extendedSlot?: number
+  partitions: Array<MbrPlanPartition>
+}
+
+export interface MbrPlanPartition {
+  /** 1 to 4 for primary partitions, 5 and up for logical ones. */
+  index: number
+  name: string
+  mbrType: number
+  bootable: boolean
+  firstLba: number
+  lastLba: number
+  /** A logical partition's EBR. */
+  ebrLba?: number
+}
+
 export interface MbrTable {
   kind: 'protective' | 'hybrid' | 'plain' | 'none' | 'invalid'
   /** The four records as stored (zeros when there is no MBR). */
   entries: Array<MbrEntry>
+  /** The 32-bit disk signature at byte 440 (0 when there is no MBR). */
+  diskId: number
 }
 
 export interface PartitionTable {
@@ -451,7 +500,10 @@ export interface TableFinding {
 }
 
 export interface TablePartition {
-  /** The GPT entry number (1-based), or the MBR record number (1 to 4). */
+  /**
+   * The GPT entry number (1-based), the MBR record number (1 to 4), or a logical
+   * partition's number (5 and up).
+   */
   index: number
   /** The type GUID; for an MBR partition, its type byte as "0x83". */
   typeGuid: string
@@ -466,4 +518,8 @@ export interface TablePartition {
   size: number
   /** The 64-bit attribute mask as a decimal string ("0" for MBR partitions): BigInt(attributes). */
   attributes: string
+  /** MBR: the active flag. */
+  bootable: boolean
+  /** MBR: a logical partition (5 and up) from the EBR chain. */
+  logical: boolean
 }

@@ -206,6 +206,7 @@ async function build({ name, spec, epoch }) {
 const jobs = [
   { name: 'examples/appliance', spec: join(root, 'examples/appliance/image.yaml'), epoch: '1700000000' },
   { name: 'examples/ab', spec: join(root, 'examples/ab/image.yaml'), epoch: '1700000000' },
+  { name: 'examples/rpi', spec: join(root, 'examples/rpi/image.yaml'), epoch: '1700000000' },
 ];
 if (!existsSync(join(root, 'examples/ab/esp'))) {
   spawnSync(process.execPath, [join(root, 'examples/ab/generate-esp.mjs')], { stdio: 'inherit' });

@@ -5,6 +5,10 @@ set -euo pipefail
 declare -A package_of=(
   [sgdisk]=gdisk
   [sfdisk]=fdisk
+  [gdisk]=gdisk
+  # MBR tables are checked with parted and partx too.
+  [parted]=parted
+  [partx]=util-linux
   [losetup]=mount
   [mkfs.xfs]=xfsprogs
   [xfs_io]=xfsprogs

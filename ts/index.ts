@@ -28,6 +28,7 @@ export { ImgforgeError } from './errors';
 export type { ErrorCode } from './errors';
 export type {
   SectorSize,
+  TableKind,
   SpecFormat,
   ImageSpec,
   ImageSpecPartition,

@@ -31,6 +31,12 @@ export interface ImageSpec {
   /** GUIDs, volume IDs and UUIDs derive from it; random without it. */
   seed?: string;
   diskGuid?: string;
+  /** The partition table: "gpt" (the default), "mbr" (DOS) or "hybrid" (GPT plus a hybrid MBR). */
+  table?: TableKind;
+  /** mbr/hybrid: the 32-bit disk signature, a number or hex text like "0x12345678". */
+  diskId?: number | string;
+  /** mbr/hybrid: a file of at most 440 bytes of boot code for LBA 0. */
+  bootCode?: string;
   /** 1 to 128, in GPT entry order. */
   partitions: ImageSpecPartition[];
 }
@@ -46,6 +52,14 @@ export interface ImageSpecPartition {
   guid?: string;
   /** Attribute names ("read-only", "growfs", "no-auto", ...) or bit numbers 0 to 63. */
   attributes?: Array<string | number>;
+  /** mbr/hybrid: the MBR type byte (a number or hex text like "0x0c"); a default follows from type and filesystem. */
+  mbrType?: number | string;
+  /** mbr/hybrid: the MBR active flag. */
+  bootable?: boolean;
+  /** mbr: keep this partition in a primary record. */
+  primary?: boolean;
+  /** hybrid: mirror this partition in the hybrid MBR (at most three). */
+  hybrid?: boolean;
   /** A file copied raw into the partition. */
   contents?: string;
   /** A filesystem imgforge writes from files and folders (not together with contents). */
@@ -100,6 +114,9 @@ export interface SpecInput {
   baseDir?: string;
 }
 
+/** The partition table: GPT, a plain MBR (DOS) table, or a GPT with a hybrid MBR. */
+export type TableKind = 'gpt' | 'mbr' | 'hybrid';
+
 /** A validated spec: defaults filled in, sizes in bytes, GUIDs canonical uppercase, paths absolute. */
 export interface LoadedSpec {
   /** Absolute path of the spec file; undefined when parsed from text. */
@@ -113,6 +130,12 @@ export interface LoadedSpec {
   alignment: number;
   seed: string | undefined;
   diskGuid: string | undefined;
+  /** The partition table; "gpt" when undefined. */
+  table?: TableKind;
+  /** mbr/hybrid: the 32-bit MBR disk signature; derived from the seed (or random) when undefined. */
+  diskId?: number;
+  /** mbr/hybrid: absolute path of at most 440 bytes of boot code for LBA 0. */
+  bootCode?: string;
   partitions: PartitionSpec[];
 }
 
@@ -126,6 +149,14 @@ export interface PartitionSpec {
   /** Absolute. */
   contents: string | undefined;
   filesystem: FilesystemSpec | undefined;
+  /** mbr/hybrid: the MBR type byte; undefined: the default for the type and filesystem. */
+  mbrType?: number;
+  /** mbr/hybrid: the MBR active flag. */
+  bootable?: boolean;
+  /** mbr: keep the partition in a primary record. */
+  primary?: boolean;
+  /** hybrid: mirror the partition in the hybrid MBR. */
+  hybrid?: boolean;
 }
 
 /** A filesystem imgforge writes from files and folders: FAT32 (ESPs) or EROFS (read-only roots). */
@@ -178,12 +209,19 @@ export interface PlanTimings {
  * statistics and timings) what `build()` returns and `build --json` prints; the same names in all.
  */
 export interface Plan {
-  /** Bytes. */
+  /** The partition table written. */
+  table: TableKind;
   sectorSize: number;
   /** Bytes. */
   diskSize: number;
   totalSectors: number;
-  diskGuid: string;
+  /** The GPT's disk GUID; absent for table mbr. */
+  diskGuid?: string;
+  /** mbr/hybrid: the MBR disk signature as 8 hex digits, "0x12345678"; absent for gpt. */
+  diskId?: string;
+  /** mbr/hybrid: the boot code written to LBA 0 (bytes 0-439), if any. */
+  bootCode?: { path: string; size: number };
+  /** GPT: the usable LBAs between the tables; mbr: 1 to the last LBA. */
   firstUsableLba: number;
   lastUsableLba: number;
   /** Bytes partitions start at multiples of. */
@@ -193,14 +231,23 @@ export interface Plan {
 
 /** One partition as planned; `inspect` reads the same fields back (InspectedPartition). */
 export interface PlannedPartition {
-  /** 1-based GPT entry number. */
+  /** 1-based GPT entry number; mbr: the MBR record (1 to 4), or 5 and up for logical partitions. */
   index: number;
   name: string;
   /** The type GUID, upper case. */
   type: string;
   /** The Discoverable Partitions Specification name of the type, when it is a known one. */
   typeName?: string;
-  guid: string;
+  /** The GPT partition GUID; absent for table mbr. */
+  guid?: string;
+  /** mbr: the MBR type byte; hybrid: that of a mirrored partition; else absent. */
+  mbrType?: number;
+  /** mbr/hybrid: the MBR active flag, for partitions in the MBR. */
+  bootable?: boolean;
+  /** mbr: true for a logical partition in the extended partition (numbered 5 and up). */
+  logical?: boolean;
+  /** mbr: a logical partition's EBR, the sector before it that links the chain. */
+  ebrLba?: number;
   /** GPT attribute names (required-partition, read-only, growfs, ...) or bit numbers, in bit order. */
   attributes: string[];
   firstLba: number;
@@ -382,6 +429,9 @@ export interface InspectedPartition {
   size: number;
   /** Attribute names (required-partition, read-only, ...) or bit numbers. */
   attributes: string[];
+  /** MBR partitions: the active flag, and whether it is a logical one (numbered 5 and up). */
+  bootable?: boolean;
+  logical?: boolean;
   contents: PartitionContents;
   /** With `files`: the FAT32 or EROFS tree. */
   files?: FileEntry[];
@@ -407,6 +457,8 @@ export interface MbrTable {
   kind: 'protective' | 'hybrid' | 'plain' | 'none' | 'invalid';
   /** The four records as stored (zeros when there is no MBR). */
   entries: MbrEntry[];
+  /** The disk signature at byte 440 as 8 hex digits, "0x12345678" ("0x00000000" when there is no MBR). */
+  diskId: string;
 }
 
 /** One of the four MBR records, as stored. */

@@ -1,10 +1,14 @@
 //! Reads arbitrary bytes as a disk, with the sector size detected and given: any panic, hang or
-//! runaway allocation is a bug. Then reads the same bytes as a recipe for a layout: whatever
-//! the encoder accepts must read back with no findings and the same partitions.
+//! runaway allocation is a bug (a plain MBR's EBR chain included). Then reads the same bytes as a
+//! recipe for a GPT layout and for an MBR layout (primary and logical partitions): whatever the
+//! encoders accept must read back with no findings and the same partitions.
 //! `crates/gpt/tests/fuzz_corpus.rs` replays fuzz/corpus/gpt_read/ through the same reader.
 #![no_main]
 
-use imgforge_gpt::{encode_image, read_bytes, Guid, Layout, LayoutPartition, PartitionType};
+use imgforge_gpt::{
+    encode_image, encode_mbr, read_bytes, Guid, Layout, LayoutPartition, MbrLayout,
+    MbrLayoutPartition, PartitionType,
+};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -21,6 +25,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(!finding.message.is_empty());
     }
     round_trip(data);
+    mbr_round_trip(data);
 });
 
 /// Takes bytes from the input, zeros once it runs out.
@@ -124,4 +129,92 @@ fn round_trip(data: &[u8]) {
             (planned.first_lba, planned.last_lba, planned.attributes)
         );
     }
+}
+
+/// An MBR layout: up to 8 partitions of 1 or 2 sectors; with more than 4, the fourth on are
+/// logical, each after its EBR; types, active flags and a little boot code from the input.
+fn mbr_layout_from(recipe: &mut Recipe) -> MbrLayout {
+    let flags = recipe.byte();
+    let sector_size = if flags & 1 == 0 { 512 } else { 4096 };
+    let count = u32::from(recipe.byte() % 9);
+    let mut next = 1 + u64::from(recipe.byte() % 4);
+    let partitions = (0..count)
+        .map(|i| {
+            let logical = count > 4 && i >= 3;
+            let ebr_lba = logical.then(|| {
+                let ebr = next;
+                next += 1 + u64::from(recipe.byte() % 2);
+                ebr
+            });
+            let first_lba = next;
+            let last_lba = first_lba + u64::from(recipe.byte() % 2);
+            next = last_lba + 1 + u64::from(recipe.byte() % 2);
+            MbrLayoutPartition {
+                index: if logical { 5 + i - 3 } else { i + 1 },
+                name: format!("p{i}"),
+                os_type: recipe.byte(),
+                bootable: recipe.byte() & 1 == 1,
+                first_lba,
+                last_lba,
+                ebr_lba,
+            }
+        })
+        .collect();
+    let total_sectors = next + u64::from(recipe.byte() % 4);
+    let boot_code = (0..recipe.byte() % 8).map(|_| recipe.byte()).collect();
+    MbrLayout {
+        sector_size,
+        disk_size: total_sectors * u64::from(sector_size),
+        total_sectors,
+        disk_id: u32::from_le_bytes(recipe.bytes()),
+        boot_code,
+        extended_slot: (count > 4).then_some(4),
+        partitions,
+    }
+}
+
+fn mbr_round_trip(data: &[u8]) {
+    let layout = mbr_layout_from(&mut Recipe(data));
+    let Ok(regions) = encode_mbr(&layout) else {
+        return;
+    };
+    let mut disk = vec![0u8; layout.disk_size as usize];
+    for region in regions {
+        let at = region.offset as usize;
+        disk[at..at + region.data.len()].copy_from_slice(&region.data);
+    }
+    let report = read_bytes(&disk, Some(layout.sector_size)).expect("a slice has no I/O errors");
+    assert_eq!(report.findings, [], "{layout:?}");
+    assert_eq!(report.mbr.disk_id, layout.disk_id);
+    let mut expected = layout.partitions.clone();
+    expected.sort_by_key(|p| p.index);
+    let read: Vec<_> = report
+        .partitions
+        .iter()
+        .map(|p| {
+            (
+                p.index,
+                p.partition_type,
+                p.first_lba,
+                p.last_lba,
+                p.bootable,
+                p.logical,
+            )
+        })
+        .collect();
+    let planned: Vec<_> = expected
+        .iter()
+        .map(|p| {
+            let kind = PartitionType::Mbr(p.os_type);
+            (
+                p.index,
+                kind,
+                p.first_lba,
+                p.last_lba,
+                p.bootable,
+                p.ebr_lba.is_some(),
+            )
+        })
+        .collect();
+    assert_eq!(read, planned, "{layout:?}");
 }

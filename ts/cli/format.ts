@@ -66,6 +66,22 @@ export function diskPicture(slices: readonly Slice[], usableStart: number, usabl
   return lines.join('\n');
 }
 
+/** Which table the plan writes, and the disk's identifiers. */
+function tableLines(layout: Plan): string[] {
+  const boot = layout.bootCode !== undefined ? `, ${layout.bootCode.size} bytes of boot code` : '';
+  switch (layout.table) {
+    case 'mbr': {
+      const logical = layout.partitions.filter((p) => p.logical).length;
+      const extended = logical > 0 ? `, ${logical} logical in an extended partition` : '';
+      return [`partition table: MBR (DOS)${extended}${boot}`, `disk id: ${layout.diskId}`];
+    }
+    case 'hybrid':
+      return [`partition table: GPT with a hybrid MBR (${layout.partitions.filter((p) => p.mbrType !== undefined).length} mirrored + 0xEE)${boot}`, `disk GUID: ${layout.diskGuid}`, `MBR disk id: ${layout.diskId}`];
+    default:
+      return [`disk GUID: ${layout.diskGuid}`];
+  }
+}
+
 /** The layout as a picture and a table, for `imgforge plan`; paths relative to `specDir`. */
 export function formatPlan(layout: Plan, specDir?: string, picture: PictureOptions = { width: 80, color: false }): string {
   const sector = layout.sectorSize;
@@ -73,7 +89,7 @@ export function formatPlan(layout: Plan, specDir?: string, picture: PictureOptio
   const usableEnd = (layout.lastUsableLba + 1) * sector;
   const header = [
     `disk: ${formatSize(layout.diskSize)} (${layout.diskSize} bytes, ${layout.totalSectors} sectors of ${layout.sectorSize} bytes)`,
-    `disk GUID: ${layout.diskGuid}`,
+    ...tableLines(layout),
     `usable LBAs: ${layout.firstUsableLba}-${layout.lastUsableLba}, alignment ${formatSize(layout.alignment)}`,
     '',
     diskPicture(layout.partitions, usableStart, usableEnd, layout.alignment, picture),
@@ -84,17 +100,20 @@ export function formatPlan(layout: Plan, specDir?: string, picture: PictureOptio
     const p = layout.partitions.find((q) => q.index === region.index);
     const end = formatSize(region.start + region.size);
     if (p === undefined) {
-      rows.push(['', '(free)', '', formatSize(region.start), end, formatSize(region.size), '', '']);
+      // A logical partition's EBR is one sector at the start of the gap before it.
+      const ebr = layout.partitions.find((q) => q.ebrLba !== undefined && q.ebrLba * sector >= region.start && q.ebrLba * sector < region.start + region.size);
+      const what = ebr !== undefined ? `(EBR of ${ebr.index}, free)` : '(free)';
+      rows.push(['', what, '', formatSize(region.start), end, formatSize(region.size), '', '']);
       continue;
     }
     rows.push([
       String(p.index),
       p.name,
-      p.typeName ?? p.type,
+      p.mbrType !== undefined ? `${p.typeName ?? p.type} (0x${p.mbrType.toString(16).padStart(2, '0')})` : (p.typeName ?? p.type),
       formatSize(p.offset),
       end,
       formatSize(p.size),
-      p.attributes.join(',') || '-',
+      [...p.attributes, ...(p.bootable === true ? ['bootable'] : []), ...(p.logical === true ? ['logical'] : [])].join(',') || '-',
       describeContents(p, specDir),
     ]);
   }

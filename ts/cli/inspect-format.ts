@@ -37,10 +37,14 @@ function describeTable(report: InspectReport): string[] {
     return [
       `partition table: GPT${header} (${mbr.kind} MBR), ${gpt.entryCount} entries`,
       `disk GUID: ${gpt.diskGuid}`,
+      ...(mbr.kind === 'hybrid' ? [`MBR disk id: ${mbr.diskId}`] : []),
       `usable LBAs: ${gpt.firstUsableLba}-${gpt.lastUsableLba}`,
     ];
   }
-  if (report.table === 'mbr') return [`partition table: MBR (${mbr.kind})`];
+  if (report.table === 'mbr') {
+    const logical = report.partitions.filter((p) => p.logical).length;
+    return [`partition table: MBR (${mbr.kind})${logical > 0 ? `, ${logical} logical partitions` : ''}`, `disk id: ${mbr.diskId}`];
+  }
   return ['partition table: none found'];
 }
 
@@ -54,7 +58,7 @@ function partitionRows(partitions: readonly InspectedPartition[]): string {
       String(p.firstLba),
       String(p.lastLba),
       formatSize(p.size),
-      p.attributes.join(',') || '-',
+      [...p.attributes, ...(p.bootable ? ['bootable'] : []), ...(p.logical ? ['logical'] : [])].join(',') || '-',
       describeContents(p.contents),
     ]);
   }

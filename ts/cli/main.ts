@@ -150,7 +150,7 @@ async function runPlan(specPath: string, flags: { json?: boolean }, style: JsonS
 
 function program(setExit: (code: number) => void, style: JsonStyle | undefined): Command {
   const cli = new Command('imgforge')
-    .description('Build bootable GPT disk images from a declarative spec (YAML or JSON).\nPartition contents are copied with copy_file_range, so on XFS and btrfs they are shared by reflink instead of copied.')
+    .description('Build bootable disk images (GPT, MBR or hybrid partition tables) from a declarative spec (YAML or JSON).\nPartition contents are copied with copy_file_range, so on XFS and btrfs they are shared by reflink instead of copied.')
     .version(packageVersion(), '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
     .showSuggestionAfterError()

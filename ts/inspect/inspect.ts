@@ -8,6 +8,7 @@ import { native, type ErofsReport, type Fat32Report, type PartitionTable } from 
 import { typeName } from '../spec/partition-types';
 import { attributeNames } from '../spec/attributes';
 import { formatVolumeId } from '../plan/filesystem';
+import { formatDiskId } from '../plan/mbr';
 import { openImage, readAt, readAtAsync, unreadable, withImage, withImageAsync, type ImageFile } from './image';
 import { detectContents, SIGNATURE_BYTES } from './signatures';
 import type { ErofsContents, Fat32Contents, FileEntry, Finding, InspectedPartition, InspectReport, InspectOptions, PartitionContents } from '../types';
@@ -145,6 +146,7 @@ function* inspection(image: ImageFile, options: InspectOptions): Generator<Read,
       offset: p.offset,
       size: p.size,
       attributes: attributeNames(BigInt(p.attributes)),
+      ...(p.mbrType !== null ? { bootable: p.bootable, logical: p.logical } : {}),
       contents: contents(fat, erofs, head),
     });
   }
@@ -162,7 +164,7 @@ function* inspection(image: ImageFile, options: InspectOptions): Generator<Read,
     size: image.size,
     sectorSize: table.sectorSize,
     table: kind,
-    mbr: table.mbr,
+    mbr: { ...table.mbr, diskId: formatDiskId(table.mbr.diskId) },
     gpt: table.gpt,
     partitions,
     findings: [...table.findings, ...findings],

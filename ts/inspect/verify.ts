@@ -13,6 +13,7 @@ import { planImage, type ImagePlan } from '../plan/plan';
 import type { PlannedFilesystem } from '../plan/filesystem';
 import { loadSpec } from '../spec/load';
 import { formatVolumeId } from '../plan/filesystem';
+import { formatDiskId } from '../plan/mbr';
 import { openImage, readAt, unreadable, withImage, type ImageFile } from './image';
 import { attributeNames } from '../spec/attributes';
 import type { Difference, LoadedSpec, Plan, PlannedPartition, VerifyOptions, VerifyReport } from '../types';
@@ -73,6 +74,11 @@ function compareTable(spec: LoadedSpec, layout: Plan, image: ImageFile, table: P
     out.push({ where: 'sectorSize', message: `the image's table uses ${table.sectorSize}-byte sectors; the spec says ${layout.sectorSize}` });
   }
   for (const finding of table.findings) out.push({ where: 'partition table', message: `${finding.code}: ${finding.message}` });
+  if (layout.table === 'mbr') {
+    compareMbrTable(spec, layout, table, out);
+    return;
+  }
+  if (layout.table === 'hybrid') compareHybridMbr(spec, layout, table, out);
   if (!table.gpt) {
     out.push({ where: 'partition table', message: 'the image has no GPT' });
     return;
@@ -103,10 +109,70 @@ function compareTable(spec: LoadedSpec, layout: Plan, image: ImageFile, table: P
     fieldsDiffer('type', actual.typeGuid, planned.type);
     fieldsDiffer('range', `LBAs ${actual.firstLba}-${actual.lastLba}`, `LBAs ${planned.firstLba}-${planned.lastLba}`);
     fieldsDiffer('attributes', `[${attributeNames(BigInt(actual.attributes)).join(', ')}]`, `[${planned.attributes.join(', ')}]`);
-    if (spec.seed !== undefined || spec.partitions[planned.index - 1].guid !== undefined) fieldsDiffer('guid', String(actual.guid), planned.guid);
+    if (spec.seed !== undefined || spec.partitions[planned.index - 1].guid !== undefined) fieldsDiffer('guid', String(actual.guid), String(planned.guid));
   }
   for (const extra of found.values()) {
     out.push({ where: `entry ${extra.index}`, message: `the image has a partition "${extra.name}" (LBAs ${extra.firstLba}-${extra.lastLba}) the spec does not` });
+  }
+}
+
+/** The disk id is compared only where the spec fixes it: given, or derived from a seed. */
+function compareDiskId(spec: LoadedSpec, layout: Plan, table: PartitionTable, out: Difference[]): void {
+  const found = formatDiskId(table.mbr.diskId);
+  if ((spec.seed !== undefined || spec.diskId !== undefined) && found !== layout.diskId) {
+    out.push({ where: 'diskId', message: `the image's MBR disk id is ${found}; the spec gives ${layout.diskId}` });
+  }
+}
+
+const hex = (type: number | null | undefined) => (type === null || type === undefined ? 'none' : `0x${type.toString(16).padStart(2, '0')}`);
+
+/** table: mbr: a plain MBR whose records and EBR chain hold the planned partitions, and nothing else. */
+function compareMbrTable(spec: LoadedSpec, layout: Plan, table: PartitionTable, out: Difference[]): void {
+  if (table.mbr.kind !== 'plain' || table.gpt) {
+    out.push({ where: 'table', message: `the image has ${table.gpt ? 'a GPT' : `an MBR of kind ${table.mbr.kind}`}; the spec gives a plain MBR table (table: mbr)` });
+    return;
+  }
+  compareDiskId(spec, layout, table, out);
+  const found = new Map(table.partitions.map((p) => [p.index, p]));
+  layout.partitions.forEach((planned, i) => {
+    const where = `partitions[${i}]`;
+    const actual = found.get(planned.index);
+    found.delete(planned.index);
+    if (actual === undefined) {
+      out.push({ where, message: `MBR partition ${planned.index} ("${planned.name}") is missing from the image` });
+      return;
+    }
+    const differs = (field: string, image: string, wanted: string) => {
+      if (image !== wanted) out.push({ where: `${where}.${field}`, message: `the image has ${image}; the spec gives ${wanted}` });
+    };
+    differs('range', `LBAs ${actual.firstLba}-${actual.lastLba}`, `LBAs ${planned.firstLba}-${planned.lastLba}`);
+    differs('mbrType', hex(actual.mbrType), hex(planned.mbrType));
+    differs('bootable', String(actual.bootable), String(planned.bootable === true));
+    differs('logical', String(actual.logical), String(planned.logical === true));
+  });
+  for (const extra of found.values()) {
+    out.push({ where: `MBR partition ${extra.index}`, message: `the image has a partition (LBAs ${extra.firstLba}-${extra.lastLba}) the spec does not` });
+  }
+}
+
+/** table: hybrid: the MBR's records are the mirrored partitions in spec order, then the 0xEE one. */
+function compareHybridMbr(spec: LoadedSpec, layout: Plan, table: PartitionTable, out: Difference[]): void {
+  if (table.mbr.kind !== 'hybrid') {
+    out.push({ where: 'table', message: `the image's MBR is ${table.mbr.kind}; the spec gives a hybrid MBR (table: hybrid)` });
+    return;
+  }
+  compareDiskId(spec, layout, table, out);
+  const mirrored = layout.partitions.filter((p) => p.mbrType !== undefined);
+  mirrored.forEach((planned, slot) => {
+    const record = table.mbr.entries[slot];
+    const where = `partitions[${layout.partitions.indexOf(planned)}]`;
+    const image = `record ${slot + 1}: type ${hex(record.type)}${record.bootable ? ', bootable' : ''}, LBAs ${record.firstLba}+${record.sectors}`;
+    const wanted = `record ${slot + 1}: type ${hex(planned.mbrType)}${planned.bootable ? ', bootable' : ''}, LBAs ${planned.firstLba}+${planned.lastLba - planned.firstLba + 1}`;
+    if (image !== wanted) out.push({ where: `${where}.hybrid`, message: `the image's MBR has ${image}; the spec gives ${wanted}` });
+  });
+  const protective = table.mbr.entries[mirrored.length];
+  if (protective === undefined || protective.type !== 0xee) {
+    out.push({ where: 'table', message: `the hybrid MBR's record ${mirrored.length + 1} is not the 0xEE one (type ${hex(protective?.type)})` });
   }
 }
 

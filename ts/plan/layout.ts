@@ -1,8 +1,9 @@
 /**
- * GPT layout arithmetic. Byte offsets and sizes are plain numbers (safe integers); LBAs are in units of
+ * GPT and MBR layout arithmetic. Byte offsets and sizes are plain numbers (safe integers); LBAs are in units of
  * the logical sector size. Every function is pure so the edge cases can be unit-tested directly.
  */
 import { alignDown, alignUp } from '../units';
+import type { TableKind } from '../types';
 
 /** imgforge always writes the standard 128 entries of 128 bytes (16 KiB), like every common tool. */
 export const GPT_ENTRY_COUNT = 128;
@@ -20,24 +21,27 @@ export function entryArraySectors(sectorSize: number): number {
   return Math.ceil((GPT_ENTRY_COUNT * GPT_ENTRY_SIZE) / sectorSize);
 }
 
-/** LBA 0 is the protective MBR, LBA 1 the primary header, then the primary entry array. */
-export function firstUsableLba(sectorSize: number): number {
-  return 2 + entryArraySectors(sectorSize);
+/**
+ * GPT (and hybrid): LBA 0 is the MBR, LBA 1 the primary header, then the primary entry array.
+ * MBR: everything after LBA 0.
+ */
+export function firstUsableLba(sectorSize: number, table: TableKind = 'gpt'): number {
+  return table === 'mbr' ? 1 : 2 + entryArraySectors(sectorSize);
 }
 
-/** The last LBA holds the backup header, preceded by the backup entry array. */
-export function lastUsableLba(totalSectors: number, sectorSize: number): number {
-  return totalSectors - 1 - 1 - entryArraySectors(sectorSize);
+/** GPT: the last LBA holds the backup header, preceded by the backup entry array. MBR: the last LBA. */
+export function lastUsableLba(totalSectors: number, sectorSize: number, table: TableKind = 'gpt'): number {
+  return table === 'mbr' ? totalSectors - 1 : totalSectors - 1 - 1 - entryArraySectors(sectorSize);
 }
 
 /** Byte offset of the first partition: the first usable byte, rounded up to the alignment. */
-export function firstPartitionOffset(sectorSize: number, alignment: number): number {
-  return alignUp(firstUsableLba(sectorSize) * sectorSize, alignment);
+export function firstPartitionOffset(sectorSize: number, alignment: number, table: TableKind = 'gpt'): number {
+  return alignUp(firstUsableLba(sectorSize, table) * sectorSize, alignment);
 }
 
 /** Exclusive byte end of the usable space: one past the last usable LBA. */
-export function usableEnd(totalSectors: number, sectorSize: number): number {
-  return (lastUsableLba(totalSectors, sectorSize) + 1) * sectorSize;
+export function usableEnd(totalSectors: number, sectorSize: number, table: TableKind = 'gpt'): number {
+  return (lastUsableLba(totalSectors, sectorSize, table) + 1) * sectorSize;
 }
 
 /** Exclusive byte end of the usable space, rounded down to the alignment. */
@@ -47,11 +51,11 @@ export function alignedUsableEnd(totalSectors: number, sectorSize: number, align
 
 /**
  * The smallest disk (bytes) in which a partition may end (exclusive) at `partitionsEnd`: room for the
- * backup entry array and header after it, rounded up to AUTO_DISK_GRANULARITY.
+ * backup entry array and header after it (none for MBR), rounded up to AUTO_DISK_GRANULARITY.
  */
-export function minimalDiskSize(partitionsEnd: number, sectorSize: number): number {
-  const backup = (entryArraySectors(sectorSize) + 1) * sectorSize;
-  const atLeast = Math.max(partitionsEnd, firstUsableLba(sectorSize) * sectorSize) + backup;
+export function minimalDiskSize(partitionsEnd: number, sectorSize: number, table: TableKind = 'gpt'): number {
+  const backup = table === 'mbr' ? 0 : (entryArraySectors(sectorSize) + 1) * sectorSize;
+  const atLeast = Math.max(partitionsEnd, firstUsableLba(sectorSize, table) * sectorSize) + backup;
   return alignUp(atLeast, Math.max(AUTO_DISK_GRANULARITY, sectorSize));
 }
 

@@ -22,11 +22,8 @@ import {
   usableEnd,
   type Extent,
 } from './layout';
-import type { LoadedSpec, PartitionSpec, PlanOptions, Plan, FilesystemSummary } from '../types';
-
-
-
-
+import { MBR_BOOT_CODE_SIZE, assignMbrRecords, chooseDiskId, defaultMbrType, formatDiskId, mbrLimitProblem } from './mbr';
+import type { LoadedSpec, PartitionSpec, PlanOptions, Plan, FilesystemSummary, TableKind } from '../types';
 
 const fieldOf = (i: number, key: string) => `partitions[${i}].${key}`;
 
@@ -66,6 +63,25 @@ export async function statContents(spec: LoadedSpec): Promise<Map<number, number
   return sizes;
 }
 
+/** The boot code file's size: at most the 440 bytes before the MBR's disk signature. */
+async function statBootCode(file: string): Promise<{ path: string; size: number }> {
+  let stats: Stats;
+  try {
+    stats = await fsp.stat(file);
+    if (stats.isFile()) await fsp.access(file, fsConstants.R_OK);
+  } catch (error) {
+    throw new ImgforgeError('CONTENTS', `bootCode: ${file}: ${describeFsError(error as NodeJS.ErrnoException)}`);
+  }
+  if (!stats.isFile()) throw new ImgforgeError('CONTENTS', `bootCode: ${file}: ${fileKind(stats)}; boot code must be a regular file`);
+  if (stats.size > MBR_BOOT_CODE_SIZE) {
+    throw new ImgforgeError(
+      'CONTENTS',
+      `bootCode: ${file} is ${stats.size} bytes; the MBR holds at most ${MBR_BOOT_CODE_SIZE} bytes of boot code (before the disk signature), like syslinux's mbr.bin`,
+    );
+  }
+  return { path: file, size: stats.size };
+}
+
 /**
  * A plan and what writing it takes: the layout (the public Plan) and each filesystem laid out in
  * its partition (by 0-based partition index), which the build writes and verify compares with.
@@ -85,6 +101,7 @@ export async function planImage(spec: LoadedSpec, options: PlanOptions = {}): Pr
   const scanned = scanFilesystems(spec);
   const scannedAt = performance.now();
   const layout = planLayout(spec, contents, options, filesystemMinimums(spec, scanned));
+  if (spec.bootCode !== undefined) layout.bootCode = await statBootCode(spec.bootCode);
   const filesystems = new Map<number, PlannedFilesystem>();
   for (const [i, filesystem] of scanned) {
     const partition = layout.partitions[i];
@@ -167,7 +184,7 @@ function checkGeometry(spec: LoadedSpec): void {
 }
 
 /** Chooses the disk size: the override, the spec's size, or for "auto" the smallest that fits. */
-function chooseDiskSize(spec: LoadedSpec, minimalEnd: number, options: PlanOptions): { size: number; field: string } {
+function chooseDiskSize(spec: LoadedSpec, minimalEnd: number, options: PlanOptions, table: TableKind): { size: number; field: string } {
   const growIndex = spec.partitions.findIndex((p) => p.size === 'grow');
   if (options.diskSize !== undefined) {
     const size = options.diskSize;
@@ -184,7 +201,7 @@ function chooseDiskSize(spec: LoadedSpec, minimalEnd: number, options: PlanOptio
           'with size "auto" the disk is only as large as the partitions',
       );
     }
-    return { size: minimalDiskSize(minimalEnd, spec.sectorSize), field: 'size' };
+    return { size: minimalDiskSize(minimalEnd, spec.sectorSize, table), field: 'size' };
   }
   if (!Number.isSafeInteger(spec.size) || spec.size <= 0 || spec.size % spec.sectorSize !== 0) {
     throw new ImgforgeError('SPEC_INVALID', `size: ${spec.size} is not a positive multiple of sectorSize (${spec.sectorSize})`);
@@ -249,56 +266,89 @@ export function planLayout(
 ): Plan {
   checkGeometry(spec);
   const { sectorSize, alignment } = spec;
+  const table = spec.table ?? 'gpt';
   const contents = spec.partitions.map((p, i) => contentsSize(p, i, contentsSizes));
   const minSizes = minimumSizes(spec, contents, filesystemSizes);
-  const start = firstPartitionOffset(sectorSize, alignment);
-  const minimal = placeSequentially(minSizes, start, alignment);
+  const mbr = table === 'mbr' ? assignMbrRecords(spec.partitions.map((p) => p.primary === true)) : undefined;
+  // Each logical partition is placed after its EBR: one sector at an aligned start, as fdisk does.
+  const items = layoutItems(spec.partitions.length, (i) => mbr?.records[i].logical === true);
+  const itemSizes = (sizes: readonly number[]) => items.map((item) => (item.ebrOf !== undefined ? sectorSize : sizes[item.partition]));
+  const start = firstPartitionOffset(sectorSize, alignment, table);
+  const minimal = placeSequentially(itemSizes(minSizes), start, alignment);
+  const partitionExtents = (extents: readonly Extent[]) => items.flatMap((item, k) => (item.ebrOf === undefined ? [extents[k]] : []));
 
-  const disk = chooseDiskSize(spec, extentsEnd(minimal, start), options);
+  const disk = chooseDiskSize(spec, extentsEnd(minimal, start), options, table);
   const totalSectors = disk.size / sectorSize;
-  const end = usableEnd(totalSectors, sectorSize);
-  if (lastUsableLba(totalSectors, sectorSize) < firstUsableLba(sectorSize) || extentsEnd(minimal, start) > end) {
-    throw notFitting(spec, minimal, disk.size, disk.field, end);
+  const end = usableEnd(totalSectors, sectorSize, table);
+  if (lastUsableLba(totalSectors, sectorSize, table) < firstUsableLba(sectorSize, table) || extentsEnd(minimal, start) > end) {
+    throw notFitting(spec, partitionExtents(minimal), disk.size, disk.field, end);
   }
 
   const growIndex = spec.partitions.findIndex((p) => p.size === 'grow');
   const sizes = [...minSizes];
   if (growIndex >= 0) {
-    const growStart = minimal[growIndex].offset;
-    sizes[growIndex] = growSize(growStart, minSizes.slice(growIndex + 1), end, alignment, minSizes[growIndex]);
+    const growItem = items.findIndex((item) => item.ebrOf === undefined && item.partition === growIndex);
+    const growStart = minimal[growItem].offset;
+    sizes[growIndex] = growSize(growStart, itemSizes(minSizes).slice(growItem + 1), end, alignment, minSizes[growIndex]);
   }
-  const extents = placeSequentially(sizes, start, alignment);
-  if (extentsEnd(extents, start) > end || (growIndex >= 0 && sizes[growIndex] < minSizes[growIndex])) {
-    throw notFitting(spec, minimal, disk.size, disk.field, end); // unreachable if the minimal layout fits
+  const placed = placeSequentially(itemSizes(sizes), start, alignment);
+  if (extentsEnd(placed, start) > end || (growIndex >= 0 && sizes[growIndex] < minSizes[growIndex])) {
+    throw notFitting(spec, partitionExtents(minimal), disk.size, disk.field, end); // unreachable if the minimal layout fits
   }
+  const extents = partitionExtents(placed);
+  const ebrs = new Map(items.flatMap((item, k) => (item.ebrOf !== undefined ? [[item.ebrOf, placed[k].offset / sectorSize] as const] : [])));
 
-  const { diskGuid, partitionGuids } = assignGuids(spec);
+  const { diskGuid, partitionGuids } = table === 'mbr' ? { diskGuid: undefined, partitionGuids: [] } : assignGuids(spec);
+  const diskId = table === 'gpt' ? undefined : formatDiskId(chooseDiskId(spec.diskId, spec.seed));
+  const partitions = spec.partitions.map((p, i) => {
+    const { offset, size } = extents[i];
+    const bytes = contents[i];
+    const name = p.type.name ?? typeName(p.type.guid);
+    const inMbr = table === 'mbr' || (table === 'hybrid' && p.hybrid === true);
+    const mbrType = inMbr ? defaultMbrType(p, name) : undefined;
+    if (inMbr && mbrType === undefined) {
+      throw new ImgforgeError('SPEC_INVALID', `${fieldOf(i, 'mbrType')}: required under table: ${table}: no MBR type follows from type ${p.type.guid}; set one, e.g. mbrType: 0x83`);
+    }
+    const firstLba = offset / sectorSize;
+    const lastLba = (offset + size) / sectorSize - 1;
+    const limit = inMbr ? mbrLimitProblem(firstLba, lastLba, sectorSize) : undefined;
+    if (limit !== undefined) {
+      throw new ImgforgeError('LAYOUT', `${fieldOf(i, 'size')}: partition ${JSON.stringify(p.name)} ${limit}; make the disk or the partition smaller, or use table: gpt`);
+    }
+    // Keys without a value are left out, so the object and its JSON (plan --json) have the same keys.
+    return {
+      index: mbr !== undefined ? mbr.records[i].index : i + 1,
+      name: p.name,
+      type: p.type.guid.toUpperCase(),
+      ...(name !== undefined ? { typeName: name } : {}),
+      ...(table !== 'mbr' ? { guid: partitionGuids[i] } : {}),
+      ...(mbrType !== undefined ? { mbrType, bootable: p.bootable === true } : {}),
+      ...(mbr !== undefined ? { logical: mbr.records[i].logical, ...(mbr.records[i].logical ? { ebrLba: ebrs.get(i) } : {}) } : {}),
+      attributes: attributeNames(p.attributes),
+      firstLba,
+      lastLba,
+      offset,
+      size,
+      ...(p.contents !== undefined && bytes !== undefined ? { contents: { path: p.contents, size: bytes } } : {}),
+    };
+  });
   return {
+    table,
     sectorSize,
     diskSize: disk.size,
     totalSectors,
-    diskGuid,
-    firstUsableLba: firstUsableLba(sectorSize),
-    lastUsableLba: lastUsableLba(totalSectors, sectorSize),
+    ...(diskGuid !== undefined ? { diskGuid } : {}),
+    ...(diskId !== undefined ? { diskId } : {}),
+    firstUsableLba: firstUsableLba(sectorSize, table),
+    lastUsableLba: lastUsableLba(totalSectors, sectorSize, table),
     alignment,
-    partitions: spec.partitions.map((p, i) => {
-      const { offset, size } = extents[i];
-      const bytes = contents[i];
-      const name = p.type.name ?? typeName(p.type.guid);
-      // Keys without a value are left out, so the object and its JSON (plan --json) have the same keys.
-      return {
-        index: i + 1,
-        name: p.name,
-        type: p.type.guid.toUpperCase(),
-        ...(name !== undefined ? { typeName: name } : {}),
-        guid: partitionGuids[i],
-        attributes: attributeNames(p.attributes),
-        firstLba: offset / sectorSize,
-        lastLba: (offset + size) / sectorSize - 1,
-        offset,
-        size,
-        ...(p.contents !== undefined && bytes !== undefined ? { contents: { path: p.contents, size: bytes } } : {}),
-      };
-    }),
+    partitions,
   };
+}
+
+/** What the layout places, in disk order: each partition, preceded by its EBR when it is logical. */
+function layoutItems(count: number, isLogical: (i: number) => boolean): Array<{ partition: number; ebrOf: number | undefined }> {
+  return Array.from({ length: count }, (_, i) => i).flatMap((i) =>
+    isLogical(i) ? [{ partition: i, ebrOf: i }, { partition: i, ebrOf: undefined }] : [{ partition: i, ebrOf: undefined }],
+  );
 }

@@ -202,12 +202,19 @@ function normalize(spec: ValidatedSpec, baseDir: string): LoadedSpec {
     alignment: spec.alignment,
     seed: spec.seed,
     diskGuid: spec.diskGuid,
+    table: spec.table,
+    diskId: spec.diskId,
+    bootCode: resolve(spec.bootCode),
     partitions: spec.partitions.map((p) => ({
       name: p.name,
       type: { guid: p.type.guid, name: p.type.name },
       size: p.size,
       guid: p.guid,
       attributes: p.attributes,
+      mbrType: p.mbrType,
+      bootable: p.bootable,
+      primary: p.primary,
+      hybrid: p.hybrid,
       contents: resolve(p.contents),
       filesystem:
         p.filesystem === undefined

@@ -24,6 +24,7 @@ import { isGuid, NIL_GUID } from '../guid';
 import { filesystemDoc, filesystemSchema, filesystemShape, filesystemTypeIssues, parseClusterSize } from './filesystem';
 import { ACCEPTED_TYPE_NAMES, EXAMPLE_TYPE_NAMES, resolveType, type ResolvedType } from './partition-types';
 import type { SectorSize } from '../types';
+import { parseDiskId, parseFlag, parseMbrType, parseTable, tableIssues } from './table';
 
 export const MAX_PARTITIONS = 128;
 export const MAX_NAME_UNITS = 36;
@@ -205,10 +206,31 @@ export const partitionShape = {
     schema: TEXT_SCHEMA,
   }),
   filesystem: documented(filesystemSchema.optional().nullable().transform((fs) => fs ?? undefined), filesystemDoc),
+  mbrType: field(parseMbrType, {
+    description:
+      'table mbr or hybrid: the MBR partition type byte, a number or hex text. Default: 0x0c for a FAT32 filesystem, 0xef for an esp without one, 0x82 for swap, 0x83 for Linux types.',
+    examples: ['0x0c', '0x83', 131],
+    schema: { anyOf: [{ type: 'integer', minimum: 1, maximum: 255 }, { type: 'string', pattern: '^\\s*0[xX][0-9a-fA-F]{1,2}\\s*$' }] },
+  }),
+  bootable: field(parseFlag('the MBR active flag'), {
+    description: 'table mbr or hybrid: the MBR active flag (boot indicator 0x80), which BIOS boot code and some boards look for.',
+    examples: [true],
+    schema: { type: 'boolean' },
+  }),
+  primary: field(parseFlag('keep the partition primary'), {
+    description: 'table mbr: keep this partition in one of the four primary records, never a logical one; an error where that cannot be.',
+    examples: [true],
+    schema: { type: 'boolean' },
+  }),
+  hybrid: field(parseFlag('mirror the partition in the hybrid MBR'), {
+    description: 'table hybrid: mirror this partition in the MBR (at most three partitions), for firmware that reads only the MBR.',
+    examples: [true],
+    schema: { type: 'boolean' },
+  }),
 };
 
 export const partitionSchema = documented(strictObject(partitionShape, 'a partition (a mapping)'), {
-  description: 'One GPT partition, in entry order.',
+  description: 'One partition, in table order.',
   extra: { not: { required: ['contents', 'filesystem'] } },
 });
 
@@ -252,6 +274,22 @@ export const specShape = {
     examples: ['6A1C3F0E-8D2B-4C5A-9E7F-0123456789AB'],
     schema: GUID_SCHEMA,
   }),
+  table: field(parseTable, {
+    description:
+      'The partition table: "gpt" (the default), "mbr" (DOS: up to four primary partitions, more as logical ones in an extended partition) or "hybrid" (a GPT plus an MBR mirroring up to three partitions marked hybrid: true).',
+    examples: ['gpt', 'mbr', 'hybrid'],
+    schema: { enum: ['gpt', 'mbr', 'hybrid'] },
+  }),
+  diskId: field(parseDiskId, {
+    description: 'table mbr or hybrid: the 32-bit MBR disk signature, a number or hex text; derived from the seed when left out (random without one).',
+    examples: ['0x12345678'],
+    schema: { anyOf: [{ type: 'integer', minimum: 0, maximum: 4294967295 }, { type: 'string', pattern: '^\\s*0[xX][0-9a-fA-F]{1,8}\\s*$' }] },
+  }),
+  bootCode: field(parseOptionalString('a file path'), {
+    description: "table mbr or hybrid: a file of at most 440 bytes of boot code for LBA 0 (e.g. syslinux's mbr.bin); relative to the spec's folder.",
+    examples: ['./mbr.bin'],
+    schema: TEXT_SCHEMA,
+  }),
   partitions: documented(
     z.array(partitionSchema, {
       error: (issue) =>
@@ -269,7 +307,7 @@ export const specShape = {
 };
 
 export const specSchema = documented(strictObject(specShape, 'a mapping'), {
-  description: 'An imgforge image spec: a GPT disk image and its partitions (https://github.com/imgforge/imgforge#image-spec).',
+  description: 'An imgforge image spec: a disk image (GPT, MBR or hybrid) and its partitions (https://github.com/imgforge/imgforge#image-spec).',
 });
 
 export type ValidatedSpec = z.output<typeof specSchema>;
@@ -309,6 +347,7 @@ export function crossFieldIssues(raw: unknown): Issue[] {
     add(['partitions'], `expected 1 to ${MAX_PARTITIONS} partitions (the GPT has ${MAX_PARTITIONS} entries), got ${partitions.length}`);
   }
 
+  issues.push(...tableIssues(raw, partitions));
   const diskGuid = valueOf(parseGuid(raw.diskGuid));
   const names = new Map<string, number>();
   const guids = new Map<string, number>();

@@ -47,6 +47,10 @@ pub(crate) mod entry {
 /// The MBR in LBA 0 (its first 512 bytes, whatever the sector size).
 pub(crate) mod mbr {
     pub(crate) const SIZE: usize = 512;
+    /// Boot code fills the sector up to the disk signature.
+    pub(crate) const BOOT_CODE_SIZE: usize = 440;
+    /// The 32-bit disk signature (Windows and Linux's PARTUUID prefix), then two zero bytes.
+    pub(crate) const DISK_ID: usize = 440;
     /// The four 16-byte partition records.
     pub(crate) const PARTITIONS: usize = 446;
     pub(crate) const PARTITION_SIZE: usize = 16;
@@ -57,6 +61,19 @@ pub(crate) mod mbr {
     /// Boot indicator values; anything else means the sector is not an MBR.
     pub(crate) const NOT_BOOTABLE: u8 = 0x00;
     pub(crate) const BOOTABLE: u8 = 0x80;
+    /// Extended partition types: CHS (0x05), LBA (0x0F) and Linux's (0x85). An extended record
+    /// points at the first EBR of a chain of logical partitions.
+    pub(crate) const EXTENDED_TYPES: [u8; 3] = [0x05, 0x0F, 0x85];
+    /// The type imgforge writes for the primary extended record (LBA addressing, as fdisk and
+    /// genimage write) and for the links between EBRs.
+    pub(crate) const EXTENDED_LBA_TYPE: u8 = 0x0F;
+    pub(crate) const EXTENDED_LINK_TYPE: u8 = 0x05;
+    /// Sectors a record can address: its start and size are 32-bit sector counts.
+    pub(crate) const MAX_SECTORS: u64 = 1 << 32;
+    /// Records a hybrid MBR mirrors from the GPT: the fourth record is the 0xEE one.
+    pub(crate) const HYBRID_MAX_MIRRORED: usize = 3;
+    /// Logical partitions imgforge writes (and EBRs the reader follows) in one chain.
+    pub(crate) const MAX_LOGICAL_PARTITIONS: usize = 124;
 
     /// Offsets inside one partition record.
     pub(crate) const BOOT_INDICATOR: usize = 0;

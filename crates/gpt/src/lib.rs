@@ -1,6 +1,8 @@
 //! GPT and MBR partition tables: encode them from a planned layout, and read them back from any
 //! disk, checking everything a damaged or hostile table can get wrong.
 //!
+//! - [`encode_mbr`] encodes a plain MBR (primary, extended and logical partitions) from an
+//!   [`MbrLayout`], [`encode_hybrid`] a GPT with a hybrid MBR;
 //! - [`encode_gpt`] turns a [`Layout`] into the bytes of a protective MBR, both headers and
 //!   both entry arrays, or refuses it with an [`EncodeError`] ([`encode_image`]: a whole small
 //!   disk in memory);
@@ -50,6 +52,8 @@ mod guid;
 mod header;
 mod layout;
 mod mbr;
+mod mbr_error;
+mod mbr_table;
 mod read;
 
 pub use check::EncodeError;
@@ -60,6 +64,11 @@ pub use guid::{Guid, GuidParseError};
 pub use header::Header;
 pub use layout::{entry_array_sectors, Layout, LayoutPartition};
 pub use mbr::{Mbr, MbrPartition};
+pub use mbr_error::MbrEncodeError;
+pub use mbr_table::{
+    encode_hybrid, encode_mbr, HybridMbr, HybridPartition, MbrLayout, MbrLayoutPartition,
+    HYBRID_MAX_MIRRORED, MAX_LOGICAL_PARTITIONS, MBR_MAX_SECTORS,
+};
 pub use read::{
     read, read_bytes, Code, Finding, GptReport, HeaderKind, HeaderStatus, MbrKind, MbrReport,
     Partition, PartitionType, ReadError, Report,

@@ -67,10 +67,12 @@ pub(crate) fn protective_size(total_sectors: u64) -> u32 {
     u32::try_from(total_sectors.saturating_sub(1)).unwrap_or(u32::MAX)
 }
 
-/// The MBR's records and whether it carries the 0x55AA signature.
+/// The MBR's records, its disk signature and whether it carries the 0x55AA signature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Mbr {
     pub partitions: [MbrPartition; 4],
+    /// The 32-bit disk signature at byte 440 (0 in a protective MBR, as gdisk writes it).
+    pub disk_id: u32,
     pub has_signature: bool,
 }
 
@@ -78,6 +80,7 @@ impl Mbr {
     /// LBA 0 as written to disk: the records and the signature, zero elsewhere (no boot code).
     pub fn encode(&self, sector_size: usize) -> Vec<u8> {
         let mut sector = vec![0u8; sector_size.max(at::SIZE)];
+        write_u32(&mut sector, at::DISK_ID, self.disk_id);
         for (i, partition) in self.partitions.iter().enumerate() {
             write_bytes(
                 &mut sector,
@@ -101,6 +104,7 @@ impl Mbr {
         let has_signature = sector[at::SIGNATURE..at::SIGNATURE + 2] == at::SIGNATURE_BYTES;
         Some(Mbr {
             partitions,
+            disk_id: read_u32(sector, at::DISK_ID)?,
             has_signature,
         })
     }
@@ -111,9 +115,29 @@ impl Mbr {
         partitions[0] = MbrPartition::protective(total_sectors);
         Mbr {
             partitions,
+            disk_id: 0,
             has_signature: true,
         }
     }
+}
+
+/// The CHS address of `lba` in the geometry every modern tool assumes (255 heads, 63 sectors
+/// per track), or the "beyond 8 GiB" value 1023/254/63 where cylinders run out. Firmware that
+/// boots by CHS needs it; everything else reads the LBA fields.
+pub(crate) fn chs(lba: u64) -> [u8; 3] {
+    const HEADS: u64 = 255;
+    const SECTORS: u64 = 63;
+    let cylinder = lba / (HEADS * SECTORS);
+    if cylinder > 1023 {
+        return [0xFE, 0xFF, 0xFF];
+    }
+    let head = (lba / SECTORS) % HEADS;
+    let sector = lba % SECTORS + 1;
+    [
+        head as u8,
+        (sector as u8) | (((cylinder >> 8) as u8) << 6),
+        cylinder as u8,
+    ]
 }
 
 #[cfg(test)]

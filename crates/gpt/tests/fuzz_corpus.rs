@@ -11,7 +11,7 @@ use std::fs;
 use std::path::PathBuf;
 
 use common::disks::{codes, compact_disk, layout, mbr_disk, mbr_record, Disk};
-use imgforge_gpt::{read_bytes, MbrPartition};
+use imgforge_gpt::{encode_mbr, read_bytes, MbrLayout, MbrLayoutPartition, MbrPartition};
 
 fn corpus() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/gpt_read")
@@ -125,7 +125,59 @@ fn hand_made() -> Vec<(String, Vec<u8>)> {
         ),
     ));
     inputs.push(("finding-NO_PARTITION_TABLE-blank".into(), vec![0; 1024]));
+    inputs.extend(ebr_chains());
     inputs
+}
+
+/// A 24-sector MBR disk with a primary partition and three logical ones (EBRs at 8, 12, 16),
+/// as imgforge writes it, and that chain broken in each way the reader reports.
+fn ebr_chains() -> Vec<(String, Vec<u8>)> {
+    let partition = |index: u32, ebr: Option<u64>, first: u64| MbrLayoutPartition {
+        index,
+        name: format!("p{index}"),
+        os_type: 0x83,
+        bootable: index == 1,
+        first_lba: first,
+        last_lba: first + 1,
+        ebr_lba: ebr,
+    };
+    let layout = MbrLayout {
+        sector_size: 512,
+        disk_size: 24 * 512,
+        total_sectors: 24,
+        disk_id: 0x0BAD_F00D,
+        boot_code: Vec::new(),
+        extended_slot: Some(2),
+        partitions: vec![
+            partition(1, None, 2),
+            partition(5, Some(8), 9),
+            partition(6, Some(12), 13),
+            partition(7, Some(16), 17),
+        ],
+    };
+    let mut disk = vec![0u8; 24 * 512];
+    for region in encode_mbr(&layout).unwrap() {
+        let at = region.offset as usize;
+        disk[at..at + region.data.len()].copy_from_slice(&region.data);
+    }
+    // The second record of an EBR: the link to the next one (start relative to LBA 8).
+    let link = |lba: usize| lba * 512 + 462 + 8;
+    let mut looped = disk.clone();
+    looped[link(16) - 4] = 0x05;
+    looped[link(16)..link(16) + 8].copy_from_slice(&[4, 0, 0, 0, 2, 0, 0, 0]);
+    let mut outside = disk.clone();
+    outside[link(12)] = 200;
+    let mut unsigned = disk.clone();
+    unsigned[12 * 512 + 510] = 0;
+    let mut escaped = disk.clone();
+    escaped[12 * 512 + 446 + 8] = 30; // the logical partition starts past the extended one
+    vec![
+        ("valid-mbr-logical".into(), disk),
+        ("finding-MBR_EBR_LOOP".into(), looped),
+        ("finding-MBR_EBR_CHAIN-outside".into(), outside),
+        ("finding-MBR_EBR_CHAIN-no-signature".into(), unsigned),
+        ("finding-MBR_LOGICAL_OUTSIDE_EXTENDED".into(), escaped),
+    ]
 }
 
 #[test]

@@ -5,8 +5,9 @@ use std::fs::File;
 use std::io::{Seek, SeekFrom};
 
 use imgforge_gpt::{
-    encode_gpt, read, Finding, GptReport, Guid, Layout, LayoutPartition, MbrPartition, Partition,
-    PartitionType, Report,
+    encode_gpt, encode_hybrid, encode_mbr, read, Finding, GptReport, Guid, HybridMbr,
+    HybridPartition, Layout, LayoutPartition, MbrLayout, MbrLayoutPartition, MbrPartition,
+    Partition, PartitionType, Region, Report,
 };
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -96,19 +97,134 @@ fn layout(plan: &GptLayout) -> Result<Layout> {
     })
 }
 
-/// The regions of a GPT (protective MBR, headers, entry arrays), in ascending offset order.
-/// Throws when the layout would make a table other tools reject (the message says why).
-#[napi(js_name = "encodeGpt")]
-pub fn encode_gpt_regions(plan: GptLayout) -> Result<Vec<GptRegion>> {
-    let regions = encode_gpt(&layout(&plan)?)
-        .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))?;
-    Ok(regions
+fn js_regions(regions: Vec<Region>) -> Vec<GptRegion> {
+    regions
         .into_iter()
         .map(|r| GptRegion {
             offset: r.offset as f64,
             data: r.data.into(),
         })
-        .collect())
+        .collect()
+}
+
+fn refused(error: impl std::fmt::Display) -> Error {
+    Error::new(Status::GenericFailure, error.to_string())
+}
+
+/// The regions of a GPT (protective MBR, headers, entry arrays), in ascending offset order.
+/// Throws when the layout would make a table other tools reject (the message says why).
+#[napi(js_name = "encodeGpt")]
+pub fn encode_gpt_regions(plan: GptLayout) -> Result<Vec<GptRegion>> {
+    Ok(js_regions(encode_gpt(&layout(&plan)?).map_err(refused)?))
+}
+
+/// A planned MBR disk, as ts/plan/plan.ts's Plan has it for `table: mbr`.
+#[napi(object)]
+pub struct MbrPlan {
+    pub sector_size: f64,
+    pub disk_size: f64,
+    pub total_sectors: f64,
+    /// The 32-bit disk signature.
+    pub disk_id: u32,
+    pub boot_code: Buffer,
+    /// The record (1 to 4) of the extended partition, when there are logical partitions.
+    pub extended_slot: Option<u32>,
+    pub partitions: Vec<MbrPlanPartition>,
+}
+
+#[napi(object)]
+pub struct MbrPlanPartition {
+    /// 1 to 4 for primary partitions, 5 and up for logical ones.
+    pub index: u32,
+    pub name: String,
+    pub mbr_type: u32,
+    pub bootable: bool,
+    pub first_lba: f64,
+    pub last_lba: f64,
+    /// A logical partition's EBR.
+    pub ebr_lba: Option<f64>,
+}
+
+/// A GPT layout's hybrid MBR: what it mirrors, by GPT entry number.
+#[napi(object)]
+pub struct HybridPlan {
+    pub disk_id: u32,
+    pub boot_code: Buffer,
+    pub mirrored: Vec<HybridPlanPartition>,
+}
+
+#[napi(object)]
+pub struct HybridPlanPartition {
+    pub index: u32,
+    pub mbr_type: u32,
+    pub bootable: bool,
+}
+
+fn type_byte(value: u32, name: &str) -> Result<u8> {
+    u8::try_from(value).map_err(|_| {
+        invalid(format!(
+            "partition {name:?}: MBR type {value} is not a byte"
+        ))
+    })
+}
+
+fn mbr_layout(plan: &MbrPlan) -> Result<MbrLayout> {
+    Ok(MbrLayout {
+        sector_size: to_u32(plan.sector_size, "sectorSize")?,
+        disk_size: to_u64(plan.disk_size, "diskSize")?,
+        total_sectors: to_u64(plan.total_sectors, "totalSectors")?,
+        disk_id: plan.disk_id,
+        boot_code: plan.boot_code.to_vec(),
+        extended_slot: plan.extended_slot,
+        partitions: plan
+            .partitions
+            .iter()
+            .map(|p| {
+                Ok(MbrLayoutPartition {
+                    index: p.index,
+                    name: p.name.clone(),
+                    os_type: type_byte(p.mbr_type, &p.name)?,
+                    bootable: p.bootable,
+                    first_lba: to_u64(p.first_lba, "firstLba")?,
+                    last_lba: to_u64(p.last_lba, "lastLba")?,
+                    ebr_lba: p.ebr_lba.map(|lba| to_u64(lba, "ebrLba")).transpose()?,
+                })
+            })
+            .collect::<Result<_>>()?,
+    })
+}
+
+/// The regions of an MBR disk (LBA 0, the EBRs, zeros over stale GPT headers), in ascending
+/// offset order. Throws when the layout would make a table other tools reject.
+#[napi(js_name = "encodeMbr")]
+pub fn encode_mbr_regions(plan: MbrPlan) -> Result<Vec<GptRegion>> {
+    Ok(js_regions(
+        encode_mbr(&mbr_layout(&plan)?).map_err(refused)?,
+    ))
+}
+
+/// The regions of a GPT whose LBA 0 is a hybrid MBR.
+#[napi(js_name = "encodeHybrid")]
+pub fn encode_hybrid_regions(plan: GptLayout, hybrid: HybridPlan) -> Result<Vec<GptRegion>> {
+    let mirrored = hybrid
+        .mirrored
+        .iter()
+        .map(|m| {
+            Ok(HybridPartition {
+                gpt_index: m.index,
+                os_type: type_byte(m.mbr_type, &format!("entry {}", m.index))?,
+                bootable: m.bootable,
+            })
+        })
+        .collect::<Result<_>>()?;
+    let hybrid = HybridMbr {
+        disk_id: hybrid.disk_id,
+        boot_code: hybrid.boot_code.to_vec(),
+        mirrored,
+    };
+    Ok(js_regions(
+        encode_hybrid(&layout(&plan)?, &hybrid).map_err(refused)?,
+    ))
 }
 
 #[napi(object, use_nullable = true)]
@@ -127,6 +243,8 @@ pub struct MbrTable {
     pub kind: String,
     /// The four records as stored (zeros when there is no MBR).
     pub entries: Vec<MbrEntry>,
+    /// The 32-bit disk signature at byte 440 (0 when there is no MBR).
+    pub disk_id: u32,
 }
 
 #[napi(object)]
@@ -161,7 +279,8 @@ pub struct GptTable {
 
 #[napi(object, use_nullable = true)]
 pub struct TablePartition {
-    /// The GPT entry number (1-based), or the MBR record number (1 to 4).
+    /// The GPT entry number (1-based), the MBR record number (1 to 4), or a logical
+    /// partition's number (5 and up).
     pub index: u32,
     /// The type GUID; for an MBR partition, its type byte as "0x83".
     pub type_guid: String,
@@ -176,6 +295,10 @@ pub struct TablePartition {
     pub size: f64,
     /// The 64-bit attribute mask as a decimal string ("0" for MBR partitions): BigInt(attributes).
     pub attributes: String,
+    /// MBR: the active flag.
+    pub bootable: bool,
+    /// MBR: a logical partition (5 and up) from the EBR chain.
+    pub logical: bool,
 }
 
 #[napi(object)]
@@ -225,6 +348,8 @@ fn table_partition(p: &Partition) -> TablePartition {
         offset: p.offset as f64,
         size: p.size as f64,
         attributes: p.attributes.to_string(),
+        bootable: p.bootable,
+        logical: p.logical,
     }
 }
 
@@ -242,6 +367,7 @@ fn partition_table(report: &Report) -> PartitionTable {
         mbr: MbrTable {
             kind: report.mbr.kind.as_str().into(),
             entries: report.mbr.entries.iter().map(mbr_entry).collect(),
+            disk_id: report.mbr.disk_id,
         },
         gpt: report.gpt.as_ref().map(gpt_table),
         partitions: report.partitions.iter().map(table_partition).collect(),

@@ -19,6 +19,13 @@ pub enum Code {
     MbrProtectiveRange,
     /// A hybrid MBR record that matches no GPT partition.
     MbrHybridMismatch,
+    /// An EBR chain that breaks off (no signature, a link outside the extended partition or the
+    /// disk), goes on too long, or a second extended partition.
+    MbrEbrChain,
+    /// An EBR chain that links back to an EBR already read.
+    MbrEbrLoop,
+    /// A logical partition outside its extended partition or over its own EBR.
+    MbrLogicalOutsideExtended,
     /// An 0xEE record, but no GPT header at either end.
     GptMissing,
     /// The caller's sector size finds no header, another one does.
@@ -60,13 +67,16 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 29] = [
+    pub const ALL: [Code; 32] = [
         Code::NoPartitionTable,
         Code::MbrNoSignature,
         Code::MbrInvalid,
         Code::MbrNotProtective,
         Code::MbrProtectiveRange,
         Code::MbrHybridMismatch,
+        Code::MbrEbrChain,
+        Code::MbrEbrLoop,
+        Code::MbrLogicalOutsideExtended,
         Code::GptMissing,
         Code::GptSectorSizeMismatch,
         Code::GptHeaderMissing,
@@ -101,6 +111,9 @@ impl Code {
             MbrNotProtective => "MBR_NOT_PROTECTIVE",
             MbrProtectiveRange => "MBR_PROTECTIVE_RANGE",
             MbrHybridMismatch => "MBR_HYBRID_MISMATCH",
+            MbrEbrChain => "MBR_EBR_CHAIN",
+            MbrEbrLoop => "MBR_EBR_LOOP",
+            MbrLogicalOutsideExtended => "MBR_LOGICAL_OUTSIDE_EXTENDED",
             GptMissing => "GPT_MISSING",
             GptSectorSizeMismatch => "GPT_SECTOR_SIZE_MISMATCH",
             GptHeaderMissing => "GPT_HEADER_MISSING",

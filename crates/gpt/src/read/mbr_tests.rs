@@ -12,6 +12,7 @@ fn record(os_type: u8, start: u32, size: u32) -> MbrPartition {
 fn mbr(records: [MbrPartition; 4]) -> Mbr {
     Mbr {
         partitions: records,
+        disk_id: 0,
         has_signature: true,
     }
 }

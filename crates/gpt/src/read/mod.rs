@@ -4,6 +4,7 @@
 //! problems become findings, never panics.
 
 mod disk;
+mod ebr;
 mod findings;
 mod gpt;
 mod header;
@@ -97,6 +98,14 @@ pub fn read<R: Read + Seek>(
         GptOutcome::Absent => other_sector_size(&mut disk)?,
         _ => None,
     };
+    // Logical partitions belong to a plain MBR: with a GPT, the GPT is the table.
+    let mut chain_findings = Findings::default();
+    let logical = match (&outcome, mbr.as_ref()) {
+        (GptOutcome::Absent, Some(m)) if mbr::classify(Some(m)) == MbrKind::Plain => {
+            ebr::logical_partitions(&mut disk, &m.partitions, &mut chain_findings)?
+        }
+        _ => Vec::new(),
+    };
     Ok(assemble(Assembly {
         disk_size,
         sector_size,
@@ -104,6 +113,8 @@ pub fn read<R: Read + Seek>(
         outcome,
         gpt_findings,
         mismatch,
+        logical,
+        chain_findings,
     }))
 }
 
@@ -153,6 +164,9 @@ struct Assembly {
     gpt_findings: Findings,
     /// Another sector size at whose LBA 1 a GPT header is.
     mismatch: Option<u32>,
+    /// A plain MBR's logical partitions, and what following their EBR chain found.
+    logical: Vec<Partition>,
+    chain_findings: Findings,
 }
 
 fn assemble(input: Assembly) -> Report {
@@ -163,6 +177,8 @@ fn assemble(input: Assembly) -> Report {
         outcome,
         gpt_findings,
         mismatch,
+        logical,
+        chain_findings,
     } = input;
     let total_sectors = disk_size / u64::from(sector_size);
     let kind = mbr::classify(mbr.as_ref());
@@ -196,7 +212,8 @@ fn assemble(input: Assembly) -> Report {
             (Some(read.report), partitions)
         }
         _ if matches!(kind, MbrKind::Plain | MbrKind::Hybrid) => {
-            let partitions = mbr_partitions(&records.partitions, sector_size);
+            let mut partitions = mbr_partitions(&records.partitions, sector_size);
+            partitions.extend(logical);
             let bounds = Bounds {
                 total_sectors,
                 first_usable: 1,
@@ -210,6 +227,7 @@ fn assemble(input: Assembly) -> Report {
     };
     let mut all = findings.finish();
     all.extend(gpt_findings.finish());
+    all.extend(chain_findings.finish());
     all.extend(partition_findings.finish());
     Report {
         sector_size,
@@ -217,6 +235,7 @@ fn assemble(input: Assembly) -> Report {
         mbr: MbrReport {
             kind,
             entries: records.partitions,
+            disk_id: records.disk_id,
         },
         gpt,
         partitions,

@@ -23,16 +23,22 @@ pub(crate) fn gpt_partitions(entries: &[u8], entry_size: u32, sector_size: u32) 
             offset: entry.first_lba.saturating_mul(u64::from(sector_size)),
             size: byte_size(entry.first_lba, entry.last_lba, sector_size),
             attributes: entry.attributes,
+            bootable: false,
+            logical: false,
         })
         .collect()
 }
 
-/// The used records of an MBR other than 0xEE ones, numbered 1 to 4 by slot.
+/// The used records of an MBR other than 0xEE and extended ones (containers, whose logical
+/// partitions the EBR chain gives), numbered 1 to 4 by slot.
 pub(crate) fn mbr_partitions(records: &[MbrPartition; 4], sector_size: u32) -> Vec<Partition> {
+    use crate::format::mbr::{BOOTABLE, EXTENDED_TYPES, GPT_PROTECTIVE_TYPE};
     records
         .iter()
         .enumerate()
-        .filter(|(_, r)| r.is_used() && r.os_type != crate::format::mbr::GPT_PROTECTIVE_TYPE)
+        .filter(|(_, r)| {
+            r.is_used() && r.os_type != GPT_PROTECTIVE_TYPE && !EXTENDED_TYPES.contains(&r.os_type)
+        })
         .map(|(i, record)| {
             let first = u64::from(record.starting_lba);
             let last = first + u64::from(record.size_in_lba) - 1; // used: size >= 1
@@ -46,6 +52,8 @@ pub(crate) fn mbr_partitions(records: &[MbrPartition; 4], sector_size: u32) -> V
                 offset: first * u64::from(sector_size), // < 2^32 × 2^16
                 size: byte_size(first, last, sector_size),
                 attributes: 0,
+                bootable: record.boot_indicator == BOOTABLE,
+                logical: false,
             }
         })
         .collect()

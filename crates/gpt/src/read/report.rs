@@ -52,6 +52,8 @@ pub struct MbrReport {
     pub kind: MbrKind,
     /// The four records as stored (all zero when there is no MBR).
     pub entries: [MbrPartition; 4],
+    /// The disk signature at byte 440 (0 when there is no MBR).
+    pub disk_id: u32,
 }
 
 /// Which of the two GPT headers.
@@ -133,7 +135,8 @@ impl fmt::Display for PartitionType {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Partition {
-    /// The GPT entry number (1-based), or the MBR record number (1 to 4).
+    /// The GPT entry number (1-based), the MBR record number (1 to 4), or a logical
+    /// partition's number (5 and up, in chain order).
     pub index: u32,
     pub partition_type: PartitionType,
     /// The partition's unique GUID; None for MBR partitions.
@@ -150,6 +153,10 @@ pub struct Partition {
     pub size: u64,
     /// GPT attribute bits; 0 for MBR partitions.
     pub attributes: u64,
+    /// MBR: the active flag (boot indicator 0x80); false for GPT partitions.
+    pub bootable: bool,
+    /// MBR: a logical partition (numbered from 5) in the extended partition's EBR chain.
+    pub logical: bool,
 }
 
 impl Partition {
