@@ -11,6 +11,7 @@ mod erofs_read;
 mod fat32;
 mod fat32_read;
 mod gpt;
+mod vdisk;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
