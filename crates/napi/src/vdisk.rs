@@ -100,7 +100,10 @@ fn plan_error(error: VdiskError) -> Error {
 
 /// Writes a qcow2, fixed VHD or dynamic VHD of a raw image on a worker thread. Bad options
 /// (format, sizes, ranges, uuid) throw at once; failures of the write reject.
-#[napi(js_name = "writeVirtualDisk", ts_return_type = "Promise<VirtualDiskSummary>")]
+#[napi(
+    js_name = "writeVirtualDisk",
+    ts_return_type = "Promise<VirtualDiskSummary>"
+)]
 pub fn write_virtual_disk_file(options: VirtualDiskOptions) -> Result<AsyncTask<VirtualDiskTask>> {
     let format: VirtualDiskFormat = options.format.parse().map_err(invalid)?;
     let virtual_size = to_u64(options.virtual_size, "virtualSize")?;

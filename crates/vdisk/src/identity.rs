@@ -83,7 +83,9 @@ pub fn parse_uuid(text: &str) -> Result<[u8; 16], VdiskError> {
 fn random_uuid() -> Result<[u8; 16], VdiskError> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(|error| {
-        VdiskError::Identity(format!("cannot get random bytes for a VHD unique id: {error}"))
+        VdiskError::Identity(format!(
+            "cannot get random bytes for a VHD unique id: {error}"
+        ))
     })?;
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
@@ -98,15 +100,27 @@ mod tests {
     fn uuids_parse_in_text_order_and_bad_ones_name_the_option() {
         assert_eq!(
             parse_uuid("00112233-4455-6677-8899-AABBCCDDEEFF").unwrap(),
-            [0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff]
+            [
+                0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd,
+                0xee, 0xff
+            ]
         );
-        for bad in ["", "00112233445566778899aabbccddeeff", "0011223-34455-6677-8899-aabbccddeeff", "g0112233-4455-6677-8899-aabbccddeeff", "+0112233-4455-6677-8899-aabbccddeeff"] {
+        for bad in [
+            "",
+            "00112233445566778899aabbccddeeff",
+            "0011223-34455-6677-8899-aabbccddeeff",
+            "g0112233-4455-6677-8899-aabbccddeeff",
+            "+0112233-4455-6677-8899-aabbccddeeff",
+        ] {
             let error = parse_uuid(bad).unwrap_err().to_string();
             assert!(error.starts_with("uuid: "), "{bad}: {error}");
         }
         let random = VhdIdentity::resolve(None, Some(0)).unwrap().unique_id;
         assert_eq!(random[6] >> 4, 4, "version 4");
-        assert_ne!(random, VhdIdentity::resolve(None, Some(0)).unwrap().unique_id);
+        assert_ne!(
+            random,
+            VhdIdentity::resolve(None, Some(0)).unwrap().unique_id
+        );
     }
 
     #[test]
@@ -114,7 +128,10 @@ mod tests {
         assert_eq!(vhd_timestamp(946_684_800).unwrap(), 0);
         assert_eq!(vhd_timestamp(946_684_801).unwrap(), 1);
         assert_eq!(vhd_timestamp(0).unwrap(), 0);
-        assert_eq!(vhd_timestamp(946_684_800 + u32::MAX as u64).unwrap(), u32::MAX);
+        assert_eq!(
+            vhd_timestamp(946_684_800 + u32::MAX as u64).unwrap(),
+            u32::MAX
+        );
         assert!(vhd_timestamp(946_684_800 + u32::MAX as u64 + 1).is_err());
     }
 }

@@ -67,7 +67,7 @@ impl Qcow2Plan {
 
 /// Plans a qcow2 file of `virtual_size` bytes (a multiple of 512) whose data is `ranges`.
 pub fn plan_qcow2(virtual_size: u64, ranges: &[DataRange]) -> Result<Qcow2Plan, VdiskError> {
-    if virtual_size == 0 || virtual_size % 512 != 0 {
+    if virtual_size == 0 || !virtual_size.is_multiple_of(512) {
         return Err(VdiskError::VirtualSize(format!(
             "{virtual_size} bytes is not a positive multiple of 512 (a disk is whole sectors)"
         )));
@@ -154,7 +154,7 @@ pub fn encode_header(plan: &Qcow2Plan) -> Vec<u8> {
     let mut put = |at: usize, bytes: &[u8]| header[at..at + bytes.len()].copy_from_slice(bytes);
     put(0, b"QFI\xfb");
     put(4, &3u32.to_be_bytes()); // version
-    // 8: backing_file_offset, 16: backing_file_size: 0.
+                                 // 8: backing_file_offset, 16: backing_file_size: 0.
     put(20, &CLUSTER_BITS.to_be_bytes());
     put(24, &plan.virtual_size.to_be_bytes());
     // 32: crypt_method 0.
@@ -200,8 +200,8 @@ pub fn encode_l2_span(
             let gap = (first - table_first) - (*span_first + bytes.len() as u64 / 8);
             bytes.resize(bytes.len() + gap as usize * 8, 0);
             for guest in first..end {
-                let host = plan.data_offset
-                    + (cursor.allocated_before + guest - run.first) * CLUSTER_SIZE;
+                let host =
+                    plan.data_offset + (cursor.allocated_before + guest - run.first) * CLUSTER_SIZE;
                 bytes.extend_from_slice(&(host | COPIED).to_be_bytes());
             }
         }
@@ -232,7 +232,10 @@ pub fn encode_refcount_table(plan: &Qcow2Plan) -> Vec<u8> {
 /// end (the rest of the block stays a hole: refcount 0).
 pub fn encode_refcount_block(plan: &Qcow2Plan, n: u64) -> Vec<u8> {
     let first = n * REFCOUNTS_PER_BLOCK;
-    let covered = plan.host_clusters.saturating_sub(first).min(REFCOUNTS_PER_BLOCK);
+    let covered = plan
+        .host_clusters
+        .saturating_sub(first)
+        .min(REFCOUNTS_PER_BLOCK);
     1u16.to_be_bytes().repeat(covered as usize)
 }
 

@@ -26,7 +26,10 @@ fn mapping(plan: &Qcow2Plan) -> Vec<(u64, u64)> {
             let entry = u64::from_be_bytes(entry.try_into().unwrap());
             if entry != 0 {
                 assert_eq!(entry & COPIED, COPIED);
-                out.push((table.l1_index * L2_ENTRIES + first + n as u64, entry & !COPIED));
+                out.push((
+                    table.l1_index * L2_ENTRIES + first + n as u64,
+                    entry & !COPIED,
+                ));
             }
         }
     }
@@ -39,7 +42,14 @@ fn an_empty_image_is_header_l1_and_refcounts_only() {
     assert_eq!(plan.l1_entries, 1);
     assert!(plan.l2_tables.is_empty());
     assert_eq!(plan.data_clusters(), 0);
-    assert_eq!((plan.l1_offset, plan.refcount_table_offset, plan.refcount_blocks_offset), (C, 2 * C, 3 * C));
+    assert_eq!(
+        (
+            plan.l1_offset,
+            plan.refcount_table_offset,
+            plan.refcount_blocks_offset
+        ),
+        (C, 2 * C, 3 * C)
+    );
     assert_eq!(plan.host_clusters, 4);
     assert_eq!(plan.file_length(), 4 * C);
     assert_eq!(encode_refcount_block(&plan, 0), [0, 1].repeat(4));
@@ -72,7 +82,13 @@ fn the_header_holds_the_plan() {
 fn data_in_the_last_partial_cluster_gets_a_cluster() {
     let size = 10 * C + 512;
     let plan = plan_qcow2(size, &[range(size - 512, 512)]).unwrap();
-    assert_eq!(plan.data_runs, vec![UnitRun { first: 10, count: 1 }]);
+    assert_eq!(
+        plan.data_runs,
+        vec![UnitRun {
+            first: 10,
+            count: 1
+        }]
+    );
     assert_eq!(mapping(&plan), vec![(10, plan.data_offset)]);
     assert_eq!(plan.data_offset % C, 0);
     assert_eq!(plan.file_length(), plan.data_offset + C);
@@ -80,7 +96,15 @@ fn data_in_the_last_partial_cluster_gets_a_cluster() {
 
 #[test]
 fn ranges_straddling_clusters_map_each_touched_cluster_once_in_guest_order() {
-    let plan = plan_qcow2(MIB, &[range(C - 4096, 8192), range(5 * C + 1, 10), range(5 * C + 100, 1)]).unwrap();
+    let plan = plan_qcow2(
+        MIB,
+        &[
+            range(C - 4096, 8192),
+            range(5 * C + 1, 10),
+            range(5 * C + 100, 1),
+        ],
+    )
+    .unwrap();
     let d = plan.data_offset;
     assert_eq!(mapping(&plan), vec![(0, d), (1, d + C), (5, d + 2 * C)]);
 }
@@ -94,9 +118,14 @@ fn a_range_covering_everything_of_an_odd_size_maps_every_cluster() {
     assert_eq!(plan.data_clusters(), 16385);
     let map = mapping(&plan);
     assert_eq!(map.len(), 16385);
-    assert!(map.iter().enumerate().all(|(n, &(guest, host))| guest == n as u64 && host == plan.data_offset + n as u64 * C));
+    assert!(map
+        .iter()
+        .enumerate()
+        .all(|(n, &(guest, host))| guest == n as u64 && host == plan.data_offset + n as u64 * C));
     // Every cluster of the file has a refcount, none beyond it.
-    let counted: usize = (0..plan.refcount_blocks).map(|n| encode_refcount_block(&plan, n).len() / 2).sum();
+    let counted: usize = (0..plan.refcount_blocks)
+        .map(|n| encode_refcount_block(&plan, n).len() / 2)
+        .sum();
     assert_eq!(counted as u64, plan.host_clusters);
     assert_eq!(plan.file_length(), plan.data_offset + 16385 * C);
 }
@@ -106,20 +135,42 @@ fn a_run_crossing_an_l2_table_boundary_continues_in_the_next_table() {
     let start = (L2_ENTRIES - 2) * C;
     let plan = plan_qcow2(2 * GIB, &[range(start, 4 * C)]).unwrap();
     let d = plan.data_offset;
-    assert_eq!(plan.l2_tables.iter().map(|t| t.l1_index).collect::<Vec<_>>(), [0, 1]);
+    assert_eq!(
+        plan.l2_tables
+            .iter()
+            .map(|t| t.l1_index)
+            .collect::<Vec<_>>(),
+        [0, 1]
+    );
     assert_eq!(
         mapping(&plan),
-        vec![(L2_ENTRIES - 2, d), (L2_ENTRIES - 1, d + C), (L2_ENTRIES, d + 2 * C), (L2_ENTRIES + 1, d + 3 * C)]
+        vec![
+            (L2_ENTRIES - 2, d),
+            (L2_ENTRIES - 1, d + C),
+            (L2_ENTRIES, d + 2 * C),
+            (L2_ENTRIES + 1, d + 3 * C)
+        ]
     );
 }
 
 #[test]
 fn refcount_structures_cover_themselves() {
-    for other in [1, 100, REFCOUNTS_PER_BLOCK - 2, REFCOUNTS_PER_BLOCK - 1, REFCOUNTS_PER_BLOCK, 5 << 20, 1 << 30] {
+    for other in [
+        1,
+        100,
+        REFCOUNTS_PER_BLOCK - 2,
+        REFCOUNTS_PER_BLOCK - 1,
+        REFCOUNTS_PER_BLOCK,
+        5 << 20,
+        1 << 30,
+    ] {
         let (blocks, table) = refcount_structures(other);
         let total = other + blocks + table;
         assert!(blocks * REFCOUNTS_PER_BLOCK >= total, "{other}");
-        assert!((blocks - 1) * REFCOUNTS_PER_BLOCK < total, "{other}: no spare block");
+        assert!(
+            (blocks - 1) * REFCOUNTS_PER_BLOCK < total,
+            "{other}: no spare block"
+        );
         assert!(table * C / 8 >= blocks);
     }
     // 32767 other clusters + 1 block + 1 table cluster = 32769: a second block is needed.
@@ -128,9 +179,18 @@ fn refcount_structures_cover_themselves() {
 
 #[test]
 fn sizes_qcow2_cannot_hold_are_refused() {
-    assert!(plan_qcow2(0, &[]).unwrap_err().to_string().starts_with("virtualSize: 0 bytes"));
+    assert!(plan_qcow2(0, &[])
+        .unwrap_err()
+        .to_string()
+        .starts_with("virtualSize: 0 bytes"));
     assert!(plan_qcow2(MIB + 1, &[]).is_err());
-    assert!(plan_qcow2(4 << 50, &[]).unwrap_err().to_string().contains("2 PiB"));
+    assert!(plan_qcow2(4 << 50, &[])
+        .unwrap_err()
+        .to_string()
+        .contains("2 PiB"));
     assert!(plan_qcow2(2 << 50, &[]).is_ok());
-    assert!(plan_qcow2(MIB, &[range(MIB - 1, 2)]).unwrap_err().to_string().starts_with("dataRanges[0]"));
+    assert!(plan_qcow2(MIB, &[range(MIB - 1, 2)])
+        .unwrap_err()
+        .to_string()
+        .starts_with("dataRanges[0]"));
 }

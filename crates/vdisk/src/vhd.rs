@@ -117,11 +117,15 @@ pub fn encode_footer(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VhdFixedPlan {
     pub virtual_size: u64,
-    pub footer: [u8; FOOTER_SIZE],
+    pub identity: VhdIdentity,
     pub ranges: Vec<DataRange>,
 }
 
 impl VhdFixedPlan {
+    pub fn footer(&self) -> [u8; FOOTER_SIZE] {
+        encode_footer(self.virtual_size, DiskType::Fixed, None, &self.identity)
+    }
+
     pub fn file_length(&self) -> u64 {
         self.virtual_size + FOOTER_SIZE as u64
     }
@@ -133,7 +137,7 @@ pub fn plan_vhd_fixed(
     ranges: &[DataRange],
     identity: &VhdIdentity,
 ) -> Result<VhdFixedPlan, VdiskError> {
-    if virtual_size == 0 || virtual_size % MIB != 0 {
+    if virtual_size == 0 || !virtual_size.is_multiple_of(MIB) {
         return Err(VdiskError::VirtualSize(format!(
             "a fixed VHD must be a whole number of MiB (Azure requires it), and {virtual_size} bytes is not: make the disk {} MiB",
             virtual_size.div_ceil(MIB).max(1)
@@ -142,7 +146,7 @@ pub fn plan_vhd_fixed(
     check_ranges(virtual_size, ranges)?;
     Ok(VhdFixedPlan {
         virtual_size,
-        footer: encode_footer(virtual_size, DiskType::Fixed, None, identity),
+        identity: *identity,
         ranges: ranges.to_vec(),
     })
 }

@@ -38,12 +38,24 @@ pub struct VhdDynamicPlan {
     /// `first_data_offset + k * BLOCK_STRIDE`, its bitmap in the sector before.
     pub block_runs: Vec<UnitRun>,
     pub first_data_offset: u64,
-    pub footer: [u8; FOOTER_SIZE],
-    pub dynamic_header: [u8; DYNAMIC_HEADER_SIZE],
+    pub identity: VhdIdentity,
     pub ranges: Vec<DataRange>,
 }
 
 impl VhdDynamicPlan {
+    pub fn footer(&self) -> [u8; FOOTER_SIZE] {
+        encode_footer(
+            self.virtual_size,
+            DiskType::Dynamic,
+            Some(DYNAMIC_HEADER_OFFSET),
+            &self.identity,
+        )
+    }
+
+    pub fn dynamic_header(&self) -> [u8; DYNAMIC_HEADER_SIZE] {
+        encode_dynamic_header(self.bat_entries)
+    }
+
     pub fn allocated_blocks(&self) -> u64 {
         unit_count(&self.block_runs)
     }
@@ -119,7 +131,7 @@ pub fn plan_vhd_dynamic(
     ranges: &[DataRange],
     identity: &VhdIdentity,
 ) -> Result<VhdDynamicPlan, VdiskError> {
-    if virtual_size == 0 || virtual_size % SECTOR != 0 {
+    if virtual_size == 0 || !virtual_size.is_multiple_of(SECTOR) {
         return Err(VdiskError::VirtualSize(format!(
             "{virtual_size} bytes is not a positive multiple of 512 (a disk is whole sectors)"
         )));
@@ -138,13 +150,7 @@ pub fn plan_vhd_dynamic(
         bat_entries,
         block_runs,
         first_data_offset,
-        footer: encode_footer(
-            virtual_size,
-            DiskType::Dynamic,
-            Some(DYNAMIC_HEADER_OFFSET),
-            identity,
-        ),
-        dynamic_header: encode_dynamic_header(bat_entries),
+        identity: *identity,
         ranges: ranges.to_vec(),
     })
 }

@@ -177,7 +177,10 @@ fn write_qcow2(plan: &Qcow2Plan, out: &mut Output) -> Result<(), VdiskError> {
     for table in &plan.l2_tables {
         out.put(&qcow2::l1_entry(table), plan.l1_offset + table.l1_index * 8)?;
     }
-    out.put(&qcow2::encode_refcount_table(plan), plan.refcount_table_offset)?;
+    out.put(
+        &qcow2::encode_refcount_table(plan),
+        plan.refcount_table_offset,
+    )?;
     for n in 0..plan.refcount_blocks {
         let block = qcow2::encode_refcount_block(plan, n);
         out.put(&block, plan.refcount_blocks_offset + n * CLUSTER_SIZE)?;
@@ -203,12 +206,13 @@ fn write_vhd_fixed(plan: &VhdFixedPlan, out: &mut Output) -> Result<(), VdiskErr
     for range in &plan.ranges {
         out.copy(range.offset..range.end(), range.offset)?;
     }
-    out.put(&plan.footer, plan.virtual_size)
+    out.put(&plan.footer(), plan.virtual_size)
 }
 
 fn write_vhd_dynamic(plan: &VhdDynamicPlan, out: &mut Output) -> Result<(), VdiskError> {
-    out.put(&plan.footer, 0)?;
-    out.put(&plan.dynamic_header, vhd_dynamic::DYNAMIC_HEADER_OFFSET)?;
+    let footer = plan.footer();
+    out.put(&footer, 0)?;
+    out.put(&plan.dynamic_header(), vhd_dynamic::DYNAMIC_HEADER_OFFSET)?;
     let mut cursor = BatCursor::default();
     let mut first = 0;
     while first < plan.bat_entries {
@@ -223,5 +227,5 @@ fn write_vhd_dynamic(plan: &VhdDynamicPlan, out: &mut Output) -> Result<(), Vdis
         out.put(&bitmap, data - BITMAP_SIZE)?;
     }
     out.copy_pieces(&plan.ranges, plan.placement())?;
-    out.put(&plan.footer, plan.footer_offset())
+    out.put(&footer, plan.footer_offset())
 }

@@ -12,8 +12,7 @@ use std::path::{Path, PathBuf};
 use imgforge_copy::{CopyEngine, CopyMode};
 use imgforge_testkit::{find_tool, path_str, pattern, run_status, skip, Scratch, MIB};
 use imgforge_vdisk::{
-    plan_virtual_disk, write_virtual_disk, DataRange, VhdIdentity, VirtualDiskFormat,
-    WriteSummary,
+    plan_virtual_disk, write_virtual_disk, DataRange, VhdIdentity, VirtualDiskFormat, WriteSummary,
 };
 
 const GIB: u64 = 1 << 30;
@@ -52,7 +51,11 @@ fn range(offset: u64, length: u64) -> DataRange {
 }
 
 fn identity() -> VhdIdentity {
-    VhdIdentity::resolve(Some("6f1c1b9e-2d43-4b7a-9a51-0c7f3e2d1a55"), Some(1_700_000_000)).unwrap()
+    VhdIdentity::resolve(
+        Some("6f1c1b9e-2d43-4b7a-9a51-0c7f3e2d1a55"),
+        Some(1_700_000_000),
+    )
+    .unwrap()
 }
 
 fn convert(
@@ -76,7 +79,9 @@ fn qemu_format(format: VirtualDiskFormat) -> &'static str {
 
 /// A number field of qemu-img's JSON output.
 fn json_number(json: &str, key: &str) -> u64 {
-    let at = json.find(&format!("\"{key}\":")).unwrap_or_else(|| panic!("{key} in {json}"));
+    let at = json
+        .find(&format!("\"{key}\":"))
+        .unwrap_or_else(|| panic!("{key} in {json}"));
     json[at + key.len() + 3..]
         .trim_start()
         .split(|c: char| !c.is_ascii_digit())
@@ -109,7 +114,11 @@ fn check_vhd(out: &Path, format: VirtualDiskFormat, size: u64) {
     let mut footer = [0u8; 512];
     file.read_exact_at(&mut footer, len - 512).unwrap();
     assert_eq!(&footer[..8], b"conectix");
-    assert_eq!(be32(&footer, 64), sum_without(&footer, 64), "footer checksum");
+    assert_eq!(
+        be32(&footer, 64),
+        sum_without(&footer, 64),
+        "footer checksum"
+    );
     assert_eq!(u64::from_be_bytes(footer[48..56].try_into().unwrap()), size);
     match format {
         VirtualDiskFormat::Vhd => {
@@ -124,12 +133,19 @@ fn check_vhd(out: &Path, format: VirtualDiskFormat, size: u64) {
             let mut header = [0u8; 1024];
             file.read_exact_at(&mut header, 512).unwrap();
             assert_eq!(&header[..8], b"cxsparse");
-            assert_eq!(be32(&header, 36), sum_without(&header, 36), "dynamic header checksum");
+            assert_eq!(
+                be32(&header, 36),
+                sum_without(&header, 36),
+                "dynamic header checksum"
+            );
             let entries = be32(&header, 28) as u64;
             assert_eq!(entries, size.div_ceil(2 * MIB));
             let mut bat = vec![0u8; entries as usize * 4];
             file.read_exact_at(&mut bat, 1536).unwrap();
-            for entry in bat.chunks(4).map(|e| u32::from_be_bytes(e.try_into().unwrap())) {
+            for entry in bat
+                .chunks(4)
+                .map(|e| u32::from_be_bytes(e.try_into().unwrap()))
+            {
                 if entry != u32::MAX {
                     let block = entry as u64 * 512;
                     assert!(block + 512 + 2 * MIB <= len - 512, "block inside the file");
@@ -147,7 +163,7 @@ fn check_all(scratch: &Scratch, name: &str, size: u64, ranges: &[DataRange]) {
     raw_image(&raw, size, ranges);
     let data_bytes: u64 = ranges.iter().map(|r| r.length).sum();
     for format in FORMATS {
-        if format == VirtualDiskFormat::Vhd && size % MIB != 0 {
+        if format == VirtualDiskFormat::Vhd && !size.is_multiple_of(MIB) {
             continue;
         }
         let out = scratch.path(&format!("{name}.{format}"));
@@ -163,14 +179,20 @@ fn check_all(scratch: &Scratch, name: &str, size: u64, ranges: &[DataRange]) {
         } else {
             check_vhd(&out, format, size);
         }
-        let (ok, stdout, stderr) =
-            run_status(&qemu_img, &["compare", "-f", "raw", "-F", fmt, path_str(&raw), out_str]);
+        let (ok, stdout, stderr) = run_status(
+            &qemu_img,
+            &["compare", "-f", "raw", "-F", fmt, path_str(&raw), out_str],
+        );
         assert!(ok, "{name} {format}: qemu-img compare:\n{stdout}{stderr}");
         assert!(stdout.contains("Images are identical"), "{stdout}");
         let (ok, info, stderr) =
             run_status(&qemu_img, &["info", "--output=json", "-f", fmt, out_str]);
         assert!(ok, "{stderr}");
-        assert_eq!(json_number(&info, "virtual-size"), size, "{name} {format}: {info}");
+        assert_eq!(
+            json_number(&info, "virtual-size"),
+            size,
+            "{name} {format}: {info}"
+        );
         assert!(info.contains(&format!("\"format\": \"{fmt}\"")), "{info}");
         if format == VirtualDiskFormat::Qcow2 {
             let actual = json_number(&info, "actual-size");
@@ -190,11 +212,11 @@ fn a_small_image_with_unaligned_ranges_converts_to_every_format() {
     let scratch = Scratch::new();
     let size = 21 * MIB + 3 * 512; // no multiple of a cluster, a block or a MiB
     let ranges = [
-        range(0, 4096 + 100),             // the first cluster, partly
-        range(MIB + 17, 70_000),          // straddles two clusters
-        range(2 * MIB - 512, 1024),       // straddles two VHD blocks
-        range(20 * MIB, MIB),             // whole clusters
-        range(size - 1000, 1000),         // the last, partial cluster and block
+        range(0, 4096 + 100),       // the first cluster, partly
+        range(MIB + 17, 70_000),    // straddles two clusters
+        range(2 * MIB - 512, 1024), // straddles two VHD blocks
+        range(20 * MIB, MIB),       // whole clusters
+        range(size - 1000, 1000),   // the last, partial cluster and block
     ];
     check_all(&scratch, "small", size, &ranges);
 }
@@ -203,7 +225,11 @@ fn a_small_image_with_unaligned_ranges_converts_to_every_format() {
 fn a_whole_mib_image_converts_to_every_format_including_fixed_vhd() {
     let scratch = Scratch::new();
     let size = 24 * MIB;
-    let ranges = [range(0, 8 * MIB), range(9 * MIB + 4096, 3 * MIB), range(size - 4096, 4096)];
+    let ranges = [
+        range(0, 8 * MIB),
+        range(9 * MIB + 4096, 3 * MIB),
+        range(size - 4096, 4096),
+    ];
     check_all(&scratch, "whole-mib", size, &ranges);
 }
 
@@ -251,13 +277,28 @@ fn a_wrong_image_size_or_a_bad_footer_is_refused() {
     raw_image(&raw, 4 * MIB, &[range(0, 4096)]);
     let plan = plan_virtual_disk(VirtualDiskFormat::Vhd, 8 * MIB, &[], &identity()).unwrap();
     let out = scratch.path("disk.vhd");
-    let error = write_virtual_disk(&plan, &raw, &out, &mut CopyEngine::new(CopyMode::Auto), &mut |_| true)
-        .unwrap_err()
-        .to_string();
-    assert!(error.contains("is 4194304 bytes but virtualSize is 8388608"), "{error}");
+    let error = write_virtual_disk(
+        &plan,
+        &raw,
+        &out,
+        &mut CopyEngine::new(CopyMode::Auto),
+        &mut |_| true,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.contains("is 4194304 bytes but virtualSize is 8388608"),
+        "{error}"
+    );
     assert!(!out.exists(), "nothing is left behind");
     // A flipped footer byte: QEMU refuses the checksum, so its checks above mean something.
-    convert(VirtualDiskFormat::Vhd, &raw, 4 * MIB, &[range(0, 4096)], &out);
+    convert(
+        VirtualDiskFormat::Vhd,
+        &raw,
+        4 * MIB,
+        &[range(0, 4096)],
+        &out,
+    );
     let file = std::fs::OpenOptions::new().write(true).open(&out).unwrap();
     file.write_all_at(&[1], 4 * MIB + 100).unwrap();
     let (ok, _, stderr) = run_status(&qemu_img, &["info", "-f", "vpc", path_str(&out)]);
