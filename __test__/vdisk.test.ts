@@ -140,6 +140,24 @@ test('bad options are refused with a message naming the option, and nothing is w
   t.false(fs.existsSync(path.join(dir, 'out.qcow2')));
 });
 
+test('progress counts the data bytes, and cancelling rejects and leaves no output', async (t) => {
+  const dir = tempDir();
+  const raw = path.join(dir, 'disk.img');
+  fs.writeFileSync(raw, Buffer.alloc(0));
+  fs.truncateSync(raw, 8 * MiB);
+  writePatternFile(raw, MiB + 4096, 9, 2 * MiB);
+  const dataRanges = [{ offset: 2 * MiB, length: MiB + 4096 }];
+  const options = { format: 'qcow2' as const, image: raw, virtualSize: 8 * MiB, dataRanges, output: path.join(dir, 'disk.qcow2') };
+  const progress = new (native().CopyProgress)();
+  await native().writeVirtualDisk(options, progress);
+  t.is(progress.bytes, MiB + 4096);
+  const cancelled = new (native().CopyProgress)();
+  cancelled.cancel();
+  const output = path.join(dir, 'cancelled.qcow2');
+  await t.throwsAsync(native().writeVirtualDisk({ ...options, output }, cancelled), { message: 'copy cancelled' });
+  t.false(fs.existsSync(output));
+});
+
 const loopSkip = loopUnavailableReason();
 let xfs: XfsMount | undefined;
 test.after.always(() => xfs?.cleanup());

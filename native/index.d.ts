@@ -501,6 +501,7 @@ export interface VirtualDiskSummary {
 
 /**
  * Writes a qcow2, fixed VHD or dynamic VHD of a raw image on a worker thread. Bad options
- * (format, sizes, ranges, uuid) throw at once; failures of the write reject.
+ * (format, sizes, ranges, uuid) throw at once; failures of the write reject. `progress`
+ * counts the data ranges' bytes as they are copied, and can cancel.
  */
-export declare function writeVirtualDisk(options: VirtualDiskOptions): Promise<VirtualDiskSummary>
+export declare function writeVirtualDisk(options: VirtualDiskOptions, progress?: CopyProgress | undefined | null): Promise<VirtualDiskSummary>

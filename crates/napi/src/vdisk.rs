@@ -9,7 +9,7 @@ use imgforge_vdisk::{
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::{invalid, parse_mode, to_u64, CopyStatsJs};
+use crate::{invalid, parse_mode, to_u64, CopyProgress, CopyStatsJs, ProgressTracker};
 
 /// Bytes `[offset, offset + length)` of the raw image that hold data.
 #[napi(object)]
@@ -61,6 +61,7 @@ pub struct VirtualDiskTask {
     image: String,
     output: String,
     engine: Option<CopyEngine>,
+    progress: Option<ProgressTracker>,
 }
 
 impl Task for VirtualDiskTask {
@@ -77,7 +78,7 @@ impl Task for VirtualDiskTask {
             self.image.as_ref(),
             self.output.as_ref(),
             &mut engine,
-            &mut |_| true,
+            &mut |bytes| self.progress.as_ref().is_none_or(|p| p.advance(bytes)),
         )
         .map_err(|error| Error::from_reason(error.to_string()))?;
         Ok(VirtualDiskSummary {
@@ -99,12 +100,16 @@ fn plan_error(error: VdiskError) -> Error {
 }
 
 /// Writes a qcow2, fixed VHD or dynamic VHD of a raw image on a worker thread. Bad options
-/// (format, sizes, ranges, uuid) throw at once; failures of the write reject.
+/// (format, sizes, ranges, uuid) throw at once; failures of the write reject. `progress`
+/// counts the data ranges' bytes as they are copied, and can cancel.
 #[napi(
     js_name = "writeVirtualDisk",
     ts_return_type = "Promise<VirtualDiskSummary>"
 )]
-pub fn write_virtual_disk_file(options: VirtualDiskOptions) -> Result<AsyncTask<VirtualDiskTask>> {
+pub fn write_virtual_disk_file(
+    options: VirtualDiskOptions,
+    progress: Option<&CopyProgress>,
+) -> Result<AsyncTask<VirtualDiskTask>> {
     let format: VirtualDiskFormat = options.format.parse().map_err(invalid)?;
     let virtual_size = to_u64(options.virtual_size, "virtualSize")?;
     let ranges = options
@@ -130,5 +135,6 @@ pub fn write_virtual_disk_file(options: VirtualDiskOptions) -> Result<AsyncTask<
         image: options.image,
         output: options.output,
         engine: Some(CopyEngine::new(mode)),
+        progress: progress.map(CopyProgress::tracker),
     }))
 }
