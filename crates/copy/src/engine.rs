@@ -126,9 +126,18 @@ impl<S: Syscalls> CopyEngine<S> {
         let source_len = (source_info.len > 0).then_some(source_info.len);
         // The source bytes to copy: the whole source, its prefix, or a range of it.
         let bounds = match (portion, source_len) {
+            (Portion::Range(range), _) if range.start > range.end => {
+                return Err(CopyError::io(
+                    format!("copy from {}", job.source_name),
+                    io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        format!("range {}..{} ends before it starts", range.start, range.end),
+                    ),
+                ));
+            }
             (Portion::Range(range), len) => {
                 let len = len.unwrap_or(0);
-                if range.end > len || range.start > range.end {
+                if range.end > len {
                     return Err(CopyError::SourceChanged {
                         before: range.end,
                         after: len,

@@ -96,6 +96,15 @@ fn a_range_past_the_source_end_or_beyond_the_capacity_writes_nothing() {
         "{error:?}"
     );
     assert_eq!(dest.metadata().unwrap().len(), 0);
+    let error = engine
+        .copy_range(&job.job(), 200..100, &mut |_| true)
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("range 200..100 ends before it starts"),
+        "{error}"
+    );
     // An empty range copies nothing and succeeds.
     assert_eq!(
         engine

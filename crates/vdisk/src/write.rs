@@ -92,6 +92,13 @@ pub fn write_virtual_disk(
     engine: &mut CopyEngine,
     progress: &mut dyn FnMut(u64) -> bool,
 ) -> Result<WriteSummary, VdiskError> {
+    if is_same_file(image, output) {
+        // Checked before anything is opened: the output is truncated, and removed on failure.
+        return Err(VdiskError::Image(format!(
+            "output: {} is the image itself",
+            output.display()
+        )));
+    }
     let stats_before = engine.stats();
     let result = write_all(plan, image, output, engine, progress);
     if result.is_err() {
@@ -109,6 +116,22 @@ pub fn write_virtual_disk(
         metadata_bytes,
         copy,
     })
+}
+
+/// Whether both paths name one existing file (hard links and symlinks included).
+fn is_same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (std::fs::metadata(a), std::fs::metadata(b)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
+    }
 }
 
 fn write_all(

@@ -376,6 +376,22 @@ fn a_wrong_image_size_or_a_bad_footer_is_refused() {
         "{error}"
     );
     assert!(!out.exists(), "nothing is left behind");
+    // The image as its own output: refused, and the image is untouched.
+    let plan = plan_virtual_disk(VirtualDiskFormat::Qcow2, 4 * MIB, &[], &identity()).unwrap();
+    let link = scratch.path("link.qcow2");
+    std::fs::hard_link(&raw, &link).unwrap();
+    let error = write_virtual_disk(
+        &plan,
+        &raw,
+        &link,
+        &mut CopyEngine::new(CopyMode::Auto),
+        &mut |_| true,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(error.ends_with("link.qcow2 is the image itself"), "{error}");
+    assert_eq!(raw.metadata().unwrap().len(), 4 * MIB);
+    assert!(link.exists());
     // A flipped footer byte: QEMU refuses the checksum, so its checks above mean something.
     convert(
         VirtualDiskFormat::Vhd,
