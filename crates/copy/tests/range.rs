@@ -97,7 +97,14 @@ fn a_range_past_the_source_end_or_beyond_the_capacity_writes_nothing() {
     );
     assert_eq!(dest.metadata().unwrap().len(), 0);
     let error = engine
-        .copy_range(&job.job(), 200..100, &mut |_| true)
+        .copy_range(
+            &job.job(),
+            std::ops::Range {
+                start: 200,
+                end: 100,
+            },
+            &mut |_| true,
+        )
         .unwrap_err();
     assert!(
         error
