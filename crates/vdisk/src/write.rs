@@ -12,7 +12,7 @@ use crate::error::VdiskError;
 use crate::placement::{for_each_piece, UnitPlacement};
 use crate::plan::VirtualDiskPlan;
 use crate::qcow2::{self, Qcow2Plan, RunCursor, CLUSTER_SIZE, REFCOUNTS_PER_BLOCK};
-use crate::ranges::touched_units;
+use crate::ranges::{DataRange, UnitRun};
 use crate::vhd::VhdFixedPlan;
 use crate::vhd_dynamic::{self, BatCursor, VhdDynamicPlan, BITMAP_SIZE, BLOCK_STRIDE};
 
@@ -71,13 +71,14 @@ impl Output<'_> {
         Ok(())
     }
 
+    /// Copies each range to where `placement` puts the units of `runs` (the plan's).
     fn copy_pieces(
         &mut self,
-        ranges: &[crate::DataRange],
+        ranges: &[DataRange],
+        runs: &[UnitRun],
         placement: UnitPlacement,
     ) -> Result<(), VdiskError> {
-        let runs = touched_units(ranges, placement.unit);
-        for_each_piece(ranges, &runs, placement, |source, host| {
+        for_each_piece(ranges, runs, placement, |source, host| {
             self.copy(source, host)
         })
     }
@@ -217,6 +218,7 @@ fn write_qcow2(plan: &Qcow2Plan, out: &mut Output) -> Result<(), VdiskError> {
     }
     out.copy_pieces(
         &plan.ranges,
+        &plan.data_runs,
         UnitPlacement {
             unit: CLUSTER_SIZE,
             first_offset: plan.data_offset,
@@ -249,6 +251,6 @@ fn write_vhd_dynamic(plan: &VhdDynamicPlan, out: &mut Output) -> Result<(), Vdis
         let data = plan.first_data_offset + k * BLOCK_STRIDE;
         out.put(&bitmap, data - BITMAP_SIZE)?;
     }
-    out.copy_pieces(&plan.ranges, plan.placement())?;
+    out.copy_pieces(&plan.ranges, &plan.block_runs, plan.placement())?;
     out.put(&footer, plan.footer_offset())
 }
