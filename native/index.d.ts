@@ -523,3 +523,51 @@ export interface TablePartition {
   /** MBR: a logical partition (5 and up) from the EBR chain. */
   logical: boolean
 }
+
+/** Bytes `[offset, offset + length)` of the raw image that hold data. */
+export interface VirtualDiskDataRange {
+  offset: number
+  length: number
+}
+
+export interface VirtualDiskOptions {
+  format: 'qcow2' | 'vhd' | 'vhd-dynamic'
+  /** The finished raw disk image. */
+  image: string
+  /** The raw image's size in bytes (a whole number of MiB for 'vhd', as Azure requires). */
+  virtualSize: number
+  /**
+   * Sorted, non-overlapping ranges that hold data; the rest of the image is zeros and is
+   * never read.
+   */
+  dataRanges: Array<VirtualDiskDataRange>
+  /** The file to write (created, or truncated); removed again if the write fails. */
+  output: string
+  /** The VHD's unique id (random when absent). */
+  uuid?: string
+  /** The VHD's time stamp, in seconds since 1970 (SOURCE_DATE_EPOCH, else now, when absent). */
+  timestamp?: number
+  /** How data is copied: "auto" (default), "copy-file-range" or "read-write". */
+  copy?: 'auto' | 'copy-file-range' | 'read-write'
+}
+
+/** What `writeVirtualDisk` wrote (imgforge_vdisk::WriteSummary). */
+export interface VirtualDiskSummary {
+  /** The output's length, holes included. */
+  fileSize: number
+  /** qcow2 data clusters, dynamic VHD blocks, or a fixed VHD's data ranges. */
+  dataUnits: number
+  /** Bytes of the data ranges. */
+  dataBytes: number
+  /** Bytes of headers, tables, bitmaps and footers written. */
+  metadataBytes: number
+  /** How the data moved: copyFileRangeBytes were shared by reflink where the filesystem can. */
+  copy: CopyStats
+}
+
+/**
+ * Writes a qcow2, fixed VHD or dynamic VHD of a raw image on a worker thread. Bad options
+ * (format, sizes, ranges, uuid) throw at once; failures of the write reject. `progress`
+ * counts the data ranges' bytes as they are copied, and can cancel.
+ */
+export declare function writeVirtualDisk(options: VirtualDiskOptions, progress?: CopyProgress | undefined | null): Promise<VirtualDiskSummary>

@@ -17,6 +17,8 @@ declare -A package_of=(
   [fsck.fat]=dosfstools
   [mdir]=mtools
   [fsck.erofs]=erofs-utils
+  # qemu-img checks and compares the qcow2 and VHD files imgforge writes.
+  [qemu-img]=qemu-utils
   [setpriv]=util-linux
   [fallocate]=util-linux
   # A real terminal for the test of plan's coloured picture.

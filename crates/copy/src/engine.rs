@@ -2,6 +2,7 @@
 
 use std::fs::File;
 use std::io;
+use std::ops::Range;
 
 use crate::error::CopyError;
 use crate::fallback::{retry_interrupted, write_all_at, TransferBuffer};
@@ -11,6 +12,15 @@ use crate::progress::Progress;
 use crate::run::Run;
 use crate::stats::CopyStats;
 use crate::sys::{DefaultSyscalls, FileKind, Syscalls, ZeroMethod};
+
+/// Which of the source's bytes a copy takes.
+enum Portion {
+    Whole,
+    /// The first bytes, at most the whole source.
+    Prefix(u64),
+    /// Exactly these bytes, which must exist.
+    Range(Range<u64>),
+}
 
 /// Copies files into images. Reuse one engine for many files: it keeps one read/write
 /// buffer and cumulative [`CopyStats`].
@@ -60,7 +70,7 @@ impl<S: Syscalls> CopyEngine<S> {
         job: &OpenedCopy,
         progress: &mut dyn FnMut(u64) -> bool,
     ) -> Result<u64, CopyError> {
-        self.copy_up_to(job, None, progress)
+        self.copy_up_to(job, Portion::Whole, progress)
     }
 
     /// As [`copy`](Self::copy), but only the source's first `prefix` bytes (at most its
@@ -73,13 +83,29 @@ impl<S: Syscalls> CopyEngine<S> {
         prefix: u64,
         progress: &mut dyn FnMut(u64) -> bool,
     ) -> Result<u64, CopyError> {
-        self.copy_up_to(job, Some(prefix), progress)
+        self.copy_up_to(job, Portion::Prefix(prefix), progress)
+    }
+
+    /// As [`copy`](Self::copy), but only the source's bytes `source_range`, whose first byte
+    /// goes to `dest_offset`: for a writer that moves an image's data to other offsets (a
+    /// virtual-disk container placing guest clusters in its own file). Reflinks need both
+    /// offsets block-aligned, as for a whole copy; holes inside the range are skipped or zeroed
+    /// as in a whole copy. The range must lie within the source ([`CopyError::SourceChanged`]
+    /// before anything is written, with the range's end as the expected length) and fit
+    /// `dest_capacity` ([`CopyError::TooLarge`]). Returns the bytes of the range.
+    pub fn copy_range(
+        &mut self,
+        job: &OpenedCopy,
+        source_range: Range<u64>,
+        progress: &mut dyn FnMut(u64) -> bool,
+    ) -> Result<u64, CopyError> {
+        self.copy_up_to(job, Portion::Range(source_range), progress)
     }
 
     fn copy_up_to(
         &mut self,
         job: &OpenedCopy,
-        prefix: Option<u64>,
+        portion: Portion,
         progress: &mut dyn FnMut(u64) -> bool,
     ) -> Result<u64, CopyError> {
         let source_info = retry_interrupted(|| self.sys.file_info(job.source))
@@ -98,9 +124,33 @@ impl<S: Syscalls> CopyEngine<S> {
             }
         }
         let source_len = (source_info.len > 0).then_some(source_info.len);
-        // The bytes to copy: the whole source, or its prefix.
-        let copy_len = source_len.map(|len| prefix.map_or(len, |p| p.min(len)));
-        if let Some(len) = copy_len {
+        // The source bytes to copy: the whole source, its prefix, or a range of it.
+        let bounds = match (portion, source_len) {
+            (Portion::Range(range), _) if range.start > range.end => {
+                return Err(CopyError::io(
+                    format!("copy from {}", job.source_name),
+                    io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        format!("range {}..{} ends before it starts", range.start, range.end),
+                    ),
+                ));
+            }
+            (Portion::Range(range), len) => {
+                let len = len.unwrap_or(0);
+                if range.end > len {
+                    return Err(CopyError::SourceChanged {
+                        before: range.end,
+                        after: len,
+                    });
+                }
+                Some(range)
+            }
+            (_, None) => None,
+            (Portion::Whole, Some(len)) => Some(0..len),
+            (Portion::Prefix(prefix), Some(len)) => Some(0..prefix.min(len)),
+        };
+        if let Some(bounds) = &bounds {
+            let len = bounds.end - bounds.start;
             if len > job.dest_capacity {
                 return Err(CopyError::TooLarge {
                     source_len: len,
@@ -130,6 +180,7 @@ impl<S: Syscalls> CopyEngine<S> {
             mode: self.mode,
             source_kind: source_info.kind,
             source_len,
+            source_start: bounds.as_ref().map_or(0, |bounds| bounds.start),
             // Pipes have no offsets to pass; copy_file_range would only fail on them.
             use_copy_file_range: match self.mode {
                 CopyMode::Auto => source_info.kind != FileKind::Stream,
@@ -146,9 +197,10 @@ impl<S: Syscalls> CopyEngine<S> {
                     .allocated
                     .is_some_and(|allocated| allocated >= source_info.len)),
         };
-        let copied = match (source_len, copy_len) {
-            (Some(len), Some(copy_len)) => {
-                run.copy_extents(copy_len)?;
+        let copied = match (source_len, bounds) {
+            (Some(len), Some(bounds)) => {
+                let copied = bounds.end - bounds.start;
+                run.copy_extents(bounds)?;
                 // A copy made by one call is a snapshot of that moment: a change after it is
                 // no different from one after the build, so only longer copies look again
                 // (which saves an fstat per small file).
@@ -158,10 +210,12 @@ impl<S: Syscalls> CopyEngine<S> {
                         return Err(CopyError::SourceChanged { before: len, after });
                     }
                 }
-                copy_len
+                copied
             }
             // Planned as empty: it must read as empty too (procfs files report 0 bytes).
-            (None, _) if job.planned_length == Some(0) => match run.probe_source(0)? {
+            // An empty range of an empty source.
+            (None, Some(_)) => 0,
+            (None, None) if job.planned_length == Some(0) => match run.probe_source(0)? {
                 0 => 0,
                 _ => return Err(CopyError::UnsizedSource),
             },

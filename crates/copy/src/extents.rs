@@ -1,5 +1,7 @@
 //! Copying a source of known length extent by extent, so holes stay holes.
 
+use std::ops::Range;
+
 use crate::error::CopyError;
 use crate::fallback::{retry_interrupted, write_all_at, BUFFER_SIZE};
 use crate::opened::Destination;
@@ -17,10 +19,11 @@ struct Extent {
 }
 
 impl<S: Syscalls> Run<'_, '_, S> {
-    /// Copies source bytes [0, len): data extents at their own offsets, holes skipped or
-    /// zeroed. Errors with `SourceChanged` if the source ends before `len`.
-    pub(crate) fn copy_extents(&mut self, len: u64) -> Result<(), CopyError> {
-        let mut pos = 0;
+    /// Copies source bytes `bounds`: data extents at their own offsets, holes skipped or
+    /// zeroed. Errors with `SourceChanged` if the source ends before `bounds.end`.
+    pub(crate) fn copy_extents(&mut self, bounds: Range<u64>) -> Result<(), CopyError> {
+        let len = bounds.end;
+        let mut pos = bounds.start;
         let mut holes_detectable = self.may_have_holes;
         let mut ends_in_hole = false;
         while pos < len {
@@ -37,7 +40,7 @@ impl<S: Syscalls> Run<'_, '_, S> {
             pos = extent.end;
         }
         if ends_in_hole {
-            self.extend_dest_to(self.job.dest_offset + len)?;
+            self.extend_dest_to(self.dest_pos(len))?;
         }
         Ok(())
     }
@@ -103,7 +106,7 @@ impl<S: Syscalls> Run<'_, '_, S> {
         let mut pos = start;
         while pos < end {
             let piece = (end - pos).min(ZERO_CHUNK);
-            self.zero_dest(self.job.dest_offset + pos, piece)?;
+            self.zero_dest(self.dest_pos(pos), piece)?;
             self.stats.hole_bytes += piece;
             self.progress.advance(piece)?;
             pos += piece;

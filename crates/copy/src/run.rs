@@ -60,6 +60,8 @@ pub(crate) struct Run<'r, 'j, S: Syscalls> {
     pub(crate) source_kind: FileKind,
     /// `None` while streaming a source whose size the kernel does not report.
     pub(crate) source_len: Option<u64>,
+    /// The source offset that lands at `job.dest_offset` (0 unless copying a range).
+    pub(crate) source_start: u64,
     pub(crate) use_copy_file_range: bool,
     /// Whether copy_file_range has copied anything in this job: a 0 before that means "cannot
     /// copy this file" (procfs), a 0 after it means end of file.
@@ -71,6 +73,11 @@ pub(crate) struct Run<'r, 'j, S: Syscalls> {
 }
 
 impl<S: Syscalls> Run<'_, '_, S> {
+    /// Where source byte `pos` goes in the destination.
+    pub(crate) fn dest_pos(&self, pos: u64) -> u64 {
+        self.job.dest_offset + (pos - self.source_start)
+    }
+
     /// Moves the next piece of [pos, end) with the current method. Returns the number of
     /// bytes moved; 0 means the source ended.
     pub(crate) fn copy_step(&mut self, pos: u64, end: u64) -> Result<u64, CopyError> {
@@ -87,7 +94,7 @@ impl<S: Syscalls> Run<'_, '_, S> {
 
     fn kernel_copy_step(&mut self, pos: u64, end: u64) -> Result<KernelStep, CopyError> {
         let job = self.job;
-        let dest_pos = job.dest_offset + pos;
+        let dest_pos = self.dest_pos(pos);
         let len = (end - pos).min(KERNEL_COPY_CHUNK) as usize;
         let result = retry_interrupted(|| {
             self.sys
@@ -158,6 +165,7 @@ impl<S: Syscalls> Run<'_, '_, S> {
     fn read_write_step(&mut self, pos: u64, end: u64) -> Result<u64, CopyError> {
         let job = self.job;
         let want = (end - pos).min(BUFFER_SIZE as u64) as usize;
+        let dest_pos = self.dest_pos(pos);
         let buffer = &mut self.buffer.for_data()[..want];
         let sys = &mut *self.sys;
         let read = if self.source_kind == FileKind::Stream {
@@ -171,7 +179,6 @@ impl<S: Syscalls> Run<'_, '_, S> {
         if read == 0 {
             return Ok(0);
         }
-        let dest_pos = job.dest_offset + pos;
         write_all_at(sys, job.dest, &buffer[..read], dest_pos).map_err(|error| {
             CopyError::io(
                 format!("write {} at offset {dest_pos}", job.dest_name),

@@ -12,6 +12,7 @@ mod fat32;
 mod fat32_read;
 mod gpt;
 mod read_async;
+mod vdisk;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
