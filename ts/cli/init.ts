@@ -14,6 +14,7 @@ import { describeFsError } from '../fs-errors';
 export const TEMPLATES: ReadonlyArray<{ name: string; summary: string }> = [
   { name: 'minimal', summary: 'an EFI system partition (FAT32) and a read-only root (EROFS), sized to fit' },
   { name: 'uefi-ab', summary: 'an ESP, A/B root slots (A an EROFS, B empty) and a data partition that grows' },
+  { name: 'rpi', summary: 'a Raspberry Pi disk: MBR, a FAT32 boot partition (config.txt, cmdline.txt) and an EROFS root' },
 ];
 
 export const DEFAULT_TEMPLATE = 'minimal';
@@ -72,6 +73,32 @@ export function specText(template: string, schema: string | undefined, seed: str
   return lines.join('\n');
 }
 
+/** The fixed MBR disk id of a template's spec (`diskId: 0x` and 8 hex digits), lowercase; undefined without one. */
+export function templateDiskId(spec: string): string | undefined {
+  return /^diskId: 0x([0-9a-fA-F]{8})\b/m.exec(spec)?.[1].toLowerCase();
+}
+
+/**
+ * A disk id of its own for a new project, 8 lowercase hex digits, neither zero nor `unlike`. Its
+ * partitions' PARTUUIDs (<disk id>-<number>) are what a boot command line names the root by, so
+ * two disks made from one template must not share it: with both attached, the kernel could mount
+ * the other one's root.
+ */
+export function newDiskId(unlike: string): string {
+  for (;;) {
+    const id = randomBytes(4).toString('hex');
+    if (id !== '00000000' && id !== unlike) return id;
+  }
+}
+
+/** `data` with every occurrence of the disk id `from` (lowercase hex) replaced by `to`. */
+export function replaceDiskId(data: Buffer, from: string, to: string): Buffer {
+  const needle = Buffer.from(from, 'latin1');
+  const out = Buffer.from(data);
+  for (let at = out.indexOf(needle); at !== -1; at = out.indexOf(needle, at + needle.length)) out.write(to, at, 'latin1');
+  return out;
+}
+
 /** Every file of a template folder, relative to it, in a stable order. */
 function templateFiles(dir: string): string[] {
   return fs
@@ -127,6 +154,11 @@ export function init(folder: string, template: string = DEFAULT_TEMPLATE, root: 
   }
 
   const schema = schemaReference(target, root);
+  // A template with a fixed diskId (rpi: cmdline.txt and fstab name the root by PARTUUID) gets a
+  // new one, written into the spec and every file that names the old one, so they stay in step.
+  const specSource = fs.readFileSync(path.join(source, SPEC_FILE), 'utf8');
+  const oldDiskId = templateDiskId(specSource);
+  const diskId = oldDiskId === undefined ? undefined : { from: oldDiskId, to: newDiskId(oldDiskId) };
   const created: string[] = [];
   try {
     if (existing === undefined) {
@@ -137,7 +169,8 @@ export function init(folder: string, template: string = DEFAULT_TEMPLATE, root: 
       const to = path.join(target, file);
       for (let dir = path.dirname(to); !fs.existsSync(dir); dir = path.dirname(dir)) created.push(dir);
       fs.mkdirSync(path.dirname(to), { recursive: true });
-      const data = file === SPEC_FILE ? specText(fs.readFileSync(path.join(source, file), 'utf8'), schema, newSeed(target)) : fs.readFileSync(path.join(source, file));
+      const original = file === SPEC_FILE ? Buffer.from(specText(specSource, schema, newSeed(target))) : fs.readFileSync(path.join(source, file));
+      const data = diskId === undefined ? original : replaceDiskId(original, diskId.from, diskId.to);
       // 'wx': never replace a file that appeared since the check.
       fs.writeFileSync(to, data, { flag: 'wx' });
       created.push(to);
