@@ -33,7 +33,7 @@ test('bash completes commands, options, choices, and spec files where a spec goe
   t.deepEqual(bashComplete(dir, ['imgforge', 'b']), ['build']);
   t.deepEqual(bashComplete(dir, ['imgforge', 'build', '--c']), ['--copy']);
   t.deepEqual(bashComplete(dir, ['imgforge', 'build', '--copy', '']), ['auto', 'copy-file-range', 'read-write']);
-  t.deepEqual(bashComplete(dir, ['imgforge', 'init', '--template', '']), ['minimal', 'uefi-ab']);
+  t.deepEqual(bashComplete(dir, ['imgforge', 'init', '--template', '']), ['minimal', 'rpi', 'uefi-ab']);
   t.deepEqual(bashComplete(dir, ['imgforge', 'plan', '--json=']), ['--json=pretty', '--json=short']);
   // A spec: .yaml, .yml and .json files, and folders; an option's value does not count as one.
   t.deepEqual(bashComplete(dir, ['imgforge', 'build', '-o', 'out.img', '']), ['a.yaml', 'b.json', 'sub']);

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { parseTriple } from '@napi-rs/cli';
 import { platformPackage } from '../ts/native';
 import { ROOT } from './helpers/cli';
-import { sgdiskVerify, tempDir } from './helpers/tools';
+import { sfdiskJson, sgdiskVerify, tempDir } from './helpers/tools';
 
 // Installs imgforge the way users get it from npm: the root package plus this machine's platform
 // package, both as tarballs, in an empty project; then runs the CLI with npx and loads the
@@ -117,6 +117,9 @@ test('the tarballs hold the built package: JavaScript in the root one, the addon
     'templates/minimal/image.yaml',
     'templates/minimal/esp/EFI/BOOT/BOOTX64.EFI',
     'templates/uefi-ab/image.yaml',
+    'templates/rpi/image.yaml',
+    'templates/rpi/boot/cmdline.txt',
+    'templates/rpi/boot/config.txt',
   ]) {
     t.true(rootFiles.includes(file), file);
   }
@@ -201,8 +204,18 @@ for (const template of fs.readdirSync(path.join(ROOT, 'templates')).sort()) {
     const verified = run('npx', ['--no', 'imgforge', 'verify', 'image.yaml', 'image.img'], demo);
     t.is(verified.status, 0, verified.stdout + verified.stderr);
     t.regex(verified.stdout, /the image matches/);
-    if (process.platform === 'linux' || spawnSync('sgdisk', ['--version']).status === 0) {
-      t.regex(sgdiskVerify(path.join(demo, 'image.img')), /No problems found/);
+    const image = path.join(demo, 'image.img');
+    if (/^table: mbr\b/m.test(spec)) {
+      // An MBR disk (rpi): sgdisk would only convert it to GPT in memory; sfdisk reads it as is,
+      // and cmdline.txt names the root by the PARTUUID the table gives partition 2.
+      if (spawnSync('sfdisk', ['--version']).status === 0) {
+        const table = sfdiskJson(image);
+        t.is(table.label, 'dos');
+        const diskId = table.id.replace(/^0x/, '').padStart(8, '0');
+        if (template === 'rpi') t.regex(fs.readFileSync(path.join(demo, 'boot', 'cmdline.txt'), 'utf8'), new RegExp(`root=PARTUUID=${diskId}-02 `));
+      }
+    } else if (process.platform === 'linux' || spawnSync('sgdisk', ['--version']).status === 0) {
+      t.regex(sgdiskVerify(image), /No problems found/);
     }
   });
 }

@@ -54,6 +54,7 @@ test('there are examples and templates to check', (t) => {
   t.true(names.includes('examples/appliance/image.yaml'));
   t.true(names.includes('templates/minimal/image.yaml'));
   t.true(names.includes('templates/uefi-ab/image.yaml'));
+  t.true(names.includes('templates/rpi/image.yaml'));
 });
 
 for (const file of SPECS) {

@@ -225,7 +225,8 @@ already there, init says which and writes nothing.
 
 Examples:
   imgforge init demo && cd demo && imgforge build image.yaml
-  imgforge init appliance --template uefi-ab`,
+  imgforge init appliance --template uefi-ab
+  imgforge init pi --template rpi`,
     )
     .action((folder: string, flags: { template: string }) => {
       process.stdout.write(`${describeInit(init(folder, flags.template), folder)}\n`);
