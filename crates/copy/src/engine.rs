@@ -11,6 +11,7 @@ use crate::progress::Progress;
 use crate::run::Run;
 use crate::stats::CopyStats;
 use crate::sys::{DefaultSyscalls, FileKind, Syscalls, ZeroMethod};
+use crate::written::{ByteRange, WrittenRanges};
 
 /// Copies files into images. Reuse one engine for many files: it keeps one read/write
 /// buffer and cumulative [`CopyStats`].
@@ -19,6 +20,7 @@ pub struct CopyEngine<S: Syscalls = DefaultSyscalls> {
     sys: S,
     buffer: TransferBuffer,
     stats: CopyStats,
+    written: WrittenRanges,
 }
 
 impl CopyEngine<DefaultSyscalls> {
@@ -34,6 +36,7 @@ impl<S: Syscalls> CopyEngine<S> {
             sys,
             buffer: TransferBuffer::default(),
             stats: CopyStats::default(),
+            written: WrittenRanges::new(),
         }
     }
 
@@ -124,6 +127,8 @@ impl<S: Syscalls> CopyEngine<S> {
             sys: &mut self.sys,
             buffer: &mut self.buffer,
             stats: &mut self.stats,
+            written: &mut self.written,
+            source_offset: 0,
             data_steps: 0,
             progress: Progress::new(progress),
             job,
@@ -238,7 +243,68 @@ impl<S: Syscalls> CopyEngine<S> {
                 ),
                 error,
             )
-        })
+        })?;
+        self.written.add(offset, bytes.len() as u64);
+        Ok(())
+    }
+
+    /// Copies `[source_offset, source_offset + len)` of the source to `dest_offset` of the
+    /// destination, holes skipped (in a fresh destination) or zeroed, data reflinked where the
+    /// kernel can: a partition of a finished image into a file of its own. The source must be
+    /// a regular file that holds the whole range.
+    pub fn copy_range(
+        &mut self,
+        job: &OpenedCopy,
+        source_offset: u64,
+        len: u64,
+        progress: &mut dyn FnMut(u64) -> bool,
+    ) -> Result<(), CopyError> {
+        let source_info = retry_interrupted(|| self.sys.file_info(job.source))
+            .map_err(|error| CopyError::io(format!("stat {}", job.source_name), error))?;
+        let end = source_offset.checked_add(len);
+        if source_info.kind != FileKind::Regular || end.is_none_or(|end| end > source_info.len) {
+            return Err(CopyError::io(
+                format!("copy from {}", job.source_name),
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "bytes {source_offset}..+{len} are not inside a regular file of {} bytes",
+                        source_info.len
+                    ),
+                ),
+            ));
+        }
+        if len > job.dest_capacity {
+            return Err(CopyError::TooLarge {
+                source_len: len,
+                capacity: job.dest_capacity,
+            });
+        }
+        let mut run = Run {
+            sys: &mut self.sys,
+            buffer: &mut self.buffer,
+            stats: &mut self.stats,
+            written: &mut self.written,
+            source_offset,
+            data_steps: 0,
+            progress: Progress::new(progress),
+            job,
+            mode: self.mode,
+            source_kind: source_info.kind,
+            source_len: Some(len),
+            use_copy_file_range: self.mode != CopyMode::ReadWrite,
+            kernel_copied_any: false,
+            zero_method: Some(ZeroMethod::ZeroRange),
+            may_have_holes: true,
+        };
+        run.copy_extents(len)?;
+        run.progress.flush()
+    }
+
+    /// The destination byte ranges this engine has written (data copied or metadata written;
+    /// holes skipped or zeroed are not), sorted and merged: over all calls, failed ones too.
+    pub fn written_ranges(&self) -> Vec<ByteRange> {
+        self.written.ranges()
     }
 
     /// Cumulative over all `copy()` calls of this engine, including failed ones.

@@ -52,8 +52,9 @@ impl<S: Syscalls> Run<'_, '_, S> {
             };
         }
         let source = self.job.source;
-        let start = match self.sys.seek_data(source, pos) {
-            Ok(Some(start)) => start.clamp(pos, len),
+        let base = self.source_offset;
+        let start = match self.sys.seek_data(source, base + pos) {
+            Ok(Some(start)) => start.saturating_sub(base).clamp(pos, len),
             // No data after `pos` (ENXIO): the rest is a hole, or the file shrank, which the
             // final length check reports.
             Ok(None) => len,
@@ -68,8 +69,8 @@ impl<S: Syscalls> Run<'_, '_, S> {
         if start >= len {
             return Extent { start, end: len };
         }
-        let end = match self.sys.seek_hole(source, start) {
-            Ok(end) if end > start => end.min(len),
+        let end = match self.sys.seek_hole(source, base + start) {
+            Ok(end) if end > base + start => (end - base).min(len),
             _ => {
                 *holes_detectable = false;
                 len

@@ -9,6 +9,7 @@ use crate::opened::OpenedCopy;
 use crate::progress::Progress;
 use crate::stats::CopyStats;
 use crate::sys::{FileKind, Syscalls, ZeroMethod};
+use crate::written::WrittenRanges;
 
 /// Bytes per copy_file_range call. The kernel caps a call at 0x7ffff000 bytes anyway; smaller
 /// calls keep progress reports and cancellation timely, and remapping a 1 GiB file in 16
@@ -52,6 +53,12 @@ pub(crate) struct Run<'r, 'j, S: Syscalls> {
     pub(crate) sys: &'r mut S,
     pub(crate) buffer: &'r mut TransferBuffer,
     pub(crate) stats: &'r mut CopyStats,
+    /// Where the job's data landed in the destination.
+    pub(crate) written: &'r mut WrittenRanges,
+    /// Where the job's bytes start in the source: 0 but for [`CopyEngine::copy_range`].
+    ///
+    /// [`CopyEngine::copy_range`]: crate::CopyEngine::copy_range
+    pub(crate) source_offset: u64,
     /// Data calls (copy_file_range, read) made for this job.
     pub(crate) data_steps: u32,
     pub(crate) progress: Progress<'r>,
@@ -77,12 +84,17 @@ impl<S: Syscalls> Run<'_, '_, S> {
         self.data_steps = self.data_steps.saturating_add(1);
         if self.use_copy_file_range {
             match self.kernel_copy_step(pos, end)? {
-                KernelStep::Copied(bytes) => return Ok(bytes),
+                KernelStep::Copied(bytes) => {
+                    self.written.add(self.job.dest_offset + pos, bytes);
+                    return Ok(bytes);
+                }
                 KernelStep::EndOfFile => return Ok(0),
                 KernelStep::SwitchedToReadWrite => {}
             }
         }
-        self.read_write_step(pos, end)
+        let moved = self.read_write_step(pos, end)?;
+        self.written.add(self.job.dest_offset + pos, moved);
+        Ok(moved)
     }
 
     fn kernel_copy_step(&mut self, pos: u64, end: u64) -> Result<KernelStep, CopyError> {
@@ -91,7 +103,7 @@ impl<S: Syscalls> Run<'_, '_, S> {
         let len = (end - pos).min(KERNEL_COPY_CHUNK) as usize;
         let result = retry_interrupted(|| {
             self.sys
-                .copy_file_range(job.source, pos, job.dest, dest_pos, len)
+                .copy_file_range(job.source, self.source_offset + pos, job.dest, dest_pos, len)
         });
         match result {
             Ok(0) if !self.kernel_copied_any => match self.mode {
@@ -163,7 +175,7 @@ impl<S: Syscalls> Run<'_, '_, S> {
         let read = if self.source_kind == FileKind::Stream {
             retry_interrupted(|| sys.read_stream(job.source, buffer))
         } else {
-            retry_interrupted(|| sys.read_at(job.source, buffer, pos))
+            retry_interrupted(|| sys.read_at(job.source, buffer, self.source_offset + pos))
         };
         let read = read.map_err(|error| {
             CopyError::io(format!("read {} at offset {pos}", job.source_name), error)
@@ -190,7 +202,7 @@ impl<S: Syscalls> Run<'_, '_, S> {
         let read = if self.source_kind == FileKind::Stream {
             retry_interrupted(|| sys.read_stream(job.source, &mut byte))
         } else {
-            retry_interrupted(|| sys.read_at(job.source, &mut byte, pos))
+            retry_interrupted(|| sys.read_at(job.source, &mut byte, self.source_offset + pos))
         };
         read.map(|bytes| bytes as u64).map_err(|error| {
             CopyError::io(format!("read {} at offset {pos}", job.source_name), error)

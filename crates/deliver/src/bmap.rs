@@ -1,0 +1,108 @@
+//! bmaptool's block map, format 2.0 (bmap-tools' BmapCreate.py and BmapCopy.py): XML listing
+//! the image's size, its block size, the mapped block ranges with the SHA-256 of each, and the
+//! SHA-256 of the bmap file itself computed with that field's value as 64 ASCII zeros.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use crate::blocks::block_runs;
+use crate::output::{hex, Artifact, HashingWriter};
+use crate::ranges::ImageMap;
+use crate::{ByteRange, DeliverError, Progress};
+
+/// bmaptool's block size, and the filesystem block size holes are counted in.
+const BLOCK_SIZE: u64 = 4096;
+const ZERO_CHECKSUM: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Writes the bmap of the raw `image` (data in `ranges`) to `output`. Mapped blocks are the
+/// blocks that hold any byte the build wrote; each range's checksum covers its blocks' bytes
+/// (up to the image's end when its last block is partial), read from the image.
+pub fn write_bmap(image: &Path, ranges: &[ByteRange], output: &Path, progress: Progress) -> Result<Artifact, DeliverError> {
+    let map = ImageMap::open(image, ranges)?;
+    let size = map.size();
+    let runs = block_runs(ranges, BLOCK_SIZE, size);
+    let mut block_map = String::new();
+    for run in &runs {
+        let start = run.first * BLOCK_SIZE;
+        let end = ((run.first + run.count) * BLOCK_SIZE).min(size);
+        let mut hasher = Sha256::new();
+        map.stream(start, end, progress, &mut |bytes| {
+            hasher.update(bytes);
+            Ok(())
+        })?;
+        let last = run.first + run.count - 1;
+        let blocks = if run.count == 1 { run.first.to_string() } else { format!("{}-{last}", run.first) };
+        let _ = writeln!(block_map, "        <Range chksum=\"{}\"> {blocks} </Range>", hex(&hasher.finalize()));
+    }
+    let mapped: u64 = runs.iter().map(|r| r.count).sum();
+    let text = document(size, mapped, ZERO_CHECKSUM, &block_map);
+    let checksum = hex(&Sha256::digest(text.as_bytes()));
+    let text = document(size, mapped, &checksum, &block_map);
+    let mut out = HashingWriter::create(output)?;
+    out.put(text.as_bytes())?;
+    out.finish()
+}
+
+fn document(image_size: u64, mapped_blocks: u64, checksum: &str, block_map: &str) -> String {
+    let blocks = image_size.div_ceil(BLOCK_SIZE);
+    format!(
+        r#"<?xml version="1.0" ?>
+<!-- The block map of an image written by imgforge: the ranges of blocks that hold data.
+     Copy it with `bmaptool copy --bmap <this file> <image> <device>`; the other blocks are
+     not read nor written. -->
+<bmap version="2.0">
+    <!-- Image size in bytes -->
+    <ImageSize> {image_size} </ImageSize>
+
+    <!-- Size of a block in bytes -->
+    <BlockSize> {BLOCK_SIZE} </BlockSize>
+
+    <!-- Count of blocks in the image file -->
+    <BlocksCount> {blocks} </BlocksCount>
+
+    <!-- Count of mapped blocks -->
+    <MappedBlocksCount> {mapped_blocks} </MappedBlocksCount>
+
+    <!-- Type of checksum used in this file -->
+    <ChecksumType> sha256 </ChecksumType>
+
+    <!-- The checksum of this bmap file, computed with this value as all ASCII "0" -->
+    <BmapFileChecksum> {checksum} </BmapFileChecksum>
+
+    <!-- The mapped block ranges, with the SHA-256 of each range's bytes -->
+    <BlockMap>
+{block_map}    </BlockMap>
+</bmap>
+"#
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_the_blocks_with_data_and_checks_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let image = dir.path().join("img");
+        let mut bytes = vec![0u8; 10 * 4096 + 512];
+        bytes[3 * 4096..5 * 4096].fill(1);
+        bytes[10 * 4096 + 3] = 2;
+        std::fs::write(&image, &bytes).unwrap();
+        let ranges = [ByteRange { offset: 3 * 4096, length: 2 * 4096 }, ByteRange { offset: 10 * 4096 + 3, length: 1 }];
+        let output = dir.path().join("img.bmap");
+        write_bmap(&image, &ranges, &output, &mut |_| true).unwrap();
+        let text = std::fs::read_to_string(&output).unwrap();
+        assert!(text.contains("<BlocksCount> 11 </BlocksCount>"));
+        assert!(text.contains("<MappedBlocksCount> 3 </MappedBlocksCount>"));
+        let first = hex(&Sha256::digest(&bytes[3 * 4096..5 * 4096]));
+        assert!(text.contains(&format!("<Range chksum=\"{first}\"> 3-4 </Range>")));
+        let last = hex(&Sha256::digest(&bytes[10 * 4096..]));
+        assert!(text.contains(&format!("<Range chksum=\"{last}\"> 10 </Range>")));
+        let checksum = text.split("<BmapFileChecksum> ").nth(1).unwrap()[..64].to_string();
+        let zeroed = text.replace(&checksum, ZERO_CHECKSUM);
+        assert_eq!(hex(&Sha256::digest(zeroed.as_bytes())), checksum);
+    }
+}
