@@ -141,6 +141,11 @@ export interface CopyJob {
 export interface CopyOutcome {
   stats: CopyStats
   error?: CopyFailure
+  /**
+   * The image's byte ranges this copy wrote (data and metadata; holes skipped or zeroed are
+   * not), sorted and merged: the build's map of what holds data.
+   */
+  written: Array<DataRange>
 }
 
 /** Bytes per copy method (`imgforge_copy::CopyStats`), as JavaScript numbers. */
@@ -148,6 +153,27 @@ export interface CopyStats {
   copyFileRangeBytes: number
   readWriteBytes: number
   holeBytes: number
+}
+
+/** A byte range `[offset, offset + length)` of an image. */
+export interface DataRange {
+  offset: number
+  length: number
+}
+
+export interface DeliverFailure {
+  /** Stable code: ABORTED, RANGES or IO. */
+  code: string
+  message: string
+}
+
+/** An artifact written, or why not (failures resolve as values, to keep their code). */
+export interface DeliverOutcome {
+  /** Bytes written. */
+  size: number
+  /** SHA-256 of the bytes written, hex. */
+  sha256: string
+  error?: DeliverFailure
 }
 
 /**
@@ -388,6 +414,12 @@ export interface GptTable {
   backupHeader: 'valid' | 'invalid' | 'missing'
 }
 
+/**
+ * The size and SHA-256 of the file `image` whose data lies in `dataRanges` (holes are hashed
+ * as zeros without being read).
+ */
+export declare function hashImage(image: string, dataRanges: Array<DataRange>, progress: CopyProgress): Promise<DeliverOutcome>
+
 export interface MbrEntry {
   /** Boot indicator 0x80. */
   bootable: boolean
@@ -434,6 +466,12 @@ export declare function readFat32(image: string, offset: number, length: number,
  */
 export declare function readPartitionTable(path: string, sectorSize?: number | undefined | null): PartitionTable
 
+/**
+ * Writes bytes `[offset, offset + size)` of `image` to the new file `output` through the copy
+ * engine in `mode` (reflinked on XFS/btrfs), and hashes it.
+ */
+export declare function splitPartition(image: string, dataRanges: Array<DataRange>, offset: number, size: number, output: string, mode: string, progress: CopyProgress): Promise<DeliverOutcome>
+
 export interface TableFinding {
   /** Stable SCREAMING_CASE code, e.g. GPT_HEADER_CRC. */
   code: string
@@ -457,3 +495,18 @@ export interface TablePartition {
   /** The 64-bit attribute mask as a decimal string ("0" for MBR partitions): BigInt(attributes). */
   attributes: string
 }
+
+/**
+ * Writes the Android sparse image of the raw `image` (its data in `dataRanges`, sorted and
+ * apart; the rest zeros) to `output`, which must not exist.
+ */
+export declare function writeAndroidSparse(image: string, dataRanges: Array<DataRange>, output: string, progress: CopyProgress): Promise<DeliverOutcome>
+
+/** Writes the bmap (format 2.0, SHA-256) of the raw `image` to `output`, which must not exist. */
+export declare function writeBmap(image: string, dataRanges: Array<DataRange>, output: string, progress: CopyProgress): Promise<DeliverOutcome>
+
+/**
+ * Writes the raw `image` compressed with `compression` (zstd, xz or gzip) to `output`, which
+ * must not exist; holes are fed as zeros without being read.
+ */
+export declare function writeCompressed(compression: string, image: string, dataRanges: Array<DataRange>, output: string, progress: CopyProgress): Promise<DeliverOutcome>

@@ -3,7 +3,8 @@
  * package's `.d.ts` is exactly this file, ./types and ./errors: nothing of the binding, zod or the
  * implementation reaches a consumer's compiler.
  */
-import { build as buildImage, COPY_MODES as copyModes } from './build/build';
+import { COPY_MODES as copyModes } from './build/build';
+import { build as buildImage } from './deliver/deliver';
 import { inspect as inspectImage } from './inspect/inspect';
 import { verify as verifyImage } from './inspect/verify';
 import { plan as planImage } from './plan/plan';
@@ -46,6 +47,10 @@ export type {
   CopySummary,
   BuildTimings,
   BuildResult,
+  DeliveryFormat,
+  Compression,
+  ArtifactKind,
+  Artifact,
   ContentsKind,
   Finding,
   Fat32Contents,
@@ -79,7 +84,8 @@ export const plan: (spec: LoadedSpec, options?: PlanOptions) => Promise<Plan> = 
 
 /**
  * Builds the image a spec describes (a path, or a LoadedSpec) into a file, atomically, or into a
- * block device with `force`.
+ * block device with `force`; with `format`, `compress`, `bmap` or `split`, also delivers it in
+ * that form (every file written to a temporary name and renamed only when all succeeded).
  */
 export const build: (spec: string | LoadedSpec, options?: BuildOptions) => Promise<BuildResult> = buildImage;
 

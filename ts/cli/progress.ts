@@ -20,6 +20,11 @@ export function terminalProgress(stream: NodeJS.WriteStream): ProgressSink {
         stream.write(' flushing to disk\x1b[K');
         return;
       }
+      if (progress.phase === 'deliver' && progress.artifact !== undefined) {
+        stream.write(`\r${`writing ${progress.artifact}`.slice(0, Math.max(20, (stream.columns ?? 100) - 1))}\x1b[K`);
+        drawn = true;
+        return;
+      }
       if (progress.phase !== 'copy' || progress.bytesTotal === 0) return;
       const fraction = Math.min(1, progress.bytesDone / progress.bytesTotal);
       const filled = Math.round(fraction * BAR_WIDTH);
@@ -51,6 +56,10 @@ export function plainProgress(stream: NodeJS.WritableStream): ProgressSink {
       }
       if (progress.phase === 'fsync') {
         stream.write('flushing the image to disk\n');
+        return;
+      }
+      if (progress.phase === 'deliver' && progress.artifact !== undefined) {
+        stream.write(`writing ${progress.artifact}\n`);
         return;
       }
       if (progress.phase !== 'copy' || progress.bytesTotal === 0) return;

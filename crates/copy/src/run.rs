@@ -102,8 +102,13 @@ impl<S: Syscalls> Run<'_, '_, S> {
         let dest_pos = job.dest_offset + pos;
         let len = (end - pos).min(KERNEL_COPY_CHUNK) as usize;
         let result = retry_interrupted(|| {
-            self.sys
-                .copy_file_range(job.source, self.source_offset + pos, job.dest, dest_pos, len)
+            self.sys.copy_file_range(
+                job.source,
+                self.source_offset + pos,
+                job.dest,
+                dest_pos,
+                len,
+            )
         });
         match result {
             Ok(0) if !self.kernel_copied_any => match self.mode {

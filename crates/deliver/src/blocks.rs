@@ -25,7 +25,10 @@ pub fn block_runs(ranges: &[ByteRange], block_size: u64, image_size: u64) -> Vec
             Some(last) if first <= last.first + last.count => {
                 last.count = last.count.max(end - last.first);
             }
-            _ => runs.push(BlockRun { first, count: end - first }),
+            _ => runs.push(BlockRun {
+                first,
+                count: end - first,
+            }),
         }
     }
     runs
@@ -54,7 +57,10 @@ mod tests {
         // One byte in block 0, and a range across blocks 2..=3.
         assert_eq!(
             block_runs(&[r(0, 1), r(8191 + 1, 4097)], 4096, 1 << 20),
-            vec![BlockRun { first: 0, count: 1 }, BlockRun { first: 2, count: 2 }]
+            vec![
+                BlockRun { first: 0, count: 1 },
+                BlockRun { first: 2, count: 2 }
+            ]
         );
         // Two ranges in the same block make one run; a range ending on a boundary stays.
         assert_eq!(

@@ -23,7 +23,9 @@ impl std::str::FromStr for Compression {
             "zstd" => Ok(Compression::Zstd),
             "xz" => Ok(Compression::Xz),
             "gzip" => Ok(Compression::Gzip),
-            other => Err(format!("compression must be zstd, xz or gzip; got \"{other}\"")),
+            other => Err(format!(
+                "compression must be zstd, xz or gzip; got \"{other}\""
+            )),
         }
     }
 }
@@ -37,7 +39,13 @@ fn threads() -> u32 {
 }
 
 /// Writes the raw `image` (data in `ranges`) compressed with `compression` to `output`.
-pub fn write_compressed(compression: Compression, image: &Path, ranges: &[ByteRange], output: &Path, progress: Progress) -> Result<Artifact, DeliverError> {
+pub fn write_compressed(
+    compression: Compression,
+    image: &Path,
+    ranges: &[ByteRange],
+    output: &Path,
+    progress: Progress,
+) -> Result<Artifact, DeliverError> {
     let map = ImageMap::open(image, ranges)?;
     let out = HashingWriter::create(output)?;
     let name = output.display().to_string();
@@ -59,9 +67,14 @@ pub fn write_compressed(compression: Compression, image: &Path, ranges: &[ByteRa
                 .map_err(|e| failed(e.into()))?;
             Box::new(liblzma::write::XzEncoder::new_stream(out, stream))
         }
-        Compression::Gzip => Box::new(flate2::write::GzEncoder::new(out, flate2::Compression::default())),
+        Compression::Gzip => Box::new(flate2::write::GzEncoder::new(
+            out,
+            flate2::Compression::default(),
+        )),
     };
-    map.stream(0, map.size(), progress, &mut |bytes| encoder.write_all(bytes).map_err(failed))?;
+    map.stream(0, map.size(), progress, &mut |bytes| {
+        encoder.write_all(bytes).map_err(failed)
+    })?;
     encoder.end().map_err(failed)?.finish()
 }
 

@@ -17,14 +17,21 @@ pub(crate) const CHUNK: usize = 1 << 20;
 pub fn check_ranges(ranges: &[ByteRange], size: u64) -> Result<(), DeliverError> {
     let mut end = 0u64;
     for (i, r) in ranges.iter().enumerate() {
-        let bad = |why: &str| DeliverError::BadRanges(format!("range {i} ({}+{}): {why}", r.offset, r.length));
+        let bad = |why: &str| {
+            DeliverError::BadRanges(format!("range {i} ({}+{}): {why}", r.offset, r.length))
+        };
         if r.length == 0 {
             return Err(bad("empty"));
         }
         if i > 0 && r.offset <= end {
-            return Err(bad("not after the previous range (unsorted, overlapping or touching)"));
+            return Err(bad(
+                "not after the previous range (unsorted, overlapping or touching)",
+            ));
         }
-        end = r.offset.checked_add(r.length).ok_or_else(|| bad("overflows"))?;
+        end = r
+            .offset
+            .checked_add(r.length)
+            .ok_or_else(|| bad("overflows"))?;
         if end > size {
             return Err(bad(&format!("past the image's end at {size}")));
         }
@@ -44,13 +51,19 @@ impl<'a> ImageMap<'a> {
     /// Opens `image` and checks `ranges` against its size.
     pub fn open(image: &Path, ranges: &'a [ByteRange]) -> Result<Self, DeliverError> {
         let name = image.display().to_string();
-        let file = File::open(image).map_err(|e| DeliverError::io(format!("cannot open {name}"), e))?;
+        let file =
+            File::open(image).map_err(|e| DeliverError::io(format!("cannot open {name}"), e))?;
         let size = file
             .metadata()
             .map_err(|e| DeliverError::io(format!("cannot stat {name}"), e))?
             .len();
         check_ranges(ranges, size)?;
-        Ok(ImageMap { file, name, size, ranges })
+        Ok(ImageMap {
+            file,
+            name,
+            size,
+            ranges,
+        })
     }
 
     pub fn size(&self) -> u64 {
@@ -59,9 +72,16 @@ impl<'a> ImageMap<'a> {
 
     /// Reads exactly `buf.len()` bytes at `offset`.
     pub(crate) fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> Result<(), DeliverError> {
-        self.file
-            .read_exact_at(buf, offset)
-            .map_err(|e| DeliverError::io(format!("cannot read {} bytes at offset {offset} of {}", buf.len(), self.name), e))
+        self.file.read_exact_at(buf, offset).map_err(|e| {
+            DeliverError::io(
+                format!(
+                    "cannot read {} bytes at offset {offset} of {}",
+                    buf.len(),
+                    self.name
+                ),
+                e,
+            )
+        })
     }
 
     /// Feeds `[start, end)` of the image to `sink` in order: data ranges read from the file,
@@ -117,11 +137,17 @@ mod tests {
     fn ranges_must_be_sorted_apart_and_inside() {
         assert!(check_ranges(&[], 0).is_ok());
         assert!(check_ranges(&[r(0, 10), r(11, 5)], 16).is_ok());
-        assert!(check_ranges(&[r(0, 10), r(10, 5)], 16).is_err(), "touching: not merged");
+        assert!(
+            check_ranges(&[r(0, 10), r(10, 5)], 16).is_err(),
+            "touching: not merged"
+        );
         assert!(check_ranges(&[r(5, 10), r(0, 2)], 16).is_err(), "unsorted");
         assert!(check_ranges(&[r(0, 17)], 16).is_err(), "past the end");
         assert!(check_ranges(&[r(3, 0)], 16).is_err(), "empty");
-        assert!(check_ranges(&[r(u64::MAX, 2)], u64::MAX).is_err(), "overflow");
+        assert!(
+            check_ranges(&[r(u64::MAX, 2)], u64::MAX).is_err(),
+            "overflow"
+        );
     }
 
     #[test]
@@ -136,10 +162,18 @@ mod tests {
         let map = ImageMap::open(&path, &ranges).unwrap();
         let mut out = Vec::new();
         let mut seen = 0;
-        map.stream(5, bytes.len() as u64, &mut |n| { seen += n; true }, &mut |b| {
-            out.extend_from_slice(b);
-            Ok(())
-        })
+        map.stream(
+            5,
+            bytes.len() as u64,
+            &mut |n| {
+                seen += n;
+                true
+            },
+            &mut |b| {
+                out.extend_from_slice(b);
+                Ok(())
+            },
+        )
         .unwrap();
         assert_eq!(out, bytes[5..]);
         assert_eq!(seen, bytes.len() as u64 - 5);

@@ -28,24 +28,41 @@ pub(crate) struct Chunk {
 
 /// The chunks that cover `total_blocks` blocks: RAW for the runs that hold data (cut to
 /// `max_raw_blocks`), DONT_CARE between and after them.
-pub(crate) fn plan_chunks(ranges: &[ByteRange], block_size: u64, total_blocks: u64, max_raw_blocks: u64) -> Vec<Chunk> {
+pub(crate) fn plan_chunks(
+    ranges: &[ByteRange],
+    block_size: u64,
+    total_blocks: u64,
+    max_raw_blocks: u64,
+) -> Vec<Chunk> {
     let mut chunks = Vec::new();
     let mut next = 0;
     for run in block_runs(ranges, block_size, total_blocks * block_size) {
         if run.first > next {
-            chunks.push(Chunk { raw: false, first: next, blocks: run.first - next });
+            chunks.push(Chunk {
+                raw: false,
+                first: next,
+                blocks: run.first - next,
+            });
         }
         let mut first = run.first;
         let end = run.first + run.count;
         while first < end {
             let blocks = (end - first).min(max_raw_blocks);
-            chunks.push(Chunk { raw: true, first, blocks });
+            chunks.push(Chunk {
+                raw: true,
+                first,
+                blocks,
+            });
             first += blocks;
         }
         next = end;
     }
     if next < total_blocks {
-        chunks.push(Chunk { raw: false, first: next, blocks: total_blocks - next });
+        chunks.push(Chunk {
+            raw: false,
+            first: next,
+            blocks: total_blocks - next,
+        });
     }
     chunks
 }
@@ -73,26 +90,57 @@ fn chunk_header(kind: u16, blocks: u32, total_bytes: u32) -> [u8; 12] {
 }
 
 /// Writes the Android sparse image of the raw `image` (data in `ranges`) to `output`.
-pub fn write_android_sparse(image: &Path, ranges: &[ByteRange], output: &Path, progress: Progress) -> Result<Artifact, DeliverError> {
+pub fn write_android_sparse(
+    image: &Path,
+    ranges: &[ByteRange],
+    output: &Path,
+    progress: Progress,
+) -> Result<Artifact, DeliverError> {
     let map = ImageMap::open(image, ranges)?;
-    let too_big = |why: String| DeliverError::io(format!("cannot write {} as an Android sparse image", map.name), std::io::Error::new(std::io::ErrorKind::InvalidInput, why));
-    let block_size = sparse_block_size(map.size()).ok_or_else(|| too_big(format!("its size {} is not a multiple of 4 bytes", map.size())))?;
+    let too_big = |why: String| {
+        DeliverError::io(
+            format!("cannot write {} as an Android sparse image", map.name),
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, why),
+        )
+    };
+    let block_size = sparse_block_size(map.size()).ok_or_else(|| {
+        too_big(format!(
+            "its size {} is not a multiple of 4 bytes",
+            map.size()
+        ))
+    })?;
     let bs = u64::from(block_size);
     let total_blocks = map.size() / bs;
-    let total_blocks32 = u32::try_from(total_blocks).map_err(|_| too_big(format!("{total_blocks} blocks of {bs} bytes exceed the format's 2^32")))?;
+    let total_blocks32 = u32::try_from(total_blocks).map_err(|_| {
+        too_big(format!(
+            "{total_blocks} blocks of {bs} bytes exceed the format's 2^32"
+        ))
+    })?;
     let chunks = plan_chunks(ranges, bs, total_blocks, MAX_RAW_BYTES / bs);
     let mut out = HashingWriter::create(output)?;
-    out.put(&file_header(block_size, total_blocks32, chunks.len() as u32))?;
+    out.put(&file_header(
+        block_size,
+        total_blocks32,
+        chunks.len() as u32,
+    ))?;
     for chunk in &chunks {
         // Both fit: a chunk has at most total_blocks blocks, a RAW one at most 64 MiB.
         let blocks = chunk.blocks as u32;
         if chunk.raw {
             let bytes = chunk.blocks * bs;
-            out.put(&chunk_header(CHUNK_RAW, blocks, u32::from(CHUNK_HEADER_BYTES) + bytes as u32))?;
+            out.put(&chunk_header(
+                CHUNK_RAW,
+                blocks,
+                u32::from(CHUNK_HEADER_BYTES) + bytes as u32,
+            ))?;
             let start = chunk.first * bs;
             map.stream(start, start + bytes, progress, &mut |data| out.put(data))?;
         } else {
-            out.put(&chunk_header(CHUNK_DONT_CARE, blocks, u32::from(CHUNK_HEADER_BYTES)))?;
+            out.put(&chunk_header(
+                CHUNK_DONT_CARE,
+                blocks,
+                u32::from(CHUNK_HEADER_BYTES),
+            ))?;
             if !progress(chunk.blocks * bs) {
                 return Err(DeliverError::Cancelled);
             }
@@ -115,19 +163,53 @@ mod tests {
         assert_eq!(
             chunks,
             vec![
-                Chunk { raw: true, first: 0, blocks: 1 },
-                Chunk { raw: false, first: 1, blocks: 4 },
-                Chunk { raw: true, first: 5, blocks: 2 },
-                Chunk { raw: true, first: 7, blocks: 2 },
-                Chunk { raw: false, first: 9, blocks: 11 },
+                Chunk {
+                    raw: true,
+                    first: 0,
+                    blocks: 1
+                },
+                Chunk {
+                    raw: false,
+                    first: 1,
+                    blocks: 4
+                },
+                Chunk {
+                    raw: true,
+                    first: 5,
+                    blocks: 2
+                },
+                Chunk {
+                    raw: true,
+                    first: 7,
+                    blocks: 2
+                },
+                Chunk {
+                    raw: false,
+                    first: 9,
+                    blocks: 11
+                },
             ]
         );
     }
 
     #[test]
     fn an_empty_map_is_one_dont_care_and_a_full_one_all_raw() {
-        assert_eq!(plan_chunks(&[], 4096, 8, 100), vec![Chunk { raw: false, first: 0, blocks: 8 }]);
-        assert_eq!(plan_chunks(&[r(0, 8 * 4096)], 4096, 8, 100), vec![Chunk { raw: true, first: 0, blocks: 8 }]);
+        assert_eq!(
+            plan_chunks(&[], 4096, 8, 100),
+            vec![Chunk {
+                raw: false,
+                first: 0,
+                blocks: 8
+            }]
+        );
+        assert_eq!(
+            plan_chunks(&[r(0, 8 * 4096)], 4096, 8, 100),
+            vec![Chunk {
+                raw: true,
+                first: 0,
+                blocks: 8
+            }]
+        );
         assert_eq!(plan_chunks(&[], 4096, 0, 100), vec![]);
     }
 
@@ -139,7 +221,8 @@ mod tests {
         bytes[4096 + 7] = 1;
         std::fs::write(&image, &bytes).unwrap();
         let output = dir.path().join("img.simg");
-        let artifact = write_android_sparse(&image, &[r(4096 + 7, 1)], &output, &mut |_| true).unwrap();
+        let artifact =
+            write_android_sparse(&image, &[r(4096 + 7, 1)], &output, &mut |_| true).unwrap();
         let written = std::fs::read(&output).unwrap();
         assert_eq!(artifact.size, written.len() as u64);
         // Header, then DONT_CARE(1), RAW(1) + 4096 bytes, DONT_CARE(2).

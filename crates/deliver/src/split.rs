@@ -18,7 +18,10 @@ pub(crate) fn ranges_within(ranges: &[ByteRange], offset: u64, size: u64) -> Vec
             .filter(|r| r.offset < end && r.end() > offset)
             .map(|r| {
                 let start = r.offset.max(offset);
-                ByteRange { offset: start - offset, length: r.end().min(end) - start }
+                ByteRange {
+                    offset: start - offset,
+                    length: r.end().min(end) - start,
+                }
             })
             .collect(),
     )
@@ -26,13 +29,23 @@ pub(crate) fn ranges_within(ranges: &[ByteRange], offset: u64, size: u64) -> Vec
 
 /// Writes bytes `[offset, offset + size)` of `image` to the new file `output`, and hashes it
 /// (its data ranges are those of `ranges` within the partition). `mode` as for a build.
-pub fn split_partition(image: &Path, ranges: &[ByteRange], offset: u64, size: u64, output: &Path, mode: CopyMode, progress: Progress) -> Result<Artifact, DeliverError> {
+pub fn split_partition(
+    image: &Path,
+    ranges: &[ByteRange],
+    offset: u64,
+    size: u64,
+    output: &Path,
+    mode: CopyMode,
+    progress: Progress,
+) -> Result<Artifact, DeliverError> {
     let output_name = output.display().to_string();
     let image_name = image.display().to_string();
-    let source = std::fs::File::open(image).map_err(|e| DeliverError::io(format!("cannot open {image_name}"), e))?;
+    let source = std::fs::File::open(image)
+        .map_err(|e| DeliverError::io(format!("cannot open {image_name}"), e))?;
     let dest = create_new(output)?;
     // Sized first, so the partition's holes are holes of the new file.
-    dest.set_len(size).map_err(|e| DeliverError::io(format!("cannot size {output_name} to {size} bytes"), e))?;
+    dest.set_len(size)
+        .map_err(|e| DeliverError::io(format!("cannot size {output_name} to {size} bytes"), e))?;
     let job = OpenedCopy {
         source: &source,
         source_name: &image_name,
@@ -44,8 +57,11 @@ pub fn split_partition(image: &Path, ranges: &[ByteRange], offset: u64, size: u6
         planned_length: None,
     };
     let mut engine = CopyEngine::new(mode);
-    engine.copy_range(&job, offset, size, progress).map_err(DeliverError::Copy)?;
-    dest.sync_all().map_err(|e| DeliverError::io(format!("cannot flush {output_name}"), e))?;
+    engine
+        .copy_range(&job, offset, size, progress)
+        .map_err(DeliverError::Copy)?;
+    dest.sync_all()
+        .map_err(|e| DeliverError::io(format!("cannot flush {output_name}"), e))?;
     drop(dest);
     hash_image(output, &ranges_within(ranges, offset, size), &mut |_| true)
 }
@@ -57,7 +73,10 @@ mod tests {
     #[test]
     fn ranges_are_cut_to_the_partition() {
         let r = |offset, length| ByteRange { offset, length };
-        assert_eq!(ranges_within(&[r(0, 10), r(90, 20), r(150, 5), r(300, 1)], 100, 100), vec![r(0, 10), r(50, 5)]);
+        assert_eq!(
+            ranges_within(&[r(0, 10), r(90, 20), r(150, 5), r(300, 1)], 100, 100),
+            vec![r(0, 10), r(50, 5)]
+        );
         assert_eq!(ranges_within(&[r(0, 1000)], 100, 100), vec![r(0, 100)]);
         assert_eq!(ranges_within(&[], 0, 100), vec![]);
     }
@@ -71,8 +90,26 @@ mod tests {
         bytes[40000] = 6;
         std::fs::write(&image, &bytes).unwrap();
         let output = dir.path().join("part.raw");
-        let ranges = [ByteRange { offset: 8192, length: 8 }, ByteRange { offset: 40000, length: 1 }];
-        let artifact = split_partition(&image, &ranges, 4096, 32768, &output, CopyMode::Auto, &mut |_| true).unwrap();
+        let ranges = [
+            ByteRange {
+                offset: 8192,
+                length: 8,
+            },
+            ByteRange {
+                offset: 40000,
+                length: 1,
+            },
+        ];
+        let artifact = split_partition(
+            &image,
+            &ranges,
+            4096,
+            32768,
+            &output,
+            CopyMode::Auto,
+            &mut |_| true,
+        )
+        .unwrap();
         let written = std::fs::read(&output).unwrap();
         assert_eq!(written, bytes[4096..4096 + 32768]);
         assert_eq!(artifact.size, 32768);

@@ -1,0 +1,178 @@
+/**
+ * The delivery step (spec -> plan -> build -> deliver): builds the raw image beside the output,
+ * then writes what the options ask for from it and from the build's map of written ranges: the
+ * image in another format or compressed, its bmap, a file per partition. Every artifact goes to
+ * a temporary name beside its final one and is renamed only when all were written; a failure or
+ * a cancellation removes every temporary file, the raw image's included.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ImgforgeError } from '../errors';
+import { buildImage, outputPath, type BuiltImage } from '../build/build';
+import { loadSpec } from '../spec/load';
+import { temporaryPathFor } from '../build/output';
+import { native, type CopyProgress, type DeliverOutcome } from '../native';
+import { IMAGE_WRITERS, writeBmap, type ImageWriter } from './writers';
+import { deliversMore, deviceProblem, resolveDelivery, splitPaths, type Delivery } from './options';
+import type { Artifact, ArtifactKind, BuildOptions, BuildResult, LoadedSpec } from '../types';
+
+/** One file to write: its final path, the temporary one, and how to write it from the raw image. */
+interface PendingArtifact {
+  artifact: Artifact;
+  temporary: string;
+  write: (image: string, progress: CopyProgress) => Promise<DeliverOutcome>;
+}
+
+function deliveryFailure(outcome: DeliverOutcome, what: string): ImgforgeError {
+  const failure = outcome.error!;
+  if (failure.code === 'ABORTED') return new ImgforgeError('ABORTED', 'build cancelled');
+  return new ImgforgeError('IO', `${what}: ${failure.message}`);
+}
+
+/** The image's own artifact kind, and its writer when it is not the raw file itself. */
+function imageArtifact(delivery: Delivery): { kind: ArtifactKind; writer?: ImageWriter } {
+  const kind: ArtifactKind = delivery.compress ?? delivery.format;
+  return { kind, writer: IMAGE_WRITERS[kind] };
+}
+
+function pendingArtifacts(built: BuiltImage, delivery: Delivery, mode: string): PendingArtifact[] {
+  const { result, dataRanges } = built;
+  const output = result.output;
+  const pending: PendingArtifact[] = [];
+  const { kind, writer } = imageArtifact(delivery);
+  if (writer !== undefined) {
+    pending.push({
+      artifact: { path: output, kind, size: 0 },
+      temporary: temporaryPathFor(output),
+      write: (image, progress) => writer(image, dataRanges, pending[0].temporary, progress),
+    });
+  }
+  if (delivery.bmap) {
+    const bmap = `${output}.bmap`;
+    const temporary = temporaryPathFor(bmap);
+    pending.push({ artifact: { path: bmap, kind: 'bmap', size: 0 }, temporary, write: (image, progress) => writeBmap(image, dataRanges, temporary, progress) });
+  }
+  if (delivery.split) {
+    const files = splitPaths(output, delivery, result.partitions);
+    result.partitions.forEach((partition, i) => {
+      const temporary = temporaryPathFor(files[i]);
+      const { index, name, type, guid } = partition;
+      pending.push({
+        artifact: { path: files[i], kind: 'partition', size: 0, partition: { index, name, type, guid } },
+        temporary,
+        write: (image, progress) => native().splitPartition(image, dataRanges, partition.offset, partition.size, temporary, mode, progress),
+      });
+    });
+  }
+  return pending;
+}
+
+/** Removes the files, ignoring those already gone. */
+function removeAll(files: readonly string[]): void {
+  for (const file of files) fs.rmSync(file, { force: true });
+}
+
+/** Renames each temporary file into place: the last step, once every artifact was written. */
+function renameAll(pending: readonly PendingArtifact[]): void {
+  for (const { temporary, artifact } of pending) {
+    try {
+      fs.renameSync(temporary, artifact.path);
+    } catch (error) {
+      throw new ImgforgeError('IO', `cannot move ${artifact.path} into place: ${(error as Error).message}`);
+    }
+  }
+}
+
+/**
+ * Writes every artifact from the built raw image, then moves them into place. The raw image
+ * is committed (renamed over the output) when it is itself the image artifact, else removed.
+ */
+async function deliver(built: BuiltImage, delivery: Delivery, options: BuildOptions): Promise<Artifact[]> {
+  const pending = pendingArtifacts(built, delivery, options.copy ?? 'auto');
+  const rawIsImage = pending.length === 0 || pending[0].artifact.path !== built.result.output;
+  const progress = new (native().CopyProgress)();
+  const temporaries = pending.map((p) => p.temporary);
+  // A cancelled build stops the writer and removes every temporary file at once, so nothing is
+  // left behind even if the process has to end before the writer returns.
+  const onAbort = () => {
+    progress.cancel();
+    removeAll(temporaries);
+    built.abandon();
+  };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    if (options.signal?.aborted) throw new ImgforgeError('ABORTED', 'build cancelled');
+    const image = built.imagePath;
+    const size = built.result.size;
+    for (const item of pending) {
+      options.onProgress?.({ phase: 'deliver', bytesDone: 0, bytesTotal: size, artifact: item.artifact.path });
+      const outcome = await item.write(image, progress);
+      if (outcome.error) throw deliveryFailure(outcome, `cannot write ${item.artifact.path}`);
+      item.artifact.size = outcome.size;
+      if (delivery.checksums) item.artifact.sha256 = outcome.sha256;
+    }
+    const artifacts = pending.map((p) => p.artifact);
+    if (rawIsImage) {
+      const raw: Artifact = { path: built.result.output, kind: 'raw', size };
+      if (delivery.checksums) {
+        options.onProgress?.({ phase: 'deliver', bytesDone: 0, bytesTotal: size, artifact: raw.path });
+        const outcome = await native().hashImage(image, built.dataRanges, progress);
+        if (outcome.error) throw deliveryFailure(outcome, `cannot read ${image}`);
+        raw.sha256 = outcome.sha256;
+      }
+      artifacts.unshift(raw);
+    }
+    if (options.signal?.aborted) throw new ImgforgeError('ABORTED', 'build cancelled');
+    // All written: the partition and bmap files first, the image last, so an image in place
+    // always has its companions beside it.
+    renameAll(pending.filter((p) => p.artifact.path !== built.result.output));
+    if (rawIsImage) built.commit();
+    else {
+      renameAll(pending.filter((p) => p.artifact.path === built.result.output));
+      built.discard();
+    }
+    return artifacts;
+  } catch (error) {
+    removeAll(temporaries);
+    built.discard();
+    throw options.signal?.aborted ? new ImgforgeError('ABORTED', 'build cancelled') : error;
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
+ * Builds the image a spec describes and delivers it as the options ask: raw or Android
+ * sparse, compressed, with a bmap and partition files; every file renamed into place only
+ * when all were written.
+ */
+export async function build(specOrPath: string | LoadedSpec, options: BuildOptions = {}): Promise<BuildResult> {
+  const started = performance.now();
+  const spec = typeof specOrPath === 'string' ? await loadSpec(specOrPath) : specOrPath;
+  const output = outputPath(spec, options);
+  const delivery = resolveDelivery(output, options);
+  const built = await buildImage(spec, { ...options, output }, {
+    // A raw image that is only converted and removed need not reach the disk.
+    durable: delivery.format === 'raw' && delivery.compress === undefined,
+    checkOutput: (kind) => {
+      const problem = deviceProblem(delivery);
+      if (kind === 'device' && problem !== undefined) {
+        throw new ImgforgeError('USAGE', `${problem} writes files, and ${output} is a block device: write the image to a file`);
+      }
+    },
+  });
+  const { result } = built;
+  if (built.kind === 'device' || (!deliversMore(delivery) && !delivery.checksums)) {
+    built.commit();
+    result.artifacts = [{ path: output, kind: 'raw', size: result.size }];
+  } else {
+    const delivering = performance.now();
+    result.artifacts = await deliver(built, delivery, options);
+    result.timings.deliver = round(performance.now() - delivering);
+  }
+  options.onProgress?.({ phase: 'done', bytesDone: built.copyBytes, bytesTotal: built.copyBytes });
+  result.elapsedMs = round(performance.now() - started);
+  return result;
+}
+
+const round = (ms: number) => Math.round(ms * 10) / 10;
