@@ -237,6 +237,8 @@ export interface BuildImageOptions {
   durable?: boolean;
   /** Called with what the output is, before planning: delivery options refuse a block device. */
   checkOutput?: (kind: 'file' | 'device', output: string) => void;
+  /** Called with the planned partitions, before anything is written: delivery checks the names of partition files. */
+  checkPlan?: (partitions: PartitionSummary[]) => void;
 }
 
 /**
@@ -248,7 +250,7 @@ export interface BuildImageOptions {
  * and written last, so a device whose build fails or is interrupted never holds a
  * valid-looking table over half-written partitions.
  */
-export async function buildImage(specOrPath: string | LoadedSpec, options: BuildOptions = {}, { durable = true, checkOutput }: BuildImageOptions = {}): Promise<BuiltImage> {
+export async function buildImage(specOrPath: string | LoadedSpec, options: BuildOptions = {}, { durable = true, checkOutput, checkPlan }: BuildImageOptions = {}): Promise<BuiltImage> {
   const started = performance.now();
   const mode = checkCopyMode(options.copy ?? 'auto');
   throwIfAborted(options.signal);
@@ -261,6 +263,7 @@ export async function buildImage(specOrPath: string | LoadedSpec, options: Build
   const planned = await planFor(spec, output, kind, timings);
   const { layout } = planned;
   checkOutputOutsideFilesystems(output, spec, planned.filesystems);
+  checkPlan?.(describePlan(layout));
   throwIfAborted(options.signal);
   // The tables are encoded by the addon too: a missing addon is reported before anything is written.
   const tables = await timed(timings, 'tables', () => encodeTables(layout));

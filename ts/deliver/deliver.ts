@@ -72,6 +72,18 @@ function removeAll(files: readonly string[]): void {
   for (const file of files) fs.rmSync(file, { force: true });
 }
 
+/**
+ * Checks that every final path can take a file (none is a directory), so that the renames,
+ * which cannot be undone, do not stop half-way over something checkable.
+ */
+function checkRenames(paths: readonly string[]): void {
+  for (const file of paths) {
+    if (fs.statSync(file, { throwIfNoEntry: false })?.isDirectory()) {
+      throw new ImgforgeError('OUTPUT', `${file} is a directory: cannot write the file of that name; nothing was written`);
+    }
+  }
+}
+
 /** Renames each temporary file into place: the last step, once every artifact was written. */
 function renameAll(pending: readonly PendingArtifact[]): void {
   for (const { temporary, artifact } of pending) {
@@ -102,6 +114,7 @@ async function deliver(built: BuiltImage, delivery: Delivery, options: BuildOpti
   options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     if (options.signal?.aborted) throw new ImgforgeError('ABORTED', 'build cancelled');
+    checkRenames(pending.map((p) => p.artifact.path));
     const image = built.imagePath;
     const size = built.result.size;
     for (const item of pending) {
@@ -123,6 +136,7 @@ async function deliver(built: BuiltImage, delivery: Delivery, options: BuildOpti
       artifacts.unshift(raw);
     }
     if (options.signal?.aborted) throw new ImgforgeError('ABORTED', 'build cancelled');
+    checkRenames(artifacts.map((a) => a.path));
     // All written: the partition and bmap files first, the image last, so an image in place
     // always has its companions beside it.
     renameAll(pending.filter((p) => p.artifact.path !== built.result.output));
@@ -159,6 +173,9 @@ export async function build(specOrPath: string | LoadedSpec, options: BuildOptio
       if (kind === 'device' && problem !== undefined) {
         throw new ImgforgeError('USAGE', `${problem} writes files, and ${output} is a block device: write the image to a file`);
       }
+    },
+    checkPlan: (partitions) => {
+      if (delivery.split) checkRenames(splitPaths(output, delivery, partitions));
     },
   });
   const { result } = built;

@@ -82,7 +82,22 @@ function probe(fd: number, imagePath: string, size: number): void {
   if (size === 0 && read > 0) {
     throw new ImgforgeError('IMAGE', `${imagePath}: its size is given as 0 bytes, yet it holds data (a pseudo-file, like those in /proc); expected a disk image or a block device`);
   }
+  const packed = PACKED_FORMATS.find((format) => buffer.subarray(0, read).subarray(0, format.magic.length).equals(format.magic));
+  if (packed !== undefined) {
+    throw new ImgforgeError('IMAGE', `${imagePath} is ${packed.name}; inspect and verify read raw images: expand it first (${packed.expand(imagePath)}) or read the raw build`);
+  }
 }
+
+/**
+ * Forms `build` delivers an image in that are not the disk's bytes (see --format, --compress):
+ * recognized by their magic so that reading one says what to do instead of "no partition table".
+ */
+const PACKED_FORMATS: ReadonlyArray<{ name: string; magic: Buffer; expand: (file: string) => string }> = [
+  { name: 'an Android sparse image', magic: Buffer.from([0x3a, 0xff, 0x26, 0xed]), expand: (f) => `simg2img ${f} disk.img` },
+  { name: 'zstd-compressed', magic: Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), expand: (f) => `zstd -d ${f}` },
+  { name: 'xz-compressed', magic: Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), expand: (f) => `xz -dk ${f}` },
+  { name: 'gzip-compressed', magic: Buffer.from([0x1f, 0x8b]), expand: (f) => `gzip -dk ${f}` },
+];
 
 /** Checks that `imagePath` is an image that can be read, and what it is. */
 export function openImage(imagePath: string): ImageFile {
