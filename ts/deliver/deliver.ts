@@ -23,10 +23,13 @@ interface PendingArtifact {
   write: (image: string, progress: CopyProgress) => Promise<DeliverOutcome>;
 }
 
-function deliveryFailure(outcome: DeliverOutcome, what: string): ImgforgeError {
+function deliveryFailure(outcome: DeliverOutcome, file: string): ImgforgeError {
   const failure = outcome.error!;
   if (failure.code === 'ABORTED') return new ImgforgeError('ABORTED', 'build cancelled');
-  return new ImgforgeError('IO', `${what}: ${failure.message}`);
+  // Which temporary file ran out matters less than which artifact, and that none was kept.
+  const noSpace = /no space left on device|disk quota exceeded/i.exec(failure.message);
+  if (noSpace) return new ImgforgeError('IO', `${file}: ${noSpace[0].toLowerCase()} while writing it; no file of this build was kept`, { cause: new Error(failure.message) });
+  return new ImgforgeError('IO', `cannot write ${file}: ${failure.message}`);
 }
 
 /** The image's own artifact kind, and its writer when it is not the raw file itself. */
@@ -120,7 +123,7 @@ async function deliver(built: BuiltImage, delivery: Delivery, options: BuildOpti
     for (const item of pending) {
       options.onProgress?.({ phase: 'deliver', bytesDone: 0, bytesTotal: size, artifact: item.artifact.path });
       const outcome = await item.write(image, progress);
-      if (outcome.error) throw deliveryFailure(outcome, `cannot write ${item.artifact.path}`);
+      if (outcome.error) throw deliveryFailure(outcome, item.artifact.path);
       item.artifact.size = outcome.size;
       if (delivery.checksums) item.artifact.sha256 = outcome.sha256;
     }
@@ -130,7 +133,7 @@ async function deliver(built: BuiltImage, delivery: Delivery, options: BuildOpti
       if (delivery.checksums) {
         options.onProgress?.({ phase: 'deliver', bytesDone: 0, bytesTotal: size, artifact: raw.path });
         const outcome = await native().hashImage(image, built.dataRanges, progress);
-        if (outcome.error) throw deliveryFailure(outcome, `cannot read ${image}`);
+        if (outcome.error) throw deliveryFailure(outcome, raw.path);
         raw.sha256 = outcome.sha256;
       }
       artifacts.unshift(raw);
