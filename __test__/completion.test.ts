@@ -31,7 +31,8 @@ test('bash completes commands, options, choices, and spec files where a spec goe
   const dir = folder();
   t.deepEqual(bashComplete(dir, ['imgforge', '']), ['--help', '--version', '-V', '-h', 'build', 'completion', 'help', 'inspect', 'plan', 'verify']);
   t.deepEqual(bashComplete(dir, ['imgforge', 'b']), ['build']);
-  t.deepEqual(bashComplete(dir, ['imgforge', 'build', '--c']), ['--copy']);
+  t.deepEqual(bashComplete(dir, ['imgforge', 'build', '--c']), ['--compress', '--copy']);
+  t.deepEqual(bashComplete(dir, ['imgforge', 'build', '--format', '']), ['android-sparse', 'raw']);
   t.deepEqual(bashComplete(dir, ['imgforge', 'build', '--copy', '']), ['auto', 'copy-file-range', 'read-write']);
   t.deepEqual(bashComplete(dir, ['imgforge', 'plan', '--json=']), ['--json=pretty', '--json=short']);
   // A spec: .yaml, .yml and .json files, and folders; an option's value does not count as one.

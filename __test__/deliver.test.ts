@@ -213,6 +213,19 @@ test('bmap: bmaptool copies the image by it, the copy equals the raw build, and 
   t.throws(() => run('bmaptool', ['copy', '--bmap', `${image}.bmap`, image, target]), { message: /checksum mismatch/ });
 });
 
+test('bmap beside a compressed image: bmaptool finds it by name and copies through the compression', (t) => {
+  if (!hasTool('bmaptool') || !hasTool('zstd')) return t.pass('skipped: bmaptool or zstd missing');
+  const { dir, specPath } = fixture();
+  const raw = rawBuild(t, dir, specPath);
+  const image = path.join(dir, 'disk.img.zst');
+  cli(t, ['build', specPath, '-o', image, '--bmap', '-q']);
+  t.true(fs.existsSync(`${image}.bmap`));
+  const target = path.join(dir, 'target.img');
+  const log = run('sh', ['-c', 'bmaptool copy "$1" "$2" 2>&1', 'sh', image, target]);
+  t.regex(log, /discovered bmap file/);
+  t.is(run('cmp', [raw, target]), '');
+});
+
 for (const [extension, compression, decompress] of [
   ['zst', 'zstd', ['zstd', '-dcq']],
   ['xz', 'xz', ['xz', '-dc']],

@@ -40,7 +40,7 @@ pub fn block_runs(ranges: &[ByteRange], block_size: u64, image_size: u64) -> Vec
 pub fn sparse_block_size(image_size: u64) -> Option<u32> {
     [4096u32, 2048, 1024, 512, 256, 128, 64, 32, 16, 8, 4]
         .into_iter()
-        .find(|&b| image_size % u64::from(b) == 0)
+        .find(|&b| image_size.is_multiple_of(u64::from(b)))
 }
 
 #[cfg(test)]

@@ -117,7 +117,11 @@ mod tests {
         write_bmap(&image, &ranges, &output, &mut |_| true).unwrap();
         let text = std::fs::read_to_string(&output).unwrap();
         // XML comments may not hold "--" (bmaptool's parser rejects the file).
-        let comments: Vec<&str> = text.split("<!--").skip(1).map(|c| c.split("-->").next().unwrap()).collect();
+        let comments: Vec<&str> = text
+            .split("<!--")
+            .skip(1)
+            .map(|c| c.split("-->").next().unwrap())
+            .collect();
         assert!(comments.iter().all(|c| !c.contains("--")));
         assert!(text.contains("<BlocksCount> 11 </BlocksCount>"));
         assert!(text.contains("<MappedBlocksCount> 3 </MappedBlocksCount>"));
