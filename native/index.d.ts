@@ -171,8 +171,8 @@ export interface DeliverFailure {
 export interface DeliverOutcome {
   /** Bytes written. */
   size: number
-  /** SHA-256 of the bytes written, hex. */
-  sha256: string
+  /** SHA-256 of the bytes written, hex, when it was computed. */
+  sha256?: string
   error?: DeliverFailure
 }
 
@@ -468,9 +468,9 @@ export declare function readPartitionTable(path: string, sectorSize?: number | u
 
 /**
  * Writes bytes `[offset, offset + size)` of `image` to the new file `output` through the copy
- * engine in `mode` (reflinked on XFS/btrfs), and hashes it.
+ * engine in `mode` (reflinked on XFS/btrfs), and with `checksum` hashes it.
  */
-export declare function splitPartition(image: string, dataRanges: Array<DataRange>, offset: number, size: number, output: string, mode: string, progress: CopyProgress): Promise<DeliverOutcome>
+export declare function splitPartition(image: string, dataRanges: Array<DataRange>, offset: number, size: number, output: string, mode: string, checksum: boolean, progress: CopyProgress): Promise<DeliverOutcome>
 
 export interface TableFinding {
   /** Stable SCREAMING_CASE code, e.g. GPT_HEADER_CRC. */

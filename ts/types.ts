@@ -187,8 +187,10 @@ export interface BuildProgress {
   bytesTotal: number;
   /** The partition being copied, when one is. */
   partition?: string;
-  /** In the deliver phase: the file being written. */
+  /** In the deliver phase: the file being written, or read for its checksum. */
   artifact?: string;
+  /** In the deliver phase: set when `artifact` is being read for its SHA-256 rather than written. */
+  checksum?: boolean;
 }
 
 /**

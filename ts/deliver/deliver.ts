@@ -63,11 +63,28 @@ function pendingArtifacts(built: BuiltImage, delivery: Delivery, mode: string): 
       pending.push({
         artifact: { path: files[i], kind: 'partition', size: 0, partition: { index, name, type, guid } },
         temporary,
-        write: (image, progress) => native().splitPartition(image, dataRanges, partition.offset, partition.size, temporary, mode, progress),
+        write: (image, progress) => native().splitPartition(image, dataRanges, partition.offset, partition.size, temporary, mode, delivery.checksums, progress),
       });
     });
   }
   return pending;
+}
+
+/**
+ * Runs one writer, reporting the `deliver` phase for `artifact`: at the start, then as the
+ * writer advances through the image's `size` bytes (polled, as the copy's progress is).
+ */
+async function withProgress<T>(progress: CopyProgress, size: number, artifact: string, options: BuildOptions, write: () => Promise<T>, checksum = false): Promise<T> {
+  const start = progress.bytes;
+  const which = checksum ? { artifact, checksum } : { artifact };
+  const report = () => options.onProgress?.({ phase: 'deliver', bytesDone: Math.min(size, progress.bytes - start), bytesTotal: size, ...which });
+  options.onProgress?.({ phase: 'deliver', bytesDone: 0, bytesTotal: size, ...which });
+  const timer = options.onProgress ? setInterval(report, options.progressIntervalMs ?? 200) : undefined;
+  try {
+    return await write();
+  } finally {
+    if (timer) clearInterval(timer);
+  }
 }
 
 /** Removes the files, ignoring those already gone. */
@@ -121,20 +138,18 @@ async function deliver(built: BuiltImage, delivery: Delivery, options: BuildOpti
     const image = built.imagePath;
     const size = built.result.size;
     for (const item of pending) {
-      options.onProgress?.({ phase: 'deliver', bytesDone: 0, bytesTotal: size, artifact: item.artifact.path });
-      const outcome = await item.write(image, progress);
+      const outcome = await withProgress(progress, size, item.artifact.path, options, () => item.write(image, progress));
       if (outcome.error) throw deliveryFailure(outcome, item.artifact.path);
       item.artifact.size = outcome.size;
-      if (delivery.checksums) item.artifact.sha256 = outcome.sha256;
+      if (delivery.checksums && outcome.sha256 != null) item.artifact.sha256 = outcome.sha256;
     }
     const artifacts = pending.map((p) => p.artifact);
     if (rawIsImage) {
       const raw: Artifact = { path: built.result.output, kind: 'raw', size };
       if (delivery.checksums) {
-        options.onProgress?.({ phase: 'deliver', bytesDone: 0, bytesTotal: size, artifact: raw.path });
-        const outcome = await native().hashImage(image, built.dataRanges, progress);
+        const outcome = await withProgress(progress, size, raw.path, options, () => native().hashImage(image, built.dataRanges, progress), true);
         if (outcome.error) throw deliveryFailure(outcome, raw.path);
-        raw.sha256 = outcome.sha256;
+        raw.sha256 = outcome.sha256 ?? undefined;
       }
       artifacts.unshift(raw);
     }

@@ -21,6 +21,6 @@ pub fn hash_image(
     })?;
     Ok(Artifact {
         size: map.size(),
-        sha256: hex(&hasher.finalize()),
+        sha256: Some(hex(&hasher.finalize())),
     })
 }

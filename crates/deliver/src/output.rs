@@ -8,11 +8,11 @@ use sha2::{Digest, Sha256};
 
 use crate::error::DeliverError;
 
-/// What was written: its size in bytes and its SHA-256 (hex).
+/// What was written: its size in bytes and its SHA-256 (hex), when it was computed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Artifact {
     pub size: u64,
-    pub sha256: String,
+    pub sha256: Option<String>,
 }
 
 /// Creates `path`, which must not exist (the caller's temporary name).
@@ -53,7 +53,7 @@ impl HashingWriter {
             .map_err(|e| DeliverError::io(format!("cannot flush {name}"), e))?;
         Ok(Artifact {
             size: self.size,
-            sha256: hex(&self.hasher.finalize()),
+            sha256: Some(hex(&self.hasher.finalize())),
         })
     }
 }

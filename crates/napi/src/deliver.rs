@@ -13,8 +13,8 @@ use crate::{invalid, parse_mode, to_u64, CopyProgress, DataRange, ProgressTracke
 pub struct DeliverOutcome {
     /// Bytes written.
     pub size: f64,
-    /// SHA-256 of the bytes written, hex.
-    pub sha256: String,
+    /// SHA-256 of the bytes written, hex, when it was computed.
+    pub sha256: Option<String>,
     pub error: Option<DeliverFailure>,
 }
 
@@ -73,7 +73,7 @@ impl Task for DeliverTask {
             },
             Err(error) => DeliverOutcome {
                 size: 0.0,
-                sha256: String::new(),
+                sha256: None,
                 error: Some(DeliverFailure {
                     code: error.code().to_string(),
                     message: error.to_string(),
@@ -154,7 +154,7 @@ pub fn write_compressed(
 }
 
 /// Writes bytes `[offset, offset + size)` of `image` to the new file `output` through the copy
-/// engine in `mode` (reflinked on XFS/btrfs), and hashes it.
+/// engine in `mode` (reflinked on XFS/btrfs), and with `checksum` hashes it.
 #[napi(ts_return_type = "Promise<DeliverOutcome>")]
 pub fn split_partition(
     image: String,
@@ -163,6 +163,7 @@ pub fn split_partition(
     size: f64,
     output: String,
     mode: String,
+    checksum: bool,
     progress: &CopyProgress,
 ) -> Result<AsyncTask<DeliverTask>> {
     let ranges = ranges(data_ranges)?;
@@ -180,6 +181,7 @@ pub fn split_partition(
                 size,
                 &output,
                 mode,
+                checksum,
                 progress,
             )
         }),
