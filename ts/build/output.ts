@@ -187,7 +187,8 @@ function flushFully(fd: number, name: string): void {
   }
 }
 
-function syncDirectory(dir: string): void {
+/** Makes a rename in `dir` durable (best effort: some filesystems refuse fsync on folders). */
+export function syncDirectory(dir: string): void {
   let fd: number | undefined;
   try {
     fd = fs.openSync(dir, 'r');

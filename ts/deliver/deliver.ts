@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { ImgforgeError } from '../errors';
 import { buildImage, outputPath, type BuiltImage } from '../build/build';
 import { loadSpec } from '../spec/load';
-import { temporaryPathFor } from '../build/output';
+import { removeStaleTemporaries, syncDirectory, temporaryPathFor } from '../build/output';
 import { native, type CopyProgress, type DeliverOutcome } from '../native';
 import { IMAGE_WRITERS, writeBmap, type ImageWriter } from './writers';
 import { deliversMore, deviceProblem, resolveDelivery, splitPaths, type Delivery } from './options';
@@ -44,11 +44,8 @@ function pendingArtifacts(built: BuiltImage, delivery: Delivery, mode: string): 
   const pending: PendingArtifact[] = [];
   const { kind, writer } = imageArtifact(delivery);
   if (writer !== undefined) {
-    pending.push({
-      artifact: { path: output, kind, size: 0 },
-      temporary: temporaryPathFor(output),
-      write: (image, progress) => writer(image, dataRanges, pending[0].temporary, progress),
-    });
+    const temporary = temporaryPathFor(output);
+    pending.push({ artifact: { path: output, kind, size: 0 }, temporary, write: (image, progress) => writer(image, dataRanges, temporary, progress) });
   }
   if (delivery.bmap) {
     const bmap = `${output}.bmap`;
@@ -104,7 +101,7 @@ function checkRenames(paths: readonly string[]): void {
   }
 }
 
-/** Renames each temporary file into place: the last step, once every artifact was written. */
+/** Renames each temporary file into place (each was fsynced by its writer), then makes the renames durable. */
 function renameAll(pending: readonly PendingArtifact[]): void {
   for (const { temporary, artifact } of pending) {
     try {
@@ -113,6 +110,7 @@ function renameAll(pending: readonly PendingArtifact[]): void {
       throw new ImgforgeError('IO', `cannot move ${artifact.path} into place: ${(error as Error).message}`);
     }
   }
+  for (const dir of new Set(pending.map((p) => path.dirname(p.artifact.path)))) syncDirectory(dir);
 }
 
 /**
@@ -135,6 +133,8 @@ async function deliver(built: BuiltImage, delivery: Delivery, options: BuildOpti
   try {
     if (options.signal?.aborted) throw new ImgforgeError('ABORTED', 'build cancelled');
     checkRenames(pending.map((p) => p.artifact.path));
+    // Leftovers of killed builds (SIGKILL) of these files; the image's were removed by the build.
+    for (const item of pending) removeStaleTemporaries(item.artifact.path);
     const image = built.imagePath;
     const size = built.result.size;
     for (const item of pending) {
