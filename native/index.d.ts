@@ -435,6 +435,17 @@ export interface MbrTable {
   entries: Array<MbrEntry>
 }
 
+/**
+ * A partition file to write: bytes `[offset, offset + size)` of the image into the new file
+ * `output`, hashed when `checksum` is set.
+ */
+export interface PartitionFile {
+  offset: number
+  size: number
+  output: string
+  checksum: boolean
+}
+
 export interface PartitionTable {
   sectorSize: number
   diskSize: number
@@ -466,11 +477,8 @@ export declare function readFat32(image: string, offset: number, length: number,
  */
 export declare function readPartitionTable(path: string, sectorSize?: number | undefined | null): PartitionTable
 
-/**
- * Writes bytes `[offset, offset + size)` of `image` to the new file `output` through the copy
- * engine in `mode` (reflinked on XFS/btrfs), and with `checksum` hashes it.
- */
-export declare function splitPartition(image: string, dataRanges: Array<DataRange>, offset: number, size: number, output: string, mode: string, checksum: boolean, progress: CopyProgress): Promise<DeliverOutcome>
+/** Writes `file` from `image` through the copy engine in `mode` (reflinked on XFS/btrfs). */
+export declare function splitPartition(image: string, dataRanges: Array<DataRange>, file: PartitionFile, mode: string, progress: CopyProgress): Promise<DeliverOutcome>
 
 export interface TableFinding {
   /** Stable SCREAMING_CASE code, e.g. GPT_HEADER_CRC. */

@@ -60,7 +60,8 @@ function pendingArtifacts(built: BuiltImage, delivery: Delivery, mode: string): 
       pending.push({
         artifact: { path: files[i], kind: 'partition', size: 0, partition: { index, name, type, guid } },
         temporary,
-        write: (image, progress) => native().splitPartition(image, dataRanges, partition.offset, partition.size, temporary, mode, delivery.checksums, progress),
+        write: (image, progress) =>
+          native().splitPartition(image, dataRanges, { offset: partition.offset, size: partition.size, output: temporary, checksum: delivery.checksums }, mode, progress),
       });
     });
   }
@@ -193,7 +194,7 @@ export async function build(specOrPath: string | LoadedSpec, options: BuildOptio
       }
     },
     checkPlan: (partitions) => {
-      if (delivery.split) checkRenames(splitPaths(output, delivery, partitions));
+      checkRenames([...(delivery.bmap ? [`${output}.bmap`] : []), ...(delivery.split ? splitPaths(output, delivery, partitions) : [])]);
     },
   });
   const { result } = built;

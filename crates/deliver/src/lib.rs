@@ -32,7 +32,7 @@ pub use imgforge_copy::ByteRange;
 pub use output::Artifact;
 pub use ranges::{check_ranges, ImageMap};
 pub use sparse::write_android_sparse;
-pub use split::split_partition;
+pub use split::{split_partition, PartitionFile};
 
 /// Called with the bytes of the image processed since the last call; returning false cancels
 /// ([`DeliverError::Cancelled`]).

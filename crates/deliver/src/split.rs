@@ -27,19 +27,32 @@ pub(crate) fn ranges_within(ranges: &[ByteRange], offset: u64, size: u64) -> Vec
     )
 }
 
-/// Writes bytes `[offset, offset + size)` of `image` to the new file `output`, and with
-/// `checksum` hashes it (its data ranges are those of `ranges` within the partition, holes
-/// hashed as zeros without being read). `mode` as for a build.
+/// One partition file to write: bytes `[offset, offset + size)` of the image into the new file
+/// `output`, hashed when `checksum` is set.
+#[derive(Debug, Clone, Copy)]
+pub struct PartitionFile<'a> {
+    pub offset: u64,
+    pub size: u64,
+    pub output: &'a Path,
+    pub checksum: bool,
+}
+
+/// Writes `file` from `image` through a copy engine in `mode` (as for a build), and with
+/// `file.checksum` hashes it: its data ranges are those of `ranges` within the partition, holes
+/// hashed as zeros without being read.
 pub fn split_partition(
     image: &Path,
     ranges: &[ByteRange],
-    offset: u64,
-    size: u64,
-    output: &Path,
+    file: PartitionFile,
     mode: CopyMode,
-    checksum: bool,
     progress: Progress,
 ) -> Result<Artifact, DeliverError> {
+    let PartitionFile {
+        offset,
+        size,
+        output,
+        checksum,
+    } = file;
     let output_name = output.display().to_string();
     let image_name = image.display().to_string();
     let source = std::fs::File::open(image)
@@ -105,17 +118,14 @@ mod tests {
                 length: 1,
             },
         ];
-        let artifact = split_partition(
-            &image,
-            &ranges,
-            4096,
-            32768,
-            &output,
-            CopyMode::Auto,
-            true,
-            &mut |_| true,
-        )
-        .unwrap();
+        let file = PartitionFile {
+            offset: 4096,
+            size: 32768,
+            output: &output,
+            checksum: true,
+        };
+        let artifact =
+            split_partition(&image, &ranges, file, CopyMode::Auto, &mut |_| true).unwrap();
         let written = std::fs::read(&output).unwrap();
         assert_eq!(written, bytes[4096..4096 + 32768]);
         assert_eq!(artifact.size, 32768);

@@ -153,37 +153,41 @@ pub fn write_compressed(
     ))
 }
 
-/// Writes bytes `[offset, offset + size)` of `image` to the new file `output` through the copy
-/// engine in `mode` (reflinked on XFS/btrfs), and with `checksum` hashes it.
+/// A partition file to write: bytes `[offset, offset + size)` of the image into the new file
+/// `output`, hashed when `checksum` is set.
+#[napi(object)]
+pub struct PartitionFile {
+    pub offset: f64,
+    pub size: f64,
+    pub output: String,
+    pub checksum: bool,
+}
+
+/// Writes `file` from `image` through the copy engine in `mode` (reflinked on XFS/btrfs).
 #[napi(ts_return_type = "Promise<DeliverOutcome>")]
 pub fn split_partition(
     image: String,
     data_ranges: Vec<DataRange>,
-    offset: f64,
-    size: f64,
-    output: String,
+    file: PartitionFile,
     mode: String,
-    checksum: bool,
     progress: &CopyProgress,
 ) -> Result<AsyncTask<DeliverTask>> {
     let ranges = ranges(data_ranges)?;
-    let offset = to_u64(offset, "offset")?;
-    let size = to_u64(size, "size")?;
+    let offset = to_u64(file.offset, "offset")?;
+    let size = to_u64(file.size, "size")?;
     let mode = parse_mode(&mode)?;
-    let output = PathBuf::from(output);
+    let output = PathBuf::from(file.output);
+    let checksum = file.checksum;
     Ok(DeliverTask::new(
         progress,
         Box::new(move |progress| {
-            imgforge_deliver::split_partition(
-                image.as_ref(),
-                &ranges,
+            let file = imgforge_deliver::PartitionFile {
                 offset,
                 size,
-                &output,
-                mode,
+                output: &output,
                 checksum,
-                progress,
-            )
+            };
+            imgforge_deliver::split_partition(image.as_ref(), &ranges, file, mode, progress)
         }),
     ))
 }
