@@ -1,7 +1,6 @@
 //! The image and its map, checked once, and read in order as data and zero runs.
 
 use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 use imgforge_copy::ByteRange;
@@ -72,7 +71,7 @@ impl<'a> ImageMap<'a> {
 
     /// Reads exactly `buf.len()` bytes at `offset`.
     pub(crate) fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> Result<(), DeliverError> {
-        self.file.read_exact_at(buf, offset).map_err(|e| {
+        read_exact_at(&self.file, buf, offset).map_err(|e| {
             DeliverError::io(
                 format!(
                     "cannot read {} bytes at offset {offset} of {}",
@@ -123,6 +122,27 @@ impl<'a> ImageMap<'a> {
         }
         feed(end, false, &mut pos)
     }
+}
+
+/// A positioned read of exactly `buf.len()` bytes, on every platform (Windows moves the file's
+/// offset, which nothing here relies on).
+fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> std::io::Result<()> {
+    while !buf.is_empty() {
+        #[cfg(unix)]
+        let read = std::os::unix::fs::FileExt::read_at(file, buf, offset);
+        #[cfg(windows)]
+        let read = std::os::windows::fs::FileExt::seek_read(file, buf, offset);
+        match read {
+            Ok(0) => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => {
+                buf = &mut buf[n..];
+                offset += n as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
