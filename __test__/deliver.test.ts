@@ -160,7 +160,7 @@ test('--json reports dataBytes and every artifact with its size and SHA-256', (t
   noTemporaryFiles(t, dir);
 });
 
-test('android-sparse: simg2img expands it to the raw build, byte for byte; unwritten blocks are DONT_CARE', (t) => {
+test('android-sparse: simg2img expands it to the raw build, byte for byte; unwritten blocks are DONT_CARE', async (t) => {
   if (!hasTool('simg2img')) return t.pass('skipped: simg2img missing (android-sdk-libsparse-utils)');
   const { dir, specPath } = fixture();
   const raw = rawBuild(t, dir, specPath);
@@ -169,6 +169,31 @@ test('android-sparse: simg2img expands it to the raw build, byte for byte; unwri
   const expanded = path.join(dir, 'expanded.img');
   run('simg2img', [sparse, expanded]);
   t.is(run('cmp', [raw, expanded]), '');
+  // Its chunks, read by the format's definition: RAW where the build wrote, DONT_CARE elsewhere.
+  const bytes = fs.readFileSync(sparse);
+  t.is(bytes.readUInt32LE(0), 0xed26ff3a);
+  const blockSize = bytes.readUInt32LE(12);
+  const totalBlocks = bytes.readUInt32LE(16);
+  t.is(blockSize * totalBlocks, fs.statSync(raw).size);
+  const chunks: Array<{ type: number; first: number; blocks: number }> = [];
+  let at = 28;
+  let block = 0;
+  for (let i = 0; i < bytes.readUInt32LE(20); i++) {
+    const type = bytes.readUInt16LE(at);
+    const blocks = bytes.readUInt32LE(at + 4);
+    chunks.push({ type, first: block, blocks });
+    at += bytes.readUInt32LE(at + 8);
+    block += blocks;
+  }
+  t.is(at, bytes.length);
+  t.is(block, totalBlocks);
+  t.deepEqual([...new Set(chunks.map((c) => c.type))].sort(), [0xcac1, 0xcac3]);
+  const { ranges } = await dataRangesOf(specPath, dir);
+  for (const chunk of chunks.filter((c) => c.type === 0xcac3)) {
+    const start = chunk.first * blockSize;
+    const end = start + chunk.blocks * blockSize;
+    t.false(ranges.some((r) => r.offset < end && r.offset + r.length > start), `DONT_CARE blocks ${chunk.first}+${chunk.blocks} hold no written byte`);
+  }
   t.true(fs.statSync(sparse).size < 12 * MiB, `the sparse image holds the data only: ${fs.statSync(sparse).size}`);
   // --format says the same for any name.
   const named = path.join(dir, 'disk.android');
