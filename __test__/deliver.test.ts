@@ -324,6 +324,17 @@ test('a partition file name taken by a folder is refused before anything is writ
   noTemporaryFiles(t, dir);
 });
 
+test('a partition file that would replace an input is refused before anything is written', (t) => {
+  const { dir, specPath } = fixture();
+  const before = fs.readFileSync(path.join(dir, 'system.img'));
+  // "system.img" is partitions[2].contents: `--split-name %n.img` names that partition's file so.
+  const result = imgforge(['build', specPath, '-o', path.join(dir, 'disk.img'), '--split', '--split-name', '%n.img', '-q'], { env: EPOCH });
+  oneLineError(t, result, 2, 'system.img: the output is partitions[2].contents');
+  t.true(fs.readFileSync(path.join(dir, 'system.img')).equals(before));
+  t.false(fs.existsSync(path.join(dir, 'disk.img')));
+  noTemporaryFiles(t, dir);
+});
+
 test('bad delivery options are one line and exit 2, before anything is written', (t) => {
   const { dir, specPath } = fixture();
   const out = (name: string) => path.join(dir, name);

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ImgforgeError } from '../errors';
 import { buildImage, outputPath, type BuiltImage } from '../build/build';
+import { checkOutputIsNoInput } from '../build/input-guard';
 import { loadSpec } from '../spec/load';
 import { removeStaleTemporaries, syncDirectory, temporaryPathFor } from '../build/output';
 import { native, type CopyProgress, type DeliverOutcome } from '../native';
@@ -194,7 +195,10 @@ export async function build(specOrPath: string | LoadedSpec, options: BuildOptio
       }
     },
     checkPlan: (partitions) => {
-      checkRenames([...(delivery.bmap ? [`${output}.bmap`] : []), ...(delivery.split ? splitPaths(output, delivery, partitions) : [])]);
+      const companions = [...(delivery.bmap ? [`${output}.bmap`] : []), ...(delivery.split ? splitPaths(output, delivery, partitions) : [])];
+      checkRenames(companions);
+      // Renamed over an input, a companion file would replace it, as the image would.
+      for (const file of companions) checkOutputIsNoInput(file, spec);
     },
   });
   const { result } = built;
