@@ -40,3 +40,19 @@ test('plain progress prints a line per partition and per tenth', (t) => {
   t.regex(lines.at(-3)!, /100% \(10 MiB of 10 MiB\)/);
   t.deepEqual(lines.slice(-2), ['writing partition tables', 'flushing the image to disk']);
 });
+
+test('delivery progress: one plain line per file written; the terminal line shows its percentage', (t) => {
+  const plain = capture();
+  const sink = plainProgress(plain.stream);
+  for (const artifact of ['disk.img.zst', 'disk.img.bmap']) {
+    for (let done = 0; done <= 8 * MiB; done += 2 * MiB) sink.update({ phase: 'deliver', bytesDone: done, bytesTotal: 8 * MiB, artifact });
+  }
+  sink.update({ phase: 'deliver', bytesDone: 0, bytesTotal: 8 * MiB, artifact: 'disk.img', checksum: true });
+  t.deepEqual(plain.text().trim().split('\n'), ['writing disk.img.zst', 'writing disk.img.bmap', 'checksumming disk.img']);
+  const term = capture();
+  const bar = terminalProgress(Object.assign(term.stream, { columns: 80 }) as unknown as NodeJS.WriteStream);
+  bar.update({ phase: 'deliver', bytesDone: 2 * MiB, bytesTotal: 8 * MiB, artifact: 'disk.simg' });
+  bar.finish();
+  t.regex(term.text(), /\rwriting 25% disk\.simg\x1b\[K/);
+  t.true(term.text().endsWith('\r\x1b[K'), 'cleared at the end');
+});

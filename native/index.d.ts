@@ -142,6 +142,11 @@ export interface CopyJob {
 export interface CopyOutcome {
   stats: CopyStats
   error?: CopyFailure
+  /**
+   * The image's byte ranges this copy wrote (data and metadata; holes skipped or zeroed are
+   * not), sorted and merged: the build's map of what holds data.
+   */
+  written: Array<DataRange>
 }
 
 /** Bytes per copy method (`imgforge_copy::CopyStats`), as JavaScript numbers. */
@@ -149,6 +154,27 @@ export interface CopyStats {
   copyFileRangeBytes: number
   readWriteBytes: number
   holeBytes: number
+}
+
+/** A byte range `[offset, offset + length)` of an image. */
+export interface DataRange {
+  offset: number
+  length: number
+}
+
+export interface DeliverFailure {
+  /** Stable code: ABORTED, RANGES or IO. */
+  code: string
+  message: string
+}
+
+/** An artifact written, or why not (failures resolve as values, to keep their code). */
+export interface DeliverOutcome {
+  /** Bytes written. */
+  size: number
+  /** SHA-256 of the bytes written, hex, when it was computed. */
+  sha256?: string
+  error?: DeliverFailure
 }
 
 /**
@@ -398,6 +424,12 @@ export interface GptTable {
   backupHeader: 'valid' | 'invalid' | 'missing'
 }
 
+/**
+ * The size and SHA-256 of the file `image` whose data lies in `dataRanges` (holes are hashed
+ * as zeros without being read).
+ */
+export declare function hashImage(image: string, dataRanges: Array<DataRange>, progress: CopyProgress): Promise<DeliverOutcome>
+
 /** A GPT layout's hybrid MBR: what it mirrors, by GPT entry number. */
 export interface HybridPlan {
   diskId: number
@@ -453,6 +485,17 @@ export interface MbrTable {
   diskId: number
 }
 
+/**
+ * A partition file to write: bytes `[offset, offset + size)` of the image into the new file
+ * `output`, hashed when `checksum` is set.
+ */
+export interface PartitionFile {
+  offset: number
+  size: number
+  output: string
+  checksum: boolean
+}
+
 export interface PartitionTable {
   sectorSize: number
   diskSize: number
@@ -492,6 +535,9 @@ export declare function readPartitionTable(path: string, sectorSize?: number | u
 
 /** `readPartitionTable` on a worker thread. */
 export declare function readPartitionTableAsync(path: string, sectorSize?: number | undefined | null): Promise<PartitionTable>
+
+/** Writes `file` from `image` through the copy engine in `mode` (reflinked on XFS/btrfs). */
+export declare function splitPartition(image: string, dataRanges: Array<DataRange>, file: PartitionFile, mode: string, progress: CopyProgress): Promise<DeliverOutcome>
 
 export interface TableFinding {
   /** Stable SCREAMING_CASE code, e.g. GPT_HEADER_CRC. */
@@ -564,6 +610,21 @@ export interface VirtualDiskSummary {
   /** How the data moved: copyFileRangeBytes were shared by reflink where the filesystem can. */
   copy: CopyStats
 }
+
+/**
+ * Writes the Android sparse image of the raw `image` (its data in `dataRanges`, sorted and
+ * apart; the rest zeros) to `output`, which must not exist.
+ */
+export declare function writeAndroidSparse(image: string, dataRanges: Array<DataRange>, output: string, progress: CopyProgress): Promise<DeliverOutcome>
+
+/** Writes the bmap (format 2.0, SHA-256) of the raw `image` to `output`, which must not exist. */
+export declare function writeBmap(image: string, dataRanges: Array<DataRange>, output: string, progress: CopyProgress): Promise<DeliverOutcome>
+
+/**
+ * Writes the raw `image` compressed with `compression` (zstd, xz or gzip) to `output`, which
+ * must not exist; holes are fed as zeros without being read.
+ */
+export declare function writeCompressed(compression: string, image: string, dataRanges: Array<DataRange>, output: string, progress: CopyProgress): Promise<DeliverOutcome>
 
 /**
  * Writes a qcow2, fixed VHD or dynamic VHD of a raw image on a worker thread. Bad options

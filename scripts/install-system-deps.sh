@@ -21,6 +21,12 @@ declare -A package_of=(
   [qemu-img]=qemu-utils
   [setpriv]=util-linux
   [fallocate]=util-linux
+  # The independent readers of the delivery formats (issue 17).
+  [simg2img]=android-sdk-libsparse-utils
+  [bmaptool]=bmap-tools
+  [zstd]=zstd
+  [xz]=xz-utils
+  [gzip]=gzip
   # A real terminal for the test of plan's coloured picture.
   [tmux]=tmux
   # The shells whose completion scripts the tests load.

@@ -3,7 +3,8 @@
  * package's `.d.ts` is exactly this file, ./types and ./errors: nothing of the binding, zod or the
  * implementation reaches a consumer's compiler.
  */
-import { build as buildImage, COPY_MODES as copyModes } from './build/build';
+import { COPY_MODES as copyModes } from './build/build';
+import { build as buildImage } from './deliver/deliver';
 import { inspect as inspectImage, inspectSync as inspectImageSync } from './inspect/inspect';
 import { verify as verifyImage } from './inspect/verify';
 import { plan as planImage } from './plan/plan';
@@ -56,6 +57,10 @@ export type {
   CopySummary,
   BuildTimings,
   BuildResult,
+  DeliveryFormat,
+  Compression,
+  ArtifactKind,
+  Artifact,
   ContentsKind,
   Finding,
   Fat32Contents,
@@ -114,6 +119,8 @@ export async function plan(first: LoadedSpec | (PlanOptions & SpecInput), option
  * Builds the image a spec describes into a file, atomically, or into a block device with `force`.
  * `build({ spec, baseDir, output, ... })` takes a spec file's path, a spec object (ImageSpec, its
  * paths relative to `baseDir`) or a LoadedSpec; `build(specPath, options)` is the same with a path.
+ * With `format`, `compress`, `bmap` or `split` it also delivers the image in that form (every
+ * file written to a temporary name and renamed only when all succeeded).
  */
 export function build(options: BuildOptions & SpecInput): Promise<BuildResult>;
 export function build(spec: string | LoadedSpec, options?: BuildOptions): Promise<BuildResult>;

@@ -193,6 +193,8 @@ export interface ErofsFilesystemSpec {
 export interface PlanOptions {
   /** Overrides the spec's size, e.g. with a block device's size. */
   diskSize?: number;
+  /** With size "auto", the disk is rounded up to a multiple of this many bytes (a VHD for Azure needs whole MiB). */
+  autoSizeMultiple?: number;
   /** Filled with how long scanning the sources and laying out took, in milliseconds. */
   timings?: PlanTimings;
 }
@@ -307,14 +309,45 @@ export interface BuildProgress {
   /**
    * `copy`: copying partition contents (reported first with bytesDone 0, before any copying);
    * `tables`: writing the partition tables, which come last; `fsync`: making the image durable,
-   * which can take seconds where the data was copied rather than shared; `done`.
+   * which can take seconds where the data was copied rather than shared; `deliver`: writing
+   * the delivery artifacts (other formats, bmap, partition files, checksums), with `artifact`
+   * the file being written and bytes counted over the image; `done`.
    */
-  phase: 'copy' | 'tables' | 'fsync' | 'done';
+  phase: 'copy' | 'tables' | 'fsync' | 'deliver' | 'done';
   /** Bytes of partition contents processed so far (copied or skipped as holes). */
   bytesDone: number;
   bytesTotal: number;
   /** The partition being copied, when one is. */
   partition?: string;
+  /** In the deliver phase: the file being written, or read for its checksum. */
+  artifact?: string;
+  /** In the deliver phase: set when `artifact` is being read for its SHA-256 rather than written. */
+  checksum?: boolean;
+}
+
+/**
+ * How the image is delivered: `raw` (the disk's bytes) or `android-sparse` (AOSP sparse image,
+ * as fastboot flashes and simg2img expands).
+ */
+export type DeliveryFormat = 'raw' | 'android-sparse' | 'qcow2' | 'vhd' | 'vhd-dynamic';
+
+/** Compression of the raw image's stream. */
+export type Compression = 'zstd' | 'xz' | 'gzip';
+
+/** What an artifact is: the image in its format or compression, its bmap, or a partition file. */
+export type ArtifactKind = DeliveryFormat | Compression | 'bmap' | 'partition';
+
+/** A file a build wrote. */
+export interface Artifact {
+  /** Absolute path. */
+  path: string;
+  kind: ArtifactKind;
+  /** Bytes (the file's length; a raw image or partition file may hold holes). */
+  size: number;
+  /** SHA-256 of its bytes, hex: set with the `checksums` option (the CLI's --json). */
+  sha256?: string;
+  /** For a partition file: which partition it holds. */
+  partition?: { index: number; name: string; type: string; guid?: string };
 }
 
 export interface BuildOptions {
@@ -327,6 +360,26 @@ export interface BuildOptions {
   signal?: AbortSignal;
   /** How often onProgress is called while copying, in milliseconds (default 200). */
   progressIntervalMs?: number;
+  /**
+   * The image's format (default: from the output's extension, `.simg` android-sparse, `.qcow2`
+   * qcow2, `.vhd` fixed VHD, else raw). Other formats are written from a raw image built beside
+   * the output, then removed. A `vhd` disk of size "auto" is rounded up to whole MiB, as Azure
+   * requires.
+   */
+  format?: DeliveryFormat;
+  /** Compress the raw image's stream (default: from the output's extension `.zst`, `.xz`, `.gz`). */
+  compress?: Compression;
+  /** Also write bmaptool's block map (format 2.0, SHA-256) beside the image as `<output>.bmap`. */
+  bmap?: boolean;
+  /** Also write each partition as a file of its own (reflinked from the image where the filesystem allows). */
+  split?: boolean;
+  /**
+   * File name of each partition file, beside the output: `%n` the partition's name, `%t` its
+   * type GUID, `%u` its GUID, `%i` its number, `%%` a percent sign. Default `<output stem>.%n.raw`.
+   */
+  splitName?: string;
+  /** Compute the SHA-256 of every artifact (`Artifact.sha256`); the CLI sets it with --json. */
+  checksums?: boolean;
 }
 
 export interface CopySummary {
@@ -347,6 +400,8 @@ export interface BuildTimings {
   copy: number;
   /** Making the image durable: fsync, and for a file the rename into place. */
   fsync: number;
+  /** Writing the delivery artifacts: other formats, bmap, partition files, checksums. */
+  deliver: number;
 }
 
 /** The result of a build: the plan it wrote, and how; the CLI prints exactly this with --json. */
@@ -354,6 +409,10 @@ export interface BuildResult extends Plan {
   /** The image written (an absolute path). */
   output: string;
   copy: CopySummary;
+  /** Bytes of the image the build wrote (data and metadata); the rest are zeros it never wrote. */
+  dataBytes: number;
+  /** Every file written: the image (in its format) first, then its bmap and partition files. */
+  artifacts: Artifact[];
   elapsedMs: number;
   timings: BuildTimings;
 }

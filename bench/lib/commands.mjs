@@ -36,7 +36,10 @@ export function newGptSfdisk(layout, out) {
   return `truncate -s ${layout.diskSize} ${quote(out)} && printf ${quote(script)} | sfdisk --quiet --no-reread --no-tell-kernel ${quote(out)}`;
 }
 
-/** The imgforge CLI row: `node bin/imgforge.js build`, as users run it (Node start included). */
-export function imgforgeTool(ctx, spec, mode = 'auto', name = 'imgforge', output = path.join(ctx.out, `imgforge-${mode}.img`)) {
-  return { name, imgforge: true, output, argv: [process.execPath, ctx.cli, 'build', spec, '-o', output, '--json', '--quiet', '--copy', mode] };
+/**
+ * The imgforge CLI row: `node bin/imgforge.js build`, as users run it (Node start included).
+ * --no-checksums: --json would otherwise hash the image, work no peer does.
+ */
+export function imgforgeTool(ctx, spec, mode = 'auto', name = 'imgforge', output = path.join(ctx.out, `imgforge-${mode}.img`), extra = []) {
+  return { name, imgforge: true, output, argv: [process.execPath, ctx.cli, 'build', spec, '-o', output, '--json', '--no-checksums', '--quiet', '--copy', mode, ...extra] };
 }

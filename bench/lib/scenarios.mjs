@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { ddInto, durable, imgforgeTool, newGpt, partSize, planOf, yamlSpec } from './commands.mjs';
 import { erofsScenario } from './erofs.mjs';
 import { GiB, bigInput, espInputs, rawInput } from './inputs.mjs';
-import { quote } from './system.mjs';
+import { quote, run } from './system.mjs';
 
 const SEED_UUID = '5c0e2f1a-8d4b-4e6f-9a3c-7b1d2e4f6a80';
 
@@ -152,4 +152,60 @@ export const SCENARIOS = {
     },
   },
   erofs: erofsScenario,
+  bmap: {
+    title: 'bmap: scenario esp with --bmap against the raw build + bmaptool create',
+    inputs: (ctx) => espInputs(ctx.dir, ctx.repo),
+    sharesInputsWith: 'esp',
+    liveBytes: 2 * GiB,
+    tools(ctx, inputs) {
+      const spec = espSpec(ctx, inputs);
+      const layout = planOf(ctx, spec);
+      const own = path.join(ctx.out, 'imgforge.img');
+      const peer = path.join(ctx.out, 'two-step.img');
+      const hasBmap = (image) => () => (fs.statSync(`${image}.bmap`).size > 0 ? undefined : `${image}.bmap is empty`);
+      return {
+        layout,
+        tools: [
+          { ...imgforgeTool(ctx, spec, 'auto', 'imgforge --bmap', own, ['--bmap']), verify: hasBmap(own) },
+          {
+            name: 'imgforge build, then bmaptool create',
+            output: peer,
+            script: durable(`${quote(process.execPath)} ${quote(ctx.cli)} build ${quote(spec)} -o ${quote(peer)} -q --no-checksums && bmaptool create -o ${quote(`${peer}.bmap`)} ${quote(peer)}`, `${peer}.bmap`),
+            verify: hasBmap(peer),
+          },
+        ],
+      };
+    },
+  },
+  zstd: {
+    title: 'zstd: scenario esp as .img.zst against the raw build + zstd -T0',
+    inputs: (ctx) => espInputs(ctx.dir, ctx.repo),
+    sharesInputsWith: 'esp',
+    liveBytes: 2 * GiB,
+    tools(ctx, inputs) {
+      const spec = espSpec(ctx, inputs);
+      const layout = planOf(ctx, spec);
+      const own = path.join(ctx.out, 'imgforge.img.zst');
+      const raw = path.join(ctx.out, 'two-step.img');
+      // The stream must decompress to an image of the layout's size (zstd -t checks every frame).
+      const sound = (file) => () => {
+        run(['zstd', '-tq', file]);
+        const bytes = Number(run(['sh', '-c', 'zstd -dcq "$1" | wc -c', 'sh', file]).trim());
+        return bytes === layout.size ? undefined : `${file} holds ${bytes} bytes, expected ${layout.size}`;
+      };
+      return {
+        layout,
+        tools: [
+          { ...imgforgeTool(ctx, spec, 'auto', 'imgforge -o disk.img.zst', own), image: false, verify: sound(own) },
+          {
+            name: 'imgforge build, then zstd -T0',
+            output: `${raw}.zst`,
+            image: false,
+            script: durable(`${quote(process.execPath)} ${quote(ctx.cli)} build ${quote(spec)} -o ${quote(raw)} -q --no-checksums && zstd -T0 -q -f ${quote(raw)} -o ${quote(`${raw}.zst`)}`, `${raw}.zst`),
+            verify: sound(`${raw}.zst`),
+          },
+        ],
+      };
+    },
+  },
 };

@@ -80,6 +80,15 @@ export function targets(results, dataBytes) {
       const rss = find('erofs', fs, EROFS_ROWS.rss)?.samples.map((s) => s.rssKiB * 1024);
       add(`${where('erofs', fs)}: peak RSS under 256 MiB with 100,000 files`, rss, (v) => v < 256 * MiB, (s) => `${formatBytes(s.median)} (${formatBytes(s.min)} – ${formatBytes(s.max)})`);
     }
+
+    // Delivery (issue 17): one pass from the build's map against the raw build plus a second tool
+    // that reads the whole image again.
+    for (const fs of ['ext4', 'xfs']) {
+      const bmap = find('bmap', fs, (t) => t.imgforge) && find('bmap', fs, (t) => !t.imgforge);
+      add(`${where('bmap', fs)}: --bmap at least 2× faster than the raw build + bmaptool create`, perRound(bmap, 'ratio'), (r) => r >= 2, (s) => `two steps ÷ imgforge ${spread(s)}`);
+      const zstd = find('zstd', fs, (t) => t.imgforge) && find('zstd', fs, (t) => !t.imgforge);
+      add(`${where('zstd', fs)}: .img.zst at least 1.2× faster than the raw build + zstd -T0`, perRound(zstd, 'ratio'), (r) => r >= 1.2, (s) => `two steps ÷ imgforge ${spread(s)}`);
+    }
   }
   return out;
 }

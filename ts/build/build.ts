@@ -6,11 +6,17 @@ import { native, type CopyFailure, type CopyJob, type CopyProgress } from '../na
 import { checkOutputIsNoInput, checkOutputOutsideFilesystems } from './input-guard';
 import { inspectOutput, openOutput, type OutputKind, type OutputTarget } from './output';
 import { encodeTables } from './tables';
-import type { LoadedSpec, PlanTimings, Plan, CopyMode, BuildOptions, CopySummary, BuildTimings, BuildResult } from '../types';
+import { mergeRanges, rangeBytes, type DataRange } from './ranges';
+import type { LoadedSpec, PlanTimings, Plan, PlannedPartition, CopyMode, BuildOptions, CopySummary, BuildTimings, BuildResult } from '../types';
 
 export const COPY_MODES: readonly CopyMode[] = ['auto', 'copy-file-range', 'read-write'];
 
 
+
+/** The absolute path a build writes: the `output` option, the spec's, else beside the spec. */
+export function outputPath(spec: LoadedSpec, options: Pick<BuildOptions, 'output'>): string {
+  return path.resolve(options.output ?? defaultOutput(spec));
+}
 
 function defaultOutput(spec: LoadedSpec): string {
   if (spec.output !== undefined) return spec.output;
@@ -32,8 +38,8 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new ImgforgeError('ABORTED', 'build cancelled');
 }
 
-function planFor(spec: LoadedSpec, output: string, kind: OutputKind, timings: PlanTimings): Promise<ImagePlan> {
-  if (kind.kind === 'file') return planImage(spec, { timings });
+function planFor(spec: LoadedSpec, output: string, kind: OutputKind, timings: PlanTimings, autoSizeMultiple: number | undefined): Promise<ImagePlan> {
+  if (kind.kind === 'file') return planImage(spec, { timings, autoSizeMultiple });
   const { device } = kind;
   if (device.logicalSectorSize !== spec.sectorSize) {
     throw new ImgforgeError(
@@ -61,6 +67,12 @@ function contentBytes(layout: Plan): number {
 }
 
 const NO_COPY: CopySummary = { copyFileRangeBytes: 0, readWriteBytes: 0, holeBytes: 0 };
+
+/** What filling the partitions did: bytes per copy method, and the image ranges written. */
+interface Filled {
+  stats: CopySummary;
+  written: DataRange[];
+}
 
 function addStats(a: CopySummary, b: CopySummary): CopySummary {
   return {
@@ -91,9 +103,9 @@ function progressReporter(progress: CopyProgress, layout: Plan, options: BuildOp
  * Fills the partitions: raw contents with the copy engine, then each filesystem (its metadata,
  * then its files through the same engine). Progress and cancellation span all of them.
  */
-async function fillPartitions(target: OutputTarget, { layout, filesystems }: ImagePlan, mode: CopyMode, options: BuildOptions): Promise<CopySummary> {
+async function fillPartitions(target: OutputTarget, { layout, filesystems }: ImagePlan, mode: CopyMode, options: BuildOptions): Promise<Filled> {
   const raw = layout.partitions.filter((p) => p.contents !== undefined);
-  if (raw.length === 0 && filesystems.size === 0) return NO_COPY;
+  if (raw.length === 0 && filesystems.size === 0) return { stats: NO_COPY, written: [] };
 
   const binding = native();
   const progress = new binding.CopyProgress();
@@ -103,12 +115,14 @@ async function fillPartitions(target: OutputTarget, { layout, filesystems }: Ima
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const timer = options.onProgress ? setInterval(report, options.progressIntervalMs ?? 200) : undefined;
   let stats = NO_COPY;
+  const written: DataRange[] = [];
   try {
     report();
     if (raw.length > 0) {
       const jobs: CopyJob[] = raw.map((p) => ({ source: p.contents!.path, offset: p.offset, capacity: p.size, plannedLength: p.contents!.size }));
       const outcome = await binding.copyIntoImage(target.writePath, jobs, mode, target.zeroed, progress);
       stats = addStats(stats, outcome.stats);
+      written.push(...outcome.written);
       if (outcome.error) {
         const job = outcome.error.job === undefined ? undefined : raw[outcome.error.job];
         throw copyFailure(outcome.error, job && `partitions[${job.index - 1}].contents`, mode, target);
@@ -117,6 +131,7 @@ async function fillPartitions(target: OutputTarget, { layout, filesystems }: Ima
     for (const [i, filesystem] of filesystems) {
       const outcome = await filesystem.layout.write(target.writePath, mode, target.zeroed, progress);
       stats = addStats(stats, outcome.stats);
+      written.push(...outcome.written);
       if (outcome.error) throw copyFailure(outcome.error, `partitions[${i}].filesystem`, mode, target);
     }
   } finally {
@@ -124,7 +139,7 @@ async function fillPartitions(target: OutputTarget, { layout, filesystems }: Ima
     options.signal?.removeEventListener('abort', onAbort);
   }
   report();
-  return stats;
+  return { stats, written };
 }
 
 /** Whether a failure is the output's filesystem running out of space (ENOSPC, or EDQUOT for quotas). */
@@ -196,24 +211,60 @@ async function timed<T>(timings: BuildTimings, key: keyof BuildTimings, step: ()
 }
 
 /**
- * Builds the image described by `specOrPath`: plan, fill the partitions (raw contents and
- * filesystems) of a fresh sparse image, write the partition tables last, then move it into
- * place. A block device is written in place: its tables are wiped (and flushed) first and
- * written last, so a device whose build fails or is interrupted never holds a valid-looking
- * table over half-written partitions.
+ * A built image not yet in place: the build's result, the byte ranges it wrote (everything else
+ * reads as zeros), and the path holding it now. `commit` moves it into place (for a file: rename
+ * over the output); `discard` removes it. A device is in place already: both do nothing more.
  */
-export async function build(specOrPath: string | LoadedSpec, options: BuildOptions = {}): Promise<BuildResult> {
+export interface BuiltImage {
+  result: BuildResult;
+  /** The image's bytes that the build wrote, sorted and merged; all other bytes are zeros. */
+  dataRanges: DataRange[];
+  /** Bytes of partition contents the build copied (its progress total). */
+  copyBytes: number;
+  /** Where the image is now: a temporary file beside the output, or the device. */
+  imagePath: string;
+  kind: 'file' | 'device';
+  commit(): void;
+  discard(): void;
+  /** As discard, safe while a copy still writes to the file (for a cancelled build). */
+  abandon(): void;
+}
+
+/** How the delivery step asks for the raw image it converts. */
+export interface BuildImageOptions {
+  /** Whether the finished file is fsynced (not needed for a private file that is read back and removed). */
+  durable?: boolean;
+  /** Called with what the output is, before planning: delivery options refuse a block device. */
+  checkOutput?: (kind: 'file' | 'device', output: string) => void;
+  /** With size "auto", round the disk up to a multiple of this (a fixed VHD for Azure needs whole MiB). */
+  autoSizeMultiple?: number;
+  /** Called with the planned partitions, before anything is written: delivery checks the names of partition files. */
+  checkPlan?: (partitions: readonly PlannedPartition[]) => void;
+}
+
+/**
+ * Builds the image described by `specOrPath`: plan, fill the partitions (raw contents and
+ * filesystems) of a fresh sparse image, write the partition tables last. A file is built in a
+ * temporary file beside the output, made durable, and left there for the caller to commit
+ * (rename) or discard; `durable: false` skips the fsync of a file that will only be read back
+ * and removed. A block device is written in place: its tables are wiped (and flushed) first
+ * and written last, so a device whose build fails or is interrupted never holds a
+ * valid-looking table over half-written partitions.
+ */
+export async function buildImage(specOrPath: string | LoadedSpec, options: BuildOptions = {}, { durable = true, checkOutput, checkPlan, autoSizeMultiple }: BuildImageOptions = {}): Promise<BuiltImage> {
   const started = performance.now();
   const mode = checkCopyMode(options.copy ?? 'auto');
   throwIfAborted(options.signal);
   const spec = typeof specOrPath === 'string' ? await loadSpec(specOrPath) : specOrPath;
-  const output = path.resolve(options.output ?? defaultOutput(spec));
+  const output = outputPath(spec, options);
   checkOutputIsNoInput(output, spec);
   const kind = inspectOutput(output, { force: options.force ?? false });
-  const timings: BuildTimings = { scan: 0, plan: 0, tables: 0, copy: 0, fsync: 0 };
-  const planned = await planFor(spec, output, kind, timings);
+  checkOutput?.(kind.kind, output);
+  const timings: BuildTimings = { scan: 0, plan: 0, tables: 0, copy: 0, fsync: 0, deliver: 0 };
+  const planned = await planFor(spec, output, kind, timings, autoSizeMultiple);
   const { layout } = planned;
   checkOutputOutsideFilesystems(output, spec, planned.filesystems);
+  checkPlan?.(layout.partitions);
   throwIfAborted(options.signal);
   // The tables are encoded by the addon too: a missing addon is reported before anything is written.
   const tables = await timed(timings, 'tables', () => encodeTables(layout));
@@ -230,7 +281,7 @@ export async function build(specOrPath: string | LoadedSpec, options: BuildOptio
         }),
       );
     }
-    const copy = await timed(timings, 'copy', () => fillPartitions(target, planned, mode, options));
+    const filled = await timed(timings, 'copy', () => fillPartitions(target, planned, mode, options));
     throwIfAborted(options.signal);
     options.onProgress?.({ phase: 'tables', bytesDone: 0, bytesTotal: 0 });
     await timed(timings, 'tables', () =>
@@ -238,22 +289,37 @@ export async function build(specOrPath: string | LoadedSpec, options: BuildOptio
         for (const region of tables) target.write(region.offset, region.data);
       }),
     );
+    // The build's map of what holds data: what the copies wrote, and the tables.
+    const dataRanges = mergeRanges([...filled.written, ...tables.map((region) => ({ offset: region.offset, length: region.data.length }))]);
     options.onProgress?.({ phase: 'fsync', bytesDone: 0, bytesTotal: 0 });
-    await timed(timings, 'fsync', () => withNoSpaceMessage(target, 'the finished image', () => target.commit()));
+    await timed(timings, 'fsync', () => withNoSpaceMessage(target, 'the finished image', () => target.finish({ durable })));
     const total = contentBytes(layout);
-    options.onProgress?.({ phase: 'done', bytesDone: total, bytesTotal: total });
-    return {
+    const result: BuildResult = {
       output,
       ...layout,
-      copy,
-      elapsedMs: round(performance.now() - started),
-      timings: {
-        scan: round(timings.scan),
-        plan: round(timings.plan),
-        tables: round(timings.tables),
-        copy: round(timings.copy),
-        fsync: round(timings.fsync),
+      copy: filled.stats,
+      dataBytes: rangeBytes(dataRanges),
+      artifacts: [],
+      elapsedMs: 0,
+      timings,
+    };
+    const finishTimings = () => {
+      result.elapsedMs = round(performance.now() - started);
+      result.timings = Object.fromEntries(Object.entries(timings).map(([key, ms]) => [key, round(ms)])) as unknown as BuildTimings;
+    };
+    finishTimings();
+    return {
+      result,
+      dataRanges,
+      copyBytes: total,
+      imagePath: target.writePath,
+      kind: target.kind,
+      commit: () => {
+        timings.fsync += measure(() => withNoSpaceMessage(target, 'the finished image', () => target.commit()));
+        finishTimings();
       },
+      discard: () => target.discard(),
+      abandon: () => target.abandon(),
     };
   } catch (error) {
     target.discard();
@@ -263,4 +329,21 @@ export async function build(specOrPath: string | LoadedSpec, options: BuildOptio
   } finally {
     options.signal?.removeEventListener('abort', abandon);
   }
+}
+
+function measure(step: () => void): number {
+  const started = performance.now();
+  step();
+  return performance.now() - started;
+}
+
+/**
+ * Builds the raw image described by `specOrPath` into its output: [buildImage], then the
+ * rename into place. The library's `build` (ts/deliver) adds the other delivery formats.
+ */
+export async function build(specOrPath: string | LoadedSpec, options: BuildOptions = {}): Promise<BuildResult> {
+  const built = await buildImage(specOrPath, options);
+  built.commit();
+  options.onProgress?.({ phase: 'done', bytesDone: built.copyBytes, bytesTotal: built.copyBytes });
+  return built.result;
 }

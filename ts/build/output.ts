@@ -22,7 +22,12 @@ export interface OutputTarget {
   write(offset: number, data: Uint8Array): void;
   /** Makes what was written so far durable (fsync). */
   flush(): void;
-  /** Makes the image final: flush and, for a file, rename into place. */
+  /**
+   * Ends the writing: flushes what was written (fsync) unless `durable` is false, and closes
+   * the file. A file stays at its temporary path until commit.
+   */
+  finish(options: { durable: boolean }): void;
+  /** Makes the image final: finish (if not done yet) and, for a file, rename into place. */
   commit(): void;
   /** Removes everything this build created. Safe to call more than once and after commit. */
   discard(): void;
@@ -75,11 +80,21 @@ class FileOutput extends OpenOutput implements OutputTarget {
     }
   }
 
-  commit(): void {
+  finish({ durable }: { durable: boolean }): void {
+    if (this.fd === undefined) return;
     try {
-      fs.fsyncSync(this.fd!);
-      fs.closeSync(this.fd!);
+      if (durable) fs.fsyncSync(this.fd);
+      fs.closeSync(this.fd);
       this.fd = undefined;
+    } catch (error) {
+      this.discard();
+      throw new ImgforgeError('IO', `cannot flush ${this.writePath}: ${(error as Error).message}`);
+    }
+  }
+
+  commit(): void {
+    this.finish({ durable: true });
+    try {
       fs.renameSync(this.writePath, this.path);
       this.committed = true;
       syncDirectory(path.dirname(this.path));
@@ -128,14 +143,19 @@ class DeviceOutput extends OpenOutput implements OutputTarget {
     return this.path;
   }
 
-  commit(): void {
+  finish(): void {
+    if (this.fd === undefined) return;
     try {
-      fs.fsyncSync(this.fd!);
+      fs.fsyncSync(this.fd);
     } catch (error) {
       throw new ImgforgeError('IO', `cannot flush ${this.path}: ${(error as Error).message}`);
     } finally {
       this.discard();
     }
+  }
+
+  commit(): void {
+    this.finish();
   }
 
   discard(): void {
@@ -167,7 +187,8 @@ function flushFully(fd: number, name: string): void {
   }
 }
 
-function syncDirectory(dir: string): void {
+/** Makes a rename in `dir` durable (best effort: some filesystems refuse fsync on folders). */
+export function syncDirectory(dir: string): void {
   let fd: number | undefined;
   try {
     fd = fs.openSync(dir, 'r');

@@ -132,5 +132,11 @@ export function formatBuildResult(result: BuildResult): string {
         `${formatSize(holeBytes)} of holes left as holes`,
     );
   }
+  // The image itself is the first line; its companions (and an image in another form) follow.
+  for (const artifact of result.artifacts) {
+    if (artifact.path === result.output && artifact.kind === 'raw') continue;
+    const what = artifact.kind === 'partition' ? `partition ${artifact.partition!.name}` : artifact.kind;
+    lines.push(`  ${what}: ${artifact.path} (${formatSize(artifact.size)})`);
+  }
   return lines.join('\n');
 }

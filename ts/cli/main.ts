@@ -3,7 +3,9 @@ import * as path from 'node:path';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { config as zodConfig } from 'zod';
 import { ImgforgeError } from '../errors';
-import { build, COPY_MODES } from '../build/build';
+import { COPY_MODES } from '../build/build';
+import { build } from '../deliver/deliver';
+import { COMPRESSIONS, DELIVERY_FORMATS } from '../deliver/options';
 import { loadSpec } from '../spec/load';
 import { plan } from '../plan/plan';
 import { specJsonSchema } from '../spec/json-schema';
@@ -14,7 +16,7 @@ import { formatBuildResult, formatPlan } from './format';
 import { addInspectCommands } from './inspect-commands';
 import { errorObject, extractJsonStyle, formatJson, jsonHelp, type JsonStyle } from './json';
 import { plainProgress, terminalProgress, type ProgressSink } from './progress';
-import type { CopyMode } from '../types';
+import type { Compression, CopyMode, DeliveryFormat } from '../types';
 
 // A CLI run validates one spec once: zod's generated validators (new Function) cost more to build
 // than they save, about 5 ms of a build's own time. Only the CLI process sets this; the library
@@ -56,6 +58,12 @@ interface BuildFlags {
   copy: CopyMode;
   json?: boolean;
   quiet?: boolean;
+  format?: DeliveryFormat;
+  compress?: Compression;
+  bmap?: boolean;
+  split?: boolean;
+  splitName?: string;
+  checksums: boolean;
 }
 
 /**
@@ -115,6 +123,12 @@ async function runBuild(specPath: string, flags: BuildFlags, style: JsonStyle): 
       output: flags.output,
       force: flags.force,
       copy: flags.copy,
+      format: flags.format,
+      compress: flags.compress,
+      bmap: flags.bmap,
+      split: flags.split,
+      splitName: flags.splitName,
+      checksums: flags.json === true && flags.checksums,
       signal: controller.signal,
       onProgress: sink ? (p) => sink!.update(p) : undefined,
     });
@@ -163,7 +177,13 @@ function program(setExit: (code: number) => void, style: JsonStyle | undefined):
     .option('-o, --output <path>', "where to write the image (default: the spec's `output`, else <spec name>.img beside the spec)")
     .option('--force', 'allow writing to a block device (destroys what it holds)')
     .addOption(new Option('--copy <mode>', 'how partition contents are copied').choices(COPY_MODES).default('auto'))
+    .addOption(new Option('--format <format>', 'the image format (default: from the output extension: .simg android-sparse, .qcow2, .vhd; else raw)').choices(DELIVERY_FORMATS))
+    .addOption(new Option('--compress <algorithm>', 'compress the raw image (default: from the output extension .zst, .xz, .gz)').choices(COMPRESSIONS))
+    .option('--bmap', "also write bmaptool's block map beside the image, as <output>.bmap")
+    .option('--split', 'also write each partition as a file of its own, <output stem>.<partition name>.raw')
+    .option('--split-name <pattern>', 'name the partition files: %n name, %t type GUID, %u GUID, %i number, %% a percent sign')
     .option('--json', jsonHelp('the result'))
+    .option('--no-checksums', 'with --json, leave out the SHA-256 of each file written (it reads them)')
     .option('-q, --quiet', 'print nothing but errors')
     .addHelpText(
       'after',
@@ -179,10 +199,26 @@ seed, the same inputs give a byte-identical image.
 The image is written to a temporary file beside the output and renamed into place only when the
 build succeeds; an interrupted or failed build leaves the previous image untouched.
 
+Delivery: the build knows which byte ranges it wrote, and writes these from that map in one pass
+(holes are never read):
+  --format android-sparse  an Android sparse image (fastboot, simg2img); also from a .simg output
+  --format qcow2           qcow2 v3, 64 KiB clusters, data clusters only (reflinked on XFS/btrfs); also .qcow2
+  --format vhd             a fixed VHD (Azure: an "auto" disk is rounded up to whole MiB); also .vhd
+  --format vhd-dynamic     a dynamic VHD, 2 MiB blocks allocated only where data is
+  --compress zstd|xz|gzip  the raw image compressed (zstd and xz multi-threaded); also from .zst .xz .gz
+  --bmap                   <output>.bmap for \`bmaptool copy\` (format 2.0, SHA-256 per range)
+  --split                  each partition as <stem>.<name>.raw beside the output (reflinked on XFS/btrfs)
+Every file goes to a temporary name and is renamed only when all were written. --json lists them
+under "artifacts" with their size and SHA-256.
+
 Examples:
   imgforge build examples/appliance/image.yaml -o disk.img
   imgforge build image.yaml --json > result.json
   imgforge build image.yaml -o /dev/loop0 --force
+  imgforge build image.yaml -o disk.img --bmap --split
+  imgforge build image.yaml -o disk.img.zst
+  imgforge build image.yaml -o disk.simg
+  imgforge build image.yaml -o disk.qcow2
 
 A block device is written in place: its partition tables are wiped first and written last, so
 a device whose build fails or is interrupted holds no valid partition table.

@@ -20,6 +20,13 @@ export function terminalProgress(stream: NodeJS.WriteStream): ProgressSink {
         stream.write(' flushing to disk\x1b[K');
         return;
       }
+      if (progress.phase === 'deliver' && progress.artifact !== undefined) {
+        const percent = progress.bytesTotal > 0 ? `${Math.floor((progress.bytesDone / progress.bytesTotal) * 100)}% ` : '';
+        const verb = progress.checksum ? 'checksumming' : 'writing';
+        stream.write(`\r${`${verb} ${percent}${progress.artifact}`.slice(0, Math.max(20, (stream.columns ?? 100) - 1))}\x1b[K`);
+        drawn = true;
+        return;
+      }
       if (progress.phase !== 'copy' || progress.bytesTotal === 0) return;
       const fraction = Math.min(1, progress.bytesDone / progress.bytesTotal);
       const filled = Math.round(fraction * BAR_WIDTH);
@@ -42,6 +49,7 @@ export function terminalProgress(stream: NodeJS.WriteStream): ProgressSink {
 /** One line per partition started and a line per ~10% for logs and pipes, where \r redraws are noise. */
 export function plainProgress(stream: NodeJS.WritableStream): ProgressSink {
   let lastPartition: string | undefined;
+  let lastArtifact: string | undefined;
   let lastDecile = -1;
   return {
     update(progress) {
@@ -51,6 +59,13 @@ export function plainProgress(stream: NodeJS.WritableStream): ProgressSink {
       }
       if (progress.phase === 'fsync') {
         stream.write('flushing the image to disk\n');
+        return;
+      }
+      if (progress.phase === 'deliver' && progress.artifact !== undefined) {
+        // One line per file: the polled updates of the same file are for a terminal's bar.
+        const line = `${progress.checksum ? 'checksumming' : 'writing'} ${progress.artifact}`;
+        if (line !== lastArtifact) stream.write(`${line}\n`);
+        lastArtifact = line;
         return;
       }
       if (progress.phase !== 'copy' || progress.bytesTotal === 0) return;

@@ -83,7 +83,37 @@ function probe(fd: number, imagePath: string, size: number): void {
   if (size === 0 && read > 0) {
     throw new ImgforgeError('IMAGE', `${imagePath}: its size is given as 0 bytes, yet it holds data (a pseudo-file, like those in /proc); expected a disk image or a block device`);
   }
+  const packed = PACKED_FORMATS.find((format) => buffer.subarray(0, read).subarray(0, format.magic.length).equals(format.magic));
+  if (packed !== undefined) {
+    throw new ImgforgeError('IMAGE', `${imagePath} is ${packed.name}; inspect and verify read raw images: expand it first (${packed.expand(imagePath)}) or read the raw build`);
+  }
+  // A fixed VHD is the raw disk followed by a 512-byte footer: read as it is, the disk would
+  // seem 512 bytes longer than its tables say.
+  if (size >= 1024 && size % 512 === 0) {
+    const footer = Buffer.alloc(8);
+    try {
+      fs.readSync(fd, footer, 0, 8, size - 512);
+    } catch (error) {
+      throw unreadable(imagePath, error);
+    }
+    if (footer.equals(Buffer.from('conectix', 'latin1'))) {
+      throw new ImgforgeError('IMAGE', `${imagePath} is a fixed VHD; inspect and verify read raw images: expand it first (qemu-img convert -f vpc -O raw ${imagePath} disk.img) or read the raw build`);
+    }
+  }
 }
+
+/**
+ * Forms `build` delivers an image in that are not the disk's bytes (see --format, --compress):
+ * recognized by their magic so that reading one says what to do instead of "no partition table".
+ */
+const PACKED_FORMATS: ReadonlyArray<{ name: string; magic: Buffer; expand: (file: string) => string }> = [
+  { name: 'an Android sparse image', magic: Buffer.from([0x3a, 0xff, 0x26, 0xed]), expand: (f) => `simg2img ${f} disk.img` },
+  { name: 'zstd-compressed', magic: Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), expand: (f) => `zstd -d ${f}` },
+  { name: 'xz-compressed', magic: Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), expand: (f) => `xz -dk ${f}` },
+  { name: 'gzip-compressed', magic: Buffer.from([0x1f, 0x8b]), expand: (f) => `gzip -dk ${f}` },
+  { name: 'a qcow2 image', magic: Buffer.from('QFI\xfb', 'latin1'), expand: (f) => `qemu-img convert -O raw ${f} disk.img` },
+  { name: 'a dynamic VHD', magic: Buffer.from('conectix', 'latin1'), expand: (f) => `qemu-img convert -f vpc -O raw ${f} disk.img` },
+];
 
 /** Checks that `imagePath` is an image that can be read, and what it is. */
 export function openImage(imagePath: string): ImageFile {

@@ -201,7 +201,7 @@ function chooseDiskSize(spec: LoadedSpec, minimalEnd: number, options: PlanOptio
           'with size "auto" the disk is only as large as the partitions',
       );
     }
-    return { size: minimalDiskSize(minimalEnd, spec.sectorSize, table), field: 'size' };
+    return { size: alignUp(minimalDiskSize(minimalEnd, spec.sectorSize, table), options.autoSizeMultiple ?? spec.sectorSize), field: 'size' };
   }
   if (!Number.isSafeInteger(spec.size) || spec.size <= 0 || spec.size % spec.sectorSize !== 0) {
     throw new ImgforgeError('SPEC_INVALID', `size: ${spec.size} is not a positive multiple of sectorSize (${spec.sectorSize})`);

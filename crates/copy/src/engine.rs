@@ -12,6 +12,7 @@ use crate::progress::Progress;
 use crate::run::Run;
 use crate::stats::CopyStats;
 use crate::sys::{DefaultSyscalls, FileKind, Syscalls, ZeroMethod};
+use crate::written::{ByteRange, WrittenRanges};
 
 /// Which of the source's bytes a copy takes.
 enum Portion {
@@ -29,6 +30,7 @@ pub struct CopyEngine<S: Syscalls = DefaultSyscalls> {
     sys: S,
     buffer: TransferBuffer,
     stats: CopyStats,
+    written: WrittenRanges,
 }
 
 impl CopyEngine<DefaultSyscalls> {
@@ -44,6 +46,7 @@ impl<S: Syscalls> CopyEngine<S> {
             sys,
             buffer: TransferBuffer::default(),
             stats: CopyStats::default(),
+            written: WrittenRanges::new(),
         }
     }
 
@@ -174,6 +177,7 @@ impl<S: Syscalls> CopyEngine<S> {
             sys: &mut self.sys,
             buffer: &mut self.buffer,
             stats: &mut self.stats,
+            written: &mut self.written,
             data_steps: 0,
             progress: Progress::new(progress),
             job,
@@ -292,7 +296,15 @@ impl<S: Syscalls> CopyEngine<S> {
                 ),
                 error,
             )
-        })
+        })?;
+        self.written.add(offset, bytes.len() as u64);
+        Ok(())
+    }
+
+    /// The destination byte ranges this engine has written (data copied or metadata written;
+    /// holes skipped or zeroed are not), sorted and merged: over all calls, failed ones too.
+    pub fn written_ranges(&self) -> Vec<ByteRange> {
+        self.written.ranges()
     }
 
     /// Cumulative over all `copy()` calls of this engine, including failed ones.

@@ -44,6 +44,7 @@ mod stats;
 mod stream;
 mod sys;
 mod target;
+mod written;
 
 pub use engine::CopyEngine;
 pub use error::CopyError;
@@ -56,3 +57,4 @@ pub use stats::CopyStats;
 pub use sys::LinuxSyscalls;
 pub use sys::{DefaultSyscalls, FileInfo, FileKind, PortableSyscalls, Syscalls, ZeroMethod};
 pub use target::{open_image, write_into_image, Target, WriteError};
+pub use written::{merged, ByteRange, WrittenRanges};

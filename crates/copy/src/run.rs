@@ -9,6 +9,7 @@ use crate::opened::OpenedCopy;
 use crate::progress::Progress;
 use crate::stats::CopyStats;
 use crate::sys::{FileKind, Syscalls, ZeroMethod};
+use crate::written::WrittenRanges;
 
 /// Bytes per copy_file_range call. The kernel caps a call at 0x7ffff000 bytes anyway; smaller
 /// calls keep progress reports and cancellation timely, and remapping a 1 GiB file in 16
@@ -52,6 +53,8 @@ pub(crate) struct Run<'r, 'j, S: Syscalls> {
     pub(crate) sys: &'r mut S,
     pub(crate) buffer: &'r mut TransferBuffer,
     pub(crate) stats: &'r mut CopyStats,
+    /// Where the job's data landed in the destination.
+    pub(crate) written: &'r mut WrittenRanges,
     /// Data calls (copy_file_range, read) made for this job.
     pub(crate) data_steps: u32,
     pub(crate) progress: Progress<'r>,
@@ -84,12 +87,17 @@ impl<S: Syscalls> Run<'_, '_, S> {
         self.data_steps = self.data_steps.saturating_add(1);
         if self.use_copy_file_range {
             match self.kernel_copy_step(pos, end)? {
-                KernelStep::Copied(bytes) => return Ok(bytes),
+                KernelStep::Copied(bytes) => {
+                    self.written.add(self.dest_pos(pos), bytes);
+                    return Ok(bytes);
+                }
                 KernelStep::EndOfFile => return Ok(0),
                 KernelStep::SwitchedToReadWrite => {}
             }
         }
-        self.read_write_step(pos, end)
+        let moved = self.read_write_step(pos, end)?;
+        self.written.add(self.dest_pos(pos), moved);
+        Ok(moved)
     }
 
     fn kernel_copy_step(&mut self, pos: u64, end: u64) -> Result<KernelStep, CopyError> {

@@ -199,3 +199,76 @@ fn a_moved_source_offset_is_restored_after_hole_detection() {
         .expect("copy");
     assert_eq!(file_offset(&source), 12345);
 }
+
+/// The ranges the engine records are where the source's data landed: its data extents (whole
+/// filesystem blocks, as SEEK_DATA gives them) shifted to the destination offset, in every mode;
+/// holes are no range, and metadata written with `write_all_at` is one.
+#[test]
+fn written_ranges_are_the_data_copied_and_the_metadata_written() {
+    let (len, _) = sparse_layout();
+    let islands = [
+        (0, MIB),
+        (20 * MIB, MIB + 4096),
+        (40 * MIB + 4096, 8192 + 100),
+    ];
+    for mode in ALL_MODES {
+        let scratch = Scratch::new();
+        let (source, _) = scratch.sparse("source", len, &islands);
+        let dest = scratch.dest("disk.img", 80 * MIB, None);
+        let mut engine = engine(mode, Faulty::default());
+        let (result, _) = Copy::new(&source, &dest, MIB).run(&mut engine);
+        result.expect("copy");
+        engine
+            .write_all_at(&dest, "disk.img", &[1u8; 512], 512)
+            .expect("metadata");
+        let ranges: Vec<(u64, u64)> = engine
+            .written_ranges()
+            .iter()
+            .map(|r| (r.offset, r.length))
+            .collect();
+        assert_eq!(
+            ranges,
+            vec![
+                (512, 512),
+                (MIB, MIB),
+                (21 * MIB, MIB + 4096),
+                // The 8292-byte island: the file system holds it as three whole blocks.
+                (41 * MIB + 4096, 3 * 4096),
+            ],
+            "{mode:?}"
+        );
+    }
+}
+
+/// `copy_range` copies a range from the middle of a source (a partition out of an image),
+/// keeping its holes.
+#[test]
+fn copy_range_copies_the_middle_of_a_source_and_keeps_its_holes() {
+    let (len, islands) = sparse_layout();
+    for mode in ALL_MODES {
+        let scratch = Scratch::new();
+        let (source, expected) = scratch.sparse("source", len, &islands);
+        let dest = scratch.dest("part.img", 30 * MIB, None);
+        let mut engine = engine(mode, Faulty::default());
+        let job = Copy::new(&source, &dest, 0).job();
+        engine
+            .copy_range(&job, 19 * MIB..49 * MIB, &mut |_| true)
+            .expect("copy_range");
+        let part = scratch.read("part.img");
+        assert_eq!(part.len() as u64, 30 * MIB);
+        assert_eq!(
+            part[..],
+            expected[19 * MIB as usize..49 * MIB as usize],
+            "{mode:?}"
+        );
+        let allocated = dest.metadata().expect("stat").blocks() * 512;
+        assert!(
+            allocated <= 2 * MIB + 256 * 1024,
+            "{mode:?}: holes kept, {allocated} allocated"
+        );
+        // A range past the source's end is refused, nothing written.
+        assert!(engine
+            .copy_range(&job, len - 10..len + 1, &mut |_| true)
+            .is_err());
+    }
+}

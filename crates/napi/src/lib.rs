@@ -6,6 +6,7 @@
 #![cfg_attr(test, allow(dead_code))]
 
 mod copy;
+mod deliver;
 mod erofs;
 mod erofs_read;
 mod fat32;
@@ -111,11 +112,30 @@ impl CopyFailure {
     }
 }
 
+/// A byte range `[offset, offset + length)` of an image.
+#[napi(object)]
+pub struct DataRange {
+    pub offset: f64,
+    pub length: f64,
+}
+
+impl From<imgforge_copy::ByteRange> for DataRange {
+    fn from(range: imgforge_copy::ByteRange) -> Self {
+        DataRange {
+            offset: range.offset as f64,
+            length: range.length as f64,
+        }
+    }
+}
+
 /// Rejections would lose the code and job index, so failures are resolved as values.
 #[napi(object)]
 pub struct CopyOutcome {
     pub stats: CopyStatsJs,
     pub error: Option<CopyFailure>,
+    /// The image's byte ranges this copy wrote (data and metadata; holes skipped or zeroed are
+    /// not), sorted and merged: the build's map of what holds data.
+    pub written: Vec<DataRange>,
 }
 
 /// One `files` entry of a filesystem: a file or folder and where it goes.
@@ -287,6 +307,11 @@ impl ProgressTracker {
         CopyOutcome {
             stats: engine.stats().into(),
             error,
+            written: engine
+                .written_ranges()
+                .into_iter()
+                .map(DataRange::from)
+                .collect(),
         }
     }
 }
