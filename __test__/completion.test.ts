@@ -32,7 +32,7 @@ test('bash completes commands, options, choices, and spec files where a spec goe
   t.deepEqual(bashComplete(dir, ['imgforge', '']), ['--help', '--version', '-V', '-h', 'build', 'completion', 'help', 'init', 'inspect', 'plan', 'schema', 'verify']);
   t.deepEqual(bashComplete(dir, ['imgforge', 'b']), ['build']);
   t.deepEqual(bashComplete(dir, ['imgforge', 'build', '--c']), ['--compress', '--copy']);
-  t.deepEqual(bashComplete(dir, ['imgforge', 'build', '--format', '']), ['android-sparse', 'raw']);
+  t.deepEqual(bashComplete(dir, ['imgforge', 'build', '--format', '']), ['android-sparse', 'qcow2', 'raw', 'vhd', 'vhd-dynamic']);
   t.deepEqual(bashComplete(dir, ['imgforge', 'build', '--copy', '']), ['auto', 'copy-file-range', 'read-write']);
   t.deepEqual(bashComplete(dir, ['imgforge', 'init', '--template', '']), ['minimal', 'rpi', 'uefi-ab']);
   t.deepEqual(bashComplete(dir, ['imgforge', 'plan', '--json=']), ['--json=pretty', '--json=short']);

@@ -19,6 +19,10 @@ test('the output extension gives the format or compression when no option does',
   t.deepEqual(resolve('/o/disk.img.zst', { format: 'raw', compress: 'zstd' }), { format: 'raw', compress: 'zstd' });
   t.deepEqual(resolve('/o/disk', { format: 'android-sparse' }), { format: 'android-sparse', compress: undefined });
   t.deepEqual(resolve('/o/disk.img', { compress: 'xz' }), { format: 'raw', compress: 'xz' });
+  t.deepEqual(resolve('/o/disk.qcow2'), { format: 'qcow2', compress: undefined });
+  t.deepEqual(resolve('/o/disk.vhd'), { format: 'vhd', compress: undefined });
+  // A .vhd holds a fixed or a dynamic VHD.
+  t.deepEqual(resolve('/o/disk.vhd', { format: 'vhd-dynamic' }), { format: 'vhd-dynamic', compress: undefined });
 });
 
 test('contradictions and impossible combinations are USAGE errors naming the option', (t) => {
@@ -33,7 +37,9 @@ test('contradictions and impossible combinations are USAGE errors naming the opt
   fails('/o/disk.img.gz', { format: 'android-sparse' }, /format android-sparse conflicts/);
   fails('/o/disk', { format: 'android-sparse', compress: 'zstd' }, /cannot be compressed/);
   fails('/o/disk.simg', { bmap: true }, /bmap describes a raw image/);
-  fails('/o/disk.img', { format: 'vhd' as never }, /format must be one of raw, android-sparse/);
+  fails('/o/disk.img', { format: 'vmdk' as never }, /format must be one of raw, android-sparse, qcow2, vhd, vhd-dynamic/);
+  fails('/o/disk.qcow2', { format: 'vhd' }, /format vhd conflicts with the output name disk\.qcow2/);
+  fails('/o/disk.qcow2', { bmap: true }, /bmap describes a raw image; it cannot go with format qcow2/);
   fails('/o/disk.img', { compress: 'lz4' as never }, /compress must be one of zstd, xz, gzip/);
   fails('/o/disk.img', { splitName: '%n' }, /pass split too/);
   fails('/o/disk.img', { split: true, splitName: '%x' }, /unknown field "%x"/);

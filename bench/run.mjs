@@ -17,7 +17,7 @@ import { Workspace, availableMemory, dropCaches, ensureTools, machineFacts, run 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const log = (message) => process.stderr.write(`${message}\n`);
 const GiB = 2 ** 30;
-const ORDER = ['raw', 'esp', 'fallback', 'big', 'erofs', 'bmap', 'zstd'];
+const ORDER = ['raw', 'esp', 'fallback', 'big', 'erofs', 'bmap', 'qcow2', 'zstd'];
 // RAM left to everything else while a tmpfs-backed filesystem exists: the page cache of the
 // filesystem under test (it caches what the tmpfs holds a second time), Node, the peers, and
 // whatever else runs on the machine.

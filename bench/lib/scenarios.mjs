@@ -177,6 +177,37 @@ export const SCENARIOS = {
       };
     },
   },
+  qcow2: {
+    title: 'qcow2: scenario esp as .qcow2 against the raw build + qemu-img convert -O qcow2',
+    inputs: (ctx) => espInputs(ctx.dir, ctx.repo),
+    sharesInputsWith: 'esp',
+    liveBytes: 2 * GiB,
+    tools(ctx, inputs) {
+      const spec = espSpec(ctx, inputs);
+      const layout = planOf(ctx, spec);
+      const own = path.join(ctx.out, 'imgforge.qcow2');
+      const raw = path.join(ctx.out, 'two-step.img');
+      // Sound (qemu-img check) and of the layout's virtual size.
+      const sound = (file) => () => {
+        run(['qemu-img', 'check', '-q', file]);
+        const info = JSON.parse(run(['qemu-img', 'info', '--output=json', file]));
+        return info['virtual-size'] === layout.size ? undefined : `${file} has a virtual size of ${info['virtual-size']}, expected ${layout.size}`;
+      };
+      return {
+        layout,
+        tools: [
+          { ...imgforgeTool(ctx, spec, 'auto', 'imgforge -o disk.qcow2', own), image: false, verify: sound(own) },
+          {
+            name: 'imgforge build, then qemu-img convert -O qcow2',
+            output: `${raw}.qcow2`,
+            image: false,
+            script: durable(`${quote(process.execPath)} ${quote(ctx.cli)} build ${quote(spec)} -o ${quote(raw)} -q --no-checksums && qemu-img convert -O qcow2 ${quote(raw)} ${quote(`${raw}.qcow2`)}`, `${raw}.qcow2`),
+            verify: sound(`${raw}.qcow2`),
+          },
+        ],
+      };
+    },
+  },
   zstd: {
     title: 'zstd: scenario esp as .img.zst against the raw build + zstd -T0',
     inputs: (ctx) => espInputs(ctx.dir, ctx.repo),

@@ -86,6 +86,8 @@ export function targets(results, dataBytes) {
     for (const fs of ['ext4', 'xfs']) {
       const bmap = find('bmap', fs, (t) => t.imgforge) && find('bmap', fs, (t) => !t.imgforge);
       add(`${where('bmap', fs)}: --bmap at least 2× faster than the raw build + bmaptool create`, perRound(bmap, 'ratio'), (r) => r >= 2, (s) => `two steps ÷ imgforge ${spread(s)}`);
+      const qcow2 = find('qcow2', fs, (t) => t.imgforge) && find('qcow2', fs, (t) => !t.imgforge);
+      add(`${where('qcow2', fs)}: .qcow2 at least 2× faster than the raw build + qemu-img convert -O qcow2`, perRound(qcow2, 'ratio'), (r) => r >= 2, (s) => `two steps ÷ imgforge ${spread(s)}`);
       const zstd = find('zstd', fs, (t) => t.imgforge) && find('zstd', fs, (t) => !t.imgforge);
       add(`${where('zstd', fs)}: .img.zst at least 1.2× faster than the raw build + zstd -T0`, perRound(zstd, 'ratio'), (r) => r >= 1.2, (s) => `two steps ÷ imgforge ${spread(s)}`);
     }
