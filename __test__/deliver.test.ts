@@ -353,9 +353,9 @@ test('bad delivery options are one line and exit 2, before anything is written',
 
 test('the library refuses the same bad options with a USAGE error', async (t) => {
   const { dir, specPath } = fixture();
-  const error = await t.throwsAsync(build(specPath, { output: path.join(dir, 'a.img'), format: 'qcow2' as never }));
+  const error = await t.throwsAsync(build(specPath, { output: path.join(dir, 'a.img'), format: 'vmdk' as never }));
   t.is((error as { code?: string }).code, 'USAGE');
-  t.regex(error!.message, /format must be one of raw, android-sparse; got "qcow2"/);
+  t.regex(error!.message, /format must be one of raw, android-sparse, qcow2, vhd, vhd-dynamic; got "vmdk"/);
 });
 
 test('inspect and verify say that a sparse or compressed image must be expanded first', (t) => {

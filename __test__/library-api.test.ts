@@ -49,10 +49,10 @@ test.serial('plan(), plan --json and build --json name the same things the same 
   t.deepEqual(keys(planJson.partitions), keys(layout.partitions));
   t.deepEqual(keys(buildJson.partitions), keys(layout.partitions));
   t.deepEqual(keys(layout.partitions)[0], ['index', 'name', 'type', 'typeName', 'guid', 'attributes', 'firstLba', 'lastLba', 'offset', 'size', 'filesystem']);
-  // The disk: plan --json is plan(); build --json is the plan and the output, copy and timings.
+  // The disk: plan --json is plan(); build --json is the plan and the output, copy, data bytes, artifacts and timings.
   t.deepEqual(Object.keys(planJson), Object.keys(layout));
   t.deepEqual(Object.keys(buildJson).filter((k) => k in layout), Object.keys(layout));
-  t.deepEqual(Object.keys(buildJson).filter((k) => !(k in layout)).sort(), ['copy', 'elapsedMs', 'output', 'timings']);
+  t.deepEqual(Object.keys(buildJson).filter((k) => !(k in layout)).sort(), ['artifacts', 'copy', 'dataBytes', 'elapsedMs', 'output', 'timings']);
   // And the same values: the example has a seed.
   t.deepEqual(planJson, JSON.parse(JSON.stringify(layout)));
   t.deepEqual(buildJson.partitions, planJson.partitions);
