@@ -191,7 +191,7 @@ export const SCENARIOS = {
       const sound = (file) => () => {
         run(['qemu-img', 'check', '-q', file]);
         const info = JSON.parse(run(['qemu-img', 'info', '--output=json', file]));
-        return info['virtual-size'] === layout.size ? undefined : `${file} has a virtual size of ${info['virtual-size']}, expected ${layout.size}`;
+        return info['virtual-size'] === layout.diskSize ? undefined : `${file} has a virtual size of ${info['virtual-size']}, expected ${layout.diskSize}`;
       };
       return {
         layout,
@@ -222,7 +222,7 @@ export const SCENARIOS = {
       const sound = (file) => () => {
         run(['zstd', '-tq', file]);
         const bytes = Number(run(['sh', '-c', 'zstd -dcq "$1" | wc -c', 'sh', file]).trim());
-        return bytes === layout.size ? undefined : `${file} holds ${bytes} bytes, expected ${layout.size}`;
+        return bytes === layout.diskSize ? undefined : `${file} holds ${bytes} bytes, expected ${layout.diskSize}`;
       };
       return {
         layout,

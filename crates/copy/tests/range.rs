@@ -120,3 +120,52 @@ fn a_range_past_the_source_end_or_beyond_the_capacity_writes_nothing() {
         0
     );
 }
+
+/// A range the caller knows is data (the build's own map) is copied as one extent: no
+/// SEEK_DATA/SEEK_HOLE walk, and a hole inside it is copied as zeros (never wrong, only
+/// allocated), with the same bytes at the destination.
+#[test]
+fn a_data_range_is_copied_without_walking_for_holes() {
+    let scratch = Scratch::new();
+    let (source, expected) = scratch.sparse(
+        "source",
+        256 * KIB,
+        &[(64 * KIB, 32 * KIB), (160 * KIB, 40 * KIB)],
+    );
+    for mode in [CopyMode::Auto, CopyMode::ReadWrite] {
+        let dest = scratch.dest(&format!("data-{mode}"), 0, None);
+        let mut known = engine(mode, Faulty::default());
+        let mut job = Copy::planned(&source, &dest, 256 * KIB);
+        job.dest_offset = 8 * KIB;
+        let copied = known
+            .copy_data_range(&job.job(), 64 * KIB..200 * KIB, &mut |_| true)
+            .expect("data range copy");
+        assert_eq!(copied, 136 * KIB);
+        assert_eq!(known.syscalls().seek_calls, 0, "{mode}: no hole walk");
+        let stats = known.stats();
+        assert_eq!(stats.hole_bytes, 0);
+        assert_eq!(
+            stats.copy_file_range_bytes + stats.read_write_bytes,
+            136 * KIB
+        );
+        let mut written = vec![0u8; 136 * KIB as usize];
+        dest.read_exact_at(&mut written, 8 * KIB)
+            .expect("read destination");
+        assert_eq!(
+            &written[..],
+            &expected[64 * KIB as usize..200 * KIB as usize],
+            "{mode}"
+        );
+        // The same range walked for holes does seek.
+        let mut walked = engine(mode, Faulty::default());
+        let dest = scratch.dest(&format!("walked-{mode}"), 0, None);
+        walked
+            .copy_range(
+                &Copy::planned(&source, &dest, 256 * KIB).job(),
+                64 * KIB..200 * KIB,
+                &mut |_| true,
+            )
+            .expect("range copy");
+        assert!(walked.syscalls().seek_calls > 0);
+    }
+}

@@ -61,27 +61,33 @@ pub fn split_partition(
     // Sized first, so the partition's holes are holes of the new file.
     dest.set_len(size)
         .map_err(|e| DeliverError::io(format!("cannot size {output_name} to {size} bytes"), e))?;
-    let job = OpenedCopy {
-        source: &source,
-        source_name: &image_name,
-        dest: &dest,
-        dest_name: &output_name,
-        dest_offset: 0,
-        dest_capacity: size,
-        dest_state: Destination::Zeroed,
-        planned_length: None,
-    };
+    // Only the ranges the build wrote are copied (as data: walking a reflinked image for its
+    // holes costs more than the copy on XFS); the rest of the new file stays a hole.
+    let data = ranges_within(ranges, offset, size);
     let mut engine = CopyEngine::new(mode);
-    engine
-        .copy_range(&job, offset..offset + size, progress)
-        .map_err(DeliverError::Copy)?;
+    for range in &data {
+        let job = OpenedCopy {
+            source: &source,
+            source_name: &image_name,
+            dest: &dest,
+            dest_name: &output_name,
+            dest_offset: range.offset,
+            dest_capacity: range.length,
+            dest_state: Destination::Zeroed,
+            planned_length: None,
+        };
+        let start = offset + range.offset;
+        engine
+            .copy_data_range(&job, start..start + range.length, progress)
+            .map_err(DeliverError::Copy)?;
+    }
     dest.sync_all()
         .map_err(|e| DeliverError::io(format!("cannot flush {output_name}"), e))?;
     drop(dest);
     if !checksum {
         return Ok(Artifact { size, sha256: None });
     }
-    hash_image(output, &ranges_within(ranges, offset, size), progress)
+    hash_image(output, &data, progress)
 }
 
 #[cfg(test)]

@@ -67,7 +67,7 @@ impl Output<'_> {
             dest_state: Destination::Zeroed,
             planned_length: Some(self.virtual_size),
         };
-        self.engine.copy_range(&job, source, self.progress)?;
+        self.engine.copy_data_range(&job, source, self.progress)?;
         Ok(())
     }
 
