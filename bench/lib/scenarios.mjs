@@ -83,6 +83,35 @@ function espSpec(ctx, inputs) {
   return spec;
 }
 
+/**
+ * Scenario esp delivered by imgforge as `ownName` in one pass, against the raw build followed by
+ * `convert(raw, out)`, the two-step pipeline; `problem(file, layout)` checks either output.
+ */
+function convertedScenario({ key, ownName, suffix, peer, convert, problem }) {
+  return {
+    title: `${key}: scenario esp as ${ownName.replace(/^disk/, '')} against the raw build + ${peer}`,
+    inputs: (ctx) => espInputs(ctx.dir, ctx.repo),
+    sharesInputsWith: 'esp',
+    liveBytes: 2 * GiB,
+    tools(ctx, inputs) {
+      const spec = espSpec(ctx, inputs);
+      const layout = planOf(ctx, spec);
+      const own = path.join(ctx.out, `imgforge${suffix}`);
+      const raw = path.join(ctx.out, 'two-step.img');
+      const peerOut = `${raw}${suffix}`;
+      const verify = (file) => () => problem(file, layout);
+      const build = `${quote(process.execPath)} ${quote(ctx.cli)} build ${quote(spec)} -o ${quote(raw)} -q --no-checksums`;
+      return {
+        layout,
+        tools: [
+          { ...imgforgeTool(ctx, spec, 'auto', `imgforge -o ${ownName}`, own), image: false, verify: verify(own) },
+          { name: `imgforge build, then ${peer}`, output: peerOut, image: false, script: durable(`${build} && ${convert(raw, peerOut)}`, peerOut), verify: verify(peerOut) },
+        ],
+      };
+    },
+  };
+}
+
 export const SCENARIOS = {
   raw: {
     title: 'raw: 1 GiB partition image (8 MiB hole) into a 1.1 GiB GPT image',
@@ -177,66 +206,30 @@ export const SCENARIOS = {
       };
     },
   },
-  qcow2: {
-    title: 'qcow2: scenario esp as .qcow2 against the raw build + qemu-img convert -O qcow2',
-    inputs: (ctx) => espInputs(ctx.dir, ctx.repo),
-    sharesInputsWith: 'esp',
-    liveBytes: 2 * GiB,
-    tools(ctx, inputs) {
-      const spec = espSpec(ctx, inputs);
-      const layout = planOf(ctx, spec);
-      const own = path.join(ctx.out, 'imgforge.qcow2');
-      const raw = path.join(ctx.out, 'two-step.img');
-      // Sound (qemu-img check) and of the layout's virtual size.
-      const sound = (file) => () => {
-        run(['qemu-img', 'check', '-q', file]);
-        const info = JSON.parse(run(['qemu-img', 'info', '--output=json', file]));
-        return info['virtual-size'] === layout.diskSize ? undefined : `${file} has a virtual size of ${info['virtual-size']}, expected ${layout.diskSize}`;
-      };
-      return {
-        layout,
-        tools: [
-          { ...imgforgeTool(ctx, spec, 'auto', 'imgforge -o disk.qcow2', own), image: false, verify: sound(own) },
-          {
-            name: 'imgforge build, then qemu-img convert -O qcow2',
-            output: `${raw}.qcow2`,
-            image: false,
-            script: durable(`${quote(process.execPath)} ${quote(ctx.cli)} build ${quote(spec)} -o ${quote(raw)} -q --no-checksums && qemu-img convert -O qcow2 ${quote(raw)} ${quote(`${raw}.qcow2`)}`, `${raw}.qcow2`),
-            verify: sound(`${raw}.qcow2`),
-          },
-        ],
-      };
+  qcow2: convertedScenario({
+    key: 'qcow2',
+    ownName: 'disk.qcow2',
+    suffix: '.qcow2',
+    peer: 'qemu-img convert -O qcow2',
+    convert: (raw, out) => `qemu-img convert -O qcow2 ${quote(raw)} ${quote(out)}`,
+    // Sound (qemu-img check) and of the layout's virtual size.
+    problem: (file, layout) => {
+      run(['qemu-img', 'check', '-q', file]);
+      const info = JSON.parse(run(['qemu-img', 'info', '--output=json', file]));
+      return info['virtual-size'] === layout.diskSize ? undefined : `${file} has a virtual size of ${info['virtual-size']}, expected ${layout.diskSize}`;
     },
-  },
-  zstd: {
-    title: 'zstd: scenario esp as .img.zst against the raw build + zstd -T0',
-    inputs: (ctx) => espInputs(ctx.dir, ctx.repo),
-    sharesInputsWith: 'esp',
-    liveBytes: 2 * GiB,
-    tools(ctx, inputs) {
-      const spec = espSpec(ctx, inputs);
-      const layout = planOf(ctx, spec);
-      const own = path.join(ctx.out, 'imgforge.img.zst');
-      const raw = path.join(ctx.out, 'two-step.img');
-      // The stream must decompress to an image of the layout's size (zstd -t checks every frame).
-      const sound = (file) => () => {
-        run(['zstd', '-tq', file]);
-        const bytes = Number(run(['sh', '-c', 'zstd -dcq "$1" | wc -c', 'sh', file]).trim());
-        return bytes === layout.diskSize ? undefined : `${file} holds ${bytes} bytes, expected ${layout.diskSize}`;
-      };
-      return {
-        layout,
-        tools: [
-          { ...imgforgeTool(ctx, spec, 'auto', 'imgforge -o disk.img.zst', own), image: false, verify: sound(own) },
-          {
-            name: 'imgforge build, then zstd -T0',
-            output: `${raw}.zst`,
-            image: false,
-            script: durable(`${quote(process.execPath)} ${quote(ctx.cli)} build ${quote(spec)} -o ${quote(raw)} -q --no-checksums && zstd -T0 -q -f ${quote(raw)} -o ${quote(`${raw}.zst`)}`, `${raw}.zst`),
-            verify: sound(`${raw}.zst`),
-          },
-        ],
-      };
+  }),
+  zstd: convertedScenario({
+    key: 'zstd',
+    ownName: 'disk.img.zst',
+    suffix: '.zst',
+    peer: 'zstd -T0',
+    convert: (raw, out) => `zstd -T0 -q -f ${quote(raw)} -o ${quote(out)}`,
+    // The stream must decompress to an image of the layout's size (zstd -t checks every frame).
+    problem: (file, layout) => {
+      run(['zstd', '-tq', file]);
+      const bytes = Number(run(['sh', '-c', 'zstd -dcq "$1" | wc -c', 'sh', file]).trim());
+      return bytes === layout.diskSize ? undefined : `${file} holds ${bytes} bytes, expected ${layout.diskSize}`;
     },
-  },
+  }),
 };
