@@ -1,7 +1,8 @@
 //! Problems the reader finds, each with a stable code for programs and a message for people.
 
-use std::collections::BTreeMap;
 use std::fmt;
+
+use imgforge_partition_read::{left_out_message, CappedFindings};
 
 /// A finding's kind. `as_str` gives the stable SCREAMING_CASE code tools match on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -95,50 +96,41 @@ impl fmt::Display for Finding {
 pub(crate) const KEPT_PER_CODE: usize = 50;
 
 /// Collects findings, at most [`KEPT_PER_CODE`] of each code; the rest are only counted.
-#[derive(Debug, Default)]
-pub(crate) struct Findings {
-    kept: Vec<Finding>,
-    /// Per code: (kept, left out).
-    counts: BTreeMap<FindingCode, (usize, usize)>,
+#[derive(Debug)]
+pub(crate) struct Findings(CappedFindings<FindingCode, Finding>);
+
+impl Default for Findings {
+    fn default() -> Self {
+        Findings(CappedFindings::new(KEPT_PER_CODE))
+    }
 }
 
 impl Findings {
     /// Whether a finding of `code` would be kept; when not, it is counted as left out, so a
     /// caller can skip building its message.
     pub(crate) fn wants(&mut self, code: FindingCode) -> bool {
-        let count = self.counts.entry(code).or_default();
-        if count.0 < KEPT_PER_CODE {
-            return true;
-        }
-        count.1 += 1;
-        false
+        self.0.wants(code)
     }
 
     pub(crate) fn add(&mut self, code: FindingCode, path: Option<String>, message: String) {
-        let count = self.counts.entry(code).or_default();
-        if count.0 < KEPT_PER_CODE {
-            count.0 += 1;
-            self.kept.push(Finding {
-                code,
-                message,
-                path,
-            });
-        } else {
-            count.1 += 1;
-        }
+        let finding = Finding {
+            code,
+            message,
+            path,
+        };
+        self.0.add(code, finding);
     }
 
-    /// The kept findings, then one per code saying how many more there were.
-    pub(crate) fn finish(mut self) -> Vec<Finding> {
-        for (code, (_, left_out)) in self.counts {
-            if left_out > 0 {
-                self.kept.push(Finding {
-                    code,
-                    message: format!("{left_out} more problems of this kind are not listed"),
-                    path: None,
-                });
-            }
-        }
-        self.kept
+    /// The kept findings, then one per code (in the codes' order) saying how many more there
+    /// were.
+    pub(crate) fn finish(self) -> Vec<Finding> {
+        let (mut kept, mut left_out) = self.0.finish();
+        left_out.sort_by_key(|(code, _)| *code);
+        kept.extend(left_out.into_iter().map(|(code, count)| Finding {
+            code,
+            message: left_out_message(count),
+            path: None,
+        }));
+        kept
     }
 }

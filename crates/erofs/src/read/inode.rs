@@ -1,11 +1,11 @@
 //! One inode read from untrusted bytes: its fields, where its xattrs and data are, and every
 //! check that keeps later reads inside the filesystem (kernel fs/erofs/inode.c and data.c).
 
-use super::disk::{Disk, ReadError};
 use super::findings::FindingCode;
 use super::superblock::Superblock;
 use super::Xattrs;
 use crate::ondisk::{COMPACT_INODE, EXTENDED_INODE, SLOT, XATTR_ENTRY_HEADER, XATTR_HEADER};
+use imgforge_partition_read::{Disk, ReadError};
 use std::io::{Read, Seek};
 
 /// i_format: bit 0 the version, bits 1-3 the data layout, bit 4 "nlink is 1" (compact inodes

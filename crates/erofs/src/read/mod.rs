@@ -18,7 +18,6 @@
 //! through a 1 MiB cache; findings are capped per code.
 
 mod dir;
-mod disk;
 mod findings;
 mod inode;
 mod slice;
@@ -33,8 +32,8 @@ pub use findings::{Finding, FindingCode};
 pub use slice::{read_slice, SliceReport};
 pub use verify::{verify, verify_partition, Difference, UuidCheck};
 
-use disk::Disk;
 use findings::Findings;
+use imgforge_partition_read::{Disk, ReadError};
 use inode::{Data, Inode};
 use superblock::{Superblock, SUPERBLOCK_BYTES};
 use walk::{path_of, Walk};
@@ -189,7 +188,7 @@ impl<R: Read + Seek> Volume<R> {
         }
         let head = match disk.read(0, end as usize) {
             Ok(head) => head,
-            Err(disk::ReadError::Io(e)) => return Err(e),
+            Err(ReadError::Io(e)) => return Err(e),
             Err(_) => return Ok(None),
         };
         let Some(superblock) = Superblock::decode(&head[SUPERBLOCK_OFFSET..]) else {
@@ -307,7 +306,7 @@ impl<R: Read + Seek> Volume<R> {
             None => buffer[..take].fill(0),
             Some(at) => self
                 .disk
-                .read_into(at, &mut buffer[..take])
+                .read_at(at, &mut buffer[..take])
                 .map_err(|e| format!("inode {}: {e}", inode.nid))?,
         }
         Ok(take)

@@ -6,12 +6,12 @@ use std::collections::{HashMap, HashSet};
 use std::io::{Read, Seek};
 
 use super::dir::{name_problem, parse_block, Dirent};
-use super::disk::Disk;
 use super::findings::{FindingCode, Findings};
 use super::inode::{Inode, Problem};
 use super::superblock::Superblock;
 use super::{EntryKind, VolumeEntry, MAX_DEPTH, MAX_ENTRIES};
 use crate::ondisk::file_type;
+use imgforge_partition_read::Disk;
 
 pub(crate) struct Walk<'a, R> {
     pub(crate) disk: &'a mut Disk<R>,

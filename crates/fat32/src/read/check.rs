@@ -5,12 +5,12 @@
 use std::io::{Read, Seek};
 
 use super::bitmap::ClusterBitmap;
-use super::disk::Disk;
 use super::findings::{FindingCode, Findings};
 use super::layout::Layout;
 use crate::geometry::FIRST_CLUSTER;
 use crate::ondisk::boot::{BootSector, FsInfo, FSINFO_UNKNOWN};
 use crate::ondisk::fat_entry::FatEntry;
+use imgforge_partition_read::Disk;
 
 /// FAT bytes read at a time (per copy).
 const CHUNK_BYTES: u64 = 1 << 20;

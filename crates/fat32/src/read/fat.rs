@@ -3,11 +3,11 @@
 //! seen (a loop, or clusters shared with another chain).
 
 use super::bitmap::ClusterBitmap;
-use super::disk::{Disk, ReadError};
 use super::findings::FindingCode;
 use super::layout::Layout;
 use crate::geometry::FIRST_CLUSTER;
 use crate::ondisk::fat_entry::FatEntry;
+use imgforge_partition_read::{Disk, ReadError};
 use std::io::{Read, Seek};
 
 /// FAT entries per cached window (32 KiB), and windows kept: enough for a few interleaved

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use imgforge_partition_read::{left_out_message, CappedFindings};
+
 /// A finding's kind. `as_str` gives the stable SCREAMING_CASE code tools match on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FindingCode {
@@ -113,62 +115,41 @@ impl fmt::Display for Finding {
 pub(crate) const MAX_FINDINGS_PER_CODE: usize = 50;
 
 /// Collects findings, keeping at most MAX_FINDINGS_PER_CODE of each code and counting the rest.
-#[derive(Debug, Default)]
-pub(crate) struct Findings {
-    kept: Vec<Finding>,
-    /// Per code seen: (code, kept, dropped).
-    tally: Vec<(FindingCode, usize, usize)>,
+#[derive(Debug)]
+pub(crate) struct Findings(CappedFindings<FindingCode, Finding>);
+
+impl Default for Findings {
+    fn default() -> Self {
+        Findings(CappedFindings::new(MAX_FINDINGS_PER_CODE))
+    }
 }
 
 impl Findings {
-    fn tally(&mut self, code: FindingCode) -> &mut (FindingCode, usize, usize) {
-        let at = match self.tally.iter().position(|t| t.0 == code) {
-            Some(at) => at,
-            None => {
-                self.tally.push((code, 0, 0));
-                self.tally.len() - 1
-            }
-        };
-        &mut self.tally[at]
-    }
-
     /// Whether a finding of `code` would be kept. When not, it is counted as left out: hot
     /// paths ask first and skip building a message (and a path) no one will see.
     pub(super) fn accepts(&mut self, code: FindingCode) -> bool {
-        let tally = self.tally(code);
-        if tally.1 < MAX_FINDINGS_PER_CODE {
-            return true;
-        }
-        tally.2 += 1;
-        false
+        self.0.wants(code)
     }
 
     pub(super) fn add(&mut self, code: FindingCode, path: Option<String>, message: String) {
-        let tally = self.tally(code);
-        if tally.1 < MAX_FINDINGS_PER_CODE {
-            tally.1 += 1;
-            self.kept.push(Finding {
-                code,
-                message,
-                path,
-            });
-        } else {
-            tally.2 += 1;
-        }
+        let finding = Finding {
+            code,
+            message,
+            path,
+        };
+        self.0.add(code, finding);
     }
 
-    /// The kept findings, each code's overflow summed up in one more finding of that code.
-    pub(super) fn finish(mut self) -> Vec<Finding> {
-        for (code, _, dropped) in self.tally {
-            if dropped > 0 {
-                self.kept.push(Finding {
-                    code,
-                    message: format!("{dropped} more problems of this kind are not listed"),
-                    path: None,
-                });
-            }
-        }
-        self.kept
+    /// The kept findings, each code's overflow summed up in one more finding of that code (in
+    /// the order the codes were first found).
+    pub(super) fn finish(self) -> Vec<Finding> {
+        let (mut kept, left_out) = self.0.finish();
+        kept.extend(left_out.into_iter().map(|(code, count)| Finding {
+            code,
+            message: left_out_message(count),
+            path: None,
+        }));
+        kept
     }
 }
 

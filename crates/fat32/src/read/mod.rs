@@ -27,7 +27,6 @@
 mod bitmap;
 mod check;
 mod dir;
-mod disk;
 mod fat;
 mod file;
 mod findings;
@@ -47,9 +46,9 @@ pub use walk::{EntryKind, VolumeEntry, MAX_DEPTH};
 pub(crate) use layout::detect;
 
 use bitmap::ClusterBitmap;
-use disk::{Disk, ReadError};
 use fat::{Chains, FatReader};
 use findings::Findings;
+use imgforge_partition_read::{Disk, ReadError};
 use layout::Layout;
 use walk::Walk;
 
