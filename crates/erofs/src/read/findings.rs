@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use imgforge_partition_read::{left_out_message, CappedFindings};
+use imgforge_partition_read::CappedFindings;
 
 /// A finding's kind. `as_str` gives the stable SCREAMING_CASE code tools match on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -78,59 +78,12 @@ impl fmt::Display for FindingCode {
 
 /// One problem: its code, a message naming the path and nid, and the path it concerns (None
 /// for the filesystem as a whole).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
-    pub code: FindingCode,
-    pub message: String,
-    pub path: Option<String>,
-}
-
-impl fmt::Display for Finding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code, self.message)
-    }
-}
+pub type Finding = imgforge_partition_read::Finding<FindingCode>;
 
 /// Findings kept per code: a damaged image repeats one problem thousands of times, and neither
 /// a report nor a fuzzer's memory should grow with that.
 pub(crate) const KEPT_PER_CODE: usize = 50;
 
-/// Collects findings, at most [`KEPT_PER_CODE`] of each code; the rest are only counted.
-#[derive(Debug)]
-pub(crate) struct Findings(CappedFindings<FindingCode, Finding>);
-
-impl Default for Findings {
-    fn default() -> Self {
-        Findings(CappedFindings::new(KEPT_PER_CODE))
-    }
-}
-
-impl Findings {
-    /// Whether a finding of `code` would be kept; when not, it is counted as left out, so a
-    /// caller can skip building its message.
-    pub(crate) fn wants(&mut self, code: FindingCode) -> bool {
-        self.0.wants(code)
-    }
-
-    pub(crate) fn add(&mut self, code: FindingCode, path: Option<String>, message: String) {
-        let finding = Finding {
-            code,
-            message,
-            path,
-        };
-        self.0.add(code, finding);
-    }
-
-    /// The kept findings, then one per code (in the codes' order) saying how many more there
-    /// were.
-    pub(crate) fn finish(self) -> Vec<Finding> {
-        let (mut kept, mut left_out) = self.0.finish();
-        left_out.sort_by_key(|(code, _)| *code);
-        kept.extend(left_out.into_iter().map(|(code, count)| Finding {
-            code,
-            message: left_out_message(count),
-            path: None,
-        }));
-        kept
-    }
-}
+/// Collects findings, keeping at most KEPT_PER_CODE of each code and counting the rest; the
+/// counts come last, in the codes' order (`finish_by_code`).
+pub(crate) type Findings = CappedFindings<FindingCode, KEPT_PER_CODE>;

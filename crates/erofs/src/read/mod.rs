@@ -236,7 +236,7 @@ impl<R: Read + Seek> Volume<R> {
             superblock,
             summary,
             entries,
-            findings: findings.finish(),
+            findings: findings.finish_by_code(),
         }))
     }
 

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use imgforge_partition_read::{left_out_message, CappedFindings};
+use imgforge_partition_read::CappedFindings;
 
 /// A finding's kind. `as_str` gives the stable SCREAMING_CASE code tools match on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -97,61 +97,15 @@ impl fmt::Display for FindingCode {
 
 /// One problem: its code, a message naming the path and cluster, and the path it concerns
 /// (None for the volume as a whole).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
-    pub code: FindingCode,
-    pub message: String,
-    pub path: Option<String>,
-}
-
-impl fmt::Display for Finding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code, self.message)
-    }
-}
+pub type Finding = imgforge_partition_read::Finding<FindingCode>;
 
 /// Findings kept per code: a damaged volume repeats the same problem thousands of times, and
 /// a report (or a fuzzer's memory) should not grow with that.
 pub(crate) const MAX_FINDINGS_PER_CODE: usize = 50;
 
-/// Collects findings, keeping at most MAX_FINDINGS_PER_CODE of each code and counting the rest.
-#[derive(Debug)]
-pub(crate) struct Findings(CappedFindings<FindingCode, Finding>);
-
-impl Default for Findings {
-    fn default() -> Self {
-        Findings(CappedFindings::new(MAX_FINDINGS_PER_CODE))
-    }
-}
-
-impl Findings {
-    /// Whether a finding of `code` would be kept. When not, it is counted as left out: hot
-    /// paths ask first and skip building a message (and a path) no one will see.
-    pub(super) fn accepts(&mut self, code: FindingCode) -> bool {
-        self.0.wants(code)
-    }
-
-    pub(super) fn add(&mut self, code: FindingCode, path: Option<String>, message: String) {
-        let finding = Finding {
-            code,
-            message,
-            path,
-        };
-        self.0.add(code, finding);
-    }
-
-    /// The kept findings, each code's overflow summed up in one more finding of that code (in
-    /// the order the codes were first found).
-    pub(super) fn finish(self) -> Vec<Finding> {
-        let (mut kept, left_out) = self.0.finish();
-        kept.extend(left_out.into_iter().map(|(code, count)| Finding {
-            code,
-            message: left_out_message(count),
-            path: None,
-        }));
-        kept
-    }
-}
+/// Collects findings, keeping at most MAX_FINDINGS_PER_CODE of each code and counting the
+/// rest; the counts come last, in the order their codes were first found.
+pub(crate) type Findings = CappedFindings<FindingCode, MAX_FINDINGS_PER_CODE>;
 
 #[cfg(test)]
 #[path = "findings_tests.rs"]

@@ -138,7 +138,7 @@ impl<'a, R: Read + Seek> Walk<'a, R> {
 
     /// Whether a finding of `code` would be kept; see `Findings::accepts`.
     fn wanted(&mut self, code: FindingCode) -> bool {
-        self.findings.accepts(code)
+        self.findings.wants(code)
     }
 
     fn add_children(&mut self, dir: usize, children: Vec<RawChild>) {
@@ -402,7 +402,7 @@ impl<'a, R: Read + Seek> Walk<'a, R> {
                 DirProblem::LfnOrphaned { .. } => FindingCode::LfnOrphaned,
                 DirProblem::InvalidName { .. } => FindingCode::InvalidName,
             };
-            if !self.findings.accepts(code) {
+            if !self.findings.wants(code) {
                 continue;
             }
             let (at, message) = match problem {
