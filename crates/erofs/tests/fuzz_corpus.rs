@@ -18,24 +18,18 @@ mod common;
 use std::fs;
 use std::io::Cursor;
 use std::os::unix::fs::symlink;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::*;
 use imgforge_erofs::{read_slice, Ownership, Volume};
-use imgforge_testkit::{find_tool, path_str, random_bytes, sorted_files, try_run};
+use imgforge_testkit::{
+    file_name_of, find_tool, fuzz_corpus_dir, path_str, random_bytes, sorted_files, try_run,
+};
 
 const SLOW: Duration = Duration::from_secs(5);
 /// The whole corpus stays near the others' size (fat32_read and gpt_read are about 1 MB).
 const MAX_CORPUS_BYTES: u64 = 1_200_000;
-
-fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/erofs_read")
-}
-
-fn name_of(path: &Path) -> &str {
-    path.file_name().unwrap().to_str().unwrap()
-}
 
 /// The finding code a damaged seed's name promises: `corrupt-data_out_of_range-chunk.img`
 /// gives DATA_OUT_OF_RANGE.
@@ -53,12 +47,12 @@ fn codes_of(bytes: &[u8]) -> Vec<&'static str> {
 
 #[test]
 fn the_corpus_replays_without_panics() {
-    let files = sorted_files(&corpus_dir());
+    let files = sorted_files(&fuzz_corpus_dir("erofs_read"));
     let (mut seeds, mut damaged, mut total) = (0, 0, 0u64);
     for path in &files {
         let bytes = fs::read(path).unwrap();
         total += bytes.len() as u64;
-        let name = name_of(path);
+        let name = file_name_of(path);
         let started = Instant::now();
         let report = read_slice(&bytes);
         assert!(started.elapsed() < SLOW, "{name}: {:?}", started.elapsed());
@@ -80,7 +74,7 @@ fn the_corpus_replays_without_panics() {
     assert!(
         seeds >= 6 && damaged >= 15,
         "{seeds} seeds and {damaged} damaged seeds in {}: the corpus is incomplete",
-        corpus_dir().display()
+        fuzz_corpus_dir("erofs_read").display()
     );
     assert!(
         total < MAX_CORPUS_BYTES,
@@ -529,10 +523,10 @@ fn damaged(
 #[ignore = "rewrites fuzz/corpus/erofs_read/seed-* and corrupt-*; needs mkfs.erofs"]
 fn regenerate_seed_corpus() {
     let dir = tempfile::tempdir().unwrap();
-    let corpus = corpus_dir();
+    let corpus = fuzz_corpus_dir("erofs_read");
     fs::create_dir_all(&corpus).unwrap();
     for old in sorted_files(&corpus) {
-        let name = name_of(&old);
+        let name = file_name_of(&old);
         if name.starts_with("seed-") || name.starts_with("corrupt-") {
             fs::remove_file(&old).unwrap();
         }

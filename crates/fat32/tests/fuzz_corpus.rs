@@ -11,34 +11,34 @@
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::surgery::{shrink, BootSector};
 use common::*;
 use imgforge_copy::{CopyMode, Destination};
 use imgforge_fat32::{read_slice, volume_label, EntryKind, FormatOptions, Volume};
-use imgforge_testkit::sorted_files;
+use imgforge_testkit::{file_name_of, fuzz_corpus_dir, sorted_files};
 
 const SLOW: Duration = Duration::from_secs(5);
 
-fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/fat32_read")
-}
-
 #[test]
 fn the_corpus_replays_without_panics() {
-    let files = sorted_files(&corpus_dir());
+    let files = sorted_files(&fuzz_corpus_dir("fat32_read"));
     let seeds = files
         .iter()
-        .filter(|p| name_of(p).starts_with("seed-"))
+        .filter(|p| file_name_of(p).starts_with("seed-"))
         .count();
-    assert!(seeds >= 3, "{seeds} seeds in {}", corpus_dir().display());
+    assert!(
+        seeds >= 3,
+        "{seeds} seeds in {}",
+        fuzz_corpus_dir("fat32_read").display()
+    );
     let mut total = 0u64;
     for path in &files {
         let bytes = fs::read(path).unwrap();
         total += bytes.len() as u64;
-        let name = name_of(path);
+        let name = file_name_of(path);
         let started = Instant::now();
         let report = read_slice(&bytes);
         assert!(started.elapsed() < SLOW, "{name}: {:?}", started.elapsed());
@@ -62,10 +62,6 @@ fn the_corpus_replays_without_panics() {
         }
     }
     eprintln!("{} inputs, {total} bytes", files.len());
-}
-
-fn name_of(path: &Path) -> &str {
-    path.file_name().unwrap().to_str().unwrap()
 }
 
 /// The tree every seed holds: long and short names, a non-ASCII name, nesting, an empty
@@ -283,7 +279,7 @@ fn corruptions(seed: &Seed) -> Vec<(&'static str, Vec<u8>)> {
 #[ignore = "rewrites fuzz/corpus/fat32_read/seed-* and corrupt-*; needs mkfs.fat and mtools"]
 fn regenerate_seed_corpus() {
     let dir = tempfile::tempdir().unwrap();
-    let corpus = corpus_dir();
+    let corpus = fuzz_corpus_dir("fat32_read");
     fs::create_dir_all(&corpus).unwrap();
     let tree = Seed::new(mtools_seed(dir.path(), "SEEDVOL", (512, 1), true, 48));
     let seeds = [

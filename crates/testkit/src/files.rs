@@ -299,6 +299,20 @@ pub fn sorted_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// The corpus of cargo-fuzz target `target` (fuzz/corpus/<target>/), which the readers' tests
+/// replay.
+pub fn fuzz_corpus_dir(target: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/corpus")
+        .join(target)
+}
+
+/// The file name of `path`, which must be UTF-8 (as the corpora's names are).
+pub fn file_name_of(path: &Path) -> &str {
+    let name = path.file_name().expect("a file name");
+    name.to_str().expect("a UTF-8 file name")
+}
+
 /// Creates the empty file `bad\xffname` (not UTF-8) in `dir`; None, after saying so, where the
 /// filesystem refuses such names.
 #[cfg(target_os = "linux")]
