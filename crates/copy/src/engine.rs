@@ -210,9 +210,10 @@ impl<S: Syscalls> CopyEngine<S> {
             zero_method: Some(ZeroMethod::ZeroRange),
             // As GNU cp decides: only a file with fewer bytes allocated than its length can
             // have holes, so only such files are walked with SEEK_DATA/SEEK_HOLE (two to six
-            // lseeks per extent, which dominate copying thousands of small files).
-            may_have_holes: !known_data
-                && !(source_info.kind == FileKind::Regular
+            // lseeks per extent, which dominate copying thousands of small files); a range the
+            // caller knows is data is not walked either.
+            may_have_holes: !(known_data
+                || source_info.kind == FileKind::Regular
                     && source_info
                         .allocated
                         .is_some_and(|allocated| allocated >= source_info.len)),
