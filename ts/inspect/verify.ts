@@ -18,10 +18,15 @@ import { openImage, readAt, unreadable, withImage, type ImageFile } from './imag
 import { attributeNames } from '../spec/attributes';
 import type { Difference, LoadedSpec, Plan, PlannedPartition, VerifyOptions, VerifyReport } from '../types';
 
-
-
-
 const COMPARE_CHUNK = 4 * 1024 * 1024;
+
+/**
+ * Whether the spec fixes a value (a GUID, disk id, volume id or UUID): given `explicit`ly or
+ * derived from the seed. Otherwise planning drew it at random, so it says nothing about the image.
+ */
+function fixedBySpec(spec: LoadedSpec, explicit: unknown): boolean {
+  return spec.seed !== undefined || explicit !== undefined;
+}
 
 /** The offset of the first byte where `length` bytes of `source` differ from the image at `offset`, or -1. */
 function firstDifference(imageFd: number, offset: number, sourcePath: string, length: number, signal: AbortSignal | undefined): number {
@@ -84,7 +89,7 @@ function compareTable(spec: LoadedSpec, layout: Plan, image: ImageFile, table: P
     return;
   }
   const gpt = table.gpt;
-  if ((spec.seed !== undefined || spec.diskGuid !== undefined) && gpt.diskGuid !== layout.diskGuid) {
+  if (fixedBySpec(spec, spec.diskGuid) && gpt.diskGuid !== layout.diskGuid) {
     out.push({ where: 'diskGuid', message: `the image's disk GUID is ${gpt.diskGuid}; the spec gives ${layout.diskGuid}` });
   }
   if (gpt.firstUsableLba !== layout.firstUsableLba || gpt.lastUsableLba !== layout.lastUsableLba) {
@@ -109,7 +114,7 @@ function compareTable(spec: LoadedSpec, layout: Plan, image: ImageFile, table: P
     fieldsDiffer('type', actual.typeGuid, planned.type);
     fieldsDiffer('range', `LBAs ${actual.firstLba}-${actual.lastLba}`, `LBAs ${planned.firstLba}-${planned.lastLba}`);
     fieldsDiffer('attributes', `[${attributeNames(BigInt(actual.attributes)).join(', ')}]`, `[${planned.attributes.join(', ')}]`);
-    if (spec.seed !== undefined || spec.partitions[planned.index - 1].guid !== undefined) fieldsDiffer('guid', String(actual.guid), String(planned.guid));
+    if (fixedBySpec(spec, spec.partitions[planned.index - 1].guid)) fieldsDiffer('guid', String(actual.guid), String(planned.guid));
   }
   for (const extra of found.values()) {
     out.push({ where: `entry ${extra.index}`, message: `the image has a partition "${extra.name}" (LBAs ${extra.firstLba}-${extra.lastLba}) the spec does not` });
@@ -119,7 +124,7 @@ function compareTable(spec: LoadedSpec, layout: Plan, image: ImageFile, table: P
 /** The disk id is compared only where the spec fixes it: given, or derived from a seed. */
 function compareDiskId(spec: LoadedSpec, layout: Plan, table: PartitionTable, out: Difference[]): void {
   const found = formatDiskId(table.mbr.diskId);
-  if ((spec.seed !== undefined || spec.diskId !== undefined) && found !== layout.diskId) {
+  if (fixedBySpec(spec, spec.diskId) && found !== layout.diskId) {
     out.push({ where: 'diskId', message: `the image's MBR disk id is ${found}; the spec gives ${layout.diskId}` });
   }
 }
@@ -204,9 +209,8 @@ async function compareErofs(spec: LoadedSpec, layout: Plan, i: number, filesyste
   const partition = layout.partitions[i];
   const where = `partitions[${i}].filesystem`;
   const length = Math.max(0, Math.min(partition.size, image.size - partition.offset));
-  // Without a seed or a uuid the plan's UUID is random, so it says nothing about the image.
   const fs = spec.partitions[i].filesystem;
-  const compareUuid = spec.seed !== undefined || (fs?.type === 'erofs' && fs.uuid !== undefined);
+  const compareUuid = fixedBySpec(spec, fs?.type === 'erofs' ? fs.uuid : undefined);
   const differences = await readImage(image, () => filesystem.layout.verify(image.path, partition.offset, length, compareUuid));
   for (const difference of differences) {
     out.push({ where: difference.path === '/' ? where : `${where}:${difference.path}`, message: difference.message });
@@ -230,7 +234,7 @@ async function compareFilesystem(spec: LoadedSpec, layout: Plan, i: number, file
   differs('clusterSize', found.clusterSize, planned.clusterSize);
   differs('clusters', found.clusters, planned.clusters);
   const fs = spec.partitions[i].filesystem;
-  if (spec.seed !== undefined || (fs?.type === 'fat32' && fs.volumeId !== undefined)) differs('volumeId', formatVolumeId(found.volumeId), planned.volumeId);
+  if (fixedBySpec(spec, fs?.type === 'fat32' ? fs.volumeId : undefined)) differs('volumeId', formatVolumeId(found.volumeId), planned.volumeId);
   // The tree comparison ends with the reader's findings, so they are not added again here.
   const differences = await readImage(image, () => tree.verify(image.path, partition.offset, length));
   for (const difference of differences) {

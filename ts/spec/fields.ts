@@ -13,6 +13,10 @@ export const fail = <T>(problem: string): Parsed<T> => ({ ok: false, problem });
 /** YAML writes an empty value (`seed:`) as null; for optional keys that means "not set". */
 export const absent = (value: unknown): value is undefined | null => value === undefined || value === null;
 
+/** A YAML/JSON mapping (an object that is not an array). */
+export const isMapping = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
 /** A JSON Schema (draft 2020-12) fragment. */
 export type JsonSchema = { [keyword: string]: unknown };
 

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import {
   absent,
+  isMapping,
   documented,
   fail,
   field,
@@ -314,9 +315,6 @@ export type ValidatedSpec = z.output<typeof specSchema>;
 export type ValidatedPartition = z.output<typeof partitionSchema>;
 
 // ---- checks across fields ----
-
-const isMapping = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function valueOf<T>(result: Parsed<T>): T | undefined {
   return result.ok ? result.value : undefined;

@@ -3,7 +3,7 @@
  * `bootCode`, and per partition `mbrType`, `bootable`, `primary` and `hybrid`; and the checks
  * that relate them to each other and to the GPT-only fields.
  */
-import { absent, fail, ok, type Parsed } from './fields';
+import { absent, fail, isMapping, ok, type Parsed } from './fields';
 import { describeValue } from '../units';
 
 /** The partition table kinds: GPT (the default), a plain MBR (DOS) table, or a GPT with a hybrid MBR. */
@@ -54,9 +54,6 @@ export function parseFlag(what: string) {
     return typeof value === 'boolean' ? ok(value) : fail(`expected true or false (${what}), got ${describeValue(value)}`);
   };
 }
-
-const isMapping = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Primary records beside the extended one when there are more than four partitions. */
 export const MBR_PRIMARIES_WITH_EXTENDED = 3;
