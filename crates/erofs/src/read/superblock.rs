@@ -1,6 +1,8 @@
 //! The superblock as a reader sees it: every field, and the judgement whether the rest of the
 //! filesystem can be read (kernel fs/erofs/super.c, erofs_read_superblock).
 
+pub(crate) use imgforge_partition_read::crc32c;
+
 use crate::ondisk::{MAGIC, SUPERBLOCK_OFFSET};
 
 /// Bytes of the superblock this reader decodes (sb_extslots adds none it needs).
@@ -146,33 +148,6 @@ impl Superblock {
         let computed = crc32c(!0, &bytes);
         (computed != self.checksum).then_some((self.checksum, computed))
     }
-}
-
-/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78) as the kernel's crc32c(): `seed` in,
-/// no final inversion (EROFS stores crc32c(~0, ...) as it comes).
-pub(crate) fn crc32c(seed: u32, bytes: &[u8]) -> u32 {
-    const TABLE: [u32; 256] = {
-        let mut table = [0u32; 256];
-        let mut i = 0;
-        while i < 256 {
-            let mut crc = i as u32;
-            let mut bit = 0;
-            while bit < 8 {
-                crc = if crc & 1 != 0 {
-                    (crc >> 1) ^ 0x82F6_3B78
-                } else {
-                    crc >> 1
-                };
-                bit += 1;
-            }
-            table[i] = crc;
-            i += 1;
-        }
-        table
-    };
-    bytes.iter().fold(seed, |crc, b| {
-        TABLE[((crc ^ u32::from(*b)) & 0xff) as usize] ^ (crc >> 8)
-    })
 }
 
 #[cfg(test)]
