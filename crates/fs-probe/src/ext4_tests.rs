@@ -1,6 +1,9 @@
 use super::*;
 use crate::uuid_text;
 
+/// A change to a sound superblock.
+type Damage = fn(&mut Vec<u8>);
+
 fn put16(b: &mut [u8], at: usize, v: u16) {
     b[at..at + 2].copy_from_slice(&v.to_le_bytes());
 }
@@ -110,7 +113,7 @@ fn a_changed_byte_breaks_the_checksum_only_with_metadata_csum() {
 
 #[test]
 fn fields_out_of_range_are_invalid() {
-    let cases: [(&str, fn(&mut Vec<u8>)); 9] = [
+    let cases: [(&str, Damage); 9] = [
         ("block size", |b| put32(b, 0x18, 7)),
         ("cluster size", |b| put32(b, 0x1C, 3)),
         ("first data block", |b| put32(b, 0x14, 1)),

@@ -2,6 +2,9 @@ use super::*;
 
 use std::io::Cursor;
 
+/// A change to a sound superblock.
+type Damage = fn(&mut Vec<u8>);
+
 fn put16(b: &mut [u8], at: usize, v: u16) {
     b[at..at + 2].copy_from_slice(&v.to_le_bytes());
 }
@@ -84,7 +87,7 @@ fn other_bytes_are_no_squashfs() {
 
 #[test]
 fn fields_out_of_range_are_invalid() {
-    let cases: [(&str, fn(&mut Vec<u8>)); 7] = [
+    let cases: [(&str, Damage); 7] = [
         ("compression", |b| put16(b, 20, 9)),
         ("block size", |b| put32(b, 12, 3000)),
         ("block size over 1 MiB", |b| put32(b, 12, 1 << 21)),
@@ -116,7 +119,7 @@ fn another_version_is_unsupported() {
 
 #[test]
 fn tables_out_of_order_or_past_the_end() {
-    let cases: [(&str, fn(&mut Vec<u8>)); 5] = [
+    let cases: [(&str, Damage); 5] = [
         ("inode table in the superblock", |b| put64(b, 64, 50)),
         ("id index past the end", |b| put64(b, 48, 400)),
         ("id index before the directories", |b| put64(b, 48, 150)),
@@ -139,7 +142,7 @@ fn tables_out_of_order_or_past_the_end() {
 
 #[test]
 fn metadata_headers_and_the_id_index() {
-    let cases: [(&str, fn(&mut Vec<u8>)); 4] = [
+    let cases: [(&str, Damage); 4] = [
         ("an empty inode block", |b| put16(b, 96, 0x8000)),
         ("an inode block into the directories", |b| put16(b, 96, 200)),
         ("an id block after its index", |b| put64(b, 320, 324)),
