@@ -15,7 +15,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use imgforge_fs_probe::{probe_slice, Finding};
-use imgforge_testkit::{file_name_of, find_tool, fuzz_corpus_dir, path_str, random_bytes, run, sorted_files};
+use imgforge_testkit::{
+    file_name_of, find_tool, fuzz_corpus_dir, path_str, random_bytes, run, sorted_files,
+};
 
 const SLOW: Duration = Duration::from_secs(5);
 /// The corpus stays well under the other readers' (about 1 MB each).
@@ -58,14 +60,18 @@ fn the_corpus_replays_without_panics() {
         let Some((kind, code)) = promise(name) else {
             continue;
         };
-        let findings = findings_of(&bytes, kind).unwrap_or_else(|| panic!("{name} is not read as {kind}: {report:?}"));
+        let findings = findings_of(&bytes, kind)
+            .unwrap_or_else(|| panic!("{name} is not read as {kind}: {report:?}"));
         match code {
             None => {
                 assert_eq!(findings, [], "{name}");
                 seeds += 1;
             }
             Some(code) => {
-                assert!(findings.iter().any(|f| f.code.as_str() == code), "{name}: no {code} in {findings:#?}");
+                assert!(
+                    findings.iter().any(|f| f.code.as_str() == code),
+                    "{name}: no {code} in {findings:#?}"
+                );
                 damaged += 1;
             }
         }
@@ -107,7 +113,11 @@ fn fix_ext4_checksum(b: &mut [u8]) {
     let crc = sb[..0x3FC].iter().fold(!0u32, |mut crc, byte| {
         crc ^= u32::from(*byte);
         for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0x82F6_3B78 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0x82F6_3B78
+            } else {
+                crc >> 1
+            };
         }
         crc
     });
@@ -130,7 +140,22 @@ fn mkfs_ext4(dir: &Path, src: &Path, name: &str, args: &[&str]) -> Vec<u8> {
     let mkfs = find_tool("mkfs.ext4").expect("mkfs.ext4 (e2fsprogs)");
     let image = dir.join(name);
     File::create(&image).unwrap().set_len(64 << 10).unwrap();
-    let mut all = vec!["-q", "-F", "-b", "1024", "-N", "16", "-O", "^has_journal,^resize_inode", "-E", "hash_seed=11111111-2222-4333-8444-555555555555", "-U", "0f0e0d0c-0b0a-4908-8706-050403020100", "-d", path_str(src)];
+    let mut all = vec![
+        "-q",
+        "-F",
+        "-b",
+        "1024",
+        "-N",
+        "16",
+        "-O",
+        "^has_journal,^resize_inode",
+        "-E",
+        "hash_seed=11111111-2222-4333-8444-555555555555",
+        "-U",
+        "0f0e0d0c-0b0a-4908-8706-050403020100",
+        "-d",
+        path_str(src),
+    ];
     all.extend_from_slice(args);
     all.push(path_str(&image));
     run(&mkfs, &all);
@@ -140,7 +165,14 @@ fn mkfs_ext4(dir: &Path, src: &Path, name: &str, args: &[&str]) -> Vec<u8> {
 fn mksquashfs(dir: &Path, src: &Path, name: &str, args: &[&str]) -> Vec<u8> {
     let mksquashfs = find_tool("mksquashfs").expect("mksquashfs (squashfs-tools)");
     let image = dir.join(name);
-    let mut all = vec![path_str(src), path_str(&image), "-quiet", "-noappend", "-mkfs-time", "1700000000"];
+    let mut all = vec![
+        path_str(src),
+        path_str(&image),
+        "-quiet",
+        "-noappend",
+        "-mkfs-time",
+        "1700000000",
+    ];
     all.extend_from_slice(args);
     run(&mksquashfs, &all);
     fs::read(&image).unwrap()
@@ -163,7 +195,9 @@ fn damaged(ext4: &[u8], squashfs: &[u8]) -> Vec<(String, Vec<u8>)> {
         put32(b, sb, 17);
         fix_ext4_checksum(b);
     });
-    with("superblock_checksum_wrong-ext4", ext4, &|b| b[sb + 0x78] ^= 1);
+    with("superblock_checksum_wrong-ext4", ext4, &|b| {
+        b[sb + 0x78] ^= 1
+    });
     with("feature_unsupported-ext4", ext4, &|b| {
         b[sb + 0x61] |= 0x10; // incompat dirdata
         fix_ext4_checksum(b);
@@ -176,11 +210,21 @@ fn damaged(ext4: &[u8], squashfs: &[u8]) -> Vec<(String, Vec<u8>)> {
         put16(b, sb + 0x3A, 2);
         fix_ext4_checksum(b);
     });
-    with("partition_truncated-ext4", ext4, &|b| b.truncate(b.len() - 1024));
-    with("superblock_invalid-squashfs-block-log", squashfs, &|b| put16(b, 22, 12));
-    with("superblock_invalid-squashfs-root", squashfs, &|b| put64(b, 32, u64::MAX));
-    with("feature_unsupported-squashfs", squashfs, &|b| put16(b, 28, 3));
-    with("table_out_of_range-squashfs-id", squashfs, &|b| put64(b, 48, 1 << 40));
+    with("partition_truncated-ext4", ext4, &|b| {
+        b.truncate(b.len() - 1024)
+    });
+    with("superblock_invalid-squashfs-block-log", squashfs, &|b| {
+        put16(b, 22, 12)
+    });
+    with("superblock_invalid-squashfs-root", squashfs, &|b| {
+        put64(b, 32, u64::MAX)
+    });
+    with("feature_unsupported-squashfs", squashfs, &|b| {
+        put16(b, 28, 3)
+    });
+    with("table_out_of_range-squashfs-id", squashfs, &|b| {
+        put64(b, 48, 1 << 40)
+    });
     with("table_out_of_range-squashfs-inodes", squashfs, &|b| {
         let directories = le64(b, 72);
         put64(b, 64, directories);
@@ -217,12 +261,47 @@ fn regenerate_seed_corpus() {
     let squashfs = mksquashfs(dir.path(), &src, "zstd.sqfs", &["-comp", "zstd"]);
     let mut inputs = vec![
         ("seed-ext4-1k-csum.img".to_string(), ext4.clone()),
-        ("seed-ext4-no-csum.img".into(), mkfs_ext4(dir.path(), &src, "plain.img", &["-O", "^metadata_csum,^64bit"])),
-        ("seed-ext4-ext2.img".into(), mkfs_ext4(dir.path(), &src, "ext2.img", &["-t", "ext2"])),
+        (
+            "seed-ext4-no-csum.img".into(),
+            mkfs_ext4(
+                dir.path(),
+                &src,
+                "plain.img",
+                &["-O", "^metadata_csum,^64bit"],
+            ),
+        ),
+        (
+            "seed-ext4-ext2.img".into(),
+            mkfs_ext4(dir.path(), &src, "ext2.img", &["-t", "ext2"]),
+        ),
         ("seed-squashfs-zstd.img".into(), squashfs.clone()),
-        ("seed-squashfs-gzip-4k-no-fragments.img".into(), mksquashfs(dir.path(), &src, "gzip.sqfs", &["-comp", "gzip", "-b", "4K", "-no-fragments"])),
-        ("seed-squashfs-uncompressed.img".into(), mksquashfs(dir.path(), &src, "plain.sqfs", &["-noI", "-noD", "-noF", "-noX", "-no-exports"])),
-        ("seed-squashfs-xz-options.img".into(), mksquashfs(dir.path(), &src, "xz.sqfs", &["-comp", "xz", "-Xdict-size", "50%"])),
+        (
+            "seed-squashfs-gzip-4k-no-fragments.img".into(),
+            mksquashfs(
+                dir.path(),
+                &src,
+                "gzip.sqfs",
+                &["-comp", "gzip", "-b", "4K", "-no-fragments"],
+            ),
+        ),
+        (
+            "seed-squashfs-uncompressed.img".into(),
+            mksquashfs(
+                dir.path(),
+                &src,
+                "plain.sqfs",
+                &["-noI", "-noD", "-noF", "-noX", "-no-exports"],
+            ),
+        ),
+        (
+            "seed-squashfs-xz-options.img".into(),
+            mksquashfs(
+                dir.path(),
+                &src,
+                "xz.sqfs",
+                &["-comp", "xz", "-Xdict-size", "50%"],
+            ),
+        ),
     ];
     inputs.extend(damaged(&ext4, &squashfs));
     for (name, bytes) in inputs {

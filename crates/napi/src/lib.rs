@@ -11,6 +11,7 @@ mod erofs;
 mod erofs_read;
 mod fat32;
 mod fat32_read;
+mod fs_probe;
 mod gpt;
 mod read_async;
 mod vdisk;

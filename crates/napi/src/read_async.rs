@@ -1,12 +1,13 @@
-//! The image readers (`readPartitionTable`, `readFat32`, `readErofs`) on a worker thread, for
-//! the library's asynchronous `inspect`: the same functions, run by libuv's thread pool so that
-//! reading a large or slow image does not hold up the JavaScript thread.
+//! The image readers (`readPartitionTable`, `readFat32`, `readErofs`, `readExt4`,
+//! `readSquashfs`) on a worker thread, for the library's asynchronous `inspect`: the same
+//! functions, run by libuv's thread pool so that reading a large or slow image does not hold up the JavaScript thread.
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::erofs_read::{read_erofs, ErofsReport};
 use crate::fat32_read::{read_fat32, Fat32Report};
+use crate::fs_probe::{read_ext4, read_squashfs, Ext4Report, SquashfsReport};
 use crate::gpt::{read_partition_table, PartitionTable};
 
 type Read<T> = Box<dyn FnOnce() -> Result<T> + Send>;
@@ -73,4 +74,24 @@ pub fn read_erofs_async(
     with_files: bool,
 ) -> AsyncTask<ReadTask<Option<ErofsReport>>> {
     ReadTask::new(move || read_erofs(image, offset, length, with_files))
+}
+
+/// `readExt4` on a worker thread.
+#[napi(ts_return_type = "Promise<Ext4Report | null>")]
+pub fn read_ext4_async(
+    image: String,
+    offset: f64,
+    length: f64,
+) -> AsyncTask<ReadTask<Option<Ext4Report>>> {
+    ReadTask::new(move || read_ext4(image, offset, length))
+}
+
+/// `readSquashfs` on a worker thread.
+#[napi(ts_return_type = "Promise<SquashfsReport | null>")]
+pub fn read_squashfs_async(
+    image: String,
+    offset: f64,
+    length: f64,
+) -> AsyncTask<ReadTask<Option<SquashfsReport>>> {
+    ReadTask::new(move || read_squashfs(image, offset, length))
 }
