@@ -79,7 +79,7 @@ test('the spec takes label, uuid and ownership for EROFS, and refuses the other 
     'partitions[0].filesystem.ownership: expected "root" (every entry owned by 0:0) or "source" (the sources\' owners), got "nobody"',
   ]);
   t.deepEqual(problems(JSON.stringify({ partitions: [{ name: 'e', type: 'esp', size: 'auto', filesystem: { type: 'fat32', uuid: '6A1C3F0E-8D2B-4C5A-9E7F-0123456789AB' } }] })), [
-    'partitions[0].filesystem.uuid: only a erofs filesystem has uuid; this one is fat32',
+    'partitions[0].filesystem.uuid: only erofs and ext4 filesystems have uuid; this one is fat32',
   ]);
 });
 

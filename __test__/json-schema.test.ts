@@ -110,7 +110,8 @@ const BROKEN: Record<string, unknown> = {
   'a list as the output': { ...good, output: ['a.img'] },
   // bad enum values
   'an unknown partition type': withPartition({ type: 'root-x86-65' }),
-  'an unknown filesystem type': withFilesystem({ type: 'ext4' }),
+  'an unknown filesystem type': withFilesystem({ type: 'btrfs' }),
+  'an unknown squashfs compression': withFilesystem({ type: 'squashfs', compression: 'lzma' }),
   'an unknown ownership': withFilesystem({ ownership: 'nobody' }, root),
   'an unknown attribute': withPartition({ attributes: ['fast'] }),
   'attribute bit 64': withPartition({ attributes: [64] }),
@@ -136,6 +137,12 @@ const BROKEN: Record<string, unknown> = {
   'a FAT32 label of 12 characters': withFilesystem({ label: 'ABCDEFGHIJKL' }),
   'a FAT32 label with a dot': withFilesystem({ label: 'MY.ESP' }),
   'an EROFS label of 17 characters': withFilesystem({ label: 'abcdefghijklmnopq' }, root),
+  'an ext4 label of 17 characters': withFilesystem({ type: 'ext4', label: 'abcdefghijklmnopq' }),
+  'a label on squashfs': withFilesystem({ type: 'squashfs', label: 'root' }),
+  'a compression on ext4': withFilesystem({ type: 'ext4', compression: 'xz' }),
+  'a volume id on ext4': withFilesystem({ type: 'ext4', volumeId: '1234-ABCD' }),
+  'a UUID on squashfs': withFilesystem({ type: 'squashfs', uuid: '6A1C3F0E-8D2B-4C5A-9E7F-0123456789AB' }),
+  'minFree on squashfs': withFilesystem({ type: 'squashfs', minFree: '1MiB' }),
 };
 
 for (const [what, spec] of Object.entries(BROKEN)) {
@@ -149,6 +156,19 @@ for (const [what, spec] of Object.entries(BROKEN)) {
 test('the good spec the broken ones start from passes both', (t) => {
   t.is(ajvErrors(good), '');
   t.is(imgforgeErrors(good), '');
+});
+
+test('ext4 and squashfs filesystems with all their keys pass both', (t) => {
+  const files = [{ source: './var', target: '/' }];
+  const spec = {
+    size: '4GiB',
+    partitions: [
+      { name: 'var', type: 'var', size: 'auto', filesystem: { type: 'ext4', label: 'var', uuid: '6A1C3F0E-8D2B-4C5A-9E7F-0123456789AB', minFree: '256MiB', ownership: 'source', files } },
+      { name: 'usr', type: 'linux-generic', size: 'auto', filesystem: { type: 'squashfs', ownership: 'root', compression: 'xz', files } },
+    ],
+  };
+  t.is(ajvErrors(spec), '');
+  t.is(imgforgeErrors(spec), '');
 });
 
 // ---- the schema and the validator stay in step ----

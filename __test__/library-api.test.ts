@@ -7,7 +7,7 @@ import test from 'ava';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { build, ImgforgeError, inspect, inspectSync, parseSpec, plan, verify } from '../ts/index';
-import type { ImageSpec, ImageSpecErofs, ImageSpecFat32, ImageSpecFile, ImageSpecPartition } from '../ts/types';
+import type { ImageSpec, ImageSpecErofs, ImageSpecExt4, ImageSpecFat32, ImageSpecFile, ImageSpecPartition, ImageSpecSquashfs } from '../ts/types';
 import { partitionShape, specShape } from '../ts/spec/schema';
 import { filesystemShape, fileSourceSchema } from '../ts/spec/filesystem';
 import { imgforge, ROOT } from './helpers/cli';
@@ -20,7 +20,7 @@ type FileKeys = keyof (typeof fileSourceSchema)['shape'];
 const SAME_KEYS: Array<true> = [
   true satisfies Same<keyof ImageSpec, keyof typeof specShape>,
   true satisfies Same<keyof ImageSpecPartition, keyof typeof partitionShape>,
-  true satisfies Same<keyof ImageSpecFat32 | keyof ImageSpecErofs, keyof typeof filesystemShape>,
+  true satisfies Same<keyof ImageSpecFat32 | keyof ImageSpecErofs | keyof ImageSpecExt4 | keyof ImageSpecSquashfs, keyof typeof filesystemShape>,
   true satisfies Same<keyof ImageSpecFile, FileKeys>,
 ];
 

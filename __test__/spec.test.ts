@@ -263,7 +263,7 @@ test('checks across partitions: one grow, unique names and GUIDs', (t) => {
 
 test('a filesystem must be a mapping', (t) => {
   t.deepEqual(problems(t, () => yaml(onePartition('    filesystem: fat32\n'))), [
-    'partitions[0].filesystem: expected a filesystem (a mapping) with the keys type, label, volumeId, clusterSize, minFree, uuid, ownership, files, got "fat32"',
+    'partitions[0].filesystem: expected a filesystem (a mapping) with the keys type, label, volumeId, clusterSize, minFree, uuid, ownership, compression, files, got "fat32"',
   ]);
 });
 

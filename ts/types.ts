@@ -72,7 +72,7 @@ export interface ImageSpecFile {
   target: string;
 }
 
-export type ImageSpecFilesystem = ImageSpecFat32 | ImageSpecErofs;
+export type ImageSpecFilesystem = ImageSpecFat32 | ImageSpecErofs | ImageSpecExt4 | ImageSpecSquashfs;
 
 export interface ImageSpecFat32 {
   type: 'fat32';
@@ -91,6 +91,25 @@ export interface ImageSpecErofs {
   label?: string;
   uuid?: string;
   ownership?: 'root' | 'source';
+  files?: ImageSpecFile[];
+}
+
+export interface ImageSpecExt4 {
+  type: 'ext4';
+  /** At most 16 bytes of UTF-8. */
+  label?: string;
+  uuid?: string;
+  /** Free space left beyond the files when the size is "auto" (and checked for fixed sizes). */
+  minFree?: number | string;
+  ownership?: 'root' | 'source';
+  files?: ImageSpecFile[];
+}
+
+export interface ImageSpecSquashfs {
+  type: 'squashfs';
+  ownership?: 'root' | 'source';
+  /** zstd (the default), xz, gzip, lz4 or none. */
+  compression?: SquashfsCompression;
   files?: ImageSpecFile[];
 }
 
@@ -159,8 +178,11 @@ export interface PartitionSpec {
   hybrid?: boolean;
 }
 
-/** A filesystem imgforge writes from files and folders: FAT32 (ESPs) or EROFS (read-only roots). */
-export type FilesystemSpec = Fat32FilesystemSpec | ErofsFilesystemSpec;
+/**
+ * A filesystem imgforge writes from files and folders: FAT32 (ESPs) or EROFS (read-only roots),
+ * which it writes itself, or ext4 and squashfs, which it builds with e2fsprogs and squashfs-tools.
+ */
+export type FilesystemSpec = Fat32FilesystemSpec | ErofsFilesystemSpec | Ext4FilesystemSpec | SquashfsFilesystemSpec;
 
 /** A FAT32 filesystem imgforge writes from files and folders. */
 export interface Fat32FilesystemSpec {
@@ -186,6 +208,34 @@ export interface ErofsFilesystemSpec {
   uuid: string | undefined;
   /** "root": every entry owned by 0:0; "source": the sources' uid and gid. */
   ownership: 'root' | 'source';
+  /** Sources are absolute; targets are paths inside the filesystem. */
+  files: Array<{ source: string; target: string }>;
+}
+
+/** An ext4 filesystem built with mkfs.ext4 from files and folders, written straight into the image. */
+export interface Ext4FilesystemSpec {
+  type: 'ext4';
+  /** The volume label: at most 16 bytes. */
+  label: string | undefined;
+  /** Derived from the seed (or random) when undefined; upper case. The hash seed is derived likewise. */
+  uuid: string | undefined;
+  /** Bytes left free when the partition is sized "auto" (and checked for fixed sizes). */
+  minFree: number;
+  /** "root": every entry owned by 0:0; "source": the sources' uid and gid. */
+  ownership: 'root' | 'source';
+  /** Sources are absolute; targets are paths inside the filesystem. */
+  files: Array<{ source: string; target: string }>;
+}
+
+/** squashfs's compressors as mksquashfs names them, and "none". */
+export type SquashfsCompression = 'zstd' | 'xz' | 'gzip' | 'lz4' | 'none';
+
+/** A squashfs filesystem built with mksquashfs from files and folders. */
+export interface SquashfsFilesystemSpec {
+  type: 'squashfs';
+  /** "root": every entry owned by 0:0; "source": the sources' uid and gid. */
+  ownership: 'root' | 'source';
+  compression: SquashfsCompression;
   /** Sources are absolute; targets are paths inside the filesystem. */
   files: Array<{ source: string; target: string }>;
 }
@@ -265,7 +315,7 @@ export interface PlannedPartition {
 }
 
 /** A filesystem as planned: what `plan --json` and `build --json` show of it. */
-export type FilesystemSummary = Fat32Summary | ErofsSummary;
+export type FilesystemSummary = Fat32Summary | ErofsSummary | Ext4Summary | SquashfsSummary;
 
 /** A FAT32 filesystem as planned (and as `inspect` reads it back). */
 export interface Fat32Summary {
@@ -300,6 +350,49 @@ export interface ErofsSummary {
   /** Regular files with data. */
   files: number;
   /** Their sizes added up. */
+  fileBytes: number;
+}
+
+/**
+ * An ext4 filesystem as planned, and as built. `plan` does not run mkfs.ext4: its `size` is then
+ * the estimate "auto" gives the partition (`estimated: true`); `build` gives what was written.
+ */
+export interface Ext4Summary {
+  type: 'ext4';
+  label: string | undefined;
+  uuid: string;
+  /** The directory hash seed (s_hash_seed), a UUID. */
+  hashSeed: string;
+  ownership: 'root' | 'source';
+  blockSize: number;
+  /** Bytes the filesystem spans: the partition's size. */
+  size: number;
+  /** True in a plan: sizes come from imgforge's estimate, not from the built filesystem. */
+  estimated: boolean;
+  /** The inode count the filesystem was made with (all of them, used or not). */
+  inodes: number;
+  /** Regular files (hard links count once). */
+  files: number;
+  /** Their sizes added up. */
+  fileBytes: number;
+  /** Bytes free once built (absent in a plan). */
+  freeBytes?: number;
+}
+
+/**
+ * A squashfs filesystem as planned, and as built. Its size is only known once mksquashfs ran:
+ * in a plan it is an estimate (`estimated: true`), the uncompressed tree's.
+ */
+export interface SquashfsSummary {
+  type: 'squashfs';
+  compression: SquashfsCompression;
+  ownership: 'root' | 'source';
+  /** Bytes: the filesystem's exact size once built (bytes_used rounded up to 4 KiB); the partition may be larger. */
+  size: number;
+  estimated: boolean;
+  /** Inodes (hard links count once). */
+  inodes: number;
+  files: number;
   fileBytes: number;
 }
 

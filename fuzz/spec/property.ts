@@ -131,14 +131,14 @@ function checkSpec(spec: LoadedSpec): string[] {
     if (p.filesystem !== undefined) {
       const fs = p.filesystem;
       features.push(`filesystem:type=${fs.type}`, `filesystem:files=${Math.min(fs.files.length, 3)}`);
-      if (fs.label !== undefined) features.push('filesystem:label');
+      if (fs.type !== 'squashfs' && fs.label !== undefined) features.push('filesystem:label');
       if (fs.type === 'fat32') {
         for (const key of ['volumeId', 'clusterSize'] as const) if (fs[key] !== undefined) features.push(`filesystem:${key}`);
-        if (fs.minFree > 0) features.push('filesystem:minFree');
-      } else {
-        if (fs.uuid !== undefined) features.push('filesystem:uuid');
-        features.push(`filesystem:ownership=${fs.ownership}`);
       }
+      if ((fs.type === 'fat32' || fs.type === 'ext4') && fs.minFree > 0) features.push('filesystem:minFree');
+      if ((fs.type === 'erofs' || fs.type === 'ext4') && fs.uuid !== undefined) features.push('filesystem:uuid');
+      if (fs.type !== 'fat32') features.push(`filesystem:ownership=${fs.ownership}`);
+      if (fs.type === 'squashfs') features.push(`filesystem:compression=${fs.compression}`);
     }
   }
   return features;

@@ -18,7 +18,7 @@ function describeContents(p: PlannedPartition, specDir: string | undefined): str
     const label = fs.label !== undefined ? ` "${fs.label}"` : '';
     return `EROFS${label}: ${fs.files} files, ${fs.inodes} inodes, ${formatSize(fs.fileBytes)} of file data; ${formatSize(fs.size)} in all`;
   }
-  if (fs) {
+  if (fs?.type === 'fat32') {
     const label = fs.label !== undefined ? ` "${fs.label}"` : '';
     return (
       `FAT32${label}: ${fs.files} files in ${fs.directories} folders, ${formatSize(fs.fileBytes)}; ` +

@@ -1,6 +1,6 @@
 /**
  * The `filesystem` of a partition: a FAT32 or EROFS filesystem imgforge writes itself from files
- * and folders. Only what can be checked without touching disk is checked here; the source tree
+ * and folders, or an ext4 or squashfs one it builds through e2fsprogs and squashfs-tools. Only what can be checked without touching disk is checked here; the source tree
  * (names the filesystem cannot hold, symlink loops, sizes) is checked when it is scanned.
  */
 import { z } from 'zod';
@@ -9,11 +9,16 @@ import { absent, documented, fail, field, GUID_SCHEMA, loneSurrogateProblem, ok,
 import { isGuid, NIL_GUID } from '../guid';
 import type { FilesystemSpec } from '../types';
 
-export const FILESYSTEM_TYPES = ['fat32', 'erofs'] as const;
+export const FILESYSTEM_TYPES = ['fat32', 'erofs', 'ext4', 'squashfs'] as const;
 export type FilesystemType = (typeof FILESYSTEM_TYPES)[number];
 export const MAX_LABEL_LENGTH = 11;
 /** An EROFS volume name is 16 bytes. */
 export const MAX_EROFS_LABEL_BYTES = 16;
+/** An ext4 volume label (s_volume_name) is 16 bytes. */
+export const MAX_EXT4_LABEL_BYTES = 16;
+/** mksquashfs's compressors imgforge offers, and "none" (-noI -noD -noF -noX). */
+export const SQUASHFS_COMPRESSIONS = ['zstd', 'xz', 'gzip', 'lz4', 'none'] as const;
+export type SquashfsCompression = (typeof SQUASHFS_COMPRESSIONS)[number];
 export const OWNERSHIPS = ['root', 'source'] as const;
 export const MIN_CLUSTER_SIZE = 512;
 export const MAX_CLUSTER_SIZE = 65536;
@@ -58,16 +63,30 @@ export function parseVolumeId(value: unknown): Parsed<number | undefined> {
   return fail(`${expected}, got ${describeValue(value)}`);
 }
 
-/** An EROFS volume name: at most 16 bytes of UTF-8, kept as written. */
-export function parseErofsLabel(value: unknown): Parsed<string | undefined> {
-  const parsed = parseOptionalString('a volume name')(value);
-  if (!parsed.ok || parsed.value === undefined) return parsed;
-  const bytes = Buffer.byteLength(parsed.value, 'utf8');
-  if (bytes > MAX_EROFS_LABEL_BYTES) return fail(`${describeValue(value)} is ${bytes} bytes long; an EROFS volume name holds at most ${MAX_EROFS_LABEL_BYTES}`);
-  return parsed;
+
+/** A volume name of at most `max` bytes of UTF-8 (EROFS, ext4), kept as written. */
+function parseByteLabel(kind: string, max: number) {
+  return (value: unknown): Parsed<string | undefined> => {
+    const parsed = parseOptionalString('a volume name')(value);
+    if (!parsed.ok || parsed.value === undefined) return parsed;
+    const bytes = Buffer.byteLength(parsed.value, 'utf8');
+    if (bytes > max) return fail(`${describeValue(value)} is ${bytes} bytes long; an ${kind} volume name holds at most ${max}`);
+    return parsed;
+  };
 }
 
-/** An EROFS volume UUID, written like a GUID. */
+/** An EROFS volume name: at most 16 bytes of UTF-8, kept as written. */
+export const parseErofsLabel = parseByteLabel('EROFS', MAX_EROFS_LABEL_BYTES);
+/** An ext4 volume label: at most 16 bytes of UTF-8, kept as written. */
+export const parseExt4Label = parseByteLabel('ext4', MAX_EXT4_LABEL_BYTES);
+
+export function parseSquashfsCompression(value: unknown): Parsed<SquashfsCompression | undefined> {
+  if (absent(value)) return ok(undefined);
+  const known = SQUASHFS_COMPRESSIONS.find((c) => c === value);
+  return known !== undefined ? ok(known) : fail(`expected one of ${SQUASHFS_COMPRESSIONS.join(', ')}, got ${describeValue(value)}`);
+}
+
+/** A volume UUID (EROFS, ext4), written like a GUID. */
 export function parseUuid(value: unknown): Parsed<string | undefined> {
   if (absent(value)) return ok(undefined);
   if (typeof value !== 'string' || !isGuid(value.trim())) {
@@ -146,14 +165,16 @@ const CLUSTER_SIZES = Array.from({ length: Math.log2(MAX_CLUSTER_SIZE / MIN_CLUS
 
 export const filesystemShape = {
   type: field(parseFilesystemType, {
-    description: 'fat32: a FAT32 filesystem (EFI system partitions); erofs: a read-only EROFS (root and /usr partitions).',
-    examples: ['fat32', 'erofs'],
+    description:
+      'fat32: a FAT32 filesystem (EFI system partitions); erofs: a read-only EROFS (root and /usr partitions); ' +
+      'ext4: a writable ext4 built with mkfs.ext4 (e2fsprogs); squashfs: a compressed read-only squashfs built with mksquashfs (squashfs-tools).',
+    examples: ['fat32', 'erofs', 'ext4', 'squashfs'],
     schema: { enum: [...FILESYSTEM_TYPES] },
     required: true,
   }),
-  // Checked by type (filesystemTypeIssues): FAT's 11 characters of its own set, or EROFS's 16 bytes.
+  // Checked by type (filesystemTypeIssues): FAT's 11 characters of its own set, or EROFS's and ext4's 16 bytes.
   label: field((value): Parsed<unknown> => ok(value), {
-    description: `The volume label: for fat32 at most ${MAX_LABEL_LENGTH} characters (letters, digits, spaces and ! # $ % & ' ( ) - @ ^ _ \` { } ~; stored upper case), for erofs at most ${MAX_EROFS_LABEL_BYTES} bytes of UTF-8.`,
+    description: `The volume label: for fat32 at most ${MAX_LABEL_LENGTH} characters (letters, digits, spaces and ! # $ % & ' ( ) - @ ^ _ \` { } ~; stored upper case), for erofs and ext4 at most ${MAX_EROFS_LABEL_BYTES} bytes of UTF-8; squashfs has none.`,
     examples: ['ESP', 'root-a'],
     schema: TEXT_SCHEMA,
   }),
@@ -173,19 +194,24 @@ export const filesystemShape = {
     schema: { anyOf: [{ enum: CLUSTER_SIZES }, { type: 'string', pattern: SIZE_PATTERN }] },
   }),
   minFree: field(parseMinFree, {
-    description: 'fat32 only: free space to keep; a partition sized "auto" gets at least this much room beyond its files (and a fixed size is checked for it).',
+    description: 'fat32 and ext4: free space to keep; a partition sized "auto" gets at least this much room beyond its files (and a fixed size is checked for it).',
     examples: ['16MiB'],
     schema: sizeSchema(0),
   }),
   uuid: field(parseUuid, {
-    description: 'erofs only: the volume UUID; derived from the seed (or random) when left out.',
+    description: 'erofs and ext4: the volume UUID; derived from the seed (or random) when left out (ext4: its directory hash seed is derived likewise).',
     examples: ['6A1C3F0E-8D2B-4C5A-9E7F-0123456789AB'],
     schema: GUID_SCHEMA,
   }),
   ownership: field(parseOwnership, {
-    description: 'erofs only: "root" (the default) makes every entry owned by 0:0; "source" keeps the sources\' uid and gid.',
+    description: 'erofs, ext4 and squashfs: "root" (the default) makes every entry owned by 0:0; "source" keeps the sources\' uid and gid.',
     examples: ['root', 'source'],
     schema: { enum: [...OWNERSHIPS] },
+  }),
+  compression: field(parseSquashfsCompression, {
+    description: 'squashfs only: how data, inodes, directories and fragments are compressed: zstd (the default), xz, gzip, lz4, or none.',
+    examples: ['zstd', 'xz', 'none'],
+    schema: { enum: [...SQUASHFS_COMPRESSIONS] },
   }),
   files: documented(
     z.preprocess(
@@ -204,17 +230,30 @@ export const filesystemShape = {
   ),
 };
 
-/** The keys only one type of filesystem has. */
-const ONLY_FOR: Record<FilesystemType, ReadonlyArray<'volumeId' | 'clusterSize' | 'minFree' | 'uuid' | 'ownership'>> = {
+type TypedKey = 'volumeId' | 'clusterSize' | 'minFree' | 'uuid' | 'ownership' | 'compression';
+const TYPED_KEYS: readonly TypedKey[] = ['volumeId', 'clusterSize', 'minFree', 'uuid', 'ownership', 'compression'];
+
+/** The keys only some types of filesystem have, by type (type, label and files are common). */
+const KEYS_OF: Record<FilesystemType, readonly TypedKey[]> = {
   fat32: ['volumeId', 'clusterSize', 'minFree'],
   erofs: ['uuid', 'ownership'],
+  ext4: ['uuid', 'minFree', 'ownership'],
+  squashfs: ['ownership', 'compression'],
 };
 
-/** What the JSON Schema says of each type's label, as parseLabel and parseErofsLabel check it. */
-const LABEL_SCHEMA: Record<FilesystemType, JsonSchema> = {
+/** The types that have `key`, for messages: "fat32 and ext4". */
+function typesWith(key: TypedKey): FilesystemType[] {
+  return FILESYSTEM_TYPES.filter((type) => KEYS_OF[type].includes(key));
+}
+
+/** What the JSON Schema says of each type's label, as parseLabel and parseByteLabel check it. */
+const LABEL_SCHEMA: Record<FilesystemType, JsonSchema | false> = {
   fat32: { type: 'string', pattern: `^(?! )${LABEL_CLASS}{1,${MAX_LABEL_LENGTH}}$` },
   // JSON Schema counts characters; imgforge checks the 16 bytes of UTF-8.
   erofs: { type: 'string', minLength: 1, maxLength: MAX_EROFS_LABEL_BYTES },
+  ext4: { type: 'string', minLength: 1, maxLength: MAX_EXT4_LABEL_BYTES },
+  // A squashfs superblock has no volume name.
+  squashfs: false,
 };
 
 /**
@@ -230,7 +269,7 @@ export const filesystemDoc: FieldDoc = {
       then: {
         properties: {
           label: LABEL_SCHEMA[type],
-          ...Object.fromEntries(ONLY_FOR[type === 'fat32' ? 'erofs' : 'fat32'].map((key) => [key, false])),
+          ...Object.fromEntries(TYPED_KEYS.filter((key) => !KEYS_OF[type].includes(key)).map((key) => [key, false])),
         },
       },
     })),
@@ -245,22 +284,41 @@ export const filesystemDoc: FieldDoc = {
 export function filesystemTypeIssues(raw: Record<string, unknown>): Array<{ path: string[]; message: string }> {
   const type = parseFilesystemType(raw.type);
   if (!type.ok) return [];
-  const other: FilesystemType = type.value === 'fat32' ? 'erofs' : 'fat32';
-  const issues: Array<{ path: string[]; message: string }> = ONLY_FOR[other]
-    .filter((key) => !absent(raw[key]))
-    .map((key) => ({ path: [key], message: `only a ${other} filesystem has ${key}; this one is ${type.value}` }));
+  const issues: Array<{ path: string[]; message: string }> = TYPED_KEYS.filter((key) => !KEYS_OF[type.value].includes(key) && !absent(raw[key])).map((key) => {
+    const owners = typesWith(key);
+    const who = owners.length === 1 ? `only a ${owners[0]} filesystem has` : `only ${owners.slice(0, -1).join(', ')} and ${owners[owners.length - 1]} filesystems have`;
+    return { path: [key], message: `${who} ${key}; this one is ${type.value}` };
+  });
   const label = labelFor(type.value, raw.label);
   if (!label.ok) issues.push({ path: ['label'], message: label.problem });
   return issues;
 }
 
-const labelFor = (type: FilesystemType, value: unknown) => (type === 'fat32' ? parseLabel(value) : parseErofsLabel(value));
+function labelFor(type: FilesystemType, value: unknown): Parsed<string | undefined> {
+  switch (type) {
+    case 'fat32':
+      return parseLabel(value);
+    case 'erofs':
+      return parseErofsLabel(value);
+    case 'ext4':
+      return parseExt4Label(value);
+    case 'squashfs':
+      return absent(value) ? ok(undefined) : fail('a squashfs filesystem has no volume label; leave label out');
+  }
+}
 
 export const filesystemSchema = strictObject(filesystemShape, 'a filesystem (a mapping)').transform((fs): FilesystemSpec => {
   // filesystemTypeIssues reports what does not hold here; the spec is refused then.
   const label = labelFor(fs.type, fs.label);
   const name = label.ok ? label.value : undefined;
-  return fs.type === 'fat32'
-    ? { type: 'fat32', label: name, volumeId: fs.volumeId, clusterSize: fs.clusterSize, minFree: fs.minFree ?? 0, files: fs.files }
-    : { type: 'erofs', label: name, uuid: fs.uuid, ownership: fs.ownership ?? 'root', files: fs.files };
+  switch (fs.type) {
+    case 'fat32':
+      return { type: 'fat32', label: name, volumeId: fs.volumeId, clusterSize: fs.clusterSize, minFree: fs.minFree ?? 0, files: fs.files };
+    case 'erofs':
+      return { type: 'erofs', label: name, uuid: fs.uuid, ownership: fs.ownership ?? 'root', files: fs.files };
+    case 'ext4':
+      return { type: 'ext4', label: name, uuid: fs.uuid, minFree: fs.minFree ?? 0, ownership: fs.ownership ?? 'root', files: fs.files };
+    case 'squashfs':
+      return { type: 'squashfs', ownership: fs.ownership ?? 'root', compression: fs.compression ?? 'zstd', files: fs.files };
+  }
 });
