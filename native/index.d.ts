@@ -274,6 +274,46 @@ export interface ErofsSummary {
   fileBytes: number
 }
 
+/** An ext2, ext3 or ext4 filesystem summarised from its superblock. */
+export interface Ext4Report {
+  /** ext4 (extents), ext3 (a journal without extents) or ext2. */
+  kind: 'ext4' | 'ext3' | 'ext2'
+  /** The volume label; absent when empty. */
+  label?: string
+  /** The filesystem UUID, "5C0E2F1A-8D4B-4E6F-9A3C-7B1D2E4F6A80". */
+  uuid: string
+  /** Bytes per block; 0 when the superblock's block size is out of range. */
+  blockSize: number
+  blocks: number
+  freeBlocks: number
+  /** Blocks reserved for root. */
+  reservedBlocks: number
+  /** Bytes the filesystem spans (blocks times the block size). */
+  sizeBytes: number
+  /** Bytes of blocks in use (metadata included), by the superblock's free count. */
+  usedBytes: number
+  inodes: number
+  freeInodes: number
+  inodeSize: number
+  /** The directory hash seed, as a UUID. */
+  hashSeed: string
+  /** The default directory hash (half_md4, tea, legacy, siphash, ...). */
+  hashVersion: string
+  /** The features, as dumpe2fs names them. */
+  features: Array<string>
+  /** mkfs time and last write time, seconds since the epoch (0: never set). */
+  created: number
+  written: number
+  /** Cleanly unmounted, no errors recorded. */
+  clean: boolean
+  /**
+   * Every problem found; empty for a sound superblock. Codes: SUPERBLOCK_INVALID,
+   * SUPERBLOCK_CHECKSUM_WRONG, FEATURE_UNSUPPORTED, FREE_COUNT_WRONG, NOT_CLEAN,
+   * PARTITION_TRUNCATED.
+   */
+  findings: Array<FilesystemFinding>
+}
+
 /** A file or directory of the filesystem. */
 export interface Fat32Entry {
   /** Full path, "/EFI/BOOT/BOOTX64.EFI": long names when present, else 8.3 names. */
@@ -516,6 +556,16 @@ export declare function readErofs(image: string, offset: number, length: number,
 export declare function readErofsAsync(image: string, offset: number, length: number, withFiles: boolean): Promise<ErofsReport | null>
 
 /**
+ * Reads the ext2/3/4 superblock in the `length` bytes at byte `offset` of `image` (a file or a
+ * block device): null when the partition holds none. Throws only when the image cannot be
+ * opened or read.
+ */
+export declare function readExt4(image: string, offset: number, length: number): Ext4Report | null
+
+/** `readExt4` on a worker thread. */
+export declare function readExt4Async(image: string, offset: number, length: number): Promise<Ext4Report | null>
+
+/**
  * Reads the FAT32 filesystem in the `length` bytes at byte `offset` of `image` (an image
  * file or a block device): null when the partition holds no FAT32. With `withFiles`, lists
  * every entry. Throws only when the image cannot be opened or its first sector read.
@@ -536,8 +586,43 @@ export declare function readPartitionTable(path: string, sectorSize?: number | u
 /** `readPartitionTable` on a worker thread. */
 export declare function readPartitionTableAsync(path: string, sectorSize?: number | undefined | null): Promise<PartitionTable>
 
+/**
+ * Reads the squashfs superblock in the `length` bytes at byte `offset` of `image`: null when
+ * the partition holds none. Throws only when the image cannot be opened or read.
+ */
+export declare function readSquashfs(image: string, offset: number, length: number): SquashfsReport | null
+
+/** `readSquashfs` on a worker thread. */
+export declare function readSquashfsAsync(image: string, offset: number, length: number): Promise<SquashfsReport | null>
+
 /** Writes `file` from `image` through the copy engine in `mode` (reflinked on XFS/btrfs). */
 export declare function splitPartition(image: string, dataRanges: Array<DataRange>, file: PartitionFile, mode: string, progress: CopyProgress): Promise<DeliverOutcome>
+
+/** A squashfs summarised from its superblock. */
+export interface SquashfsReport {
+  /** The format version, "4.0". */
+  version: string
+  /** gzip, lzma, lzo, xz, lz4 or zstd ("unknown (N)" otherwise). */
+  compression: string
+  /** Bytes per data block. */
+  blockSize: number
+  inodes: number
+  /** Bytes the filesystem uses. */
+  bytesUsed: number
+  fragments: number
+  /** Distinct uids and gids. */
+  ids: number
+  /** Superblock flags by name (exportable, duplicates-removed, no-xattrs, ...). */
+  flags: Array<string>
+  /** mkfs time, seconds since the epoch. */
+  created: number
+  /**
+   * Every problem found; empty for a sound superblock. Codes: SUPERBLOCK_INVALID,
+   * FEATURE_UNSUPPORTED, TABLE_OUT_OF_RANGE, METADATA_INVALID, PARTITION_TRUNCATED,
+   * READ_FAILED.
+   */
+  findings: Array<FilesystemFinding>
+}
 
 export interface TableFinding {
   /** Stable SCREAMING_CASE code, e.g. GPT_HEADER_CRC. */
