@@ -483,6 +483,13 @@ export interface HybridPlanPartition {
   bootable: boolean
 }
 
+/**
+ * Resolves `sources` (absolute paths, as the spec loader gives them) into a tree and lists
+ * it: the root first, then each directory before its entries. Throws the scan's one-line
+ * error naming the path.
+ */
+export declare function listFilesystemSources(sources: Array<FilesystemSource>): Array<SourceEntry>
+
 export interface MbrEntry {
   /** Boot indicator 0x80. */
   bootable: boolean
@@ -594,6 +601,26 @@ export declare function readSquashfs(image: string, offset: number, length: numb
 
 /** `readSquashfs` on a worker thread. */
 export declare function readSquashfsAsync(image: string, offset: number, length: number): Promise<SquashfsReport | null>
+
+/** One entry of a resolved source tree. */
+export interface SourceEntry {
+  /** The path in the filesystem, "/etc/hostname" ("/" for the root). */
+  path: string
+  kind: 'file' | 'directory' | 'symlink' | 'char-device' | 'block-device' | 'fifo' | 'socket'
+  /** Permission bits with setuid, setgid and sticky. */
+  mode: number
+  /** The source's owner (the spec's `ownership` decides whether it counts). */
+  uid: number
+  gid: number
+  /** A regular file's size as scanned; 0 for others. */
+  size: number
+  /** The source file or directory; absent for a directory made only to hold targets. */
+  source?: string
+  /** A symlink's target (bytes that are not UTF-8 shown as U+FFFD). */
+  target?: string
+  /** Equal on the names of one source inode (hard links); absent for single names. */
+  link?: number
+}
 
 /** Writes `file` from `image` through the copy engine in `mode` (reflinked on XFS/btrfs). */
 export declare function splitPartition(image: string, dataRanges: Array<DataRange>, file: PartitionFile, mode: string, progress: CopyProgress): Promise<DeliverOutcome>

@@ -65,6 +65,8 @@ export type {
   Finding,
   Fat32Contents,
   ErofsContents,
+  Ext4Contents,
+  SquashfsContents,
   PartitionContents,
   FileEntry,
   InspectedPartition,

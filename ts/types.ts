@@ -547,8 +547,52 @@ export interface ErofsContents {
   compressedFiles: number;
 }
 
+/** An ext2, ext3 or ext4 filesystem as `inspect` reads its superblock. */
+export interface Ext4Contents {
+  /** ext4 (extents), ext3 (a journal without extents) or ext2. */
+  type: 'ext4' | 'ext3' | 'ext2';
+  label: string | undefined;
+  /** The filesystem UUID, upper case. */
+  uuid: string;
+  blockSize: number;
+  /** Bytes the filesystem spans (its blocks times the block size). */
+  size: number;
+  /** Bytes in blocks that are not free (metadata included), by the superblock's free count. */
+  usedBytes: number;
+  /** The inode count (used or not), and how many are free. */
+  inodes: number;
+  freeInodes: number;
+  /** The directory hash seed (s_hash_seed), a UUID. */
+  hashSeed: string;
+  /** The features, as dumpe2fs names them. */
+  features: string[];
+  /** Cleanly unmounted, no errors recorded. */
+  clean: boolean;
+}
+
+/** A squashfs as `inspect` reads its superblock. */
+export interface SquashfsContents {
+  type: 'squashfs';
+  /** The format version, "4.0". */
+  version: string;
+  /** gzip, lzma, lzo, xz, lz4 or zstd. */
+  compression: string;
+  /** Bytes per data block. */
+  blockSize: number;
+  /** Bytes the filesystem uses (bytes_used). */
+  size: number;
+  inodes: number;
+  /** Superblock flags by name (exportable, duplicates-removed, no-xattrs, ...). */
+  flags: string[];
+  /** When mksquashfs made it, UTC, "2023-11-14 22:13:20". */
+  created: string;
+}
+
+/** Filesystems `inspect` reads (in full, or their superblocks). */
+type ReadContentsKind = 'erofs' | 'ext2' | 'ext3' | 'ext4' | 'squashfs';
+
 /** What a partition holds: a filesystem imgforge reads, or what its signature says. */
-export type PartitionContents = Fat32Contents | ErofsContents | { type: Exclude<ContentsKind, 'erofs'> };
+export type PartitionContents = Fat32Contents | ErofsContents | Ext4Contents | SquashfsContents | { type: Exclude<ContentsKind, ReadContentsKind> };
 
 export interface FileEntry {
   path: string;

@@ -23,13 +23,16 @@ It reads the protective or plain MBR, the primary and backup GPT (checking both 
 backup matches), and recognises each partition's contents: FAT32 is read in full (label, volume
 id, cluster size, used and free space, and with --files its tree), and so is EROFS (label, UUID,
 block size, inodes, used bytes, and with --files its tree with modes, owners, link counts and
-symlink targets; compressed files are listed, not read); ext2/3/4, squashfs, xfs, btrfs, swap and
-LUKS are named from their signatures.
+symlink targets; compressed files are listed, not read). ext2/3/4 and squashfs are summarised from
+their superblocks (ext4: label, UUID, block size, used bytes, inodes, hash seed, features, clean
+state; squashfs: version, compression, block size, size, inodes, flags), checked as the kernel
+checks them before mounting; xfs, btrfs, swap and LUKS are named from their signatures.
 
 Problems found (bad CRCs, a missing or different backup table, overlapping partitions, FAT chains
 that loop, cross-link or disagree with file sizes, FATs that differ, a wrong free count; EROFS
 inodes or data outside the filesystem, broken or unsorted directories, wrong link counts, a wrong
-superblock checksum) are listed as findings with a stable code, e.g. GPT_HEADER_CRC.
+superblock checksum; ext4 and squashfs superblocks with impossible fields, a wrong crc32c, features
+Linux does not mount, squashfs tables out of order) are listed as findings with a stable code, e.g. GPT_HEADER_CRC.
 
 Examples:
   imgforge inspect disk.img

@@ -16,6 +16,16 @@ function describeContents(contents: PartitionContents): string {
       `${formatSize(contents.fileBytes)}; ${contents.inodes} inodes, ${formatSize(contents.blockSize)} blocks, ${formatSize(contents.size)} used`
     );
   }
+  if (contents.type === 'ext4' || contents.type === 'ext3' || contents.type === 'ext2') {
+    const label = contents.label !== undefined ? ` "${contents.label}"` : '';
+    return (
+      `${contents.type}${label} ${contents.uuid}: ${formatSize(contents.usedBytes)} used of ${formatSize(contents.size)}, ` +
+      `${formatSize(contents.blockSize)} blocks, ${contents.inodes - contents.freeInodes} of ${contents.inodes} inodes used${contents.clean ? '' : ', not clean'}`
+    );
+  }
+  if (contents.type === 'squashfs') {
+    return `squashfs ${contents.version}, ${contents.compression}, ${formatSize(contents.blockSize)} blocks: ${formatSize(contents.size)}, ${contents.inodes} inodes, made ${contents.created}`;
+  }
   if (contents.type !== 'fat32') {
     if (contents.type === 'empty') return 'empty (zeros at the start)';
     return contents.type === 'unknown' ? 'unknown contents' : contents.type;

@@ -1,25 +1,17 @@
 /**
  * `imgforge inspect`: reads an image's partition tables and what each partition holds, through the
- * Rust readers (crates/gpt, crates/fat32, crates/erofs), and collects every problem they find as a
- * finding.
+ * Rust readers (crates/gpt, crates/fat32, crates/erofs; crates/fs-probe for the superblocks of ext4
+ * and squashfs), and collects every problem they find as a finding.
  */
 import { ImgforgeError } from '../errors';
-import { native, type ErofsReport, type Fat32Report, type PartitionTable } from '../native';
+import { native, type ErofsReport, type Ext4Report, type Fat32Report, type PartitionTable, type SquashfsReport } from '../native';
 import { typeName } from '../spec/partition-types';
 import { attributeNames } from '../spec/attributes';
 import { formatVolumeId } from '../plan/filesystem';
 import { formatDiskId } from '../plan/mbr';
 import { openImage, readAt, readAtAsync, unreadable, withImage, withImageAsync, type ImageFile } from './image';
 import { detectContents, SIGNATURE_BYTES } from './signatures';
-import type { ErofsContents, Fat32Contents, FileEntry, Finding, InspectedPartition, InspectReport, InspectOptions, PartitionContents } from '../types';
-
-
-
-
-
-
-
-
+import type { ErofsContents, Ext4Contents, Fat32Contents, FileEntry, Finding, InspectedPartition, InspectReport, InspectOptions, PartitionContents, SquashfsContents } from '../types';
 
 function fat32Contents(report: Fat32Report): Fat32Contents {
   return {
@@ -51,6 +43,35 @@ function erofsContents(report: ErofsReport): ErofsContents {
     specials: report.specials,
     fileBytes: report.fileBytes,
     compressedFiles: report.compressedFiles,
+  };
+}
+
+function ext4Contents(report: Ext4Report): Ext4Contents {
+  return {
+    type: report.kind,
+    label: report.label ?? undefined,
+    uuid: report.uuid,
+    blockSize: report.blockSize,
+    size: report.sizeBytes,
+    usedBytes: report.usedBytes,
+    inodes: report.inodes,
+    freeInodes: report.freeInodes,
+    hashSeed: report.hashSeed,
+    features: report.features,
+    clean: report.clean,
+  };
+}
+
+function squashfsContents(report: SquashfsReport): SquashfsContents {
+  return {
+    type: 'squashfs',
+    version: report.version,
+    compression: report.compression,
+    blockSize: report.blockSize,
+    size: report.bytesUsed,
+    inodes: report.inodes,
+    flags: report.flags,
+    created: formatTimestamp(report.created)!,
   };
 }
 
@@ -98,12 +119,23 @@ function selectForFiles(partitions: readonly InspectedPartition[], files: Inspec
   return new Set([match.index]);
 }
 
-function contents(fat: Fat32Report | null, erofs: ErofsReport | null, head: Buffer): PartitionContents {
-  if (fat) return fat32Contents(fat);
-  if (erofs) return erofsContents(erofs);
+/** What the readers found in a partition: at most one of them gives a report. */
+interface Reports {
+  fat: Fat32Report | null;
+  erofs: ErofsReport | null;
+  ext4: Ext4Report | null;
+  squashfs: SquashfsReport | null;
+}
+
+function contents(reports: Reports, head: Buffer): PartitionContents {
+  if (reports.fat) return fat32Contents(reports.fat);
+  if (reports.erofs) return erofsContents(reports.erofs);
+  if (reports.ext4) return ext4Contents(reports.ext4);
+  if (reports.squashfs) return squashfsContents(reports.squashfs);
   const kind = detectContents(head);
-  // The EROFS magic without a readable superblock (a partition cut short).
-  return { type: kind === 'erofs' ? 'unknown' : kind };
+  // A signature whose superblock a reader could not read (a partition cut short).
+  if (kind === 'erofs' || kind === 'ext2' || kind === 'ext3' || kind === 'ext4' || kind === 'squashfs') return { type: 'unknown' };
+  return { type: kind };
 }
 
 /** "2023-11-14 22:13:20", with ".000000001" when the time has nanoseconds. */
@@ -117,7 +149,8 @@ function formatPreciseTimestamp(seconds: number): string {
 type Read =
   | { read: 'table'; sectorSize: number | undefined }
   | { read: 'head'; offset: number; length: number }
-  | { read: 'fat32' | 'erofs'; offset: number; length: number; withFiles: boolean };
+  | { read: 'fat32' | 'erofs'; offset: number; length: number; withFiles: boolean }
+  | { read: 'ext4' | 'squashfs'; offset: number; length: number };
 
 /**
  * An inspection as a sequence of reads: it yields each read it needs and is resumed with the
@@ -134,7 +167,12 @@ function* inspection(image: ImageFile, options: InspectOptions): Generator<Read,
     const head = inside ? ((yield { read: 'head', offset: p.offset, length: Math.min(SIGNATURE_BYTES, p.size) }) as Buffer) : Buffer.alloc(0);
     const fat = inside ? ((yield { read: 'fat32', offset: p.offset, length, withFiles: false }) as Fat32Report | null) : null;
     const erofs = inside && fat === null ? ((yield { read: 'erofs', offset: p.offset, length, withFiles: false }) as ErofsReport | null) : null;
-    for (const finding of fat?.findings ?? erofs?.findings ?? []) findings.push({ ...finding, partition: p.index });
+    // ext4 and squashfs superblocks are probed where their signature is.
+    const signature = inside && fat === null && erofs === null ? detectContents(head) : 'empty';
+    const isExt = signature === 'ext2' || signature === 'ext3' || signature === 'ext4';
+    const ext4 = isExt ? ((yield { read: 'ext4', offset: p.offset, length }) as Ext4Report | null) : null;
+    const squashfs = signature === 'squashfs' ? ((yield { read: 'squashfs', offset: p.offset, length }) as SquashfsReport | null) : null;
+    for (const finding of fat?.findings ?? erofs?.findings ?? ext4?.findings ?? squashfs?.findings ?? []) findings.push({ ...finding, partition: p.index });
     partitions.push({
       index: p.index,
       name: p.name,
@@ -147,7 +185,7 @@ function* inspection(image: ImageFile, options: InspectOptions): Generator<Read,
       size: p.size,
       attributes: attributeNames(BigInt(p.attributes)),
       ...(p.mbrType !== null ? { bootable: p.bootable, logical: p.logical } : {}),
-      contents: contents(fat, erofs, head),
+      contents: contents({ fat, erofs, ext4, squashfs }, head),
     });
   }
   for (const index of selectForFiles(partitions, options.files)) {
@@ -213,7 +251,11 @@ export function inspectSync(imagePath: string, options: InspectOptions = {}): In
             ? readAt(fd, step.offset, step.length)
             : step.read === 'fat32'
               ? binding.readFat32(image.path, step.offset, step.length, step.withFiles)
-              : binding.readErofs(image.path, step.offset, step.length, step.withFiles);
+              : step.read === 'erofs'
+                ? binding.readErofs(image.path, step.offset, step.length, step.withFiles)
+                : step.read === 'ext4'
+                  ? binding.readExt4(image.path, step.offset, step.length)
+                  : binding.readSquashfs(image.path, step.offset, step.length);
       next = steps.next(result);
     }
     return next.value;
@@ -241,7 +283,9 @@ export async function inspect(imagePath: string, options: InspectOptions = {}): 
         }
       } else if (step.read === 'head') result = await readAtAsync(handle, step.offset, step.length);
       else if (step.read === 'fat32') result = await binding.readFat32Async(image.path, step.offset, step.length, step.withFiles);
-      else result = await binding.readErofsAsync(image.path, step.offset, step.length, step.withFiles);
+      else if (step.read === 'erofs') result = await binding.readErofsAsync(image.path, step.offset, step.length, step.withFiles);
+      else if (step.read === 'ext4') result = await binding.readExt4Async(image.path, step.offset, step.length);
+      else result = await binding.readSquashfsAsync(image.path, step.offset, step.length);
       next = steps.next(result);
     }
     return next.value;

@@ -14,6 +14,7 @@ mod fat32_read;
 mod fs_probe;
 mod gpt;
 mod read_async;
+mod source_listing;
 mod vdisk;
 
 use std::path::{Path, PathBuf};
