@@ -99,6 +99,17 @@ export declare class Fat32Tree {
   verify(image: string, offset: number, length: number): Promise<Array<FilesystemDifference>>
 }
 
+/** A scanned source tree for ext4 or squashfs: symlinks, special files and hard links kept. */
+export declare class ToolTree {
+  /** `kind` is "ext4" or "squashfs" (for the wording of errors). */
+  static scan(sources: Array<FilesystemSource>, kind: string): ToolTree
+  /** Whether the scan read the file or directory with this device and inode number. */
+  reads(dev: bigint, ino: bigint): boolean
+  get usage(): TreeUsage
+  /** Stages the tree into `root`, an empty folder that becomes the filesystem's root. */
+  stage(root: string): StageOutcome
+}
+
 export interface CopyFailure {
   /** Stable code: IO, TOO_LARGE, SOURCE_CHANGED, UNSIZED_SOURCE or ABORTED. */
   code: string
@@ -154,6 +165,13 @@ export interface CopyStats {
   copyFileRangeBytes: number
   readWriteBytes: number
   holeBytes: number
+}
+
+/** A node staged as a new inode and the owner its source has. */
+export interface CreatedNode {
+  path: string
+  uid: number
+  gid: number
 }
 
 /** A byte range `[offset, offset + length)` of an image. */
@@ -539,6 +557,13 @@ export declare function readPartitionTableAsync(path: string, sectorSize?: numbe
 /** Writes `file` from `image` through the copy engine in `mode` (reflinked on XFS/btrfs). */
 export declare function splitPartition(image: string, dataRanges: Array<DataRange>, file: PartitionFile, mode: string, progress: CopyProgress): Promise<DeliverOutcome>
 
+export interface StageOutcome {
+  linked: number
+  reflinked: number
+  copied: number
+  created: Array<CreatedNode>
+}
+
 export interface TableFinding {
   /** Stable SCREAMING_CASE code, e.g. GPT_HEADER_CRC. */
   code: string
@@ -568,6 +593,17 @@ export interface TablePartition {
   bootable: boolean
   /** MBR: a logical partition (5 and up) from the EBR chain. */
   logical: boolean
+}
+
+/** What a tree takes in an ext4 filesystem of 4 KiB blocks (see imgforge_stage::Usage). */
+export interface TreeUsage {
+  inodes: number
+  files: number
+  fileBytes: number
+  fileBlocks: number
+  directories: number
+  directoryBlocks: number
+  symlinkBlocks: number
 }
 
 /** Bytes `[offset, offset + length)` of the raw image that hold data. */

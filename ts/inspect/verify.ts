@@ -220,6 +220,10 @@ async function compareErofs(spec: LoadedSpec, layout: Plan, i: number, filesyste
 
 async function compareFilesystem(spec: LoadedSpec, layout: Plan, i: number, filesystem: PlannedFilesystem, image: ImageFile, out: Difference[]): Promise<number> {
   if (filesystem.type === 'erofs') return compareErofs(spec, layout, i, filesystem, image, out);
+  if (filesystem.type === 'ext4' || filesystem.type === 'squashfs') {
+    // Reading ext4 and squashfs back is the other half of issue 14 (branch h-fsread).
+    throw new ImgforgeError('USAGE', `partitions[${i}].filesystem: verify cannot read ${filesystem.type} yet`);
+  }
   const { tree, summary: planned } = filesystem;
   const partition = layout.partitions[i];
   const where = `partitions[${i}].filesystem`;

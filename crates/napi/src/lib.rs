@@ -13,6 +13,7 @@ mod fat32;
 mod fat32_read;
 mod gpt;
 mod read_async;
+mod stage;
 mod vdisk;
 
 use std::path::{Path, PathBuf};
