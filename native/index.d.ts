@@ -99,6 +99,17 @@ export declare class Fat32Tree {
   verify(image: string, offset: number, length: number): Promise<Array<FilesystemDifference>>
 }
 
+/** A scanned source tree for ext4 or squashfs: symlinks, special files and hard links kept. */
+export declare class ToolTree {
+  /** `kind` is "ext4" or "squashfs" (for the wording of errors). */
+  static scan(sources: Array<FilesystemSource>, kind: string): ToolTree
+  /** Whether the scan read the file or directory with this device and inode number. */
+  reads(dev: bigint, ino: bigint): boolean
+  get usage(): TreeUsage
+  /** Stages the tree into `root`, an empty folder that becomes the filesystem's root. */
+  stage(root: string): StageOutcome
+}
+
 export interface CopyFailure {
   /** Stable code: IO, TOO_LARGE, SOURCE_CHANGED, UNSIZED_SOURCE or ABORTED. */
   code: string
@@ -154,6 +165,13 @@ export interface CopyStats {
   copyFileRangeBytes: number
   readWriteBytes: number
   holeBytes: number
+}
+
+/** A node staged as a new inode and the owner its source has. */
+export interface CreatedNode {
+  path: string
+  uid: number
+  gid: number
 }
 
 /** A byte range `[offset, offset + length)` of an image. */
@@ -484,11 +502,11 @@ export interface HybridPlanPartition {
 }
 
 /**
- * Resolves `sources` (absolute paths, as the spec loader gives them) into a tree and lists
- * it: the root first, then each directory before its entries. Throws the scan's one-line
- * error naming the path.
+ * Resolves `sources` (absolute paths, as the spec loader gives them) for an ext4 or squashfs
+ * (`kind`) into a tree and lists it: the root first, then each directory's entries, a
+ * directory's contents after it. Throws the scan's one-line error naming the path.
  */
-export declare function listFilesystemSources(sources: Array<FilesystemSource>): Array<SourceEntry>
+export declare function listFilesystemSources(sources: Array<FilesystemSource>, kind: 'ext4' | 'squashfs'): Array<SourceEntry>
 
 export interface MbrEntry {
   /** Boot indicator 0x80. */
@@ -651,6 +669,13 @@ export interface SquashfsReport {
   findings: Array<FilesystemFinding>
 }
 
+export interface StageOutcome {
+  linked: number
+  reflinked: number
+  copied: number
+  created: Array<CreatedNode>
+}
+
 export interface TableFinding {
   /** Stable SCREAMING_CASE code, e.g. GPT_HEADER_CRC. */
   code: string
@@ -680,6 +705,17 @@ export interface TablePartition {
   bootable: boolean
   /** MBR: a logical partition (5 and up) from the EBR chain. */
   logical: boolean
+}
+
+/** What a tree takes in an ext4 filesystem of 4 KiB blocks (see imgforge_stage::Usage). */
+export interface TreeUsage {
+  inodes: number
+  files: number
+  fileBytes: number
+  fileBlocks: number
+  directories: number
+  directoryBlocks: number
+  symlinkBlocks: number
 }
 
 /** Bytes `[offset, offset + length)` of the raw image that hold data. */

@@ -15,10 +15,11 @@ export type ErrorCode =
   | 'SOURCE_CHANGED' // a source changed (its size, or it is no longer a regular file) after it was planned
   | 'ABORTED' // the build was cancelled (AbortSignal, SIGINT, SIGTERM)
   | 'NATIVE' // the native addon could not be loaded
+  | 'TOOL' // a tool the build runs (mkfs.ext4, mksquashfs) is missing or too old
   | 'IMAGE'; // the image to inspect or verify cannot be opened or read
 
 /** Errors the user fixes in the spec or on the command line, rather than failures of the build itself. */
-const INPUT_ERRORS: ReadonlySet<ErrorCode> = new Set(['USAGE', 'SPEC_READ', 'SPEC_PARSE', 'SPEC_INVALID', 'CONTENTS', 'LAYOUT', 'OUTPUT', 'IMAGE']);
+const INPUT_ERRORS: ReadonlySet<ErrorCode> = new Set(['USAGE', 'SPEC_READ', 'SPEC_PARSE', 'SPEC_INVALID', 'CONTENTS', 'LAYOUT', 'OUTPUT', 'IMAGE', 'TOOL']);
 
 export class ImgforgeError extends Error {
   override readonly name = 'ImgforgeError';

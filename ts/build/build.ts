@@ -2,6 +2,10 @@ import * as path from 'node:path';
 import { ImgforgeError } from '../errors';
 import { loadSpec } from '../spec/load';
 import { planImage, type ImagePlan } from '../plan/plan';
+import type { ScannedFilesystem } from '../plan/filesystem';
+import { checkExt4Tools, writeExt4 } from './ext4';
+import { makeSquashfs } from './squashfs';
+import { Temporaries } from './staging';
 import { native, type CopyFailure, type CopyJob, type CopyProgress } from '../native';
 import { checkOutputIsNoInput, checkOutputOutsideFilesystems } from './input-guard';
 import { inspectOutput, openOutput, type OutputKind, type OutputTarget } from './output';
@@ -38,8 +42,28 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new ImgforgeError('ABORTED', 'build cancelled');
 }
 
-function planFor(spec: LoadedSpec, output: string, kind: OutputKind, timings: PlanTimings, autoSizeMultiple: number | undefined): Promise<ImagePlan> {
-  if (kind.kind === 'file') return planImage(spec, { timings, autoSizeMultiple });
+/**
+ * Before the disk is laid out: the tools of ext4 and squashfs partitions are checked (a missing
+ * one is reported before anything is written) and each squashfs is made, so "auto" gets its
+ * exact size.
+ */
+function prepareToolFilesystems(temporaries: Temporaries, signal: AbortSignal | undefined) {
+  return async (scanned: ReadonlyMap<number, ScannedFilesystem>): Promise<void> => {
+    for (const [i, filesystem] of scanned) {
+      const field = `partitions[${i}].filesystem`;
+      if (filesystem.type === 'ext4') {
+        checkExt4Tools(field, { offset: 0, blocks: 0, inodes: 0, journalBlocks: 0, options: filesystem.options });
+      }
+    }
+    for (const [i, filesystem] of scanned) {
+      if (filesystem.type === 'squashfs') await makeSquashfs(`partitions[${i}].filesystem`, filesystem, temporaries, signal);
+    }
+  };
+}
+
+function planFor(spec: LoadedSpec, output: string, kind: OutputKind, timings: PlanTimings, autoSizeMultiple: number | undefined, temporaries: Temporaries, signal: AbortSignal | undefined): Promise<ImagePlan> {
+  const hooks = { prepare: prepareToolFilesystems(temporaries, signal) };
+  if (kind.kind === 'file') return planImage(spec, { timings, autoSizeMultiple }, hooks);
   const { device } = kind;
   if (device.logicalSectorSize !== spec.sectorSize) {
     throw new ImgforgeError(
@@ -51,7 +75,7 @@ function planFor(spec: LoadedSpec, output: string, kind: OutputKind, timings: Pl
     throw new ImgforgeError('OUTPUT', `${output} holds ${device.size} bytes, less than the spec's size of ${spec.size} bytes`);
   }
   // The backup GPT must sit at the device's last sector, so the table always spans the device.
-  return planImage(spec, { diskSize: device.size, timings });
+  return planImage(spec, { diskSize: device.size, timings }, hooks);
 }
 
 /** Bytes the build copies: raw contents, then the files of each filesystem, in that order. */
@@ -103,7 +127,7 @@ function progressReporter(progress: CopyProgress, layout: Plan, options: BuildOp
  * Fills the partitions: raw contents with the copy engine, then each filesystem (its metadata,
  * then its files through the same engine). Progress and cancellation span all of them.
  */
-async function fillPartitions(target: OutputTarget, { layout, filesystems }: ImagePlan, mode: CopyMode, options: BuildOptions): Promise<Filled> {
+async function fillPartitions(target: OutputTarget, { layout, filesystems }: ImagePlan, mode: CopyMode, options: BuildOptions, temporaries: Temporaries): Promise<Filled> {
   const raw = layout.partitions.filter((p) => p.contents !== undefined);
   if (raw.length === 0 && filesystems.size === 0) return { stats: NO_COPY, written: [] };
 
@@ -129,6 +153,23 @@ async function fillPartitions(target: OutputTarget, { layout, filesystems }: Ima
       }
     }
     for (const [i, filesystem] of filesystems) {
+      const field = `partitions[${i}].filesystem`;
+      if (filesystem.type === 'ext4') {
+        await writeExt4(field, filesystem.tree, filesystem.layout, target.writePath, target.zeroed, temporaries, options.signal);
+        // mkfs.ext4 wrote (or left as zeros) the whole filesystem: count all of it as written.
+        written.push({ offset: filesystem.layout.offset, length: filesystem.layout.blocks * 4096 });
+        continue;
+      }
+      if (filesystem.type === 'squashfs') {
+        const image = filesystem.layout.image!;
+        const partition = layout.partitions[i];
+        const job: CopyJob = { source: image.path, offset: partition.offset, capacity: partition.size, plannedLength: image.size };
+        const outcome = await binding.copyIntoImage(target.writePath, [job], mode, target.zeroed, progress);
+        stats = addStats(stats, outcome.stats);
+        written.push(...outcome.written);
+        if (outcome.error) throw copyFailure(outcome.error, field, mode, target);
+        continue;
+      }
       const outcome = await filesystem.layout.write(target.writePath, mode, target.zeroed, progress);
       stats = addStats(stats, outcome.stats);
       written.push(...outcome.written);
@@ -261,7 +302,19 @@ export async function buildImage(specOrPath: string | LoadedSpec, options: Build
   const kind = inspectOutput(output, { force: options.force ?? false });
   checkOutput?.(kind.kind, output);
   const timings: BuildTimings = { scan: 0, plan: 0, tables: 0, copy: 0, fsync: 0, deliver: 0 };
-  const planned = await planFor(spec, output, kind, timings, autoSizeMultiple);
+  // Staging folders and squashfs files: removed however the build ends (see the finally below).
+  const temporaries = new Temporaries(output);
+  const removeTemporaries = () => temporaries.removeAll();
+  options.signal?.addEventListener('abort', removeTemporaries, { once: true });
+  try {
+    return await buildWith(temporaries);
+  } finally {
+    options.signal?.removeEventListener('abort', removeTemporaries);
+    temporaries.removeAll();
+  }
+
+  async function buildWith(temporaries: Temporaries): Promise<BuiltImage> {
+  const planned = await planFor(spec, output, kind, timings, autoSizeMultiple, temporaries, options.signal);
   const { layout } = planned;
   checkOutputOutsideFilesystems(output, spec, planned.filesystems);
   checkPlan?.(layout.partitions);
@@ -281,7 +334,8 @@ export async function buildImage(specOrPath: string | LoadedSpec, options: Build
         }),
       );
     }
-    const filled = await timed(timings, 'copy', () => fillPartitions(target, planned, mode, options));
+    const filled = await timed(timings, 'copy', () => fillPartitions(target, planned, mode, options, temporaries));
+    markBuilt(layout, planned);
     throwIfAborted(options.signal);
     options.onProgress?.({ phase: 'tables', bytesDone: 0, bytesTotal: 0 });
     await timed(timings, 'tables', () =>
@@ -328,6 +382,15 @@ export async function buildImage(specOrPath: string | LoadedSpec, options: Build
     throw target.kind === 'device' ? partlyWritten(failure, target.path) : failure;
   } finally {
     options.signal?.removeEventListener('abort', abandon);
+  }
+  }
+}
+
+/** Once written, ext4 and squashfs summaries hold the sizes built, no longer estimates. */
+function markBuilt(layout: Plan, planned: ImagePlan): void {
+  for (const [i, filesystem] of planned.filesystems) {
+    const summary = layout.partitions[i].filesystem;
+    if ((filesystem.type === 'ext4' || filesystem.type === 'squashfs') && summary !== undefined && (summary.type === 'ext4' || summary.type === 'squashfs')) summary.estimated = false;
   }
 }
 

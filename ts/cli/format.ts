@@ -18,6 +18,15 @@ function describeContents(p: PlannedPartition, specDir: string | undefined): str
     const label = fs.label !== undefined ? ` "${fs.label}"` : '';
     return `EROFS${label}: ${fs.files} files, ${fs.inodes} inodes, ${formatSize(fs.fileBytes)} of file data; ${formatSize(fs.size)} in all`;
   }
+  if (fs?.type === 'ext4') {
+    const label = fs.label !== undefined ? ` "${fs.label}"` : '';
+    const size = `${fs.estimated ? 'about ' : ''}${formatSize(fs.size)}`;
+    return `ext4${label}: ${fs.files} files, ${formatSize(fs.fileBytes)} of file data; ${fs.inodes} inodes, ${size} (mkfs.ext4)`;
+  }
+  if (fs?.type === 'squashfs') {
+    const size = fs.estimated ? `at most ${formatSize(fs.size)} (known once mksquashfs ran)` : formatSize(fs.size);
+    return `squashfs (${fs.compression}): ${fs.files} files, ${formatSize(fs.fileBytes)} of file data; ${size}`;
+  }
   if (fs?.type === 'fat32') {
     const label = fs.label !== undefined ? ` "${fs.label}"` : '';
     return (

@@ -2,8 +2,9 @@
  * `imgforge verify`: plans the spec as a build would, then reads the image back and reports every
  * way it differs: the table (sizes, types, names, GUIDs the spec determines, attributes), raw
  * contents byte for byte, FAT32 filesystems (geometry, label, volume id, the tree and the bytes
- * of every file) and EROFS filesystems (size, UUID, label, the tree with its metadata, and the
- * bytes of every file).
+ * of every file), EROFS filesystems (size, UUID, label, the tree with its metadata, and the
+ * bytes of every file), and ext4 and squashfs filesystems (their superblocks, and their trees read
+ * back with debugfs and unsquashfs).
  */
 import * as fs from 'node:fs';
 import { ImgforgeError } from '../errors';
@@ -16,6 +17,7 @@ import { formatVolumeId } from '../plan/filesystem';
 import { formatDiskId } from '../plan/mbr';
 import { openImage, readAt, unreadable, withImage, type ImageFile } from './image';
 import { attributeNames } from '../spec/attributes';
+import { compareToolFilesystem } from './verify-ext4-squashfs';
 import type { Difference, LoadedSpec, Plan, PlannedPartition, VerifyOptions, VerifyReport } from '../types';
 
 const COMPARE_CHUNK = 4 * 1024 * 1024;
@@ -218,8 +220,46 @@ async function compareErofs(spec: LoadedSpec, layout: Plan, i: number, filesyste
   return filesystem.summary.fileBytes;
 }
 
-async function compareFilesystem(spec: LoadedSpec, layout: Plan, i: number, filesystem: PlannedFilesystem, image: ImageFile, out: Difference[]): Promise<number> {
+/**
+ * An ext4 or squashfs partition against the spec: its superblock (findings, label, and the UUID and
+ * hash seed where the spec fixes them; the compression), then its tree, read back with debugfs or
+ * unsquashfs, against the sources (verify-ext4-squashfs.ts).
+ */
+function compareExt4OrSquashfs(
+  spec: LoadedSpec,
+  layout: Plan,
+  i: number,
+  filesystem: PlannedFilesystem & { type: 'ext4' | 'squashfs' },
+  image: ImageFile,
+  out: Difference[],
+  options: VerifyOptions,
+): Promise<number> {
+  const partition = layout.partitions[i];
+  const length = Math.max(0, Math.min(partition.size, image.size - partition.offset));
+  const where = `partitions[${i}].filesystem`;
+  const fs = spec.partitions[i].filesystem;
+  if (fs?.type === 'ext4' && filesystem.type === 'ext4') {
+    const { summary } = filesystem;
+    const expectation = {
+      type: 'ext4' as const,
+      files: fs.files,
+      ownership: fs.ownership,
+      label: fs.label,
+      ...(fixedBySpec(spec, fs.uuid) ? { uuid: summary.uuid } : {}),
+      ...(spec.seed !== undefined ? { hashSeed: summary.hashSeed } : {}),
+    };
+    return compareToolFilesystem(expectation, image, partition.offset, length, where, out, options.signal);
+  }
+  if (fs?.type === 'squashfs') {
+    const expectation = { type: 'squashfs' as const, files: fs.files, ownership: fs.ownership, compression: fs.compression };
+    return compareToolFilesystem(expectation, image, partition.offset, length, where, out, options.signal);
+  }
+  return Promise.resolve(0);
+}
+
+async function compareFilesystem(spec: LoadedSpec, layout: Plan, i: number, filesystem: PlannedFilesystem, image: ImageFile, out: Difference[], options: VerifyOptions): Promise<number> {
   if (filesystem.type === 'erofs') return compareErofs(spec, layout, i, filesystem, image, out);
+  if (filesystem.type === 'ext4' || filesystem.type === 'squashfs') return compareExt4OrSquashfs(spec, layout, i, filesystem, image, out, options);
   const { tree, summary: planned } = filesystem;
   const partition = layout.partitions[i];
   const where = `partitions[${i}].filesystem`;
@@ -262,6 +302,6 @@ export async function verify(specOrPath: string | LoadedSpec, imagePath: string,
       if (partition.contents !== undefined) bytesCompared += compareContents(fd, partition, image, options, differences);
     }
   });
-  for (const [i, filesystem] of filesystems) bytesCompared += await compareFilesystem(spec, layout, i, filesystem, image, differences);
+  for (const [i, filesystem] of filesystems) bytesCompared += await compareFilesystem(spec, layout, i, filesystem, image, differences, options);
   return { image: image.path, spec: spec.specPath, partitions: layout.partitions.length, bytesCompared, differences };
 }

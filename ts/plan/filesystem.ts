@@ -5,10 +5,11 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { ImgforgeError } from '../errors';
-import { native, type ErofsPlan, type ErofsTree, type Fat32Options, type Fat32Plan, type Fat32Tree } from '../native';
+import { native, type ErofsPlan, type ErofsTree, type Fat32Options, type Fat32Plan, type Fat32Tree, type ToolTree, type TreeUsage } from '../native';
 import { deriveGuid, randomGuid } from './guid';
-import { alignUp } from '../units';
-import type { ErofsFilesystemSpec, ErofsSummary, Fat32FilesystemSpec, Fat32Summary, LoadedSpec } from '../types';
+import { alignUp, formatBytes, formatSize } from '../units';
+import { defaultJournalBlocks, ext4Geometry, ext4MinimumBlocks, EXT4_BLOCK_SIZE } from './ext4-size';
+import type { ErofsFilesystemSpec, ErofsSummary, Ext4FilesystemSpec, Ext4Summary, Fat32FilesystemSpec, Fat32Summary, LoadedSpec, SquashfsFilesystemSpec, SquashfsSummary } from '../types';
 
 /** Files of 4 KiB or more start on 4 KiB blocks of the image only if the data region does. */
 export const FILESYSTEM_ALIGNMENT = 4096;
@@ -21,7 +22,51 @@ export const FILESYSTEM_ALIGNMENT = 4096;
  */
 export type ScannedFilesystem =
   | { type: 'fat32'; tree: Fat32Tree; options: Fat32Options }
-  | { type: 'erofs'; tree: ErofsTree; layout: ErofsPlan; summary: ErofsSummary };
+  | { type: 'erofs'; tree: ErofsTree; layout: ErofsPlan; summary: ErofsSummary }
+  | { type: 'ext4'; tree: ToolTree; usage: TreeUsage; options: Ext4Options; autoSized: boolean; minimumBlocks: number }
+  | ScannedSquashfs;
+
+/**
+ * A squashfs's size is known only once mksquashfs made it: until then `size` is an estimate. A
+ * build makes it before laying the disk out (BuildHooks.prepareSquashfs) and sets `image`.
+ */
+export interface ScannedSquashfs {
+  type: 'squashfs';
+  tree: ToolTree;
+  usage: TreeUsage;
+  options: SquashfsOptions;
+  /** The built filesystem (a private file beside the output), once made. */
+  image?: { path: string; size: number };
+}
+
+/** What mkfs.ext4 is given besides the geometry: the spec's values with the derived ones filled in. */
+export interface Ext4Options {
+  label: string | undefined;
+  uuid: string;
+  hashSeed: string;
+  ownership: 'root' | 'source';
+  /** SOURCE_DATE_EPOCH: every inode's times and the superblock's. */
+  timestamp: number | undefined;
+  minFree: number;
+  /** Sources are absolute; a lone folder at "/" is given to mkfs.ext4 as it is, without staging. */
+  files: Array<{ source: string; target: string }>;
+}
+
+export interface SquashfsOptions {
+  ownership: 'root' | 'source';
+  compression: SquashfsFilesystemSpec['compression'];
+  timestamp: number | undefined;
+  files: Array<{ source: string; target: string }>;
+}
+
+/** An ext4 laid out in its partition: mkfs.ext4's geometry (in 4 KiB blocks). */
+export interface Ext4Layout {
+  offset: number;
+  blocks: number;
+  inodes: number;
+  journalBlocks: number;
+  options: Ext4Options;
+}
 
 /**
  * A filesystem laid out in its partition: what the build writes and verify compares with: the
@@ -30,7 +75,9 @@ export type ScannedFilesystem =
  */
 export type PlannedFilesystem =
   | { type: 'fat32'; tree: Fat32Tree; layout: Fat32Plan; summary: Fat32Summary }
-  | { type: 'erofs'; tree: ErofsTree; layout: ErofsPlan; summary: ErofsSummary };
+  | { type: 'erofs'; tree: ErofsTree; layout: ErofsPlan; summary: ErofsSummary }
+  | { type: 'ext4'; tree: ToolTree; layout: Ext4Layout; summary: Ext4Summary }
+  | { type: 'squashfs'; tree: ToolTree; layout: { offset: number; options: SquashfsOptions; image?: { path: string; size: number } }; summary: SquashfsSummary };
 
 const fieldOf = (i: number) => `partitions[${i}].filesystem`;
 
@@ -74,6 +121,41 @@ function scanErofs(spec: LoadedSpec, name: string, fs: ErofsFilesystemSpec, time
   return { type: 'erofs', tree, layout, summary: { type: 'erofs', label: fs.label, uuid, ownership: fs.ownership, size, inodes, files, fileBytes } };
 }
 
+/** Scans an ext4's sources and sizes it: its smallest size, which "auto" gives the partition. */
+function scanExt4(spec: LoadedSpec, partition: LoadedSpec['partitions'][number], fs: Ext4FilesystemSpec, timestamp: number | undefined): ScannedFilesystem {
+  const name = partition.name;
+  const derive = (purpose: string) => (spec.seed !== undefined ? deriveGuid(spec.seed, `imgforge:${purpose}:${name}`) : randomGuid());
+  const uuid = fs.uuid ?? derive('ext4-uuid');
+  const hashSeed = derive('ext4-hash-seed');
+  const tree = native().ToolTree.scan(fs.files, 'ext4');
+  const usage = tree.usage;
+  const options: Ext4Options = { label: fs.label, uuid, hashSeed, ownership: fs.ownership, timestamp, minFree: fs.minFree, files: fs.files };
+  return { type: 'ext4', tree, usage, options, autoSized: partition.size === 'auto', minimumBlocks: ext4MinimumBlocks(usage, fs.minFree) };
+}
+
+/**
+ * An upper bound of a squashfs's size before mksquashfs ran: the data uncompressed, 4 KiB per
+ * directory and 64 bytes per inode (mksquashfs's inodes are at most that; compression only
+ * shrinks), rounded up to 4 KiB. What `plan` shows, marked as an estimate.
+ */
+export function squashfsEstimate(usage: TreeUsage): number {
+  return alignUp(4096 + usage.fileBytes + usage.directories * 4096 + usage.inodes * 64, 4096);
+}
+
+function squashfsSummary(scanned: ScannedSquashfs): SquashfsSummary {
+  const { usage, options, image } = scanned;
+  return {
+    type: 'squashfs',
+    compression: options.compression,
+    ownership: options.ownership,
+    size: image?.size ?? squashfsEstimate(usage),
+    estimated: image === undefined,
+    inodes: usage.inodes,
+    files: usage.files,
+    fileBytes: usage.fileBytes,
+  };
+}
+
 /** Scans every filesystem's sources; all problems are reported together. */
 export function scanFilesystems(spec: LoadedSpec): Map<number, ScannedFilesystem> {
   const scanned = new Map<number, ScannedFilesystem>();
@@ -84,20 +166,24 @@ export function scanFilesystems(spec: LoadedSpec): Map<number, ScannedFilesystem
   spec.partitions.forEach((partition, i) => {
     const fs = partition.filesystem;
     if (fs === undefined) return;
-    if (fs.type === 'ext4' || fs.type === 'squashfs') {
-      // The build through mkfs.ext4 and mksquashfs comes in the next commits of issue 14.
-      problems.push(`${fieldOf(i)}.type: ${fs.type} filesystems cannot be built yet`);
-      return;
-    }
     try {
-      scanned.set(
-        i,
-        fs.type === 'erofs'
-          ? scanErofs(spec, partition.name, fs, timestamp)
-          : { type: 'fat32', tree: binding.Fat32Tree.scan(fs.files), options: fat32Options(spec, partition.name, fs, timestamp) },
-      );
+      scanned.set(i, scanOne(fs));
     } catch (error) {
       problems.push(`${fieldOf(i)}.files: ${(error as Error).message}`);
+    }
+    function scanOne(fs: NonNullable<typeof partition.filesystem>): ScannedFilesystem {
+      switch (fs.type) {
+        case 'erofs':
+          return scanErofs(spec, partition.name, fs, timestamp);
+        case 'fat32':
+          return { type: 'fat32', tree: binding.Fat32Tree.scan(fs.files), options: fat32Options(spec, partition.name, fs, timestamp) };
+        case 'ext4':
+          return scanExt4(spec, partition, fs, timestamp);
+        case 'squashfs': {
+          const tree = binding.ToolTree.scan(fs.files, 'squashfs');
+          return { type: 'squashfs', tree, usage: tree.usage, options: { ownership: fs.ownership, compression: fs.compression, timestamp, files: fs.files } };
+        }
+      }
     }
   });
   if (problems.length > 0) throw new ImgforgeError('CONTENTS', problems.join('\n'));
@@ -116,6 +202,14 @@ export function filesystemMinimums(spec: LoadedSpec, scanned: ReadonlyMap<number
       minimums.set(i, filesystem.summary.size);
       continue;
     }
+    if (filesystem.type === 'ext4') {
+      minimums.set(i, filesystem.minimumBlocks * EXT4_BLOCK_SIZE);
+      continue;
+    }
+    if (filesystem.type === 'squashfs') {
+      minimums.set(i, squashfsSummary(filesystem).size);
+      continue;
+    }
     const { tree, options } = filesystem;
     try {
       const size = tree.minimumSize(options);
@@ -129,6 +223,12 @@ export function filesystemMinimums(spec: LoadedSpec, scanned: ReadonlyMap<number
 
 /** Lays a filesystem out in its partition; throws a LAYOUT error when it does not fit there. */
 export function planFilesystem(i: number, filesystem: ScannedFilesystem, offset: number, size: number): PlannedFilesystem {
+  if (filesystem.type === 'ext4') return planExt4(i, filesystem, offset, size);
+  if (filesystem.type === 'squashfs') {
+    const { tree, options, image } = filesystem;
+    if (offset % EXT4_BLOCK_SIZE !== 0) throw new ImgforgeError('LAYOUT', `partitions[${i}]: a squashfs partition must start on a 4 KiB boundary; set alignment to 4KiB or more`);
+    return { type: 'squashfs', tree, layout: { offset, options, image }, summary: squashfsSummary(filesystem) };
+  }
   if (filesystem.type === 'erofs') {
     const { tree, summary } = filesystem;
     try {
@@ -146,4 +246,40 @@ export function planFilesystem(i: number, filesystem: ScannedFilesystem, offset:
   }
   const summary: Fat32Summary = { type: 'fat32', label: options.label, volumeId: formatVolumeId(options.volumeId), ...layout.summary };
   return { type: 'fat32', tree, layout, summary };
+}
+
+/**
+ * An ext4 in its partition: the whole partition, in 4 KiB blocks (a partition's last partial
+ * block is left out). An "auto" partition keeps the journal of the size it was estimated at, so
+ * rounding the partition up to the alignment can never tip it into a larger journal that no
+ * longer fits. A fixed size must hold the tree, the metadata and minFree.
+ */
+function planExt4(i: number, filesystem: ScannedFilesystem & { type: 'ext4' }, offset: number, size: number): PlannedFilesystem {
+  const { tree, usage, options, autoSized, minimumBlocks } = filesystem;
+  if (offset % EXT4_BLOCK_SIZE !== 0) throw new ImgforgeError('LAYOUT', `partitions[${i}]: an ext4 partition must start on a 4 KiB boundary; set alignment to 4KiB or more`);
+  const blocks = Math.floor(size / EXT4_BLOCK_SIZE);
+  const journal = defaultJournalBlocks(autoSized ? Math.min(blocks, minimumBlocks) : blocks);
+  const geometry = ext4Geometry(usage, options.minFree, blocks, journal);
+  if (geometry.neededBlocks > blocks) {
+    const needed = ext4MinimumBlocks(usage, options.minFree) * EXT4_BLOCK_SIZE;
+    const minFree = options.minFree > 0 ? ` and minFree (${formatSize(options.minFree)})` : '';
+    throw new ImgforgeError(
+      'LAYOUT',
+      `partitions[${i}].size: ${formatBytes(size)} is too small for the ext4 filesystem of its files${minFree}: it needs about ${formatSize(needed)}; make it at least that or use size "auto"`,
+    );
+  }
+  const summary: Ext4Summary = {
+    type: 'ext4',
+    label: options.label,
+    uuid: options.uuid,
+    hashSeed: options.hashSeed,
+    ownership: options.ownership,
+    blockSize: EXT4_BLOCK_SIZE,
+    size: blocks * EXT4_BLOCK_SIZE,
+    estimated: true,
+    inodes: geometry.inodes,
+    files: usage.files,
+    fileBytes: usage.fileBytes,
+  };
+  return { type: 'ext4', tree, layout: { offset, blocks, inodes: geometry.inodes, journalBlocks: journal, options }, summary };
 }

@@ -8,7 +8,7 @@ import { describeFsError } from '../fs-errors';
 import { attributeNames } from '../spec/attributes';
 import { typeName } from '../spec/partition-types';
 import { alignUp, formatBytes, formatSize, isPowerOfTwo } from '../units';
-import { filesystemMinimums, planFilesystem, scanFilesystems, type PlannedFilesystem } from './filesystem';
+import { filesystemMinimums, planFilesystem, scanFilesystems, type PlannedFilesystem, type ScannedFilesystem } from './filesystem';
 import { isGuid } from '../guid';
 import { deriveGuid, DISK_GUID_PURPOSE, partitionGuidPurpose, randomGuid } from './guid';
 import {
@@ -92,13 +92,22 @@ export interface ImagePlan {
 }
 
 /**
+ * What a build adds to planning: `prepare` runs after the scan and before the layout, to check
+ * the tools the filesystems need and make those whose size is only known once made (squashfs).
+ */
+export interface PlanHooks {
+  prepare?: (scanned: ReadonlyMap<number, ScannedFilesystem>) => Promise<void>;
+}
+
+/**
  * Reads the contents' sizes and scans the filesystems' source trees, then lays the disk out (see
  * planLayout) and each filesystem in its partition.
  */
-export async function planImage(spec: LoadedSpec, options: PlanOptions = {}): Promise<ImagePlan> {
+export async function planImage(spec: LoadedSpec, options: PlanOptions = {}, hooks: PlanHooks = {}): Promise<ImagePlan> {
   const started = performance.now();
   const contents = await statContents(spec);
   const scanned = scanFilesystems(spec);
+  await hooks.prepare?.(scanned);
   const scannedAt = performance.now();
   const layout = planLayout(spec, contents, options, filesystemMinimums(spec, scanned));
   if (spec.bootCode !== undefined) layout.bootCode = await statBootCode(spec.bootCode);
@@ -163,13 +172,15 @@ function minimumSizes(
     if (filesystem !== undefined && filesystem > partition.size) {
       throw new ImgforgeError(
         'LAYOUT',
-        `${fieldOf(i, 'size')}: ${formatBytes(partition.size)} is too small for the partition's ${partition.filesystem?.type === 'erofs' ? 'EROFS' : 'FAT32'} filesystem: it needs at least ` +
+        `${fieldOf(i, 'size')}: ${formatBytes(partition.size)} is too small for the partition's ${FILESYSTEM_NAMES[partition.filesystem?.type ?? 'fat32']} filesystem: it needs at least ` +
           `${formatBytes(filesystem)}, ${formatSize(filesystem - partition.size)} more; make it at least ${formatSize(alignUp(filesystem, alignment))} or use size "auto"`,
       );
     }
     return partition.size;
   });
 }
+
+const FILESYSTEM_NAMES = { fat32: 'FAT32', erofs: 'EROFS', ext4: 'ext4', squashfs: 'squashfs' } as const;
 
 function checkGeometry(spec: LoadedSpec): void {
   if (spec.sectorSize !== 512 && spec.sectorSize !== 4096) {

@@ -15,6 +15,7 @@ mod fs_probe;
 mod gpt;
 mod read_async;
 mod source_listing;
+mod stage;
 mod vdisk;
 
 use std::path::{Path, PathBuf};

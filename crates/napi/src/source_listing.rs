@@ -1,9 +1,10 @@
-//! Binding of the source scan as a flat list: `listFilesystemSources` resolves a filesystem's
-//! `files` list exactly as the EROFS build and verify do (imgforge-erofs `scan`, on imgforge-tree),
-//! and lists every entry, so that `verify` can compare an ext4 or squashfs image, read back with
-//! debugfs or unsquashfs, with the same tree. Values are converted here; the resolution (merging,
-//! targets, hard links, symlinks kept) lives in the crates.
+//! Binding of the source scan as a flat list: `listFilesystemSources` resolves an ext4's or a
+//! squashfs's `files` list exactly as their build does (imgforge-stage `scan`, on imgforge-tree)
+//! and lists every entry, so that `verify` can compare the image, read back with debugfs or
+//! unsquashfs, with the same tree. Values are converted here; the resolution (merging, targets,
+//! hard links, symlinks kept) lives in the crates.
 
+use imgforge_stage::Kind;
 use imgforge_tree::{Node, Source, SpecialKind};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -51,13 +52,25 @@ fn join(parent: &str, name: &str) -> String {
     }
 }
 
-/// Resolves `sources` (absolute paths, as the spec loader gives them) into a tree and lists
-/// it: the root first, then each directory before its entries. Throws the scan's one-line
-/// error naming the path.
+/// Resolves `sources` (absolute paths, as the spec loader gives them) for an ext4 or squashfs
+/// (`kind`) into a tree and lists it: the root first, then each directory's entries, a
+/// directory's contents after it. Throws the scan's one-line error naming the path.
 #[napi]
-pub fn list_filesystem_sources(sources: Vec<FilesystemSource>) -> Result<Vec<SourceEntry>> {
+pub fn list_filesystem_sources(
+    sources: Vec<FilesystemSource>,
+    #[napi(ts_arg_type = "'ext4' | 'squashfs'")] kind: String,
+) -> Result<Vec<SourceEntry>> {
+    let kind = match kind.as_str() {
+        "ext4" => Kind::Ext4,
+        "squashfs" => Kind::Squashfs,
+        other => {
+            return Err(invalid(format!(
+                "kind must be ext4 or squashfs, got {other:?}"
+            )))
+        }
+    };
     let sources: Vec<Source> = sources.into_iter().map(Source::from).collect();
-    let tree = imgforge_erofs::scan(&sources).map_err(invalid)?;
+    let tree = imgforge_stage::scan(&sources, kind).map_err(invalid)?;
     let entry = |path: String, kind: &str, meta: &imgforge_tree::Meta| SourceEntry {
         path,
         kind: kind.to_string(),
