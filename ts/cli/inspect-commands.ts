@@ -64,7 +64,10 @@ seed or explicit GUIDs), raw contents byte for byte; for FAT32 filesystems the l
 (when fixed), cluster size, the whole tree (names, folders, sizes) and every file's bytes (FAT
 timestamps are not compared); for EROFS filesystems the size, UUID, label, the whole tree with
 kinds, modes, owners, mtimes, link counts and hard links, xattrs, symlink targets and device
-numbers, and every file's bytes.
+numbers, and every file's bytes; for ext4 and squashfs filesystems the superblock (checked as for
+inspect; label, UUID and hash seed where fixed; compression), then the tree read back with debugfs
+(e2fsprogs) or unsquashfs (squashfs-tools), read-only and without a mount, in a private temporary
+folder removed afterwards: kinds, modes, owners, symlink targets, hard links and every file's bytes.
 
 Example:
   imgforge verify examples/appliance/image.yaml appliance.img
