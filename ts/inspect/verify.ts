@@ -11,7 +11,7 @@ import { ImgforgeError } from '../errors';
 import { describeFsError } from '../fs-errors';
 import { native, type PartitionTable } from '../native';
 import { planImage, type ImagePlan } from '../plan/plan';
-import type { PlannedFilesystem } from '../plan/filesystem';
+import type { PlannedFilesystem, ScannedFilesystem } from '../plan/filesystem';
 import { loadSpec } from '../spec/load';
 import { formatVolumeId } from '../plan/filesystem';
 import { formatDiskId } from '../plan/mbr';
@@ -67,9 +67,25 @@ async function readImage<T>(image: ImageFile, read: () => T | Promise<T>): Promi
   }
 }
 
-/** The spec's plan for this image: a block device's table spans the whole device. */
-function planFor(spec: LoadedSpec, image: ImageFile): Promise<ImagePlan> {
-  return image.kind === 'device' ? planImage(spec, { diskSize: image.size }) : planImage(spec);
+/**
+ * The spec's plan for this image: a block device's table spans the whole device. A squashfs's
+ * size is only known once mksquashfs made it (a build makes it before the layout); verify takes it
+ * from the squashfs in the image's partition (its bytes used, padded to 4 KiB as mksquashfs pads
+ * them), so that an "auto" partition is laid out as the build laid it out. Whether that squashfs
+ * holds what the spec asks is for the tree comparison to say.
+ */
+function planFor(spec: LoadedSpec, image: ImageFile, table: PartitionTable): Promise<ImagePlan> {
+  const inTable = [...table.partitions].sort((a, b) => a.index - b.index);
+  const prepare = async (scanned: ReadonlyMap<number, ScannedFilesystem>) => {
+    for (const [i, filesystem] of scanned) {
+      const partition = inTable[i];
+      if (filesystem.type !== 'squashfs' || partition === undefined || partition.offset >= image.size) continue;
+      const length = Math.min(partition.size, image.size - partition.offset);
+      const found = await readImage(image, () => native().readSquashfsAsync(image.path, partition.offset, length));
+      if (found !== null && found.findings.length === 0) filesystem.image = { path: image.path, size: Math.ceil(found.bytesUsed / 4096) * 4096 };
+    }
+  };
+  return planImage(spec, image.kind === 'device' ? { diskSize: image.size } : {}, { prepare });
 }
 
 /** GUIDs are compared only where the spec fixes them: given, or derived from a seed. */
@@ -287,13 +303,13 @@ async function compareFilesystem(spec: LoadedSpec, layout: Plan, i: number, file
 export async function verify(specOrPath: string | LoadedSpec, imagePath: string, options: VerifyOptions = {}): Promise<VerifyReport> {
   const spec = typeof specOrPath === 'string' ? await loadSpec(specOrPath) : specOrPath;
   const image = openImage(imagePath);
-  const { layout, filesystems } = await planFor(spec, image);
   let table: PartitionTable;
   try {
-    table = await native().readPartitionTableAsync(image.path, image.sectorSize ?? layout.sectorSize);
+    table = await native().readPartitionTableAsync(image.path, image.sectorSize ?? spec.sectorSize);
   } catch (error) {
     throw unreadable(image.path, error);
   }
+  const { layout, filesystems } = await planFor(spec, image, table);
   const differences: Difference[] = [];
   compareTable(spec, layout, image, table, differences);
   let bytesCompared = 0;
