@@ -15,6 +15,7 @@ import { compareVersions } from '../ts/build/tools';
 import type { BuildResult, Ext4Summary, Plan } from '../ts/types';
 import { imgforge } from './helpers/cli';
 import { oneLineError } from './helpers/fault-checks';
+import { imgforgeAs, NOBODY, sharedDir, unprivilegedRunner } from './helpers/faults';
 import { loopUnavailableReason } from './helpers/loop';
 import { hasTool, tempDir } from './helpers/tools';
 import { EPOCH, leftovers, listing, rootOwned, sameFiles, varTree } from './helpers/tool-fs';
@@ -243,39 +244,38 @@ test('a name over 255 bytes and a missing source: one line naming the path, exit
 
 test('an unreadable source (built as an unprivileged user): one line, exit 2, no staging folder or temporary left', (t) => {
   if (!haveTools) return t.pass('skipped: e2fsprogs is not installed');
-  const asUser = process.getuid?.() === 0 ? (hasTool('setpriv') ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : undefined) : [];
-  if (asUser === undefined) return t.pass('skipped: setpriv is needed to drop root');
-  const dir = tempDir('imgforge-ext4-unreadable-');
-  fs.chmodSync(dir, 0o777);
+  const runner = unprivilegedRunner();
+  if (runner.reason !== undefined) return t.pass(`skipped: ${runner.reason}`);
+  const dir = sharedDir(true);
   const root = path.join(dir, 'var');
   fs.mkdirSync(path.join(root, 'secret'), { recursive: true });
   fs.writeFileSync(path.join(root, 'secret', 'key'), 'k');
   fs.writeFileSync(path.join(root, 'open'), 'o');
   fs.chmodSync(path.join(root, 'secret'), 0o000);
   const spec = writeSpec(dir, {});
-  const [command, ...prefix] = [...asUser, process.execPath];
-  const run = spawnSync(command, [...prefix, path.join(__dirname, '..', 'bin', 'imgforge.js'), 'build', spec, '-o', path.join(dir, 'disk.img')], { encoding: 'utf8', env: { ...process.env, ...ENV } });
-  oneLineError(t, { status: run.status, stdout: run.stdout, stderr: run.stderr }, 2, 'partitions[1].filesystem.files', 'secret');
+  oneLineError(t, imgforgeAs(runner.wrap, ['build', spec, '-o', path.join(dir, 'disk.img')]), 2, 'partitions[1].filesystem.files', 'secret');
   t.deepEqual(leftovers(dir), []);
   t.false(fs.existsSync(path.join(dir, 'disk.img')));
 });
 
 test('built as an unprivileged user, every entry is still owned by 0:0 (no root, no fakeroot)', (t) => {
   if (!haveTools) return t.pass('skipped: e2fsprogs is not installed');
-  if (process.getuid?.() !== 0 || !hasTool('setpriv')) return t.pass('skipped: needs root and setpriv to run as another user and give the sources an owner');
-  const dir = tempDir('imgforge-ext4-user-');
-  fs.chmodSync(dir, 0o777);
+  if (process.getuid?.() !== 0) return t.pass('skipped: needs root to give the sources another owner and run as another user');
+  const runner = unprivilegedRunner();
+  if (runner.reason !== undefined) return t.pass(`skipped: ${runner.reason}`);
+  const dir = sharedDir(true);
   varTree(dir);
-  execFileSync('chown', ['-R', '-h', '65534:65534', path.join(dir, 'var')]);
+  execFileSync('chown', ['-R', '-h', `${NOBODY}:${NOBODY}`, path.join(dir, 'var')]);
   fs.chmodSync(path.join(dir, 'var', 'lib', 'app'), 0o755);
   fs.writeFileSync(path.join(dir, 'motd'), 'hello\n');
+  // Two sources: the tree is staged by the unprivileged user, its folders made by that user.
   const spec = writeSpec(dir, { files: [{ source: './var', target: '/' }, { source: './motd', target: '/etc/motd' }] });
   const image = path.join(dir, 'disk.img');
-  const run = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, path.join(__dirname, '..', 'bin', 'imgforge.js'), 'build', spec, '-o', image, '--json', '-q'], { encoding: 'utf8', env: { ...process.env, ...ENV } });
+  const run = imgforgeAs(runner.wrap, ['build', spec, '-o', image, '--json', '-q']);
   t.is(run.status, 0, run.stderr);
   const { offset } = (JSON.parse(run.stdout) as BuildResult).partitions[1];
   const ls = execFileSync('debugfs', ['-R', 'ls -l /lib/app', device(image, offset)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   t.regex(ls, /100644 \(1\)\s+0\s+0\s+4097/);
-  t.notRegex(ls, /65534/);
+  t.notRegex(ls, new RegExp(String(NOBODY)));
   t.deepEqual(leftovers(dir), []);
 });
