@@ -49,7 +49,9 @@ test('mksquashfs is asked for the compression, root owners and SOURCE_DATE_EPOCH
   t.deepEqual(args.slice(0, 2), ['/in', '/out']);
   for (const flag of ['-all-root', '-no-xattrs', '-reproducible', '-noappend']) t.true(args.includes(flag), flag);
   t.deepEqual(args.slice(args.indexOf('-all-time'), args.indexOf('-all-time') + 4), ['-all-time', '5', '-mkfs-time', '5']);
-  t.false(mksquashfsArguments({ ownership: 'source', compression: 'xz', timestamp: undefined, files: [] }, '/in', '/out', '/p').includes('-all-root'));
+  const source = mksquashfsArguments({ ownership: 'source', compression: 'xz', timestamp: undefined, files: [] }, '/in', '/out', { pseudoFile: '/p', root: { path: '/', uid: 7, gid: 8 } });
+  t.false(source.includes('-all-root'));
+  t.deepEqual(source.slice(-6), ['-pf', '/p', '-root-uid', '7', '-root-gid', '8']);
 });
 
 for (const compression of ['zstd', 'xz', 'gzip', 'lz4', 'none']) {
@@ -102,6 +104,28 @@ test('two builds are byte-identical; several sources are staged and merged at th
   execFileSync('unsquashfs', ['-o', String(partition.offset), '-d', out, a, 'etc/motd'], { stdio: 'ignore' });
   t.is(fs.readFileSync(path.join(out, 'etc', 'motd'), 'utf8'), 'hello\n');
   t.deepEqual(leftovers(dir), []);
+});
+
+test('ownership "source" keeps the sources\' owners, staged folders and the root included', (t) => {
+  if (!haveTools) return t.pass('skipped: squashfs-tools is not installed');
+  if (process.getuid?.() !== 0) return t.pass('skipped: needs root to give the sources another owner');
+  const dir = tempDir('imgforge-squashfs-owner-');
+  varTree(dir);
+  fs.mkdirSync(path.join(dir, 'var', 'a b'));
+  fs.writeFileSync(path.join(dir, 'motd'), 'hello\n');
+  execFileSync('chown', ['-R', '1234:1234', path.join(dir, 'var', 'a b')]);
+  execFileSync('chown', ['77:78', path.join(dir, 'motd')]);
+  const spec = writeSpec(dir, { ownership: 'source', files: [{ source: './var', target: '/' }, { source: './motd', target: '/etc/motd' }] });
+  const image = path.join(dir, 'disk.img');
+  const partition = build(t, spec, image).partitions[1];
+  const lln = execFileSync('unsquashfs', ['-lln', '-o', String(partition.offset), image], { encoding: 'utf8' }).split('\n');
+  const owner = (suffix: string) => lln.find((l) => l.endsWith(suffix))?.split(/\s+/)[1];
+  t.is(owner('squashfs-root'), '1234/1234', 'the root');
+  t.is(owner('squashfs-root/lib/app'), '1234/1234', 'a staged folder');
+  t.is(owner('squashfs-root/a b'), '1234/1234', 'a name with a space');
+  t.is(owner('squashfs-root/lib/app/block'), '1234/1234', 'a linked file');
+  t.is(owner('squashfs-root/etc/motd'), '77/78');
+  t.is(owner('squashfs-root/etc'), '0/0', 'a folder made only to hold a target');
 });
 
 test.serial('as root, the kernel mounts the squashfs partition and reads back the sources: bytes, modes, 0:0, symlinks, hard links', (t) => {
