@@ -11,8 +11,10 @@ import * as path from 'node:path';
 import { deriveGuid } from '../ts/plan/guid';
 import { defaultJournalBlocks, ext4Geometry, ext4MinimumBlocks, hasSuperblockBackup } from '../ts/plan/ext4-size';
 import { usedInodes, fixUpScript, debugfsPath } from '../ts/build/ext4';
-import { compareVersions } from '../ts/build/tools';
-import type { BuildResult, Ext4Summary, Plan } from '../ts/types';
+import { compareVersions, findOnPath } from '../ts/build/tools';
+import { build } from '../ts/build/build';
+import type { ImgforgeError } from '../ts/errors';
+import type { BuildProgress, BuildResult, Ext4Summary, Plan } from '../ts/types';
 import { imgforge } from './helpers/cli';
 import { oneLineError } from './helpers/fault-checks';
 import { imgforgeAs, NOBODY, sharedDir, unprivilegedRunner } from './helpers/faults';
@@ -278,4 +280,33 @@ test('built as an unprivileged user, every entry is still owned by 0:0 (no root,
   t.regex(ls, /100644 \(1\)\s+0\s+0\s+4097/);
   t.notRegex(ls, new RegExp(String(NOBODY)));
   t.deepEqual(leftovers(dir), []);
+});
+
+test.serial('a build cancelled while mkfs.ext4 runs leaves no staging folder, temporary or image, and the sources as they were', async (t) => {
+  const real = findOnPath('mkfs.ext4');
+  if (!haveTools || real === undefined) return t.pass('skipped: e2fsprogs is not installed');
+  const dir = tempDir('imgforge-ext4-abort-');
+  varTree(dir);
+  fs.writeFileSync(path.join(dir, 'motd'), 'hello\n');
+  // A mkfs.ext4 that answers -V as the real one and otherwise says it started, then waits.
+  const bin = path.join(dir, 'bin');
+  const marker = path.join(dir, 'started');
+  fs.mkdirSync(bin);
+  fs.writeFileSync(path.join(bin, 'mkfs.ext4'), `#!/bin/sh\ncase "$1" in -V) exec ${real} "$@";; esac\ntouch ${marker}\nexec sleep 30\n`, { mode: 0o755 });
+  const spec = writeSpec(dir, { files: [{ source: './var', target: '/' }, { source: './motd', target: '/etc/motd' }] });
+  const output = path.join(dir, 'disk.img');
+  const controller = new AbortController();
+  const path0 = process.env.PATH;
+  process.env.PATH = `${bin}:${path0}`;
+  t.teardown(() => (process.env.PATH = path0));
+  const building = build(spec, { output, signal: controller.signal });
+  building.catch(() => undefined);
+  while (!fs.existsSync(marker)) await new Promise((resolve) => setTimeout(resolve, 20));
+  t.is(leftovers(dir).length, 2, 'the staging folder and the image being built are there while mkfs.ext4 runs');
+  controller.abort();
+  const error = await t.throwsAsync(building);
+  t.is((error as ImgforgeError).code, 'ABORTED');
+  t.deepEqual(leftovers(dir), []);
+  t.false(fs.existsSync(output));
+  t.is(fs.statSync(path.join(dir, 'var', 'lib', 'hostname')).nlink, 2, 'the staging links to the sources are gone');
 });

@@ -54,7 +54,7 @@ test('mksquashfs is asked for the compression, root owners and SOURCE_DATE_EPOCH
   t.deepEqual(source.slice(-6), ['-pf', '/p', '-root-uid', '7', '-root-gid', '8']);
 });
 
-for (const compression of ['zstd', 'xz', 'gzip', 'lz4', 'none']) {
+for (const compression of ['zstd', 'xz', 'gzip', 'lz4', 'none'] as const) {
   test(`compression ${compression}: the superblock says so, "auto" is the exact size, unsquashfs -lln lists the tree owned by 0/0`, (t) => {
     if (!haveTools) return t.pass('skipped: squashfs-tools is not installed');
     const dir = tempDir('imgforge-squashfs-');
