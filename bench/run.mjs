@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench [-- --runs N] [--only raw,esp,fallback,big,erofs] [--fs ext4,xfs] [--backing disk,tmpfs] [--workdir DIR] [--fs-size-gib N] [--tmpfs-size-gib N] [--scale F] [--no-save]
+// npm run bench [-- --runs N] [--only raw,esp,fallback,big,erofs,ext4] [--fs ext4,xfs] [--backing disk,tmpfs] [--workdir DIR] [--fs-size-gib N] [--tmpfs-size-gib N] [--scale F] [--no-save]
 // Builds the same images with imgforge and its peers on a loop-mounted ext4 and a loop-mounted XFS
 // (reflink), each backed by a file on disk and by one on tmpfs; times each in interleaved rounds
 // and prints the tables with per-round ratios against imgforge; see bench/README.md.
@@ -17,7 +17,7 @@ import { Workspace, availableMemory, dropCaches, ensureTools, machineFacts, run 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const log = (message) => process.stderr.write(`${message}\n`);
 const GiB = 2 ** 30;
-const ORDER = ['raw', 'esp', 'fallback', 'big', 'erofs', 'bmap', 'qcow2', 'zstd'];
+const ORDER = ['raw', 'esp', 'fallback', 'big', 'erofs', 'ext4', 'bmap', 'qcow2', 'zstd'];
 // RAM left to everything else while a tmpfs-backed filesystem exists: the page cache of the
 // filesystem under test (it caches what the tmpfs holds a second time), Node, the peers, and
 // whatever else runs on the machine.

@@ -14,6 +14,10 @@ declare -A package_of=(
   [xfs_io]=xfsprogs
   [filefrag]=e2fsprogs
   [mkfs.ext4]=e2fsprogs
+  # ext4 and squashfs partitions are built with these (issue 14): real dependencies of imgforge.
+  [debugfs]=e2fsprogs
+  [mksquashfs]=squashfs-tools
+  [unsquashfs]=squashfs-tools
   [fsck.fat]=dosfstools
   [mdir]=mtools
   [fsck.erofs]=erofs-utils

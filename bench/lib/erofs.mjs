@@ -22,7 +22,7 @@ export const EROFS_ROWS = {
 };
 
 /** mulberry32: a small seeded PRNG, so the tree's shape and sizes are the same on every machine. */
-function prng(seed) {
+export function prng(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -41,7 +41,7 @@ const logUniform = (r, lo, hi) => Math.floor(lo * (hi / lo) ** r());
  * to tens of MiB: libraries, firmware, locale archives) that take up what the others leave of the
  * total (at full size ~25%).
  */
-function sizeMix(count, total, r) {
+export function sizeMix(count, total, r) {
   const large = Math.max(1, Math.round(count / 1000));
   const sizes = [];
   for (let i = 0; i < count - large; i++) {
@@ -78,7 +78,7 @@ const SUBS = ['', 'bin', 'lib', 'lib/plugins', 'share', 'share/doc', 'share/loca
  * seeded stream) under `root`, `perPackage` files per package folder; returns what the EROFS of it
  * must hold: files, folders (the root included) and bytes.
  */
-function writeTree(root, sizes, seed, perPackage, place) {
+export function writeTree(root, sizes, seed, perPackage, place) {
   fs.rmSync(root, { recursive: true, force: true });
   const next = byteStream(seed);
   const folders = new Set();

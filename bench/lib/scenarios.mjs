@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ddInto, durable, imgforgeTool, newGpt, partSize, planOf, yamlSpec } from './commands.mjs';
 import { erofsScenario } from './erofs.mjs';
+import { ext4Scenario } from './ext4.mjs';
 import { GiB, bigInput, espInputs, rawInput } from './inputs.mjs';
 import { quote, run } from './system.mjs';
 
@@ -181,6 +182,7 @@ export const SCENARIOS = {
     },
   },
   erofs: erofsScenario,
+  ext4: ext4Scenario,
   bmap: {
     title: 'bmap: scenario esp with --bmap against the raw build + bmaptool create',
     inputs: (ctx) => espInputs(ctx.dir, ctx.repo),

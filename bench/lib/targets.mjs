@@ -3,6 +3,7 @@
 // many rounds it was met, so a verdict that rests on a few noisy rounds shows as such.
 import { stats } from './measure.mjs';
 import { EROFS_ROWS } from './erofs.mjs';
+import { EXT4_ROWS } from './ext4.mjs';
 import { formatBytes, formatMs, ratio } from './format.mjs';
 
 const MiB = 2 ** 20;
@@ -75,6 +76,13 @@ export function targets(results, dataBytes) {
     add(`${where('erofs', 'xfs')}: within 2× of cp -r --reflink=always && sync -f`, perRound(floor, 'ratio'), (r) => r >= 0.5, (s) => `cp -r ÷ imgforge ${spread(s)}, needs ≥ 0.50×`);
     const mkfs = erofsPeer('ext4', EROFS_ROWS.mkfs);
     add(`${where('erofs', 'ext4')}: at least as fast as mkfs.erofs && sync`, perRound(mkfs, 'ratio'), (r) => r >= 1, (s) => `mkfs.erofs ÷ imgforge ${spread(s)}`);
+    // ext4 (issue 14): at least as fast as making the filesystem in a file and copying it in.
+    for (const fsType of ['ext4', 'xfs']) {
+      for (const name of [EXT4_ROWS.sgdisk, EXT4_ROWS.sfdisk]) {
+        const peer = find('ext4', fsType, (t) => t.imgforge) && find('ext4', fsType, name);
+        add(`${where('ext4', fsType)}: at least as fast as ${name} && sync`, perRound(peer, 'ratio'), (r) => r >= 1, (s) => `${name} ÷ imgforge ${spread(s)}`);
+      }
+    }
     // Memory, like big's: every round must meet it.
     for (const fs of ['ext4', 'xfs']) {
       const rss = find('erofs', fs, EROFS_ROWS.rss)?.samples.map((s) => s.rssKiB * 1024);

@@ -314,75 +314,75 @@ export async function buildImage(specOrPath: string | LoadedSpec, options: Build
   }
 
   async function buildWith(temporaries: Temporaries): Promise<BuiltImage> {
-  const planned = await planFor(spec, output, kind, timings, autoSizeMultiple, temporaries, options.signal);
-  const { layout } = planned;
-  checkOutputOutsideFilesystems(output, spec, planned.filesystems);
-  checkPlan?.(layout.partitions);
-  throwIfAborted(options.signal);
-  // The tables are encoded by the addon too: a missing addon is reported before anything is written.
-  const tables = await timed(timings, 'tables', () => encodeTables(layout));
+    const planned = await planFor(spec, output, kind, timings, autoSizeMultiple, temporaries, options.signal);
+    const { layout } = planned;
+    checkOutputOutsideFilesystems(output, spec, planned.filesystems);
+    checkPlan?.(layout.partitions);
+    throwIfAborted(options.signal);
+    // The tables are encoded by the addon too: a missing addon is reported before anything is written.
+    const tables = await timed(timings, 'tables', () => encodeTables(layout));
 
-  const target = openOutput(output, kind, layout.diskSize);
-  const abandon = () => target.abandon();
-  options.signal?.addEventListener('abort', abandon, { once: true });
-  try {
-    if (target.kind === 'device') {
+    const target = openOutput(output, kind, layout.diskSize);
+    const abandon = () => target.abandon();
+    options.signal?.addEventListener('abort', abandon, { once: true });
+    try {
+      if (target.kind === 'device') {
+        await timed(timings, 'tables', () =>
+          withNoSpaceMessage(target, 'the partition tables', () => {
+            for (const region of tables) target.write(region.offset, new Uint8Array(region.data.length));
+            target.flush();
+          }),
+        );
+      }
+      const filled = await timed(timings, 'copy', () => fillPartitions(target, planned, mode, options, temporaries));
+      markBuilt(layout, planned);
+      throwIfAborted(options.signal);
+      options.onProgress?.({ phase: 'tables', bytesDone: 0, bytesTotal: 0 });
       await timed(timings, 'tables', () =>
         withNoSpaceMessage(target, 'the partition tables', () => {
-          for (const region of tables) target.write(region.offset, new Uint8Array(region.data.length));
-          target.flush();
+          for (const region of tables) target.write(region.offset, region.data);
         }),
       );
+      // The build's map of what holds data: what the copies wrote, and the tables.
+      const dataRanges = mergeRanges([...filled.written, ...tables.map((region) => ({ offset: region.offset, length: region.data.length }))]);
+      options.onProgress?.({ phase: 'fsync', bytesDone: 0, bytesTotal: 0 });
+      await timed(timings, 'fsync', () => withNoSpaceMessage(target, 'the finished image', () => target.finish({ durable })));
+      const total = contentBytes(layout);
+      const result: BuildResult = {
+        output,
+        ...layout,
+        copy: filled.stats,
+        dataBytes: rangeBytes(dataRanges),
+        artifacts: [],
+        elapsedMs: 0,
+        timings,
+      };
+      const finishTimings = () => {
+        result.elapsedMs = round(performance.now() - started);
+        result.timings = Object.fromEntries(Object.entries(timings).map(([key, ms]) => [key, round(ms)])) as unknown as BuildTimings;
+      };
+      finishTimings();
+      return {
+        result,
+        dataRanges,
+        copyBytes: total,
+        imagePath: target.writePath,
+        kind: target.kind,
+        commit: () => {
+          timings.fsync += measure(() => withNoSpaceMessage(target, 'the finished image', () => target.commit()));
+          finishTimings();
+        },
+        discard: () => target.discard(),
+        abandon: () => target.abandon(),
+      };
+    } catch (error) {
+      target.discard();
+      // Once cancelled, whatever failed after (a write into the abandoned file) is the cancellation.
+      const failure = options.signal?.aborted ? new ImgforgeError('ABORTED', 'build cancelled') : error;
+      throw target.kind === 'device' ? partlyWritten(failure, target.path) : failure;
+    } finally {
+      options.signal?.removeEventListener('abort', abandon);
     }
-    const filled = await timed(timings, 'copy', () => fillPartitions(target, planned, mode, options, temporaries));
-    markBuilt(layout, planned);
-    throwIfAborted(options.signal);
-    options.onProgress?.({ phase: 'tables', bytesDone: 0, bytesTotal: 0 });
-    await timed(timings, 'tables', () =>
-      withNoSpaceMessage(target, 'the partition tables', () => {
-        for (const region of tables) target.write(region.offset, region.data);
-      }),
-    );
-    // The build's map of what holds data: what the copies wrote, and the tables.
-    const dataRanges = mergeRanges([...filled.written, ...tables.map((region) => ({ offset: region.offset, length: region.data.length }))]);
-    options.onProgress?.({ phase: 'fsync', bytesDone: 0, bytesTotal: 0 });
-    await timed(timings, 'fsync', () => withNoSpaceMessage(target, 'the finished image', () => target.finish({ durable })));
-    const total = contentBytes(layout);
-    const result: BuildResult = {
-      output,
-      ...layout,
-      copy: filled.stats,
-      dataBytes: rangeBytes(dataRanges),
-      artifacts: [],
-      elapsedMs: 0,
-      timings,
-    };
-    const finishTimings = () => {
-      result.elapsedMs = round(performance.now() - started);
-      result.timings = Object.fromEntries(Object.entries(timings).map(([key, ms]) => [key, round(ms)])) as unknown as BuildTimings;
-    };
-    finishTimings();
-    return {
-      result,
-      dataRanges,
-      copyBytes: total,
-      imagePath: target.writePath,
-      kind: target.kind,
-      commit: () => {
-        timings.fsync += measure(() => withNoSpaceMessage(target, 'the finished image', () => target.commit()));
-        finishTimings();
-      },
-      discard: () => target.discard(),
-      abandon: () => target.abandon(),
-    };
-  } catch (error) {
-    target.discard();
-    // Once cancelled, whatever failed after (a write into the abandoned file) is the cancellation.
-    const failure = options.signal?.aborted ? new ImgforgeError('ABORTED', 'build cancelled') : error;
-    throw target.kind === 'device' ? partlyWritten(failure, target.path) : failure;
-  } finally {
-    options.signal?.removeEventListener('abort', abandon);
-  }
   }
 }
 

@@ -41,11 +41,18 @@ export function ownershipPseudoFile(created: readonly CreatedNode[], root: strin
     .join('');
 }
 
-export function mksquashfsArguments(options: SquashfsOptions, folder: string, output: string, pseudoFile: string | undefined): string[] {
+/**
+ * mksquashfs's arguments. `owners`, for a staged tree kept with its sources' owners: a pseudo
+ * file for the nodes staging made, and the root's owner (pseudo files cannot name the root).
+ */
+export function mksquashfsArguments(options: SquashfsOptions, folder: string, output: string, owners: { pseudoFile: string; root?: CreatedNode } | undefined): string[] {
   const args = [folder, output, '-noappend', '-quiet', '-no-progress', '-no-xattrs', '-reproducible', ...compressionArguments(options.compression)];
   if (options.ownership === 'root') args.push('-all-root');
   if (options.timestamp !== undefined) args.push('-all-time', String(options.timestamp), '-mkfs-time', String(options.timestamp));
-  if (pseudoFile !== undefined) args.push('-pf', pseudoFile);
+  if (owners !== undefined) {
+    args.push('-pf', owners.pseudoFile);
+    if (owners.root !== undefined) args.push('-root-uid', String(owners.root.uid), '-root-gid', String(owners.root.gid));
+  }
   return args;
 }
 
@@ -53,7 +60,7 @@ export function mksquashfsArguments(options: SquashfsOptions, folder: string, ou
 export async function makeSquashfs(field: string, scanned: ScannedSquashfs, temporaries: Temporaries, signal: AbortSignal | undefined): Promise<void> {
   const mksquashfs = requireTool('mksquashfs', field);
   let folder = directSource(scanned.options.files);
-  let pseudoFile: string | undefined;
+  let owners: { pseudoFile: string; root?: CreatedNode } | undefined;
   if (folder === undefined) {
     const privateFolder = temporaries.folder();
     folder = path.join(privateFolder, 'root');
@@ -65,12 +72,13 @@ export async function makeSquashfs(field: string, scanned: ScannedSquashfs, temp
       throw new ImgforgeError('CONTENTS', `${field}.files: ${(error as Error).message}`);
     }
     if (scanned.options.ownership === 'source' && created.length > 0) {
-      pseudoFile = path.join(privateFolder, 'owners.pseudo');
+      const pseudoFile = path.join(privateFolder, 'owners.pseudo');
       fs.writeFileSync(pseudoFile, ownershipPseudoFile(created, folder), { mode: 0o600 });
+      owners = { pseudoFile, root: created.find((node) => node.path === '/') };
     }
   }
   const output = temporaries.file();
-  const run = await runTool(mksquashfs, mksquashfsArguments(scanned.options, folder, output, pseudoFile), {
+  const run = await runTool(mksquashfs, mksquashfsArguments(scanned.options, folder, output, owners), {
     env: { LC_ALL: 'C' },
     // mksquashfs refuses SOURCE_DATE_EPOCH beside -all-time; imgforge passes its value as options.
     unset: ['SOURCE_DATE_EPOCH'],
