@@ -1,8 +1,8 @@
 /**
  * Reading ext4 and squashfs trees back with the filesystems' own tools, read-only and without a
  * mount: `debugfs` (e2fsprogs) lists directories (`ls -p`) and copies the tree out (`rdump`) of
- * the image at the partition's offset (`image?offset=N`); `unsquashfs` (squashfs-tools 4.5 has no
- * offset option, so it reads a copy of the partition's bytes) lists (`-lln`) and extracts (`-d`).
+ * the image at the partition's offset (`image?offset=N`); `unsquashfs` lists (`-lln`) and extracts
+ * (`-d`) the squashfs at the partition's offset (`-o N`).
  * Everything goes into a private temporary folder that `readToolTree` removes before it returns.
  */
 import { spawn } from 'node:child_process';
@@ -10,7 +10,6 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ImgforgeError } from '../errors';
-import { readAt } from './image';
 
 export type ToolTreeKind = 'file' | 'directory' | 'symlink' | 'char-device' | 'block-device' | 'fifo' | 'socket';
 
@@ -206,27 +205,17 @@ export function permissionBits(text: string): number {
   return mode;
 }
 
-/** unsquashfs reads files only: the partition's `bytesUsed` bytes are copied out first. */
-async function readSquashfs(unsquashfs: string, image: string, offset: number, bytesUsed: number, work: string, signal: AbortSignal | undefined): Promise<ToolTree> {
-  const copy = path.join(work, 'partition.sqfs');
-  const fd = fs.openSync(image, 'r');
-  const out = fs.openSync(copy, 'w', 0o600);
-  try {
-    const chunk = 4 << 20;
-    for (let done = 0; done < bytesUsed; done += chunk) {
-      if (signal?.aborted) throw new ImgforgeError('ABORTED', 'verification cancelled');
-      const bytes = readAt(fd, offset + done, Math.min(chunk, bytesUsed - done));
-      fs.writeSync(out, bytes);
-      if (bytes.length < Math.min(chunk, bytesUsed - done)) break;
-    }
-  } finally {
-    fs.closeSync(fd);
-    fs.closeSync(out);
-  }
-  const listing = await run(unsquashfs, ['-lln', copy], signal);
+/**
+ * unsquashfs reads a squashfs at a byte offset of a file with `-o` (squashfs-tools 4.5.1, the
+ * oldest the build accepts, takes it though its help does not list it); the superblock probe
+ * checked the filesystem fits the partition first.
+ */
+async function readSquashfs(unsquashfs: string, image: string, offset: number, work: string, signal: AbortSignal | undefined): Promise<ToolTree> {
+  const at = ['-o', String(offset)];
+  const listing = await run(unsquashfs, [...at, '-lln', image], signal);
   if (listing.status !== 0) throw failed('unsquashfs', listing);
   const tree = path.join(work, 'tree');
-  const extract = await run(unsquashfs, ['-no-progress', '-no-xattrs', '-d', tree, copy], signal);
+  const extract = await run(unsquashfs, [...at, '-no-progress', '-no-xattrs', '-d', tree, image], signal);
   if (extract.status !== 0 && !fs.existsSync(tree)) throw failed('unsquashfs', extract);
   const entries = new Map<string, ToolTreeEntry>();
   for (const e of parseUnsquashfsListing(listing.stdout)) {
@@ -260,19 +249,19 @@ async function readSquashfs(unsquashfs: string, image: string, offset: number, b
 /**
  * Reads the ext4 or squashfs in the partition at byte `offset` of `image` with debugfs or
  * unsquashfs, and runs `use` on the tree while its extracted copy exists; the private folder is
- * removed afterwards, whatever happens. `bytesUsed` is the squashfs's size (its superblock's).
+ * removed afterwards, whatever happens.
  */
 export async function withToolTree<T>(
   type: 'ext4' | 'squashfs',
   tool: string,
   image: string,
-  partition: { offset: number; bytesUsed: number },
+  offset: number,
   signal: AbortSignal | undefined,
   use: (tree: ToolTree) => Promise<T> | T,
 ): Promise<T> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'imgforge-verify-'));
   try {
-    const tree = type === 'ext4' ? await readExt4(tool, image, partition.offset, work, signal) : await readSquashfs(tool, image, partition.offset, partition.bytesUsed, work, signal);
+    const tree = type === 'ext4' ? await readExt4(tool, image, offset, work, signal) : await readSquashfs(tool, image, offset, work, signal);
     return await use(tree);
   } finally {
     removeAll(work);

@@ -124,8 +124,8 @@ function compareHardLinks(expected: readonly SourceEntry[], found: ReadonlyMap<s
   }
 }
 
-/** Superblock fields the spec fixes, and the probe's findings. Null when there is no such filesystem. */
-async function compareSuperblock(expect: ToolFilesystemExpectation, image: ImageFile, offset: number, length: number, differ: (message: string) => void): Promise<{ bytesUsed: number } | null> {
+/** Superblock fields the spec fixes, and the probe's findings. False when there is no such filesystem. */
+async function compareSuperblock(expect: ToolFilesystemExpectation, image: ImageFile, offset: number, length: number, differ: (message: string) => void): Promise<boolean> {
   const binding = native();
   const field = (name: string, found: string | undefined, wanted: string | undefined) => {
     if (found !== wanted) differ(`${name}: the image has ${JSON.stringify(found ?? null)}; the spec gives ${JSON.stringify(wanted ?? null)}`);
@@ -133,20 +133,20 @@ async function compareSuperblock(expect: ToolFilesystemExpectation, image: Image
   try {
     if (expect.type === 'ext4') {
       const report = await binding.readExt4Async(image.path, offset, length);
-      if (report === null) return null;
+      if (report === null) return false;
       for (const finding of report.findings) differ(`${finding.code}: ${finding.message}`);
       field('type', report.kind, 'ext4');
       field('label', report.label ?? undefined, expect.label);
       if (expect.uuid !== undefined) field('uuid', report.uuid, expect.uuid.toUpperCase());
       if (expect.hashSeed !== undefined) field('hashSeed', report.hashSeed, expect.hashSeed.toUpperCase());
-      return { bytesUsed: report.sizeBytes };
+      return true;
     }
     const report = await binding.readSquashfsAsync(image.path, offset, length);
-    if (report === null) return null;
+    if (report === null) return false;
     for (const finding of report.findings) differ(`${finding.code}: ${finding.message}`);
     // "none" stores everything uncompressed; the superblock still names mksquashfs's default.
     if (expect.compression !== undefined && expect.compression !== 'none') field('compression', report.compression, expect.compression);
-    return { bytesUsed: report.bytesUsed };
+    return true;
   } catch (error) {
     throw unreadable(image.path, error);
   }
@@ -173,14 +173,14 @@ export async function compareToolFilesystem(
   } catch (error) {
     throw new ImgforgeError('CONTENTS', `${where}.files: ${(error as Error).message}`);
   }
-  const superblock = await compareSuperblock(expect, image, offset, length, (message) => out.push({ where, message }));
-  if (superblock === null) {
+  const found = await compareSuperblock(expect, image, offset, length, (message) => out.push({ where, message }));
+  if (!found) {
     out.push({ where, message: `the partition holds no ${expect.type} filesystem` });
     return 0;
   }
   // Reading a tree out of a filesystem whose superblock does not even fit the partition would only add noise.
   if (out.some((d) => d.where === where && /^(PARTITION_TRUNCATED|SUPERBLOCK_INVALID|FEATURE_UNSUPPORTED)/.test(d.message))) return 0;
-  return withToolTree(expect.type, tool, image.path, { offset, bytesUsed: superblock.bytesUsed }, signal, (tree) => {
+  return withToolTree(expect.type, tool, image.path, offset, signal, (tree) => {
     const differ = (path: string, message: string) => out.push({ where: `${where}:${path}`, message });
     let bytes = 0;
     const wanted = new Set(expected.map((e) => e.path));
