@@ -10,7 +10,7 @@ use crate::bytes::{name_field, u16_at, u32_at};
 use crate::findings::{Finding, FindingCode, Findings};
 
 /// Where the superblock starts in the partition, whatever the block size.
-pub const EXT4_SUPERBLOCK_OFFSET: u64 = 1024;
+pub(crate) const EXT4_SUPERBLOCK_OFFSET: u64 = 1024;
 /// Bytes of the superblock; its crc32c covers all but the last 4.
 const SUPERBLOCK_BYTES: usize = 1024;
 const MAGIC: u16 = 0xEF53;

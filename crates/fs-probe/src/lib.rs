@@ -17,9 +17,9 @@ mod squashfs;
 use std::io::Cursor;
 
 pub use bytes::uuid_text;
-pub use ext4::{read_ext4, Ext4Report, Ext4Summary, EXT4_SUPERBLOCK_OFFSET};
+pub use ext4::{read_ext4, Ext4Report, Ext4Summary};
 pub use findings::{Finding, FindingCode};
-pub use squashfs::{compression_name, read_squashfs, SquashfsReport, SquashfsSummary};
+pub use squashfs::{read_squashfs, SquashfsReport, SquashfsSummary};
 
 /// What probing a byte slice found: each filesystem the slice holds a superblock of.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -27,7 +27,7 @@ const BLOCK_SIZES: std::ops::RangeInclusive<u32> = 4096..=(1 << 20);
 const MAX_POINTERS: u64 = 4096;
 
 /// The compressors squashfs 4 defines (squashfs_fs.h, *_COMPRESSION).
-pub fn compression_name(id: u16) -> Option<&'static str> {
+pub(crate) fn compression_name(id: u16) -> Option<&'static str> {
     match id {
         1 => Some("gzip"),
         2 => Some("lzma"),
