@@ -124,29 +124,45 @@ function compareHardLinks(expected: readonly SourceEntry[], found: ReadonlyMap<s
   }
 }
 
-/** Superblock fields the spec fixes, and the probe's findings. False when there is no such filesystem. */
-async function compareSuperblock(expect: ToolFilesystemExpectation, image: ImageFile, offset: number, length: number, differ: (message: string) => void): Promise<boolean> {
+/** Findings after which the tree is not read: the tools would read past the partition or misread it. */
+const UNREADABLE = new Set(['PARTITION_TRUNCATED', 'SUPERBLOCK_INVALID', 'FEATURE_UNSUPPORTED']);
+
+/**
+ * Superblock fields the spec fixes, and the probe's findings: 'absent' when there is no such
+ * filesystem, 'unreadable' when a finding says its tree cannot be read.
+ */
+async function compareSuperblock(
+  expect: ToolFilesystemExpectation,
+  image: ImageFile,
+  offset: number,
+  length: number,
+  differ: (message: string) => void,
+): Promise<'absent' | 'unreadable' | 'readable'> {
   const binding = native();
+  const judge = (findings: ReadonlyArray<{ code: string; message: string }>) => {
+    for (const finding of findings) differ(`${finding.code}: ${finding.message}`);
+    return findings.some((f) => UNREADABLE.has(f.code)) ? 'unreadable' : 'readable';
+  };
   const field = (name: string, found: string | undefined, wanted: string | undefined) => {
     if (found !== wanted) differ(`${name}: the image has ${JSON.stringify(found ?? null)}; the spec gives ${JSON.stringify(wanted ?? null)}`);
   };
   try {
     if (expect.type === 'ext4') {
       const report = await binding.readExt4Async(image.path, offset, length);
-      if (report === null) return false;
-      for (const finding of report.findings) differ(`${finding.code}: ${finding.message}`);
+      if (report === null) return 'absent';
+      const readable = judge(report.findings);
       field('type', report.kind, 'ext4');
       field('label', report.label ?? undefined, expect.label);
       if (expect.uuid !== undefined) field('uuid', report.uuid, expect.uuid.toUpperCase());
       if (expect.hashSeed !== undefined) field('hashSeed', report.hashSeed, expect.hashSeed.toUpperCase());
-      return true;
+      return readable;
     }
     const report = await binding.readSquashfsAsync(image.path, offset, length);
-    if (report === null) return false;
-    for (const finding of report.findings) differ(`${finding.code}: ${finding.message}`);
+    if (report === null) return 'absent';
+    const readable = judge(report.findings);
     // "none" stores everything uncompressed; the superblock still names mksquashfs's default.
     if (expect.compression !== undefined && expect.compression !== 'none') field('compression', report.compression, expect.compression);
-    return true;
+    return readable;
   } catch (error) {
     throw unreadable(image.path, error);
   }
@@ -173,13 +189,9 @@ export async function compareToolFilesystem(
   } catch (error) {
     throw new ImgforgeError('CONTENTS', `${where}.files: ${(error as Error).message}`);
   }
-  const found = await compareSuperblock(expect, image, offset, length, (message) => out.push({ where, message }));
-  if (!found) {
-    out.push({ where, message: `the partition holds no ${expect.type} filesystem` });
-    return 0;
-  }
-  // Reading a tree out of a filesystem whose superblock does not even fit the partition would only add noise.
-  if (out.some((d) => d.where === where && /^(PARTITION_TRUNCATED|SUPERBLOCK_INVALID|FEATURE_UNSUPPORTED)/.test(d.message))) return 0;
+  const superblock = await compareSuperblock(expect, image, offset, length, (message) => out.push({ where, message }));
+  if (superblock === 'absent') out.push({ where, message: `the partition holds no ${expect.type} filesystem` });
+  if (superblock !== 'readable') return 0;
   return withToolTree(expect.type, tool, image.path, offset, signal, (tree) => {
     const differ = (path: string, message: string) => out.push({ where: `${where}:${path}`, message });
     let bytes = 0;
