@@ -509,8 +509,9 @@ fn invalid_geometry(sb: &Superblock, block_size: u32) -> Vec<String> {
     } else if sb.blocks_per_group != 0 {
         let groups =
             (blocks - u64::from(sb.first_data_block)).div_ceil(u64::from(sb.blocks_per_group));
-        let expected = groups * u64::from(sb.inodes_per_group);
-        if u64::from(sb.inodes_count) != expected {
+        // 2^64 blocks in one-block groups of 8 * 64 KiB inodes would overflow: compare in u128.
+        let expected = u128::from(groups) * u128::from(sb.inodes_per_group);
+        if u128::from(sb.inodes_count) != expected {
             out.push(format!(
                 "s_inodes_count is {}; {groups} groups of {} inodes make {expected}",
                 sb.inodes_count, sb.inodes_per_group
