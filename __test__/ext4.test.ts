@@ -310,3 +310,20 @@ test.serial('a build cancelled while mkfs.ext4 runs leaves no staging folder, te
   t.false(fs.existsSync(output));
   t.is(fs.statSync(path.join(dir, 'var', 'lib', 'hostname')).nlink, 2, 'the staging links to the sources are gone');
 });
+
+test('a staging folder a killed build left is removed by the next build of the same output', (t) => {
+  if (!haveTools) return t.pass('skipped: e2fsprogs is not installed');
+  const dir = tempDir('imgforge-ext4-stale-');
+  varTree(dir);
+  fs.writeFileSync(path.join(dir, 'motd'), 'hello\n');
+  // A pid that is not running: above the kernel's pid_max.
+  const stale = path.join(dir, '.disk.img.99999999-0123456789ab.imgforge-stage');
+  fs.mkdirSync(path.join(stale, 'root', 'ro'), { recursive: true });
+  fs.chmodSync(path.join(stale, 'root', 'ro'), 0o555);
+  const other = path.join(dir, '.other.img.99999999-0123456789ab.imgforge-stage');
+  fs.mkdirSync(other);
+  const spec = writeSpec(dir, { files: [{ source: './var', target: '/' }, { source: './motd', target: '/etc/motd' }] });
+  buildJson(t, spec, path.join(dir, 'disk.img'));
+  t.false(fs.existsSync(stale));
+  t.true(fs.existsSync(other), "another output's folder is not this build's to remove");
+});
