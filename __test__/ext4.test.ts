@@ -111,6 +111,9 @@ test('an ext4 partition: e2fsck -fn clean, tune2fs shows the label, derived UUID
   t.regex(tune, new RegExp(`Directory Hash Seed:\\s+${summary.hashSeed.toLowerCase()}\\n`));
   t.regex(tune, new RegExp(`Block count:\\s+${partition.size / 4096}\\n`));
   t.regex(tune, /Filesystem created:\s+Tue Nov 14 22:13:20 2023/);
+  t.is(summary.inodes, Number(/Inode count:\s+(\d+)/.exec(tune)?.[1]), 'build --json gives the inode count made');
+  t.is(summary.freeBytes, Number(/Free blocks:\s+(\d+)/.exec(tune)?.[1]) * 4096, 'and the free bytes');
+  t.true(summary.freeBytes! >= 8 * 2 ** 20, 'at least minFree is free');
   const stat = execFileSync('debugfs', ['-R', 'stat /lib/app/block', device(image, partition.offset)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   t.regex(stat, /User:\s+0\s+Group:\s+0/);
   t.regex(stat, /Mode:\s+04755/);
