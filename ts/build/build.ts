@@ -52,7 +52,7 @@ function prepareToolFilesystems(temporaries: Temporaries, signal: AbortSignal | 
     for (const [i, filesystem] of scanned) {
       const field = `partitions[${i}].filesystem`;
       if (filesystem.type === 'ext4') {
-        checkExt4Tools(field, { offset: 0, blocks: 0, inodes: 0, journalBlocks: 0, options: filesystem.options });
+        checkExt4Tools(field, filesystem.options);
       }
     }
     for (const [i, filesystem] of scanned) {

@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ImgforgeError } from '../errors';
 import type { CreatedNode } from '../native';
-import type { Ext4Layout } from '../plan/filesystem';
+import type { Ext4Layout, Ext4Options } from '../plan/filesystem';
 import { EXT4_BLOCK_SIZE, EXT4_INODE_SIZE } from '../plan/ext4-size';
 import { findOnPath, lastLine, requireTool, runTool } from './tools';
 import type { Temporaries } from './staging';
@@ -51,14 +51,14 @@ export function directSource(files: ReadonlyArray<{ source: string; target: stri
 }
 
 /** Whether the build needs debugfs for this ext4 (an owner or time to set after mkfs.ext4). */
-export function needsFixUp(layout: Ext4Layout): boolean {
-  return layout.options.ownership === 'root' || layout.options.timestamp !== undefined || directSource(layout.options.files) === undefined;
+export function needsFixUp(options: Ext4Options): boolean {
+  return options.ownership === 'root' || options.timestamp !== undefined || directSource(options.files) === undefined;
 }
 
-/** Checks mkfs.ext4 (and debugfs when needed) before anything is written. */
-export function checkExt4Tools(field: string, layout: Ext4Layout): void {
+/** Checks mkfs.ext4, dumpe2fs and (when needed) debugfs before anything is written. */
+export function checkExt4Tools(field: string, options: Ext4Options): void {
   const mkfs = requireTool('mkfs.ext4', field);
-  if (needsFixUp(layout)) requireTool('debugfs', field);
+  if (needsFixUp(options)) requireTool('debugfs', field);
   if (!fs.existsSync(path.join(path.dirname(mkfs), 'dumpe2fs')) && findOnPath('dumpe2fs') === undefined) {
     throw new ImgforgeError('TOOL', `${field}: dumpe2fs (e2fsprogs) was not found beside ${mkfs} or on PATH; install e2fsprogs`);
   }
