@@ -59,7 +59,7 @@ export async function main(): Promise<string> {
   const check: VerifyReport = await verify(spec, result.output);
   const checkObject: VerifyReport = await verify({ spec: image, baseDir: '/srv/image', image: built.output });
   const filesystem = layout.partitions[0].filesystem;
-  const volume = filesystem?.type === 'fat32' ? filesystem.volumeId : filesystem?.uuid;
+  const volume = filesystem?.type === 'fat32' ? filesystem.volumeId : filesystem?.type === 'squashfs' ? filesystem.compression : filesystem?.uuid;
   try {
     return [layout.diskGuid, report.table, again.table, check.differences.length, checkObject.differences.length, volume, result.timings.copy, first.type, first.attributes.join(','), built.diskSize, [wrongFat, wrongErofs, noPartitions].length].join(' ');
   } catch (error) {

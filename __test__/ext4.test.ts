@@ -111,6 +111,9 @@ test('an ext4 partition: e2fsck -fn clean, tune2fs shows the label, derived UUID
   t.regex(tune, new RegExp(`Directory Hash Seed:\\s+${summary.hashSeed.toLowerCase()}\\n`));
   t.regex(tune, new RegExp(`Block count:\\s+${partition.size / 4096}\\n`));
   t.regex(tune, /Filesystem created:\s+Tue Nov 14 22:13:20 2023/);
+  t.is(summary.inodes, Number(/Inode count:\s+(\d+)/.exec(tune)?.[1]), 'build --json gives the inode count made');
+  t.is(summary.freeBytes, Number(/Free blocks:\s+(\d+)/.exec(tune)?.[1]) * 4096, 'and the free bytes');
+  t.true(summary.freeBytes! >= 8 * 2 ** 20, 'at least minFree is free');
   const stat = execFileSync('debugfs', ['-R', 'stat /lib/app/block', device(image, partition.offset)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   t.regex(stat, /User:\s+0\s+Group:\s+0/);
   t.regex(stat, /Mode:\s+04755/);
@@ -309,4 +312,21 @@ test.serial('a build cancelled while mkfs.ext4 runs leaves no staging folder, te
   t.deepEqual(leftovers(dir), []);
   t.false(fs.existsSync(output));
   t.is(fs.statSync(path.join(dir, 'var', 'lib', 'hostname')).nlink, 2, 'the staging links to the sources are gone');
+});
+
+test('a staging folder a killed build left is removed by the next build of the same output', (t) => {
+  if (!haveTools) return t.pass('skipped: e2fsprogs is not installed');
+  const dir = tempDir('imgforge-ext4-stale-');
+  varTree(dir);
+  fs.writeFileSync(path.join(dir, 'motd'), 'hello\n');
+  // A pid that is not running: above the kernel's pid_max.
+  const stale = path.join(dir, '.disk.img.99999999-0123456789ab.imgforge-stage');
+  fs.mkdirSync(path.join(stale, 'root', 'ro'), { recursive: true });
+  fs.chmodSync(path.join(stale, 'root', 'ro'), 0o555);
+  const other = path.join(dir, '.other.img.99999999-0123456789ab.imgforge-stage');
+  fs.mkdirSync(other);
+  const spec = writeSpec(dir, { files: [{ source: './var', target: '/' }, { source: './motd', target: '/etc/motd' }] });
+  buildJson(t, spec, path.join(dir, 'disk.img'));
+  t.false(fs.existsSync(stale));
+  t.true(fs.existsSync(other), "another output's folder is not this build's to remove");
 });

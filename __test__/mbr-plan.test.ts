@@ -67,6 +67,10 @@ test('default MBR types follow the filesystem, then the type; mbrType wins', (t)
   t.is(defaultMbrType({ filesystem: undefined }, 'root-arm64'), 0x83);
   t.is(defaultMbrType({ filesystem: undefined }, undefined), undefined, 'an unknown GUID needs mbrType');
   t.is(defaultMbrType({ filesystem: fat32, mbrType: 0x0b }, 'esp'), 0x0b);
+  const ext4 = { type: 'ext4' as const, label: undefined, uuid: undefined, minFree: 0, ownership: 'root' as const, files: [] };
+  const squashfs = { type: 'squashfs' as const, ownership: 'root' as const, compression: 'zstd' as const, files: [] };
+  t.is(defaultMbrType({ filesystem: ext4 }, 'esp'), 0x83, 'ext4 is Linux whatever the type');
+  t.is(defaultMbrType({ filesystem: squashfs }, undefined), 0x83);
 });
 
 test('the 32-bit limit, in sectors of either size', (t) => {

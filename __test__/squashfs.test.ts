@@ -155,6 +155,11 @@ test('plan shows an upper bound marked as an estimate, without mksquashfs', (t) 
   const summary = (JSON.parse(result.stdout) as Plan).partitions[1].filesystem as SquashfsSummary;
   t.true(summary.estimated);
   t.true(summary.size >= summary.fileBytes);
+  if (!haveTools) return;
+  for (const compression of ['none', 'zstd'] as const) {
+    const built = build(t, writeSpec(dir, { compression }), path.join(dir, `${compression}.img`)).partitions[1].filesystem as SquashfsSummary;
+    t.true(built.size <= summary.size, `the estimate ${summary.size} bounds the ${compression} squashfs (${built.size})`);
+  }
 });
 
 test('bad input: no mksquashfs, a fixed size too small: one line, exit 2, nothing left', (t) => {

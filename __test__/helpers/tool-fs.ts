@@ -20,6 +20,7 @@ export function varTree(dir: string): string {
   fs.linkSync(path.join(root, 'lib', 'hostname'), path.join(root, 'log', 'hostname-link'));
   fs.symlinkSync('../lib/app/big', path.join(root, 'log', 'big-link'));
   fs.symlinkSync('x'.repeat(100), path.join(root, 'log', 'long-link'));
+  execFileSync('mkfifo', [path.join(root, 'log', 'fifo')]);
   // chown clears setuid: owners first.
   if (process.getuid?.() === 0) execFileSync('chown', ['-R', '-h', '1234:1234', root]);
   fs.chmodSync(path.join(root, 'lib', 'app', 'block'), 0o4755);

@@ -52,7 +52,7 @@ function prepareToolFilesystems(temporaries: Temporaries, signal: AbortSignal | 
     for (const [i, filesystem] of scanned) {
       const field = `partitions[${i}].filesystem`;
       if (filesystem.type === 'ext4') {
-        checkExt4Tools(field, { offset: 0, blocks: 0, inodes: 0, journalBlocks: 0, options: filesystem.options });
+        checkExt4Tools(field, filesystem.options);
       }
     }
     for (const [i, filesystem] of scanned) {
@@ -155,7 +155,9 @@ async function fillPartitions(target: OutputTarget, { layout, filesystems }: Ima
     for (const [i, filesystem] of filesystems) {
       const field = `partitions[${i}].filesystem`;
       if (filesystem.type === 'ext4') {
-        await writeExt4(field, filesystem.tree, filesystem.layout, target.writePath, target.zeroed, temporaries, options.signal);
+        const made = await writeExt4(field, filesystem.tree, filesystem.layout, target.writePath, target.zeroed, temporaries, options.signal);
+        const summary = layout.partitions[i].filesystem;
+        if (summary?.type === 'ext4') Object.assign(summary, made);
         // mkfs.ext4 wrote (or left as zeros) the whole filesystem: count all of it as written.
         written.push({ offset: filesystem.layout.offset, length: filesystem.layout.blocks * 4096 });
         continue;

@@ -14,9 +14,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ImgforgeError } from '../errors';
 import type { CreatedNode } from '../native';
-import type { Ext4Layout } from '../plan/filesystem';
+import type { Ext4Layout, Ext4Options } from '../plan/filesystem';
 import { EXT4_BLOCK_SIZE, EXT4_INODE_SIZE } from '../plan/ext4-size';
-import { lastLine, requireTool, runTool } from './tools';
+import { findOnPath, lastLine, requireTool, runTool } from './tools';
 import type { Temporaries } from './staging';
 import type { ToolTree } from '../native';
 
@@ -36,6 +36,8 @@ export const MKE2FS_CONF = `[defaults]
 \text4 = {
 \t\tfeatures = has_journal,extent,huge_file,flex_bg,metadata_csum,64bit,dir_nlink,extra_isize
 \t}
+\tdefault = {
+\t}
 `;
 
 /** The folder mkfs.ext4 reads: the lone source folder at "/", else none (the tree is staged). */
@@ -49,14 +51,17 @@ export function directSource(files: ReadonlyArray<{ source: string; target: stri
 }
 
 /** Whether the build needs debugfs for this ext4 (an owner or time to set after mkfs.ext4). */
-export function needsFixUp(layout: Ext4Layout): boolean {
-  return layout.options.ownership === 'root' || layout.options.timestamp !== undefined || directSource(layout.options.files) === undefined;
+export function needsFixUp(options: Ext4Options): boolean {
+  return options.ownership === 'root' || options.timestamp !== undefined || directSource(options.files) === undefined;
 }
 
-/** Checks mkfs.ext4 (and debugfs when needed) before anything is written. */
-export function checkExt4Tools(field: string, layout: Ext4Layout): void {
-  requireTool('mkfs.ext4', field);
-  if (needsFixUp(layout)) requireTool('debugfs', field);
+/** Checks mkfs.ext4, dumpe2fs and (when needed) debugfs before anything is written. */
+export function checkExt4Tools(field: string, options: Ext4Options): void {
+  const mkfs = requireTool('mkfs.ext4', field);
+  if (needsFixUp(options)) requireTool('debugfs', field);
+  if (!fs.existsSync(path.join(path.dirname(mkfs), 'dumpe2fs')) && findOnPath('dumpe2fs') === undefined) {
+    throw new ImgforgeError('TOOL', `${field}: dumpe2fs (e2fsprogs) was not found beside ${mkfs} or on PATH; install e2fsprogs`);
+  }
 }
 
 /** mkfs.ext4's arguments for `layout` in the image `image`. */
@@ -70,7 +75,8 @@ export function mkfsArguments(layout: Ext4Layout, image: string, folder: string,
     // A fresh image file reads as zeros: no need to write zeros over the inode tables and journal.
     zeroed ? 'assume_storage_prezeroed=1' : 'lazy_itable_init=0,lazy_journal_init=0',
   ];
-  const args = ['-t', 'ext4', '-F', '-q', '-b', String(EXT4_BLOCK_SIZE), '-I', String(EXT4_INODE_SIZE), '-N', String(layout.inodes), '-m', '0'];
+  // -T default: not the usage type mke2fs would pick by size ("small", "floppy"), which this conf leaves undefined.
+  const args = ['-t', 'ext4', '-T', 'default', '-F', '-q', '-b', String(EXT4_BLOCK_SIZE), '-I', String(EXT4_INODE_SIZE), '-N', String(layout.inodes), '-m', '0'];
   args.push('-J', `size=${(layout.journalBlocks * EXT4_BLOCK_SIZE) / 2 ** 20}`);
   args.push('-U', options.uuid.toLowerCase(), '-E', extended.join(','));
   if (options.label !== undefined) args.push('-L', options.label);
@@ -118,9 +124,9 @@ export function fixUpScript(layout: Ext4Layout, used: readonly number[], created
 
 /**
  * Makes the ext4 of `layout` in `image` at its offset: stage (unless the source is one folder),
- * mkfs.ext4, then the owner and time fix-up. Returns how the tree was staged.
+ * mkfs.ext4, then the owner and time fix-up. Returns what was made (see builtFacts).
  */
-export async function writeExt4(field: string, tree: ToolTree, layout: Ext4Layout, image: string, zeroed: boolean, temporaries: Temporaries, signal: AbortSignal | undefined): Promise<{ staged: boolean }> {
+export async function writeExt4(field: string, tree: ToolTree, layout: Ext4Layout, image: string, zeroed: boolean, temporaries: Temporaries, signal: AbortSignal | undefined): Promise<{ inodes: number; freeBytes: number }> {
   const mkfs = requireTool('mkfs.ext4', field);
   const privateFolder = temporaries.folder();
   const conf = path.join(privateFolder, 'mke2fs.conf');
@@ -141,22 +147,27 @@ export async function writeExt4(field: string, tree: ToolTree, layout: Ext4Layou
   const made = await runTool(mkfs, mkfsArguments(layout, image, folder, zeroed), { env, signal });
   if (made.status !== 0) throw toolFailure(field, 'mkfs.ext4', made);
   const fixed = path.resolve(image) + `?offset=${layout.offset}`;
-  if (needsFixUp(layout)) {
+  const dumpe2fs = path.join(path.dirname(mkfs), 'dumpe2fs');
+  const dump = await runTool(fs.existsSync(dumpe2fs) ? dumpe2fs : 'dumpe2fs', [fixed], { env: { LC_ALL: 'C' }, signal });
+  if (dump.status !== 0) throw toolFailure(field, 'dumpe2fs', dump);
+  const script = fixUpScript(layout, usedInodes(dump.stdout), created);
+  if (script !== '') {
     const debugfs = requireTool('debugfs', field);
-    const dumpe2fs = path.join(path.dirname(debugfs), 'dumpe2fs');
-    const dump = await runTool(fs.existsSync(dumpe2fs) ? dumpe2fs : 'dumpe2fs', [fixed], { env: { LC_ALL: 'C' }, signal });
-    if (dump.status !== 0) throw toolFailure(field, 'dumpe2fs', dump);
-    const script = fixUpScript(layout, usedInodes(dump.stdout), created);
-    if (script !== '') {
-      const file = path.join(privateFolder, 'fix-up.debugfs');
-      fs.writeFileSync(file, script, { mode: 0o600 });
-      const run = await runTool(debugfs, ['-w', '-f', file, fixed], { env: { LC_ALL: 'C', ...(layout.options.timestamp !== undefined ? { E2FSPROGS_FAKE_TIME: String(layout.options.timestamp) } : {}) }, signal });
-      // debugfs exits 0 whatever its commands did: any line on stderr past its banner is a failure.
-      const problems = run.stderr.split('\n').filter((l) => l.trim() !== '' && !/^debugfs \d/.test(l));
-      if (run.status !== 0 || problems.length > 0) throw new ImgforgeError('IO', `${field}: debugfs could not set owners and times: ${problems[0] ?? lastLine(run)}`);
-    }
+    const file = path.join(privateFolder, 'fix-up.debugfs');
+    fs.writeFileSync(file, script, { mode: 0o600 });
+    const env = { LC_ALL: 'C', ...(layout.options.timestamp !== undefined ? { E2FSPROGS_FAKE_TIME: String(layout.options.timestamp) } : {}) };
+    const run = await runTool(debugfs, ['-w', '-f', file, fixed], { env, signal });
+    // debugfs exits 0 whatever its commands did: any line on stderr past its banner is a failure.
+    const problems = run.stderr.split('\n').filter((l) => l.trim() !== '' && !/^debugfs \d/.test(l));
+    if (run.status !== 0 || problems.length > 0) throw new ImgforgeError('IO', `${field}: debugfs could not set owners and times: ${problems[0] ?? lastLine(run)}`);
   }
-  return { staged: created.length > 0 };
+  return builtFacts(dump.stdout);
+}
+
+/** What mkfs.ext4 made, from dumpe2fs's header: its inode count (rounded up to fill the inode tables) and free bytes. */
+export function builtFacts(dumpe2fs: string): { inodes: number; freeBytes: number } {
+  const number = (label: string) => Number(new RegExp(`^${label}:\\s+(\\d+)`, 'm').exec(dumpe2fs)?.[1] ?? NaN);
+  return { inodes: number('Inode count'), freeBytes: number('Free blocks') * number('Block size') };
 }
 
 function toolFailure(field: string, tool: string, run: { stdout: string; stderr: string; status: number | null }): ImgforgeError {

@@ -8,16 +8,68 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ImgforgeError } from '../errors';
-import { temporaryPathFor } from './output';
+import { temporaryPathFor, truncateUtf8 } from './output';
+
+const STAGE_SUFFIX = '.imgforge-stage';
+/** Room for "." + "." + "<pid>-<12 hex digits>" + the suffix in a 255-byte name. */
+const BASE_MAX = 255 - 2 - (10 + 1 + 12) - STAGE_SUFFIX.length;
+
+/** `.<output name>.`, shortened to fit: what staging folder names of this output start with. */
+function stagePrefix(output: string): string {
+  return `.${truncateUtf8(path.basename(output), BASE_MAX)}.`;
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes staging folders that builds of the same output left when they were killed (SIGKILL,
+ * power loss): those whose process is gone. Best effort, as removeStaleTemporaries for files.
+ */
+export function removeStaleStagingFolders(output: string): string[] {
+  const dir = path.dirname(output);
+  const prefix = stagePrefix(output);
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    const match = /\.(\d+)-[0-9a-f]{12}\.imgforge-stage$/.exec(name);
+    if (match === null || name.slice(0, match.index + 1) !== prefix) continue;
+    const pid = Number(match[1]);
+    if (pid === process.pid || processIsAlive(pid)) continue;
+    removeTree(path.join(dir, name));
+    removed.push(path.join(dir, name));
+  }
+  return removed;
+}
 
 export class Temporaries {
   private readonly paths: string[] = [];
 
   constructor(private readonly output: string) {}
 
-  /** A new private folder beside the output: `.<name>.<pid>-<random>.imgforge-stage`, mode 0700. */
+  private swept = false;
+
+  /**
+   * A new private folder beside the output: `.<name>.<pid>-<random>.imgforge-stage`, mode 0700
+   * (the first one also sweeps away those of killed builds of this output).
+   */
   folder(): string {
-    const folder = path.join(path.dirname(this.output), `.${path.basename(this.output)}.${process.pid}-${randomBytes(6).toString('hex')}.imgforge-stage`);
+    if (!this.swept) {
+      this.swept = true;
+      removeStaleStagingFolders(this.output);
+    }
+    const folder = path.join(path.dirname(this.output), `${stagePrefix(this.output)}${process.pid}-${randomBytes(6).toString('hex')}${STAGE_SUFFIX}`);
     try {
       fs.mkdirSync(folder, { mode: 0o700 });
     } catch (error) {

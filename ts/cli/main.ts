@@ -193,8 +193,9 @@ Copy modes:
   copy-file-range  copy_file_range only; fail instead of falling back
   read-write       plain positioned reads and writes
 
-SOURCE_DATE_EPOCH (seconds since 1970) sets every timestamp in FAT32 and EROFS filesystems; with it and a
-seed, the same inputs give a byte-identical image.
+SOURCE_DATE_EPOCH (seconds since 1970) sets every timestamp in FAT32, EROFS, ext4 and squashfs filesystems;
+with it and a seed, the same inputs give a byte-identical image. ext4 and squashfs partitions are made
+with mkfs.ext4 (e2fsprogs 1.47+) and mksquashfs (squashfs-tools 4.5+), which must be on PATH.
 
 The image is written to a temporary file beside the output and renamed into place only when the
 build succeeds; an interrupted or failed build leaves the previous image untouched.
@@ -345,6 +346,12 @@ A spec (image.yaml):
     - name: data
       type: linux-generic
       size: grow                  # the rest of the disk
+      filesystem:                 # an ext4 made by mkfs.ext4 in the image (owners 0:0, no root needed)
+        type: ext4                # or squashfs (compression: zstd, xz, gzip, lz4, none)
+        label: data
+        files:
+          - source: ./build/data
+            target: /
 
 Examples:
   imgforge init demo                      start from a template: image.yaml and its inputs

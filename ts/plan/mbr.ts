@@ -31,14 +31,14 @@ export const MBR_TYPE_LINUX = 0x83;
 
 /**
  * The MBR type byte of a partition: an explicit `mbrType` wins; a FAT32 filesystem is 0x0c
- * (FAT32 with LBA addressing), an EROFS one Linux's 0x83; without a filesystem, esp is 0xef,
+ * (FAT32 with LBA addressing), an EROFS, ext4 or squashfs one Linux's 0x83; without a filesystem, esp is 0xef,
  * swap 0x82, xbootldr 0xea and other known (Linux) types 0x83. Undefined for a type imgforge
  * does not know (a GUID), which needs an explicit mbrType.
  */
 export function defaultMbrType(partition: Pick<PartitionSpec, 'mbrType' | 'filesystem'>, typeName: string | undefined): number | undefined {
   if (partition.mbrType !== undefined) return partition.mbrType;
   if (partition.filesystem?.type === 'fat32') return MBR_TYPE_FAT32_LBA;
-  if (partition.filesystem?.type === 'erofs') return MBR_TYPE_LINUX;
+  if (partition.filesystem !== undefined) return MBR_TYPE_LINUX;
   if (typeName === undefined) return undefined;
   return MBR_TYPE_BY_NAME.get(typeName) ?? MBR_TYPE_LINUX;
 }

@@ -50,10 +50,16 @@ impl ToolTree {
         let kind = match kind.as_str() {
             "ext4" => Kind::Ext4,
             "squashfs" => Kind::Squashfs,
-            other => return Err(invalid(format!("kind must be ext4 or squashfs, got {other:?}"))),
+            other => {
+                return Err(invalid(format!(
+                    "kind must be ext4 or squashfs, got {other:?}"
+                )))
+            }
         };
         let sources: Vec<Source> = sources.into_iter().map(Source::from).collect();
-        Ok(ToolTree { tree: scan(&sources, kind).map_err(invalid)? })
+        Ok(ToolTree {
+            tree: scan(&sources, kind).map_err(invalid)?,
+        })
     }
 
     /// Whether the scan read the file or directory with this device and inode number.
@@ -79,12 +85,21 @@ impl ToolTree {
     /// Stages the tree into `root`, an empty folder that becomes the filesystem's root.
     #[napi]
     pub fn stage(&self, root: String) -> Result<StageOutcome> {
-        let staged = stage(&self.tree, std::path::Path::new(&root)).map_err(|e| Error::new(Status::GenericFailure, e))?;
+        let staged = stage(&self.tree, std::path::Path::new(&root))
+            .map_err(|e| Error::new(Status::GenericFailure, e))?;
         Ok(StageOutcome {
             linked: staged.linked as f64,
             reflinked: staged.reflinked as f64,
             copied: staged.copied as f64,
-            created: staged.created.into_iter().map(|c| CreatedNode { path: c.path, uid: c.uid, gid: c.gid }).collect(),
+            created: staged
+                .created
+                .into_iter()
+                .map(|c| CreatedNode {
+                    path: c.path,
+                    uid: c.uid,
+                    gid: c.gid,
+                })
+                .collect(),
         })
     }
 }

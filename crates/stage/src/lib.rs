@@ -33,7 +33,9 @@ pub enum Kind {
 fn tool_name(name: &str) -> Result<(), String> {
     match name.len() {
         0 => Err("an empty name".to_string()),
-        n if n > MAX_NAME_BYTES => Err(format!("{n} bytes long; names hold at most {MAX_NAME_BYTES}")),
+        n if n > MAX_NAME_BYTES => Err(format!(
+            "{n} bytes long; names hold at most {MAX_NAME_BYTES}"
+        )),
         _ => Ok(()),
     }
 }
@@ -43,13 +45,26 @@ fn tool_name(name: &str) -> Result<(), String> {
 pub fn scan(sources: &[Source], kind: Kind) -> Result<Tree, ScanError> {
     let defaults = Policy::default();
     let (a_name, specials) = match kind {
-        Kind::Ext4 => ("an ext4 name", "only regular files, directories, symlinks and special files can go into ext4"),
-        Kind::Squashfs => ("a squashfs name", "only regular files, directories, symlinks and special files can go into squashfs"),
+        Kind::Ext4 => (
+            "an ext4 name",
+            "only regular files, directories, symlinks and special files can go into ext4",
+        ),
+        Kind::Squashfs => (
+            "a squashfs name",
+            "only regular files, directories, symlinks and special files can go into squashfs",
+        ),
     };
     let policy = Policy {
         xattrs: false,
-        names: Names { check: tool_name, key: None },
-        wording: Wording { a_name, specials, ..defaults.wording },
+        names: Names {
+            check: tool_name,
+            key: None,
+        },
+        wording: Wording {
+            a_name,
+            specials,
+            ..defaults.wording
+        },
         ..defaults
     };
     imgforge_tree::scan(sources, &policy)
@@ -65,11 +80,20 @@ mod tests {
         let long = "n".repeat(256);
         // Linux itself refuses names over 255 bytes, so the long name is a target.
         std::fs::write(dir.path().join("f"), b"x").unwrap();
-        let sources = [Source { source: dir.path().join("f"), target: format!("/{long}") }];
+        let sources = [Source {
+            source: dir.path().join("f"),
+            target: format!("/{long}"),
+        }];
         let error = scan(&sources, Kind::Ext4).unwrap_err().to_string();
-        assert!(error.contains("256 bytes long; names hold at most 255"), "{error}");
+        assert!(
+            error.contains("256 bytes long; names hold at most 255"),
+            "{error}"
+        );
         assert!(error.contains("an ext4 name"), "{error}");
-        let ok = [Source { source: dir.path().join("f"), target: format!("/{}", "n".repeat(255)) }];
+        let ok = [Source {
+            source: dir.path().join("f"),
+            target: format!("/{}", "n".repeat(255)),
+        }];
         assert!(scan(&ok, Kind::Squashfs).is_ok());
     }
 }

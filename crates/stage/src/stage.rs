@@ -36,7 +36,8 @@ pub struct Staged {
 }
 
 fn cstring(path: &Path) -> io::Result<CString> {
-    CString::new(path.as_os_str().as_bytes()).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path holds a NUL byte"))
+    CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path holds a NUL byte"))
 }
 
 /// linkat(2): `follow` links what a symlink `from` points to, else the symlink itself.
@@ -44,24 +45,53 @@ fn hard_link(from: &Path, to: &Path, follow: bool) -> io::Result<()> {
     let (from, to) = (cstring(from)?, cstring(to)?);
     let flags = if follow { libc::AT_SYMLINK_FOLLOW } else { 0 };
     // SAFETY: both are valid NUL-terminated paths.
-    let rc = unsafe { libc::linkat(libc::AT_FDCWD, from.as_ptr(), libc::AT_FDCWD, to.as_ptr(), flags) };
-    if rc == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
+    let rc = unsafe {
+        libc::linkat(
+            libc::AT_FDCWD,
+            from.as_ptr(),
+            libc::AT_FDCWD,
+            to.as_ptr(),
+            flags,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 /// Sets a staged node's mtime (and atime) to the source's, not following a symlink.
 fn set_times(path: &Path, meta: &Meta) -> io::Result<()> {
     let path = cstring(path)?;
-    let time = libc::timespec { tv_sec: meta.mtime as libc::time_t, tv_nsec: meta.mtime_nsec as libc::c_long };
+    let time = libc::timespec {
+        tv_sec: meta.mtime as libc::time_t,
+        tv_nsec: meta.mtime_nsec as libc::c_long,
+    };
     let times = [time, time];
     // SAFETY: a valid path and two timespecs.
-    let rc = unsafe { libc::utimensat(libc::AT_FDCWD, path.as_ptr(), times.as_ptr(), libc::AT_SYMLINK_NOFOLLOW) };
-    if rc == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
+    let rc = unsafe {
+        libc::utimensat(
+            libc::AT_FDCWD,
+            path.as_ptr(),
+            times.as_ptr(),
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 /// FICLONE: `to` shares `from`'s blocks (XFS, btrfs); an error where the filesystem cannot.
 fn reflink(from: &Path, to: &Path) -> io::Result<()> {
     let source = fs::File::open(from)?;
-    let target = fs::OpenOptions::new().write(true).create_new(true).open(to)?;
+    let target = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(to)?;
     // FICLONE is _IOW(0x94, 9, int).
     const FICLONE: libc::c_ulong = 0x4004_9409;
     use std::os::fd::AsRawFd;
@@ -81,12 +111,21 @@ fn mknod(path: &Path, kind: SpecialKind, mode: u32, rdev: u64) -> io::Result<()>
         SpecialKind::Fifo => libc::S_IFIFO,
         SpecialKind::CharDevice => libc::S_IFCHR,
         SpecialKind::BlockDevice => libc::S_IFBLK,
-        SpecialKind::Socket => return Err(io::Error::new(io::ErrorKind::Unsupported, "a socket can only be hard-linked, and that failed")),
+        SpecialKind::Socket => {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "a socket can only be hard-linked, and that failed",
+            ))
+        }
     };
     let c = cstring(path)?;
     // SAFETY: a valid path.
     let rc = unsafe { libc::mknod(c.as_ptr(), type_bits | (mode & 0o7777), rdev as libc::dev_t) };
-    if rc == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 struct Stager {
@@ -96,12 +135,20 @@ struct Stager {
 }
 
 fn child_path(parent: &str, name: &str) -> String {
-    if parent == "/" { format!("/{name}") } else { format!("{parent}/{name}") }
+    if parent == "/" {
+        format!("/{name}")
+    } else {
+        format!("{parent}/{name}")
+    }
 }
 
 impl Stager {
     fn created(&mut self, path: &str, meta: &Meta) {
-        self.staged.created.push(Created { path: path.to_string(), uid: meta.uid, gid: meta.gid });
+        self.staged.created.push(Created {
+            path: path.to_string(),
+            uid: meta.uid,
+            gid: meta.gid,
+        });
     }
 
     /// A node made anew: its permission bits and times as the source's.
@@ -121,7 +168,12 @@ impl Stager {
             Node::Special(s) => (s.link, &s.source),
             Node::Dir(_) => unreachable!("directories are staged by stage_dir"),
         };
-        let fail = |what: &str, e: io::Error| format!("{path} (from {}): cannot stage it ({what}): {e}", source.display());
+        let fail = |what: &str, e: io::Error| {
+            format!(
+                "{path} (from {}): cannot stage it ({what}): {e}",
+                source.display()
+            )
+        };
         if let Some(id) = link {
             if let Some(first) = self.links.get(&id) {
                 hard_link(first, at, false).map_err(|e| fail("a hard link of the tree", e))?;
@@ -142,15 +194,18 @@ impl Stager {
                     fs::copy(&f.source, at).map_err(|e| fail("copy", e))?;
                     self.staged.copied += 1;
                 }
-                self.finish_new(at, path, &f.meta, false).map_err(|e| fail("metadata", e))
+                self.finish_new(at, path, &f.meta, false)
+                    .map_err(|e| fail("metadata", e))
             }
             Node::Symlink(s) => {
                 std::os::unix::fs::symlink(&s.target, at).map_err(|e| fail("symlink", e))?;
-                self.finish_new(at, path, &s.meta, true).map_err(|e| fail("metadata", e))
+                self.finish_new(at, path, &s.meta, true)
+                    .map_err(|e| fail("metadata", e))
             }
             Node::Special(s) => {
                 mknod(at, s.kind, s.meta.mode, s.rdev).map_err(|e| fail("mknod", e))?;
-                self.finish_new(at, path, &s.meta, false).map_err(|e| fail("metadata", e))
+                self.finish_new(at, path, &s.meta, false)
+                    .map_err(|e| fail("metadata", e))
             }
             Node::Dir(_) => unreachable!(),
         }
@@ -164,20 +219,29 @@ impl Stager {
             let child = child_path(path, node.name());
             match node {
                 Node::Dir(sub) => {
-                    fs::create_dir(&child_at).map_err(|e| format!("{child}: cannot create its staging folder {}: {e}", child_at.display()))?;
+                    fs::create_dir(&child_at).map_err(|e| {
+                        format!(
+                            "{child}: cannot create its staging folder {}: {e}",
+                            child_at.display()
+                        )
+                    })?;
                     self.dir(sub, &child_at, &child)?;
                 }
                 leaf => self.leaf(leaf, &child_at, &child)?,
             }
         }
-        self.finish_new(at, path, &dir.meta, false).map_err(|e| format!("{path}: cannot set its staging folder's metadata: {e}"))
+        self.finish_new(at, path, &dir.meta, false)
+            .map_err(|e| format!("{path}: cannot set its staging folder's metadata: {e}"))
     }
 }
 
 /// Stages `tree` into `root`, an empty folder that becomes the filesystem's root. On an error
 /// the caller removes `root` (and what was staged in it).
 pub fn stage(tree: &Tree, root: &Path) -> Result<Staged, String> {
-    let mut stager = Stager { links: HashMap::new(), staged: Staged::default() };
+    let mut stager = Stager {
+        links: HashMap::new(),
+        staged: Staged::default(),
+    };
     stager.dir(&tree.root, root, "/")?;
     Ok(stager.staged)
 }
@@ -198,8 +262,14 @@ mod tests {
         std::fs::set_permissions(a.join("etc"), fs::Permissions::from_mode(0o750)).unwrap();
         std::fs::write(dir.path().join("motd"), b"hello\n").unwrap();
         let sources = [
-            imgforge_tree::Source { source: a.clone(), target: "/".into() },
-            imgforge_tree::Source { source: dir.path().join("motd"), target: "/etc/motd".into() },
+            imgforge_tree::Source {
+                source: a.clone(),
+                target: "/".into(),
+            },
+            imgforge_tree::Source {
+                source: dir.path().join("motd"),
+                target: "/etc/motd".into(),
+            },
         ];
         let tree = crate::scan(&sources, crate::Kind::Ext4).unwrap();
         let root = dir.path().join("stage");
@@ -208,18 +278,39 @@ mod tests {
         // hosts, hosts2 (the tree's own link: one source link), link, motd.
         assert_eq!(staged.linked, 3);
         let hosts = std::fs::metadata(root.join("etc/hosts")).unwrap();
-        assert_eq!(hosts.ino(), std::fs::metadata(a.join("etc/hosts")).unwrap().ino());
-        assert_eq!(hosts.ino(), std::fs::metadata(root.join("etc/hosts2")).unwrap().ino());
-        assert_eq!(std::fs::read_link(root.join("etc/link")).unwrap(), PathBuf::from("hosts"));
+        assert_eq!(
+            hosts.ino(),
+            std::fs::metadata(a.join("etc/hosts")).unwrap().ino()
+        );
+        assert_eq!(
+            hosts.ino(),
+            std::fs::metadata(root.join("etc/hosts2")).unwrap().ino()
+        );
+        assert_eq!(
+            std::fs::read_link(root.join("etc/link")).unwrap(),
+            PathBuf::from("hosts")
+        );
         assert_eq!(std::fs::read(root.join("etc/motd")).unwrap(), b"hello\n");
         let etc = std::fs::metadata(root.join("etc")).unwrap();
         assert_eq!(etc.mode() & 0o7777, 0o750);
-        assert_eq!(etc.mtime(), std::fs::metadata(a.join("etc")).unwrap().mtime().max(tree_mtime(&tree, "etc")));
+        assert_eq!(
+            etc.mtime(),
+            std::fs::metadata(a.join("etc"))
+                .unwrap()
+                .mtime()
+                .max(tree_mtime(&tree, "etc"))
+        );
         let paths: Vec<_> = staged.created.iter().map(|c| c.path.as_str()).collect();
         assert_eq!(paths, ["/etc", "/"]);
     }
 
     fn tree_mtime(tree: &Tree, name: &str) -> i64 {
-        tree.root.entries.iter().find(|n| n.name() == name).unwrap().meta().mtime
+        tree.root
+            .entries
+            .iter()
+            .find(|n| n.name() == name)
+            .unwrap()
+            .meta()
+            .mtime
     }
 }

@@ -61,8 +61,16 @@ pub(crate) fn directory_blocks(names: impl IntoIterator<Item = u64>) -> u64 {
 pub(crate) fn file_blocks(size: u64) -> u64 {
     let data = size.div_ceil(BLOCK_SIZE);
     // Block groups' metadata can split an extent: count one more than the length needs.
-    let extents = if data == 0 { 0 } else { data.div_ceil(EXTENT_BLOCKS) + 1 };
-    let tree = if extents > INODE_EXTENTS { extents.div_ceil(EXTENTS_PER_BLOCK) } else { 0 };
+    let extents = if data == 0 {
+        0
+    } else {
+        data.div_ceil(EXTENT_BLOCKS) + 1
+    };
+    let tree = if extents > INODE_EXTENTS {
+        extents.div_ceil(EXTENTS_PER_BLOCK)
+    } else {
+        0
+    };
     data + tree
 }
 
@@ -75,8 +83,16 @@ pub fn usage(tree: &Tree) -> Usage {
         usage.inodes += 1;
         usage.directories += 1;
         // The root also holds lost+found.
-        let extra = if is_root { Some("lost+found".len() as u64) } else { None };
-        usage.directory_blocks += directory_blocks(extra.into_iter().chain(dir.entries.iter().map(|node| node.name().len() as u64)));
+        let extra = if is_root {
+            Some("lost+found".len() as u64)
+        } else {
+            None
+        };
+        usage.directory_blocks += directory_blocks(
+            extra
+                .into_iter()
+                .chain(dir.entries.iter().map(|node| node.name().len() as u64)),
+        );
         for node in &dir.entries {
             let link = match node {
                 Node::Dir(child) => {
@@ -99,7 +115,9 @@ pub fn usage(tree: &Tree) -> Usage {
                     usage.file_bytes += file.size;
                     usage.file_blocks += file_blocks(file.size);
                 }
-                Node::Symlink(link) if link.target.len() as u64 > FAST_SYMLINK_MAX => usage.symlink_blocks += 1,
+                Node::Symlink(link) if link.target.len() as u64 > FAST_SYMLINK_MAX => {
+                    usage.symlink_blocks += 1
+                }
                 _ => {}
             }
         }
@@ -115,8 +133,14 @@ mod tests {
     fn directory_blocks_fill_one_after_another() {
         assert_eq!(directory_blocks([]), 1);
         // 4084 bytes of room: "." and ".." take 24; entries of 8-byte names take 16.
-        assert_eq!(directory_blocks(std::iter::repeat_n(8, (4084 - 24) / 16)), 1);
-        assert_eq!(directory_blocks(std::iter::repeat_n(8, (4084 - 24) / 16 + 1)), 2);
+        assert_eq!(
+            directory_blocks(std::iter::repeat_n(8, (4084 - 24) / 16)),
+            1
+        );
+        assert_eq!(
+            directory_blocks(std::iter::repeat_n(8, (4084 - 24) / 16 + 1)),
+            2
+        );
         assert_eq!(directory_blocks(std::iter::repeat_n(255, 16)), 2);
     }
 
@@ -141,7 +165,10 @@ mod tests {
         std::fs::hard_link(root.join("a"), root.join("sub/b")).unwrap();
         std::os::unix::fs::symlink("short", root.join("s")).unwrap();
         std::os::unix::fs::symlink("l".repeat(100), root.join("long")).unwrap();
-        let sources = [imgforge_tree::Source { source: root, target: "/".into() }];
+        let sources = [imgforge_tree::Source {
+            source: root,
+            target: "/".into(),
+        }];
         let tree = crate::scan(&sources, crate::Kind::Ext4).unwrap();
         let u = usage(&tree);
         assert_eq!(u.files, 1);
