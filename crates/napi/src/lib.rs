@@ -14,6 +14,7 @@ mod fat32_read;
 mod gpt;
 mod read_async;
 mod vdisk;
+mod verity;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
