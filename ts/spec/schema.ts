@@ -208,8 +208,6 @@ export const partitionShape = {
     schema: TEXT_SCHEMA,
   }),
   filesystem: documented(filesystemSchema.optional().nullable().transform((fs) => fs ?? undefined), filesystemDoc),
-  verity: verityField,
-  signature: signatureField,
   mbrType: field(parseMbrType, {
     description:
       'table mbr or hybrid: the MBR partition type byte, a number or hex text. Default: 0x0c for a FAT32 filesystem, 0xef for an esp without one, 0x82 for swap, 0x83 for Linux types.',
@@ -231,6 +229,8 @@ export const partitionShape = {
     examples: [true],
     schema: { type: 'boolean' },
   }),
+  verity: verityField,
+  signature: signatureField,
 };
 
 export const partitionSchema = documented(strictObject(partitionShape, 'a partition (a mapping)'), {
