@@ -162,6 +162,12 @@ export interface DataRange {
   length: number
 }
 
+/**
+ * The verity superblock at the start of `bytes` (a partition's first bytes), or null when there
+ * is none; a damaged one is an error naming its field.
+ */
+export declare function decodeVeritySuperblock(bytes: Buffer): VeritySuperblock | null
+
 export interface DeliverFailure {
   /** Stable code: ABORTED, RANGES or IO. */
   code: string

@@ -465,7 +465,25 @@ export interface ErofsContents {
 }
 
 /** What a partition holds: a filesystem imgforge reads, or what its signature says. */
-export type PartitionContents = Fat32Contents | ErofsContents | { type: Exclude<ContentsKind, 'erofs'> };
+export type PartitionContents = Fat32Contents | ErofsContents | VerityHashContents | VeritySignatureContents | { type: Exclude<ContentsKind, 'erofs'> };
+
+/** A dm-verity hash partition, recognised by its superblock. */
+export interface VerityHashContents {
+  type: 'verity-hash';
+  uuid: string;
+  hashAlgorithm: string;
+  dataBlockSize: number;
+  hashBlockSize: number;
+  dataBlocks: number;
+  salt: string;
+}
+
+/** A verity signature partition (DPS JSON): the root hash it signs and the certificate's fingerprint. */
+export interface VeritySignatureContents {
+  type: 'verity-signature';
+  rootHash: string;
+  certificateFingerprint: string | undefined;
+}
 
 export interface FileEntry {
   path: string;

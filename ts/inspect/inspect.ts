@@ -4,6 +4,7 @@
  * finding.
  */
 import { ImgforgeError } from '../errors';
+import { verityContents } from './verity';
 import { native, type ErofsReport, type Fat32Report, type PartitionTable } from '../native';
 import { typeName } from '../spec/partition-types';
 import { attributeNames } from '../spec/attributes';
@@ -101,6 +102,8 @@ function selectForFiles(partitions: readonly InspectedPartition[], files: Inspec
 function contents(fat: Fat32Report | null, erofs: ErofsReport | null, head: Buffer): PartitionContents {
   if (fat) return fat32Contents(fat);
   if (erofs) return erofsContents(erofs);
+  const verity = verityContents(head);
+  if (verity !== undefined) return verity;
   const kind = detectContents(head);
   // The EROFS magic without a readable superblock (a partition cut short).
   return { type: kind === 'erofs' ? 'unknown' : kind };

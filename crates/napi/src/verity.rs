@@ -174,7 +174,14 @@ pub fn read_verity_superblock(image: String, offset: f64) -> Result<Option<Verit
     let file = open_image(&image)?;
     let mut bytes = [0u8; SUPERBLOCK_SIZE];
     let read = file.read_at(&mut bytes, to_u64(offset, "offset")?).map_err(|e| Error::from_reason(format!("cannot read {image}: {e}")))?;
-    let Some(sb) = Superblock::decode(&bytes[..read]).map_err(verity_error)? else {
+    decode_verity_superblock(Buffer::from(&bytes[..read]))
+}
+
+/// The verity superblock at the start of `bytes` (a partition's first bytes), or null when there
+/// is none; a damaged one is an error naming its field.
+#[napi]
+pub fn decode_verity_superblock(bytes: Buffer) -> Result<Option<VeritySuperblockJs>> {
+    let Some(sb) = Superblock::decode(&bytes).map_err(verity_error)? else {
         return Ok(None);
     };
     let u = hex(&sb.uuid);

@@ -43,7 +43,7 @@ impl Pass<'_> {
                 let mut found = vec![0u8; bytes.len()];
                 self.hash.file.read_exact_at(&mut found, offset).map_err(|e| VerityError::io("reading the hash tree", e))?;
                 if let Some(at) = found.chunks(self.block).zip(bytes.chunks(self.block)).position(|(a, b)| a != b) {
-                    self.mismatch = Some(format!("{what}: hash block {} differs", at_block + at as u64));
+                    self.mismatch = Some(format!("hash block {} ({what}) differs", at_block + at as u64));
                 }
                 Ok(())
             }
@@ -144,7 +144,7 @@ fn run<D: Digest + Clone>(data: &Region, hash: &Region, params: &Params, mode: M
     for (i, level) in g.levels.iter().enumerate() {
         let what = format!("level {i}");
         if i == 0 {
-            hash_level(&salted, data.file, data.offset, data_block, data.blocks, level.first_block, &mut pass, control, "the data area")?;
+            hash_level(&salted, data.file, data.offset, data_block, data.blocks, level.first_block, &mut pass, control, "level 0, the digests of the data blocks")?;
         } else {
             let below = g.levels[i - 1];
             // Checking reads the computed level below from the hash area too: a difference there
