@@ -64,6 +64,10 @@ export interface ImageSpecPartition {
   contents?: string;
   /** A filesystem imgforge writes from files and folders (not together with contents). */
   filesystem?: ImageSpecFilesystem;
+  /** Makes this partition the dm-verity hash partition of another. */
+  verity?: { data: string; salt?: string; hashAlgorithm?: 'sha256' | 'sha512'; dataBlockSize?: number | string; hashBlockSize?: number | string };
+  /** Makes this partition the verity signature partition of a hash partition. */
+  signature?: { verity: string; key: string; certificate: string };
 }
 
 /** A file or folder and where it goes inside a filesystem ("/" is the root). */

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { ImgforgeError } from '../errors';
 import { describeFsError } from '../fs-errors';
 import { native, type VerityOptions } from '../native';
-import { formatBytes } from '../units';
+import { formatSize } from '../units';
 import { deriveGuid, randomGuid } from './guid';
 import type { LoadedSpec, Plan, SignatureInfo, VerityInfo } from '../types';
 
@@ -46,7 +46,7 @@ export function verityNeeds(spec: LoadedSpec, sizes: readonly number[]): Map<num
     if (dataSize % verity.dataBlockSize !== 0) {
       throw new ImgforgeError(
         'LAYOUT',
-        `${fieldOf(hash, 'verity.dataBlockSize')}: the data partition ${JSON.stringify(verity.data)} is ${formatBytes(dataSize)}, not a multiple of ${verity.dataBlockSize} bytes; give it a size that is`,
+        `${fieldOf(hash, 'verity.dataBlockSize')}: the data partition ${JSON.stringify(verity.data)} is ${formatSize(dataSize)}, not a multiple of ${verity.dataBlockSize} bytes; give it a size that is`,
       );
     }
     const needed = native().verityHashAreaSize(dataSize, verityOptions({ ...verity, salt: '', superblockUuid: '00000000-0000-0000-0000-000000000000' }));
@@ -54,7 +54,7 @@ export function verityNeeds(spec: LoadedSpec, sizes: readonly number[]): Map<num
     if (typeof size === 'number' && size < needed) {
       throw new ImgforgeError(
         'LAYOUT',
-        `${fieldOf(hash, 'size')}: ${formatBytes(size)} is too small for the hash tree of ${JSON.stringify(verity.data)} (${formatBytes(dataSize)}): it needs ${formatBytes(needed)}; use size "auto"`,
+        `${fieldOf(hash, 'size')}: ${formatSize(size)} is too small for the hash tree of ${JSON.stringify(verity.data)} (${formatSize(dataSize)}): it needs ${formatSize(needed)}; use size "auto"`,
       );
     }
     needs.set(hash, needed);

@@ -6,7 +6,7 @@
  * by planning (ts/plan/verity.ts).
  */
 import { z } from 'zod';
-import { checkSize, describeValue, formatBytes, isPowerOfTwo } from '../units';
+import { checkSize, describeValue, formatSize, isPowerOfTwo } from '../units';
 import { absent, documented, fail, field, isMapping, ok, parseOptionalString, strictObject, TEXT_SCHEMA, type Parsed } from './fields';
 import { resolveType } from './partition-types';
 
@@ -61,7 +61,7 @@ export function parseHashAlgorithm(value: unknown): Parsed<HashAlgorithm> {
 export function parseVerityBlockSize(value: unknown): Parsed<number> {
   if (absent(value)) return ok(DEFAULT_VERITY_BLOCK_SIZE);
   const size = checkSize(value);
-  const expected = `expected a power of two from ${MIN_VERITY_BLOCK_SIZE} to ${formatBytes(MAX_VERITY_BLOCK_SIZE)}`;
+  const expected = `expected a power of two from ${MIN_VERITY_BLOCK_SIZE} to ${formatSize(MAX_VERITY_BLOCK_SIZE)}`;
   if (!size.ok || !isPowerOfTwo(size.bytes) || size.bytes < MIN_VERITY_BLOCK_SIZE || size.bytes > MAX_VERITY_BLOCK_SIZE) {
     return fail(`${expected}, got ${describeValue(value)}`);
   }
