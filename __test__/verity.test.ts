@@ -269,3 +269,25 @@ needsTools('a missing key, a key of another certificate and a hash partition too
     t.false(fs.existsSync(image));
   }
 });
+
+test('the signature partition reader takes any bytes: an object or a one-line reason, never an exception', (t) => {
+  const valid = Buffer.alloc(1024);
+  Buffer.from(JSON.stringify({ rootHash: 'ab'.repeat(32), certificateFingerprint: 'cd'.repeat(32), signature: 'TUlJ' })).copy(valid);
+  t.like(parseSignaturePartition(valid), { rootHash: 'ab'.repeat(32), certificateFingerprint: 'cd'.repeat(32), signature: 'TUlJ' });
+  t.is(parseSignaturePartition(Buffer.from('{"rootHash":"ab"}')), 'no NUL byte after the JSON in the first 17 bytes');
+  t.is(parseSignaturePartition(Buffer.concat([Buffer.from('[1]'), Buffer.alloc(4)])), 'the JSON is not an object');
+  const trailing = Buffer.from(valid);
+  trailing[1000] = 1;
+  t.is(parseSignaturePartition(trailing), 'bytes other than NUL after the JSON');
+  // Deterministic mutations: flipped, dropped and inserted bytes.
+  let state = 12345;
+  const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const end = valid.indexOf(0);
+  for (let i = 0; i < 2000; i++) {
+    const bytes = Buffer.from(valid);
+    for (let k = 0; k < 1 + Math.floor(random() * 4); k++) bytes[Math.floor(random() * (end + 8))] = Math.floor(random() * 256);
+    const parsed = parseSignaturePartition(bytes);
+    if (typeof parsed === 'string') t.false(parsed.includes('\n'));
+    else t.regex(parsed.rootHash, /^[0-9a-f]+$/);
+  }
+});
