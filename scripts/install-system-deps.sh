@@ -32,6 +32,10 @@ declare -A package_of=(
   # The shells whose completion scripts the tests load.
   [zsh]=zsh
   [fish]=fish
+  # dm-verity (issue 15): veritysetup checks and re-creates the hash trees; openssl signs the
+  # root hash (the build itself needs it for signature partitions) and checks the signature.
+  [veritysetup]=cryptsetup-bin
+  [openssl]=openssl
 )
 missing=()
 for tool in "${!package_of[@]}"; do
