@@ -58,7 +58,7 @@ fn hex(bytes: &[u8]) -> String {
 
 fn from_hex(text: &str, what: &str) -> Result<Vec<u8>> {
     let digits: String = text.chars().filter(|c| *c != '-').collect();
-    if digits.len() % 2 != 0 || !digits.is_ascii() {
+    if !digits.len().is_multiple_of(2) || !digits.is_ascii() {
         return Err(invalid(format!("{what} must be hexadecimal digits, got {text:?}")));
     }
     (0..digits.len() / 2)

@@ -1,5 +1,5 @@
 //! Computing (or checking) a format-1 hash tree level by level, streaming: level 0 reads the data
-//! area once in 1 MiB chunks and writes its digests into the hash area as they fill; each higher
+//! area once in 1 MiB chunks (in one stripe per CPU) and writes its digests into the hash area as they fill; each higher
 //! level reads the level below back (from the page cache, just written). Memory stays at two
 //! chunk buffers whatever the data size. Digest of a block = H(salt || block) (hash type 1: salt
 //! first, cryptsetup's verify_hash_block), stored in a power-of-two slot, the rest of a hash
@@ -15,9 +15,14 @@ use crate::geometry::{digest_slot, geometry, Geometry};
 use crate::superblock::{Superblock, SUPERBLOCK_SIZE};
 use crate::{Control, HashAlgorithm, Params, Region, VerityError};
 
+/// Bytes read at a time by each thread.
 const CHUNK: usize = 1 << 20;
+/// Levels of at least this many bytes are hashed by up to MAX_THREADS threads.
+const MAX_THREADS: usize = 8;
+const PARALLEL_MIN: u64 = 4 << 20;
 
 /// What one pass does with the hash blocks it computes.
+#[derive(Clone, Copy)]
 enum Mode {
     Write,
     /// Compare with the blocks already there; the first difference is kept.
@@ -52,10 +57,58 @@ impl Pass<'_> {
 }
 
 /// Hashes `count` blocks of `block_size` bytes read from `source` into the hash blocks from
-/// `first_block` on. `zero` is the digest of an all-zero block, used without hashing such blocks
+/// `first_block` on: large levels (level 0, nearly all the work) in contiguous stripes, one per
+/// CPU, each a whole number of hash blocks, so the threads never wait for each other until the
+/// end (SHA-256 with the SHA extensions runs at about 1.2 GB/s per core; one core would bound it).
+#[allow(clippy::too_many_arguments)]
+fn hash_level<D: Digest + Clone + Sync>(
+    salted: &D,
+    source: &File,
+    source_offset: u64,
+    block_size: usize,
+    count: u64,
+    first_block: u64,
+    pass: &mut Pass,
+    control: &Control,
+    what: &str,
+) -> Result<(), VerityError> {
+    let per_block = (pass.block / digest_slot(<D as Digest>::output_size())) as u64;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_THREADS) as u64;
+    if threads < 2 || count * (block_size as u64) < PARALLEL_MIN {
+        return hash_range(salted, source, source_offset, block_size, count, first_block, pass, control, what);
+    }
+    // Stripe i: hash blocks [i * stripe, (i + 1) * stripe) of this level.
+    let hash_blocks = count.div_ceil(per_block);
+    let stripe = hash_blocks.div_ceil(threads);
+    let (hash, block, mode) = (pass.hash, pass.block, pass.mode);
+    let results: Vec<Result<Option<String>, VerityError>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .filter(|i| i * stripe < hash_blocks)
+            .map(|i| {
+                scope.spawn(move || {
+                    let first = i * stripe * per_block;
+                    let n = (stripe * per_block).min(count - first);
+                    let mut own = Pass { hash, block, mode, mismatch: None };
+                    hash_range(salted, source, source_offset + first * block_size as u64, block_size, n, first_block + i * stripe, &mut own, control, what)?;
+                    Ok(own.mismatch)
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().expect("a hashing thread panicked")).collect()
+    });
+    for result in results {
+        // Stripes are in order, so the first mismatch found is the first on disk.
+        if let Some(found) = result? {
+            pass.mismatch.get_or_insert(found);
+        }
+    }
+    Ok(())
+}
+
+/// hash_level on one thread. `zero` is the digest of an all-zero block, used without hashing such blocks
 /// (unwritten parts of a filesystem are long runs of them).
 #[allow(clippy::too_many_arguments)]
-fn hash_level<D: Digest + Clone>(
+fn hash_range<D: Digest + Clone>(
     salted: &D,
     source: &File,
     source_offset: u64,
@@ -93,8 +146,7 @@ fn hash_level<D: Digest + Clone>(
             if block == zeros.as_slice() {
                 output[at..at + digest_size].copy_from_slice(&zero);
             } else {
-                let digest = salted.clone().chain_update(block).finalize();
-                output[at..at + digest_size].copy_from_slice(&digest);
+                output[at..at + digest_size].copy_from_slice(&salted.clone().chain_update(block).finalize());
             }
             filled += 1;
             if filled == out_blocks * per_block {
@@ -117,7 +169,7 @@ fn hash_level<D: Digest + Clone>(
 }
 
 /// Runs the whole tree: every level, then the root hash over the top block.
-fn run<D: Digest + Clone>(data: &Region, hash: &Region, params: &Params, mode: Mode, control: &Control) -> Result<(Vec<u8>, Option<String>, Geometry), VerityError> {
+fn run<D: Digest + Clone + Sync>(data: &Region, hash: &Region, params: &Params, mode: Mode, control: &Control) -> Result<(Vec<u8>, Option<String>, Geometry), VerityError> {
     let digest_size = <D as Digest>::output_size();
     let g = geometry(data.blocks, params.hash_block_size, digest_size, params.uuid.is_some())?;
     let needed = g.hash_area_size();

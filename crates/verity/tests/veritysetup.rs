@@ -125,3 +125,11 @@ fn empty_salt() {
     p.salt.clear();
     compare("empty salt", &pattern(3 * 4096, 7), &p);
 }
+
+#[test]
+fn several_chunks_hashed_in_parallel() {
+    // 2100 blocks: two whole 4 MiB chunks and a partial one, split between threads, with a zero run.
+    let mut data = pattern(2100 * 4096, 8);
+    data[1500 * 4096..1700 * 4096].fill(0);
+    compare("several chunks", &data, &params(HashAlgorithm::Sha256, 4096, true));
+}
