@@ -291,3 +291,14 @@ test('the signature partition reader takes any bytes: an object or a one-line re
     else t.regex(parsed.rootHash, /^[0-9a-f]+$/);
   }
 });
+
+needsTools('the output cannot be the signing key or certificate', (t) => {
+  const { dir, spec } = fixture({ seed: 'guard' });
+  for (const file of ['signing.key', 'signing.crt']) {
+    const before = fs.readFileSync(path.join(dir, file));
+    const run = imgforge(['build', spec, '-o', path.join(dir, file), '--force']);
+    t.is(run.status, 2, run.stderr);
+    t.regex(run.stderr, new RegExp(`the output is partitions\\[3\\]\\.signature\\.${file.endsWith('key') ? 'key' : 'certificate'}`));
+    t.true(fs.readFileSync(path.join(dir, file)).equals(before));
+  }
+});

@@ -6,6 +6,7 @@
 //! block zero.
 
 use std::fs::File;
+use std::os::fd::AsFd;
 use std::os::unix::fs::FileExt;
 use std::sync::atomic::Ordering;
 
@@ -20,6 +21,8 @@ const CHUNK: usize = 1 << 20;
 /// Levels of at least this many bytes are hashed by up to MAX_THREADS threads.
 const MAX_THREADS: usize = 8;
 const PARALLEL_MIN: u64 = 4 << 20;
+/// Bytes read ahead of the chunk being hashed.
+const PREFETCH: u64 = 8 << 20;
 
 /// What one pass does with the hash blocks it computes.
 #[derive(Clone, Copy)]
@@ -53,6 +56,16 @@ impl Pass<'_> {
                 Ok(())
             }
         }
+    }
+}
+
+/// Asks the kernel to start reading up to PREFETCH bytes from `offset` (at most `left`), so that a
+/// cold data partition (reflinked into the image, so not in the page cache) streams from disk
+/// while the chunk before is hashed. Advice only: a failure changes nothing but speed.
+fn prefetch(file: &File, offset: u64, left: u64) {
+    let len = left.min(PREFETCH);
+    if len > 0 {
+        let _ = nix::fcntl::posix_fadvise(file.as_fd(), offset as i64, len as i64, nix::fcntl::PosixFadviseAdvice::POSIX_FADV_WILLNEED);
     }
 }
 
@@ -137,9 +150,11 @@ fn hash_range<D: Digest + Clone>(
             return Err(VerityError::Cancelled);
         }
         let n = chunk_blocks.min((count - done) as usize);
+        let at = source_offset + done * block_size as u64;
+        prefetch(source, at + (n * block_size) as u64, (count - done - n as u64) * block_size as u64);
         let buffer = &mut input[..n * block_size];
         source
-            .read_exact_at(buffer, source_offset + done * block_size as u64)
+            .read_exact_at(buffer, at)
             .map_err(|e| VerityError::io(&format!("reading {what}"), e))?;
         for block in buffer.chunks_exact(block_size) {
             let at = (filled / per_block) * pass.block + (filled % per_block) * slot;
