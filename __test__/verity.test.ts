@@ -15,6 +15,7 @@ import { parseSignaturePartition } from '../ts/inspect/verity';
 import { parseSpec } from '../ts/spec/load';
 import type { BuildResult, PlannedPartition } from '../ts/types';
 import { imgforge } from './helpers/cli';
+import { loopUnavailableReason } from './helpers/loop';
 import { hasTool, sfdiskJson, sgdiskVerify, tempDir, writePatternFile } from './helpers/tools';
 
 const missing = ['veritysetup', 'openssl', 'sfdisk', 'sgdisk'].filter((tool) => !hasTool(tool));
@@ -301,4 +302,23 @@ needsTools('the output cannot be the signing key or certificate', (t) => {
     t.regex(run.stderr, new RegExp(`the output is partitions\\[3\\]\\.signature\\.${file.endsWith('key') ? 'key' : 'certificate'}`));
     t.true(fs.readFileSync(path.join(dir, file)).equals(before));
   }
+});
+
+test('systemd-dissect finds the root, its hash partition and its signature by the DPS rules ("signed")', (t) => {
+  const reason = missing.length > 0 ? `${missing.join(', ')} not installed` : !hasTool('systemd-dissect') ? 'systemd-dissect is not installed (Debian: systemd-container)' : loopUnavailableReason();
+  if (reason !== undefined) {
+    t.log(`skipped: ${reason}`);
+    t.pass();
+    return;
+  }
+  const { dir, spec } = fixture({ seed: 'dissect' });
+  const image = path.join(dir, 'disk.img');
+  buildCli(spec, image);
+  const report = JSON.parse(execFileSync('systemd-dissect', ['--json=short', image], { encoding: 'utf8' })) as {
+    mounts: Array<{ designator: string; verity: string | null; fstype: string; partition_uuid: string }>;
+  };
+  const by = new Map(report.mounts.map((m) => [m.designator, m]));
+  t.like(by.get('root'), { verity: 'signed', fstype: 'erofs' });
+  t.like(by.get('root-verity'), { fstype: 'DM_verity_hash' });
+  t.like(by.get('root-verity-sig'), { fstype: 'verity_hash_signature' });
 });

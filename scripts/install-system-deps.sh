@@ -36,6 +36,8 @@ declare -A package_of=(
   # root hash (the build itself needs it for signature partitions) and checks the signature.
   [veritysetup]=cryptsetup-bin
   [openssl]=openssl
+  # systemd-dissect finds the data, hash and signature partitions by the DPS rules.
+  [systemd-dissect]=systemd-container
 )
 missing=()
 for tool in "${!package_of[@]}"; do
