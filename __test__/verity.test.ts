@@ -304,7 +304,7 @@ needsTools('the output cannot be the signing key or certificate', (t) => {
   }
 });
 
-test('systemd-dissect finds the root, its hash partition and its signature by the DPS rules ("signed")', (t) => {
+test('systemd-dissect reads the hash partition (DM_verity_hash), the signature partition and reports the root as verity "signed"', (t) => {
   const reason = missing.length > 0 ? `${missing.join(', ')} not installed` : !hasTool('systemd-dissect') ? 'systemd-dissect is not installed (Debian: systemd-container)' : loopUnavailableReason();
   if (reason !== undefined) {
     t.log(`skipped: ${reason}`);
@@ -321,4 +321,17 @@ test('systemd-dissect finds the root, its hash partition and its signature by th
   t.like(by.get('root'), { verity: 'signed', fstype: 'erofs' });
   t.like(by.get('root-verity'), { fstype: 'DM_verity_hash' });
   t.like(by.get('root-verity-sig'), { fstype: 'verity_hash_signature' });
+});
+
+needsTools('progress: a verity phase per hash partition, between the copies and the tables, ending at its total', async (t) => {
+  const { dir, spec } = fixture({ seed: 'progress' });
+  const events: Array<{ phase: string; bytesDone: number; bytesTotal: number; partition?: string }> = [];
+  await build(spec, { output: path.join(dir, 'disk.img'), onProgress: (p) => events.push({ ...p }), progressIntervalMs: 1 });
+  const phases = events.map((e) => e.phase).filter((p, i, all) => p !== all[i - 1]);
+  t.deepEqual(phases, ['copy', 'verity', 'tables', 'fsync', 'done']);
+  const verity = events.filter((e) => e.phase === 'verity');
+  t.true(verity.every((e) => e.partition === 'root-a-verity'));
+  const last = verity[verity.length - 1];
+  t.is(last.bytesDone, last.bytesTotal);
+  t.true(last.bytesTotal > 6 * 1024 * 1024);
 });

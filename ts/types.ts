@@ -323,9 +323,11 @@ export interface BuildProgress {
    * `tables`: writing the partition tables, which come last; `fsync`: making the image durable,
    * which can take seconds where the data was copied rather than shared; `deliver`: writing
    * the delivery artifacts (other formats, bmap, partition files, checksums), with `artifact`
-   * the file being written and bytes counted over the image; `done`.
+   * the file being written and bytes counted over the image; `verity`: hashing data partitions
+   * into their hash partitions (after the copies, before the tables), `partition` the hash
+   * partition, bytes counted over the data read (all tree levels); `done`.
    */
-  phase: 'copy' | 'tables' | 'fsync' | 'deliver' | 'done';
+  phase: 'copy' | 'verity' | 'tables' | 'fsync' | 'deliver' | 'done';
   /** Bytes of partition contents processed so far (copied or skipped as holes). */
   bytesDone: number;
   bytesTotal: number;

@@ -68,8 +68,17 @@ export async function writeVerity(target: OutputTarget, { layout, verity }: Imag
   const onAbort = () => progress.cancel();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const written: DataRange[] = [];
+  // Bytes hashed across the tree: the data, then every level but the top one once more (the hash
+  // area without its superblock block and the top block; no levels at all over one data block).
+  const treeRead = (v: { dataBlocks: number; hashAreaSize: number; hashBlockSize: number }) => (v.dataBlocks > 1 ? v.hashAreaSize - 2 * v.hashBlockSize : 0);
+  const bytesTotal = verity.hashes.reduce((sum, { hash, data }) => sum + layout.partitions[data].size + treeRead(layout.partitions[hash].verity!), 0);
+  let partition: string | undefined;
+  const report = () => options.onProgress?.({ phase: 'verity', bytesDone: Math.min(progress.bytes, bytesTotal), bytesTotal, ...(partition !== undefined ? { partition } : {}) });
+  const timer = options.onProgress && verity.hashes.length > 0 ? setInterval(report, options.progressIntervalMs ?? 200) : undefined;
   try {
     for (const { hash, data } of verity.hashes) {
+      partition = layout.partitions[hash].name;
+      report();
       const info = layout.partitions[hash].verity!;
       const dataPartition = layout.partitions[data];
       const hashPartition = layout.partitions[hash];
@@ -111,7 +120,9 @@ export async function writeVerity(target: OutputTarget, { layout, verity }: Imag
       }
       written.push({ offset: partition.offset, length: target.zeroed ? json.length : partition.size });
     }
+    if (timer !== undefined) report();
   } finally {
+    if (timer !== undefined) clearInterval(timer);
     options.signal?.removeEventListener('abort', onAbort);
   }
   return written;
