@@ -335,3 +335,14 @@ needsTools('progress: a verity phase per hash partition, between the copies and 
   t.is(last.bytesDone, last.bytesTotal);
   t.true(last.bytesTotal > 6 * 1024 * 1024);
 });
+
+needsTools('cancelling while hashing stops the build with ABORTED and leaves no image', async (t) => {
+  const { dir, spec } = fixture({ seed: 'abort' });
+  const output = path.join(dir, 'disk.img');
+  const controller = new AbortController();
+  const error = await t.throwsAsync(
+    build(spec, { output, signal: controller.signal, onProgress: (p) => p.phase === 'verity' && controller.abort() }),
+  );
+  t.is((error as { code?: string }).code, 'ABORTED');
+  t.deepEqual(fs.readdirSync(dir).filter((f) => f.includes('disk')), []);
+});
