@@ -346,3 +346,17 @@ needsTools('cancelling while hashing stops the build with ABORTED and leaves no 
   t.is((error as { code?: string }).code, 'ABORTED');
   t.deepEqual(fs.readdirSync(dir).filter((f) => f.includes('disk')), []);
 });
+
+needsTools('verify names a superblock field that differs from the spec, and a salt the seed gives', async (t) => {
+  const { dir, spec } = fixture({ seed: 'fields' });
+  const image = path.join(dir, 'disk.img');
+  await build(spec, { output: image });
+  const doc = JSON.parse(fs.readFileSync(spec, 'utf8'));
+  doc.partitions[2].verity = { data: 'root-a', hashBlockSize: 1024, salt: '00ff' };
+  fs.writeFileSync(spec, JSON.stringify(doc));
+  const report = await verify(spec, image);
+  const wheres = report.differences.map((d) => d.where);
+  t.true(wheres.includes('partitions[2].verity.hashBlockSize'), JSON.stringify(report.differences));
+  t.true(wheres.includes('partitions[2].verity.salt'), JSON.stringify(report.differences));
+  t.false(wheres.includes('partitions[2].verity'), 'a tree of another shape is not compared block by block');
+});

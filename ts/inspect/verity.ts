@@ -50,14 +50,12 @@ export function parseSignaturePartition(bytes: Uint8Array): SignatureJson | stri
   return { rootHash: o.rootHash, ...(typeof o.certificateFingerprint === 'string' ? { certificateFingerprint: o.certificateFingerprint } : {}), signature: o.signature };
 }
 
-/** The signature partition at `offset` (`size` bytes) of the image, read at most MAX_SIGNATURE_JSON bytes. */
+/**
+ * The signature partition at `offset` (`size` bytes) of the image: its first MAX_SIGNATURE_JSON
+ * bytes at most (the JSON and the NUL bytes after it that were read), whatever the partition's size.
+ */
 export function readSignaturePartition(image: ImageFile, offset: number, size: number): SignatureJson | string {
-  return withImage(image, (fd) => {
-    const bytes = readAt(fd, offset, Math.min(size, MAX_SIGNATURE_JSON));
-    const parsed = parseSignaturePartition(bytes);
-    // Past the bytes read, the partition must hold NUL bytes only; a huge partition is not read whole.
-    return parsed;
-  });
+  return withImage(image, (fd) => parseSignaturePartition(readAt(fd, offset, Math.min(size, MAX_SIGNATURE_JSON))));
 }
 
 export function readSuperblock(image: ImageFile, offset: number): VeritySuperblock | null | string {
@@ -107,18 +105,24 @@ export async function compareVerity(spec: LoadedSpec, { layout, verity }: ImageP
       out.push({ where, message: superblock ?? 'the hash partition holds no verity superblock' });
       continue;
     }
-    const differs = (field: string, actual: unknown, wanted: unknown) => {
-      if (actual !== wanted) out.push({ where: `${where}.${field}`, message: `the image has ${JSON.stringify(actual)}; the spec gives ${JSON.stringify(wanted)}` });
+    const differs = (field: string, actual: unknown, wanted: unknown): boolean => {
+      if (actual === wanted) return false;
+      out.push({ where: `${where}.${field}`, message: `the image has ${JSON.stringify(actual)}; the spec gives ${JSON.stringify(wanted)}` });
+      return true;
     };
-    differs('hashAlgorithm', superblock.hashAlgorithm, planned.hashAlgorithm);
-    differs('dataBlockSize', superblock.dataBlockSize, planned.dataBlockSize);
-    differs('hashBlockSize', superblock.hashBlockSize, planned.hashBlockSize);
-    differs('dataBlocks', superblock.dataBlocks, planned.dataBlocks);
-    // The salt and superblock UUID are the spec's only when given or derived from the seed.
+    // A tree of another shape cannot be compared block by block: its differences are these fields.
+    const shapes = [
+      differs('hashAlgorithm', superblock.hashAlgorithm, planned.hashAlgorithm),
+      differs('dataBlockSize', superblock.dataBlockSize, planned.dataBlockSize),
+      differs('hashBlockSize', superblock.hashBlockSize, planned.hashBlockSize),
+      differs('dataBlocks', superblock.dataBlocks, planned.dataBlocks),
+    ];
+    // The salt and superblock UUID are the spec's only when given or derived from the seed; the
+    // tree is recomputed with the image's own.
     const verityKeys = spec.partitions[hash].verity!;
     if (spec.seed !== undefined || verityKeys.salt !== undefined) differs('salt', superblock.salt, planned.salt);
     if (spec.seed !== undefined) differs('superblockUuid', superblock.uuid, planned.superblockUuid);
-    if (out.some((d) => d.where.startsWith(`${where}.`) && /Block|dataBlocks|hashAlgorithm/.test(d.where))) continue;
+    if (shapes.some(Boolean)) continue;
     let tree;
     try {
       tree = await native().verityVerify(
