@@ -2,10 +2,12 @@
 //! partition of an image, and reading a hash partition's superblock.
 
 use std::fs::OpenOptions;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::Arc;
 
-use imgforge_verity::{Control, HashAlgorithm, Params, Region, Superblock, VerityError, SUPERBLOCK_SIZE};
+use imgforge_verity::{
+    Control, HashAlgorithm, Params, Region, Superblock, VerityError, SUPERBLOCK_SIZE,
+};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -59,20 +61,32 @@ fn hex(bytes: &[u8]) -> String {
 fn from_hex(text: &str, what: &str) -> Result<Vec<u8>> {
     let digits: String = text.chars().filter(|c| *c != '-').collect();
     if !digits.len().is_multiple_of(2) || !digits.is_ascii() {
-        return Err(invalid(format!("{what} must be hexadecimal digits, got {text:?}")));
+        return Err(invalid(format!(
+            "{what} must be hexadecimal digits, got {text:?}"
+        )));
     }
     (0..digits.len() / 2)
-        .map(|i| u8::from_str_radix(&digits[2 * i..2 * i + 2], 16).map_err(|_| invalid(format!("{what} must be hexadecimal digits, got {text:?}"))))
+        .map(|i| {
+            u8::from_str_radix(&digits[2 * i..2 * i + 2], 16)
+                .map_err(|_| invalid(format!("{what} must be hexadecimal digits, got {text:?}")))
+        })
         .collect()
 }
 
 fn params(options: &VerityOptions) -> Result<Params> {
-    let algorithm = HashAlgorithm::from_name(&options.hash_algorithm)
-        .ok_or_else(|| invalid(format!("hashAlgorithm must be sha256 or sha512, got {:?}", options.hash_algorithm)))?;
-    let uuid = match &options.uuid {
-        Some(text) => Some(<[u8; 16]>::try_from(from_hex(text, "uuid")?).map_err(|_| invalid(format!("uuid must be 32 hexadecimal digits, got {text:?}")))?),
-        None => None,
-    };
+    let algorithm = HashAlgorithm::from_name(&options.hash_algorithm).ok_or_else(|| {
+        invalid(format!(
+            "hashAlgorithm must be sha256 or sha512, got {:?}",
+            options.hash_algorithm
+        ))
+    })?;
+    let uuid =
+        match &options.uuid {
+            Some(text) => Some(<[u8; 16]>::try_from(from_hex(text, "uuid")?).map_err(|_| {
+                invalid(format!("uuid must be 32 hexadecimal digits, got {text:?}"))
+            })?),
+            None => None,
+        };
     Ok(Params {
         algorithm,
         data_block_size: options.data_block_size,
@@ -92,7 +106,8 @@ fn verity_error(error: VerityError) -> Error {
 /// Bytes the hash area needs for `dataSize` bytes of data (whole data blocks).
 #[napi]
 pub fn verity_hash_area_size(data_size: f64, options: VerityOptions) -> Result<f64> {
-    let size = imgforge_verity::hash_area_size(to_u64(data_size, "dataSize")?, &params(&options)?).map_err(verity_error)?;
+    let size = imgforge_verity::hash_area_size(to_u64(data_size, "dataSize")?, &params(&options)?)
+        .map_err(verity_error)?;
     Ok(size as f64)
 }
 
@@ -114,11 +129,25 @@ impl Task for VerityTask {
             open_image(&self.image)?
         } else {
             // Opened for writing, never created: the build made the image.
-            OpenOptions::new().read(true).write(true).open(&self.image).map_err(|e| Error::from_reason(format!("cannot open {}: {e}", self.image)))?
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&self.image)
+                .map_err(|e| Error::from_reason(format!("cannot open {}: {e}", self.image)))?
         };
         let blocks = self.data.1 / u64::from(self.params.data_block_size);
-        let data = Region { file: &file, offset: self.data.0, blocks, size: 0 };
-        let hash = Region { file: &file, offset: self.hash.0, blocks: 0, size: self.hash.1 };
+        let data = Region {
+            file: &file,
+            offset: self.data.0,
+            blocks,
+            size: 0,
+        };
+        let hash = Region {
+            file: &file,
+            offset: self.hash.0,
+            blocks: 0,
+            size: self.hash.1,
+        };
         let control = Control {
             progress: self.progress.as_ref().map(|(bytes, _)| bytes.as_ref()),
             cancelled: self.progress.as_ref().map(|(_, flag)| flag.as_ref()),
@@ -142,11 +171,24 @@ impl Task for VerityTask {
     }
 }
 
-fn task(image: String, data: VerityArea, hash: VerityArea, options: &VerityOptions, check: bool, progress: Option<&CopyProgress>) -> Result<AsyncTask<VerityTask>> {
+fn task(
+    image: String,
+    data: VerityArea,
+    hash: VerityArea,
+    options: &VerityOptions,
+    check: bool,
+    progress: Option<&CopyProgress>,
+) -> Result<AsyncTask<VerityTask>> {
     Ok(AsyncTask::new(VerityTask {
         image,
-        data: (to_u64(data.offset, "data.offset")?, to_u64(data.size, "data.size")?),
-        hash: (to_u64(hash.offset, "hash.offset")?, to_u64(hash.size, "hash.size")?),
+        data: (
+            to_u64(data.offset, "data.offset")?,
+            to_u64(data.size, "data.size")?,
+        ),
+        hash: (
+            to_u64(hash.offset, "hash.offset")?,
+            to_u64(hash.size, "hash.size")?,
+        ),
         params: params(options)?,
         check,
         progress: progress.map(|p| (p.bytes.clone(), p.cancelled.clone())),
@@ -156,13 +198,24 @@ fn task(image: String, data: VerityArea, hash: VerityArea, options: &VerityOptio
 /// Writes the tree of the data area into the hash area of `image` (on a worker thread) and
 /// returns the root hash.
 #[napi(ts_return_type = "Promise<VerityTree>")]
-pub fn verity_format(image: String, data: VerityArea, hash: VerityArea, options: VerityOptions, progress: &CopyProgress) -> Result<AsyncTask<VerityTask>> {
+pub fn verity_format(
+    image: String,
+    data: VerityArea,
+    hash: VerityArea,
+    options: VerityOptions,
+    progress: &CopyProgress,
+) -> Result<AsyncTask<VerityTask>> {
     task(image, data, hash, &options, false, Some(progress))
 }
 
 /// Recomputes the tree of the data area and compares it with the hash area (on a worker thread).
 #[napi(ts_return_type = "Promise<VerityTree>")]
-pub fn verity_verify(image: String, data: VerityArea, hash: VerityArea, options: VerityOptions) -> Result<AsyncTask<VerityTask>> {
+pub fn verity_verify(
+    image: String,
+    data: VerityArea,
+    hash: VerityArea,
+    options: VerityOptions,
+) -> Result<AsyncTask<VerityTask>> {
     task(image, data, hash, &options, true, None)
 }
 
@@ -173,7 +226,9 @@ pub fn read_verity_superblock(image: String, offset: f64) -> Result<Option<Verit
     use std::os::unix::fs::FileExt;
     let file = open_image(&image)?;
     let mut bytes = [0u8; SUPERBLOCK_SIZE];
-    let read = file.read_at(&mut bytes, to_u64(offset, "offset")?).map_err(|e| Error::from_reason(format!("cannot read {image}: {e}")))?;
+    let read = file
+        .read_at(&mut bytes, to_u64(offset, "offset")?)
+        .map_err(|e| Error::from_reason(format!("cannot read {image}: {e}")))?;
     decode_verity_superblock(Buffer::from(&bytes[..read]))
 }
 
@@ -186,7 +241,14 @@ pub fn decode_verity_superblock(bytes: Buffer) -> Result<Option<VeritySuperblock
     };
     let u = hex(&sb.uuid);
     Ok(Some(VeritySuperblockJs {
-        uuid: format!("{}-{}-{}-{}-{}", &u[0..8], &u[8..12], &u[12..16], &u[16..20], &u[20..32]),
+        uuid: format!(
+            "{}-{}-{}-{}-{}",
+            &u[0..8],
+            &u[8..12],
+            &u[12..16],
+            &u[16..20],
+            &u[20..32]
+        ),
         hash_algorithm: sb.algorithm.name().to_string(),
         data_block_size: sb.data_block_size,
         hash_block_size: sb.hash_block_size,

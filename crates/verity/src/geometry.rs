@@ -54,16 +54,25 @@ impl Geometry {
 
 /// The tree over `data_blocks` blocks with `hash_block_size`-byte hash blocks and digests of
 /// `digest_size` bytes; `superblock` puts one hash block (the superblock) before the tree.
-pub fn geometry(data_blocks: u64, hash_block_size: u32, digest_size: usize, superblock: bool) -> Result<Geometry, VerityError> {
+pub fn geometry(
+    data_blocks: u64,
+    hash_block_size: u32,
+    digest_size: usize,
+    superblock: bool,
+) -> Result<Geometry, VerityError> {
     if data_blocks == 0 {
         return Err(VerityError::Invalid("the data area holds no block".into()));
     }
     if !block_size_ok(hash_block_size) {
-        return Err(VerityError::Invalid(format!("hash block size {hash_block_size} is not a power of two from 512 to 524288")));
+        return Err(VerityError::Invalid(format!(
+            "hash block size {hash_block_size} is not a power of two from 512 to 524288"
+        )));
     }
     let slot = digest_slot(digest_size) as u64;
     if slot > u64::from(hash_block_size) / 2 {
-        return Err(VerityError::Invalid(format!("hash block size {hash_block_size} holds fewer than two {slot}-byte digests")));
+        return Err(VerityError::Invalid(format!(
+            "hash block size {hash_block_size} holds fewer than two {slot}-byte digests"
+        )));
     }
     let hashes_per_block = u64::from(hash_block_size) / slot;
     let bits = hashes_per_block.trailing_zeros();
@@ -73,18 +82,37 @@ pub fn geometry(data_blocks: u64, hash_block_size: u32, digest_size: usize, supe
         count += 1;
     }
     let header_blocks = u64::from(superblock);
-    let mut levels = vec![Level { first_block: 0, blocks: 0 }; count as usize];
+    let mut levels = vec![
+        Level {
+            first_block: 0,
+            blocks: 0
+        };
+        count as usize
+    ];
     let mut position = header_blocks;
     for i in (0..count as usize).rev() {
         let shift = bits * (i as u32 + 1);
         // Blocks of level i: ceil(data_blocks / hashes_per_block^(i+1)).
-        let blocks = if shift >= 64 { 1 } else { ((data_blocks - 1) >> shift) + 1 };
-        levels[i] = Level { first_block: position, blocks };
-        position = position
-            .checked_add(blocks)
-            .ok_or_else(|| VerityError::Invalid("the hash tree would be larger than 2^64 blocks".into()))?;
+        let blocks = if shift >= 64 {
+            1
+        } else {
+            ((data_blocks - 1) >> shift) + 1
+        };
+        levels[i] = Level {
+            first_block: position,
+            blocks,
+        };
+        position = position.checked_add(blocks).ok_or_else(|| {
+            VerityError::Invalid("the hash tree would be larger than 2^64 blocks".into())
+        })?;
     }
-    Ok(Geometry { data_blocks, hash_block_size, hashes_per_block, header_blocks, levels })
+    Ok(Geometry {
+        data_blocks,
+        hash_block_size,
+        hashes_per_block,
+        header_blocks,
+        levels,
+    })
 }
 
 #[cfg(test)]

@@ -64,13 +64,21 @@ pub struct Params {
 
 impl Params {
     fn check(&self) -> Result<(), VerityError> {
-        for (what, size) in [("data", self.data_block_size), ("hash", self.hash_block_size)] {
+        for (what, size) in [
+            ("data", self.data_block_size),
+            ("hash", self.hash_block_size),
+        ] {
             if !geometry::block_size_ok(size) {
-                return Err(VerityError::Invalid(format!("{what} block size {size} is not a power of two from 512 to 524288")));
+                return Err(VerityError::Invalid(format!(
+                    "{what} block size {size} is not a power of two from 512 to 524288"
+                )));
             }
         }
         if self.salt.len() > MAX_SALT_SIZE {
-            return Err(VerityError::Invalid(format!("the salt is {} bytes; at most {MAX_SALT_SIZE}", self.salt.len())));
+            return Err(VerityError::Invalid(format!(
+                "the salt is {} bytes; at most {MAX_SALT_SIZE}",
+                self.salt.len()
+            )));
         }
         Ok(())
     }
@@ -97,14 +105,23 @@ pub struct Control<'a> {
 #[derive(Debug)]
 pub enum VerityError {
     Invalid(String),
-    TooSmall { needed: u64, available: u64 },
-    Io { what: String, source: std::io::Error },
+    TooSmall {
+        needed: u64,
+        available: u64,
+    },
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
     Cancelled,
 }
 
 impl VerityError {
     fn io(what: &str, source: std::io::Error) -> VerityError {
-        VerityError::Io { what: what.to_string(), source }
+        VerityError::Io {
+            what: what.to_string(),
+            source,
+        }
     }
 }
 
@@ -113,7 +130,10 @@ impl fmt::Display for VerityError {
         match self {
             VerityError::Invalid(message) => f.write_str(message),
             VerityError::TooSmall { needed, available } => {
-                write!(f, "the hash tree needs {needed} bytes but the hash partition holds {available}")
+                write!(
+                    f,
+                    "the hash tree needs {needed} bytes but the hash partition holds {available}"
+                )
             }
             VerityError::Io { what, source } => write!(f, "{what}: {source}"),
             VerityError::Cancelled => f.write_str("cancelled"),
@@ -128,17 +148,33 @@ impl std::error::Error for VerityError {}
 pub fn hash_area_size(data_size: u64, params: &Params) -> Result<u64, VerityError> {
     params.check()?;
     let blocks = data_size / u64::from(params.data_block_size);
-    Ok(geometry(blocks, params.hash_block_size, params.algorithm.digest_size(), params.uuid.is_some())?.hash_area_size())
+    Ok(geometry(
+        blocks,
+        params.hash_block_size,
+        params.algorithm.digest_size(),
+        params.uuid.is_some(),
+    )?
+    .hash_area_size())
 }
 
 /// Writes the tree of `data` (and the superblock, if `params.uuid` is set) into `hash` and
 /// returns the root hash. The rest of the hash area is left as it is (zeros in a fresh image).
-pub fn format(data: &Region, hash: &Region, params: &Params, control: &Control) -> Result<Outcome, VerityError> {
+pub fn format(
+    data: &Region,
+    hash: &Region,
+    params: &Params,
+    control: &Control,
+) -> Result<Outcome, VerityError> {
     tree::compute(data, hash, params, false, control)
 }
 
 /// Recomputes the tree of `data` and compares it with what `hash` holds, block by block; the
 /// caller compares the root hash with the expected one.
-pub fn verify(data: &Region, hash: &Region, params: &Params, control: &Control) -> Result<Outcome, VerityError> {
+pub fn verify(
+    data: &Region,
+    hash: &Region,
+    params: &Params,
+    control: &Control,
+) -> Result<Outcome, VerityError> {
     tree::compute(data, hash, params, true, control)
 }

@@ -55,10 +55,15 @@ impl Superblock {
             return bad(format!("hash type {} (imgforge reads type 1)", u32_at(12)));
         }
         let name_field = &bytes[32..64];
-        let name_len = name_field.iter().position(|&b| b == 0).unwrap_or(name_field.len());
+        let name_len = name_field
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(name_field.len());
         let name = String::from_utf8_lossy(&name_field[..name_len]).into_owned();
         let Some(algorithm) = HashAlgorithm::from_name(&name) else {
-            return bad(format!("hash algorithm {name:?} (imgforge reads sha256 and sha512)"));
+            return bad(format!(
+                "hash algorithm {name:?} (imgforge reads sha256 and sha512)"
+            ));
         };
         let data_block_size = u32_at(64);
         let hash_block_size = u32_at(68);
@@ -74,7 +79,9 @@ impl Superblock {
         }
         let salt_size = usize::from(u16::from_le_bytes([bytes[80], bytes[81]]));
         if salt_size > MAX_SALT_SIZE {
-            return bad(format!("salt of {salt_size} bytes (at most {MAX_SALT_SIZE})"));
+            return bad(format!(
+                "salt of {salt_size} bytes (at most {MAX_SALT_SIZE})"
+            ));
         }
         Ok(Some(Superblock {
             uuid: bytes[16..32].try_into().unwrap(),
@@ -124,6 +131,9 @@ mod tests {
         assert!(message.contains("salt"), "{message}");
         let mut bytes = sample().encode();
         bytes[64..68].copy_from_slice(&1000u32.to_le_bytes());
-        assert!(Superblock::decode(&bytes).unwrap_err().to_string().contains("data block size"));
+        assert!(Superblock::decode(&bytes)
+            .unwrap_err()
+            .to_string()
+            .contains("data block size"));
     }
 }

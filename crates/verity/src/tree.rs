@@ -43,15 +43,29 @@ impl Pass<'_> {
     fn emit(&mut self, at_block: u64, bytes: &[u8], what: &str) -> Result<(), VerityError> {
         let offset = self.hash.offset + at_block * self.block as u64;
         match self.mode {
-            Mode::Write => self.hash.file.write_all_at(bytes, offset).map_err(|e| VerityError::io("writing the hash tree", e)),
+            Mode::Write => self
+                .hash
+                .file
+                .write_all_at(bytes, offset)
+                .map_err(|e| VerityError::io("writing the hash tree", e)),
             Mode::Check => {
                 if self.mismatch.is_some() {
                     return Ok(());
                 }
                 let mut found = vec![0u8; bytes.len()];
-                self.hash.file.read_exact_at(&mut found, offset).map_err(|e| VerityError::io("reading the hash tree", e))?;
-                if let Some(at) = found.chunks(self.block).zip(bytes.chunks(self.block)).position(|(a, b)| a != b) {
-                    self.mismatch = Some(format!("hash block {} ({what}) differs", at_block + at as u64));
+                self.hash
+                    .file
+                    .read_exact_at(&mut found, offset)
+                    .map_err(|e| VerityError::io("reading the hash tree", e))?;
+                if let Some(at) = found
+                    .chunks(self.block)
+                    .zip(bytes.chunks(self.block))
+                    .position(|(a, b)| a != b)
+                {
+                    self.mismatch = Some(format!(
+                        "hash block {} ({what}) differs",
+                        at_block + at as u64
+                    ));
                 }
                 Ok(())
             }
@@ -65,7 +79,12 @@ impl Pass<'_> {
 fn prefetch(file: &File, offset: u64, left: u64) {
     let len = left.min(PREFETCH);
     if len > 0 {
-        let _ = nix::fcntl::posix_fadvise(file.as_fd(), offset as i64, len as i64, nix::fcntl::PosixFadviseAdvice::POSIX_FADV_WILLNEED);
+        let _ = nix::fcntl::posix_fadvise(
+            file.as_fd(),
+            offset as i64,
+            len as i64,
+            nix::fcntl::PosixFadviseAdvice::POSIX_FADV_WILLNEED,
+        );
     }
 }
 
@@ -86,9 +105,21 @@ fn hash_level<D: Digest + Clone + Sync>(
     what: &str,
 ) -> Result<(), VerityError> {
     let per_block = (pass.block / digest_slot(<D as Digest>::output_size())) as u64;
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_THREADS) as u64;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(MAX_THREADS) as u64;
     if threads < 2 || count * (block_size as u64) < PARALLEL_MIN {
-        return hash_range(salted, source, source_offset, block_size, count, first_block, pass, control, what);
+        return hash_range(
+            salted,
+            source,
+            source_offset,
+            block_size,
+            count,
+            first_block,
+            pass,
+            control,
+            what,
+        );
     }
     // Stripe i: hash blocks [i * stripe, (i + 1) * stripe) of this level.
     let hash_blocks = count.div_ceil(per_block);
@@ -101,13 +132,31 @@ fn hash_level<D: Digest + Clone + Sync>(
                 scope.spawn(move || {
                     let first = i * stripe * per_block;
                     let n = (stripe * per_block).min(count - first);
-                    let mut own = Pass { hash, block, mode, mismatch: None };
-                    hash_range(salted, source, source_offset + first * block_size as u64, block_size, n, first_block + i * stripe, &mut own, control, what)?;
+                    let mut own = Pass {
+                        hash,
+                        block,
+                        mode,
+                        mismatch: None,
+                    };
+                    hash_range(
+                        salted,
+                        source,
+                        source_offset + first * block_size as u64,
+                        block_size,
+                        n,
+                        first_block + i * stripe,
+                        &mut own,
+                        control,
+                        what,
+                    )?;
                     Ok(own.mismatch)
                 })
             })
             .collect();
-        workers.into_iter().map(|w| w.join().expect("a hashing thread panicked")).collect()
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("a hashing thread panicked"))
+            .collect()
     });
     for result in results {
         // Stripes are in order, so the first mismatch found is the first on disk.
@@ -146,12 +195,19 @@ fn hash_range<D: Digest + Clone>(
     let mut next_block = first_block;
     let mut done = 0u64;
     while done < count {
-        if control.cancelled.is_some_and(|flag| flag.load(Ordering::Relaxed)) {
+        if control
+            .cancelled
+            .is_some_and(|flag| flag.load(Ordering::Relaxed))
+        {
             return Err(VerityError::Cancelled);
         }
         let n = chunk_blocks.min((count - done) as usize);
         let at = source_offset + done * block_size as u64;
-        prefetch(source, at + (n * block_size) as u64, (count - done - n as u64) * block_size as u64);
+        prefetch(
+            source,
+            at + (n * block_size) as u64,
+            (count - done - n as u64) * block_size as u64,
+        );
         let buffer = &mut input[..n * block_size];
         source
             .read_exact_at(buffer, at)
@@ -161,7 +217,8 @@ fn hash_range<D: Digest + Clone>(
             if block == zeros.as_slice() {
                 output[at..at + digest_size].copy_from_slice(&zero);
             } else {
-                output[at..at + digest_size].copy_from_slice(&salted.clone().chain_update(block).finalize());
+                output[at..at + digest_size]
+                    .copy_from_slice(&salted.clone().chain_update(block).finalize());
             }
             filled += 1;
             if filled == out_blocks * per_block {
@@ -184,15 +241,34 @@ fn hash_range<D: Digest + Clone>(
 }
 
 /// Runs the whole tree: every level, then the root hash over the top block.
-fn run<D: Digest + Clone + Sync>(data: &Region, hash: &Region, params: &Params, mode: Mode, control: &Control) -> Result<(Vec<u8>, Option<String>, Geometry), VerityError> {
+fn run<D: Digest + Clone + Sync>(
+    data: &Region,
+    hash: &Region,
+    params: &Params,
+    mode: Mode,
+    control: &Control,
+) -> Result<(Vec<u8>, Option<String>, Geometry), VerityError> {
     let digest_size = <D as Digest>::output_size();
-    let g = geometry(data.blocks, params.hash_block_size, digest_size, params.uuid.is_some())?;
+    let g = geometry(
+        data.blocks,
+        params.hash_block_size,
+        digest_size,
+        params.uuid.is_some(),
+    )?;
     let needed = g.hash_area_size();
     if needed > hash.size {
-        return Err(VerityError::TooSmall { needed, available: hash.size });
+        return Err(VerityError::TooSmall {
+            needed,
+            available: hash.size,
+        });
     }
     let salted = D::new().chain_update(&params.salt);
-    let mut pass = Pass { hash, block: params.hash_block_size as usize, mode, mismatch: None };
+    let mut pass = Pass {
+        hash,
+        block: params.hash_block_size as usize,
+        mode,
+        mismatch: None,
+    };
     if let Some(uuid) = params.uuid {
         let superblock = Superblock {
             uuid,
@@ -211,21 +287,46 @@ fn run<D: Digest + Clone + Sync>(data: &Region, hash: &Region, params: &Params, 
     for (i, level) in g.levels.iter().enumerate() {
         let what = format!("level {i}");
         if i == 0 {
-            hash_level(&salted, data.file, data.offset, data_block, data.blocks, level.first_block, &mut pass, control, "level 0, the digests of the data blocks")?;
+            hash_level(
+                &salted,
+                data.file,
+                data.offset,
+                data_block,
+                data.blocks,
+                level.first_block,
+                &mut pass,
+                control,
+                "level 0, the digests of the data blocks",
+            )?;
         } else {
             let below = g.levels[i - 1];
             // Checking reads the computed level below from the hash area too: a difference there
             // is reported already, and the levels above then differ as well.
-            hash_level(&salted, hash.file, hash.offset + below.first_block * hash_block as u64, hash_block, below.blocks, level.first_block, &mut pass, control, &what)?;
+            hash_level(
+                &salted,
+                hash.file,
+                hash.offset + below.first_block * hash_block as u64,
+                hash_block,
+                below.blocks,
+                level.first_block,
+                &mut pass,
+                control,
+                &what,
+            )?;
         }
     }
     // The root hash: the digest of the top block (the only data block when there are no levels).
     let (file, offset, size) = match g.levels.last() {
-        Some(top) => (hash.file, hash.offset + top.first_block * hash_block as u64, hash_block),
+        Some(top) => (
+            hash.file,
+            hash.offset + top.first_block * hash_block as u64,
+            hash_block,
+        ),
         None => (data.file, data.offset, data_block),
     };
     let mut top = vec![0u8; size];
-    file.read_exact_at(&mut top, offset).map_err(|e| VerityError::io("reading the top hash block", e))?;
+    file.read_exact_at(&mut top, offset)
+        .map_err(|e| VerityError::io("reading the top hash block", e))?;
     let root = salted.chain_update(&top).finalize().to_vec();
     Ok((root, pass.mismatch, g))
 }
@@ -239,12 +340,22 @@ pub struct Outcome {
     pub geometry: Geometry,
 }
 
-pub(crate) fn compute(data: &Region, hash: &Region, params: &Params, check: bool, control: &Control) -> Result<Outcome, VerityError> {
+pub(crate) fn compute(
+    data: &Region,
+    hash: &Region,
+    params: &Params,
+    check: bool,
+    control: &Control,
+) -> Result<Outcome, VerityError> {
     params.check()?;
     let mode = if check { Mode::Check } else { Mode::Write };
     let (root_hash, mismatch, geometry) = match params.algorithm {
         HashAlgorithm::Sha256 => run::<Sha256>(data, hash, params, mode, control)?,
         HashAlgorithm::Sha512 => run::<Sha512>(data, hash, params, mode, control)?,
     };
-    Ok(Outcome { root_hash, mismatch, geometry })
+    Ok(Outcome {
+        root_hash,
+        mismatch,
+        geometry,
+    })
 }

@@ -16,8 +16,20 @@ fn corpus() -> PathBuf {
     fuzz_corpus_dir("verity_superblock")
 }
 
-fn superblock(algorithm: HashAlgorithm, data_block_size: u32, hash_block_size: u32, salt: Vec<u8>) -> Superblock {
-    Superblock { uuid: [0x5a; 16], algorithm, data_block_size, hash_block_size, data_blocks: 12_345, salt }
+fn superblock(
+    algorithm: HashAlgorithm,
+    data_block_size: u32,
+    hash_block_size: u32,
+    salt: Vec<u8>,
+) -> Superblock {
+    Superblock {
+        uuid: [0x5a; 16],
+        algorithm,
+        data_block_size,
+        hash_block_size,
+        data_blocks: 12_345,
+        salt,
+    }
 }
 
 /// The hand-made inputs: (file name, bytes).
@@ -25,8 +37,18 @@ fn hand_made() -> Vec<(String, Vec<u8>)> {
     let mut inputs = Vec::new();
     let plain = superblock(HashAlgorithm::Sha256, 4096, 4096, vec![0xab; 32]);
     inputs.push(("valid-sha256-4k".into(), plain.encode().to_vec()));
-    inputs.push(("valid-sha512-512-no-salt".into(), superblock(HashAlgorithm::Sha512, 512, 512, vec![]).encode().to_vec()));
-    inputs.push(("valid-max-salt".into(), superblock(HashAlgorithm::Sha256, 65536, 1024, vec![7; 256]).encode().to_vec()));
+    inputs.push((
+        "valid-sha512-512-no-salt".into(),
+        superblock(HashAlgorithm::Sha512, 512, 512, vec![])
+            .encode()
+            .to_vec(),
+    ));
+    inputs.push((
+        "valid-max-salt".into(),
+        superblock(HashAlgorithm::Sha256, 65536, 1024, vec![7; 256])
+            .encode()
+            .to_vec(),
+    ));
     // A whole first hash block, as a partition starts.
     let mut block = vec![0u8; 4096];
     block[..512].copy_from_slice(&plain.encode());
@@ -58,9 +80,16 @@ fn every_corpus_input_reads_with_the_fuzzer_property() {
         let bytes = fs::read(path).unwrap();
         let decoded = Superblock::decode(&bytes);
         match &decoded {
-            Ok(Some(sb)) => assert_eq!(Superblock::decode(&sb.encode()).unwrap().as_ref(), Some(sb), "{name}"),
+            Ok(Some(sb)) => assert_eq!(
+                Superblock::decode(&sb.encode()).unwrap().as_ref(),
+                Some(sb),
+                "{name}"
+            ),
             Ok(None) => {}
-            Err(e) => assert!(e.to_string().starts_with("verity superblock: "), "{name}: {e}"),
+            Err(e) => assert!(
+                e.to_string().starts_with("verity superblock: "),
+                "{name}: {e}"
+            ),
         }
         if name.starts_with("valid-") {
             assert!(matches!(decoded, Ok(Some(_))), "{name}: {decoded:?}");
@@ -75,14 +104,21 @@ fn every_corpus_input_reads_with_the_fuzzer_property() {
             none += 1;
         }
     }
-    assert!(valid >= 4 && damaged >= 7 && none >= 3, "{valid} valid, {damaged} damaged, {none} none: the corpus is incomplete");
+    assert!(
+        valid >= 4 && damaged >= 7 && none >= 3,
+        "{valid} valid, {damaged} damaged, {none} none: the corpus is incomplete"
+    );
 }
 
 #[test]
 fn the_hand_made_inputs_are_current() {
     for (name, bytes) in hand_made() {
-        let found = fs::read(corpus().join(&name)).unwrap_or_else(|_| panic!("{name} is missing: run the ignored regenerate test"));
-        assert!(found == bytes, "{name} differs from what the generator makes: run the ignored regenerate test");
+        let found = fs::read(corpus().join(&name))
+            .unwrap_or_else(|_| panic!("{name} is missing: run the ignored regenerate test"));
+        assert!(
+            found == bytes,
+            "{name} differs from what the generator makes: run the ignored regenerate test"
+        );
     }
 }
 

@@ -14,11 +14,22 @@ fn hex(bytes: &[u8]) -> String {
 
 fn uuid_text(u: &[u8; 16]) -> String {
     let h = hex(u);
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 fn open_rw(path: &Path) -> File {
-    OpenOptions::new().read(true).write(true).open(path).unwrap()
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .unwrap()
 }
 
 /// Our tree and root hash in `ours`, veritysetup's in `theirs`; compares both.
@@ -35,15 +46,44 @@ fn compare(name: &str, data: &[u8], params: &Params) {
     File::create(&ours).unwrap().set_len(size).unwrap();
     let data_file = File::open(&data_path).unwrap();
     let blocks = data.len() as u64 / u64::from(params.data_block_size);
-    let data_region = Region { file: &data_file, offset: 0, blocks, size: 0 };
+    let data_region = Region {
+        file: &data_file,
+        offset: 0,
+        blocks,
+        size: 0,
+    };
     let hash_file = open_rw(&ours);
-    let outcome = format(&data_region, &Region { file: &hash_file, offset: 0, blocks: 0, size }, params, &Control::default()).unwrap();
+    let outcome = format(
+        &data_region,
+        &Region {
+            file: &hash_file,
+            offset: 0,
+            blocks: 0,
+            size,
+        },
+        params,
+        &Control::default(),
+    )
+    .unwrap();
 
     let theirs = dir.path().join("theirs");
     let salt = hex(&params.salt);
-    let (dbs, hbs) = (params.data_block_size.to_string(), params.hash_block_size.to_string());
+    let (dbs, hbs) = (
+        params.data_block_size.to_string(),
+        params.hash_block_size.to_string(),
+    );
     let uuid = params.uuid.map(|u| uuid_text(&u));
-    let mut args = vec!["format", "--hash", params.algorithm.name(), "--salt", &salt, "--data-block-size", &dbs, "--hash-block-size", &hbs];
+    let mut args = vec![
+        "format",
+        "--hash",
+        params.algorithm.name(),
+        "--salt",
+        &salt,
+        "--data-block-size",
+        &dbs,
+        "--hash-block-size",
+        &hbs,
+    ];
     match &uuid {
         Some(uuid) => args.extend(["--uuid", uuid.as_str()]),
         None => args.push("--no-superblock"),
@@ -52,15 +92,37 @@ fn compare(name: &str, data: &[u8], params: &Params) {
     args.extend([d, t]);
     let (ok, stdout, stderr) = run_status(&veritysetup, &args);
     assert!(ok, "{name}: veritysetup format failed: {stderr}");
-    let root_line = stdout.lines().find(|l| l.starts_with("Root hash:")).unwrap();
-    assert_eq!(root_line.split_whitespace().last().unwrap(), hex(&outcome.root_hash), "{name}: root hash");
+    let root_line = stdout
+        .lines()
+        .find(|l| l.starts_with("Root hash:"))
+        .unwrap();
+    assert_eq!(
+        root_line.split_whitespace().last().unwrap(),
+        hex(&outcome.root_hash),
+        "{name}: root hash"
+    );
     let theirs_bytes = std::fs::read(&theirs).unwrap();
     let ours_bytes = std::fs::read(&ours).unwrap();
-    assert_eq!(ours_bytes.len(), theirs_bytes.len(), "{name}: hash area size");
+    assert_eq!(
+        ours_bytes.len(),
+        theirs_bytes.len(),
+        "{name}: hash area size"
+    );
     assert!(ours_bytes == theirs_bytes, "{name}: hash areas differ");
 
     // verify accepts the tree, then rejects data with one flipped byte, as veritysetup does.
-    let checked = verify(&data_region, &Region { file: &hash_file, offset: 0, blocks: 0, size }, params, &Control::default()).unwrap();
+    let checked = verify(
+        &data_region,
+        &Region {
+            file: &hash_file,
+            offset: 0,
+            blocks: 0,
+            size,
+        },
+        params,
+        &Control::default(),
+    )
+    .unwrap();
     assert_eq!(checked.mismatch, None, "{name}");
     assert_eq!(checked.root_hash, outcome.root_hash);
     let mut flipped = data.to_vec();
@@ -68,13 +130,44 @@ fn compare(name: &str, data: &[u8], params: &Params) {
     flipped[at] ^= 1;
     std::fs::write(&data_path, &flipped).unwrap();
     let data_file = File::open(&data_path).unwrap();
-    let changed = verify(&Region { file: &data_file, offset: 0, blocks, size: 0 }, &Region { file: &hash_file, offset: 0, blocks: 0, size }, params, &Control::default()).unwrap();
-    assert!(changed.mismatch.is_some() || changed.root_hash != outcome.root_hash, "{name}: a flipped byte went unnoticed");
+    let changed = verify(
+        &Region {
+            file: &data_file,
+            offset: 0,
+            blocks,
+            size: 0,
+        },
+        &Region {
+            file: &hash_file,
+            offset: 0,
+            blocks: 0,
+            size,
+        },
+        params,
+        &Control::default(),
+    )
+    .unwrap();
+    assert!(
+        changed.mismatch.is_some() || changed.root_hash != outcome.root_hash,
+        "{name}: a flipped byte went unnoticed"
+    );
     let root = hex(&outcome.root_hash);
     let mut args = vec!["verify", d, ours.to_str().unwrap(), root.as_str()];
     let blocks_text = blocks.to_string();
     if uuid.is_none() {
-        args.extend(["--no-superblock", "--hash", params.algorithm.name(), "--salt", &salt, "--data-block-size", &dbs, "--hash-block-size", &hbs, "--data-blocks", &blocks_text]);
+        args.extend([
+            "--no-superblock",
+            "--hash",
+            params.algorithm.name(),
+            "--salt",
+            &salt,
+            "--data-block-size",
+            &dbs,
+            "--hash-block-size",
+            &hbs,
+            "--data-blocks",
+            &blocks_text,
+        ]);
     }
     let (ok, _, _) = run_status(&veritysetup, &args);
     assert!(!ok, "{name}: veritysetup verify accepted a flipped byte");
@@ -86,19 +179,34 @@ fn params(algorithm: HashAlgorithm, hash_block_size: u32, superblock: bool) -> P
         data_block_size: 4096,
         hash_block_size,
         salt: (0..32).map(|i| i as u8 * 7 + 1).collect(),
-        uuid: superblock.then_some([0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0x4d, 0xef, 0x81, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef]),
+        uuid: superblock.then_some([
+            0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0x4d, 0xef, 0x81, 0x23, 0x45, 0x67, 0x89, 0xab,
+            0xcd, 0xef,
+        ]),
     }
 }
 
 #[test]
 fn one_block() {
-    compare("one block", &pattern(4096, 1), &params(HashAlgorithm::Sha256, 4096, true));
+    compare(
+        "one block",
+        &pattern(4096, 1),
+        &params(HashAlgorithm::Sha256, 4096, true),
+    );
 }
 
 #[test]
 fn exact_fan_out_and_one_past() {
-    compare("128 blocks", &pattern(128 * 4096, 2), &params(HashAlgorithm::Sha256, 4096, true));
-    compare("129 blocks", &pattern(129 * 4096, 3), &params(HashAlgorithm::Sha256, 4096, true));
+    compare(
+        "128 blocks",
+        &pattern(128 * 4096, 2),
+        &params(HashAlgorithm::Sha256, 4096, true),
+    );
+    compare(
+        "129 blocks",
+        &pattern(129 * 4096, 3),
+        &params(HashAlgorithm::Sha256, 4096, true),
+    );
 }
 
 #[test]
@@ -106,17 +214,29 @@ fn three_levels_with_small_hash_blocks_and_zero_runs() {
     // 512-byte hash blocks hold 16 digests: 300 blocks make levels of 19, 2 and 1 blocks.
     let mut data = pattern(300 * 4096, 4);
     data[10 * 4096..200 * 4096].fill(0);
-    compare("three levels", &data, &params(HashAlgorithm::Sha256, 512, true));
+    compare(
+        "three levels",
+        &data,
+        &params(HashAlgorithm::Sha256, 512, true),
+    );
 }
 
 #[test]
 fn without_superblock() {
-    compare("no superblock", &pattern(1000 * 4096, 5), &params(HashAlgorithm::Sha256, 4096, false));
+    compare(
+        "no superblock",
+        &pattern(1000 * 4096, 5),
+        &params(HashAlgorithm::Sha256, 4096, false),
+    );
 }
 
 #[test]
 fn sha512() {
-    compare("sha512", &pattern(70 * 4096, 6), &params(HashAlgorithm::Sha512, 4096, true));
+    compare(
+        "sha512",
+        &pattern(70 * 4096, 6),
+        &params(HashAlgorithm::Sha512, 4096, true),
+    );
 }
 
 #[test]
@@ -131,5 +251,9 @@ fn several_chunks_hashed_in_parallel() {
     // 2100 blocks: two whole 4 MiB chunks and a partial one, split between threads, with a zero run.
     let mut data = pattern(2100 * 4096, 8);
     data[1500 * 4096..1700 * 4096].fill(0);
-    compare("several chunks", &data, &params(HashAlgorithm::Sha256, 4096, true));
+    compare(
+        "several chunks",
+        &data,
+        &params(HashAlgorithm::Sha256, 4096, true),
+    );
 }
