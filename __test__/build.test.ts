@@ -67,7 +67,7 @@ test('the result matches plan() and the documented JSON shape', async (t) => {
   t.deepEqual(result.artifacts, [{ path: path.join(dir, 'a.img'), kind: 'raw', size: result.diskSize }]);
   t.deepEqual(Object.keys(result.copy).sort(), ['copyFileRangeBytes', 'holeBytes', 'readWriteBytes']);
   // Where the time went: each phase measured, none more than the whole.
-  t.deepEqual(Object.keys(result.timings).sort(), ['copy', 'deliver', 'fsync', 'plan', 'scan', 'tables']);
+  t.deepEqual(Object.keys(result.timings).sort(), ['copy', 'deliver', 'fsync', 'plan', 'scan', 'tables', 'verity']);
   const phases = Object.values(result.timings);
   t.true(phases.every((ms) => Number.isFinite(ms) && ms >= 0), JSON.stringify(result.timings));
   t.true(phases.reduce((a, b) => a + b, 0) <= result.elapsedMs + 0.5, JSON.stringify(result));

@@ -107,7 +107,7 @@ test('an invalid object spec is refused like a file, naming the fields', async (
   t.deepEqual(error?.message.split('\n'), [
     'spec: invalid spec (2 problems):',
     '  partitions[0].size: expected a size like 512MiB, "auto" or "grow", got "12 MB"',
-    '  partitions[0].colour: unknown key (allowed: name, type, size, guid, attributes, contents, filesystem, mbrType, bootable, primary, hybrid)',
+    '  partitions[0].colour: unknown key (allowed: name, type, size, guid, attributes, contents, filesystem, mbrType, bootable, primary, hybrid, verity, signature)',
   ]);
   // build refuses it before writing anything, and needs an output for a spec without a file.
   const dir = project(t);

@@ -144,7 +144,7 @@ test('names may be up to 36 UTF-16 code units, counting surrogate pairs as two',
 test('the example problem: a bad size and an unknown key', (t) => {
   const text = `partitions:\n  - { name: a, type: esp, size: 1MiB, sise: 3 }\n  - { name: b, type: esp, size: 12 potatoes }\n`;
   t.deepEqual(problems(t, () => yaml(text)), [
-    'partitions[0].sise: unknown key (allowed: name, type, size, guid, attributes, contents, filesystem, mbrType, bootable, primary, hybrid)',
+    'partitions[0].sise: unknown key (allowed: name, type, size, guid, attributes, contents, filesystem, mbrType, bootable, primary, hybrid, verity, signature)',
     'partitions[1].size: expected a size like 512MiB, "auto" or "grow", got "12 potatoes"',
   ]);
 });
@@ -195,7 +195,7 @@ test('the partitions list: missing, not a list, empty, too long', (t) => {
   ]);
   t.is(json({ partitions: many.slice(0, 128) }).partitions.length, 128);
   t.deepEqual(problems(t, () => yaml('partitions:\n  - esp\n')), [
-    'partitions[0]: expected a partition (a mapping) with the keys name, type, size, guid, attributes, contents, filesystem, mbrType, bootable, primary, hybrid, got "esp"',
+    'partitions[0]: expected a partition (a mapping) with the keys name, type, size, guid, attributes, contents, filesystem, mbrType, bootable, primary, hybrid, verity, signature, got "esp"',
   ]);
 });
 
@@ -275,7 +275,7 @@ test('all problems are reported together, in document order', (t) => {
   t.deepEqual(problems(t, () => yaml(text)), [
     'size: expected a size like 512MiB or "auto", got "huge"',
     'partitions[0].type: unknown partition type "nope"; expected a Discoverable Partitions Specification name (esp, linux-generic, root-x86-64, usr-arm64, root-x86-64-verity, swap, home, xbootldr, ...) or a GUID',
-    'partitions[0].extra: unknown key (allowed: name, type, size, guid, attributes, contents, filesystem, mbrType, bootable, primary, hybrid)',
+    'partitions[0].extra: unknown key (allowed: name, type, size, guid, attributes, contents, filesystem, mbrType, bootable, primary, hybrid, verity, signature)',
     'partitions[1].name: required: a partition name of 1 to 36 characters',
     'partitions[1].size: expected a size like 512MiB, "auto" or "grow", got "12 potatoes"',
     'bogus: unknown key (allowed: output, size, sectorSize, alignment, seed, diskGuid, table, diskId, bootCode, partitions)',
@@ -284,7 +284,7 @@ test('all problems are reported together, in document order', (t) => {
 
 test('JSON specs get the same validation', (t) => {
   t.deepEqual(problems(t, () => json({ partitions: [{ name: 'a', type: 'esp', size: 'grow', sise: 1 }] })), [
-    'partitions[0].sise: unknown key (allowed: name, type, size, guid, attributes, contents, filesystem, mbrType, bootable, primary, hybrid)',
+    'partitions[0].sise: unknown key (allowed: name, type, size, guid, attributes, contents, filesystem, mbrType, bootable, primary, hybrid, verity, signature)',
   ]);
 });
 

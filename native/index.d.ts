@@ -180,6 +180,12 @@ export interface DataRange {
   length: number
 }
 
+/**
+ * The verity superblock at the start of `bytes` (a partition's first bytes), or null when there
+ * is none; a damaged one is an error naming its field.
+ */
+export declare function decodeVeritySuperblock(bytes: Buffer): VeritySuperblock | null
+
 export interface DeliverFailure {
   /** Stable code: ABORTED, RANGES or IO. */
   code: string
@@ -620,6 +626,12 @@ export declare function readSquashfs(image: string, offset: number, length: numb
 /** `readSquashfs` on a worker thread. */
 export declare function readSquashfsAsync(image: string, offset: number, length: number): Promise<SquashfsReport | null>
 
+/**
+ * The verity superblock at byte `offset` of `image`, or null when there is none; a damaged one
+ * is an error naming its field.
+ */
+export declare function readVeritySuperblock(image: string, offset: number): VeritySuperblock | null
+
 /** One entry of a resolved source tree. */
 export interface SourceEntry {
   /** The path in the filesystem, "/etc/hostname" ("/" for the root). */
@@ -717,6 +729,55 @@ export interface TreeUsage {
   directoryBlocks: number
   symlinkBlocks: number
 }
+
+/** A stretch of the image in bytes. */
+export interface VerityArea {
+  offset: number
+  size: number
+}
+
+/**
+ * Writes the tree of the data area into the hash area of `image` (on a worker thread) and
+ * returns the root hash.
+ */
+export declare function verityFormat(image: string, data: VerityArea, hash: VerityArea, options: VerityOptions, progress: CopyProgress): Promise<VerityTree>
+
+/** Bytes the hash area needs for `dataSize` bytes of data (whole data blocks). */
+export declare function verityHashAreaSize(dataSize: number, options: VerityOptions): number
+
+export interface VerityOptions {
+  /** "sha256" or "sha512". */
+  hashAlgorithm: string
+  dataBlockSize: number
+  hashBlockSize: number
+  /** Hexadecimal, at most 256 bytes. */
+  salt: string
+  /** The superblock's UUID (32 hexadecimal digits, dashes allowed); absent: no superblock. */
+  uuid?: string
+}
+
+export interface VeritySuperblock {
+  /** RFC 4122 text, lower case. */
+  uuid: string
+  hashAlgorithm: string
+  dataBlockSize: number
+  hashBlockSize: number
+  dataBlocks: number
+  salt: string
+}
+
+export interface VerityTree {
+  /** Lower-case hexadecimal. */
+  rootHash: string
+  dataBlocks: number
+  /** Bytes of the hash area the tree (and superblock) use. */
+  hashAreaSize: number
+  /** verify: the first hash block (or the superblock) that differs from the recomputed one. */
+  mismatch?: string
+}
+
+/** Recomputes the tree of the data area and compares it with the hash area (on a worker thread). */
+export declare function verityVerify(image: string, data: VerityArea, hash: VerityArea, options: VerityOptions): Promise<VerityTree>
 
 /** Bytes `[offset, offset + length)` of the raw image that hold data. */
 export interface VirtualDiskDataRange {

@@ -36,6 +36,12 @@ declare -A package_of=(
   # The shells whose completion scripts the tests load.
   [zsh]=zsh
   [fish]=fish
+  # dm-verity (issue 15): veritysetup checks and re-creates the hash trees; openssl signs the
+  # root hash (the build itself needs it for signature partitions) and checks the signature.
+  [veritysetup]=cryptsetup-bin
+  [openssl]=openssl
+  # systemd-dissect finds the data, hash and signature partitions by the DPS rules.
+  [systemd-dissect]=systemd-container
 )
 missing=()
 for tool in "${!package_of[@]}"; do

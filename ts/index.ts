@@ -78,6 +78,12 @@ export type {
   Difference,
   VerifyReport,
   VerifyOptions,
+  VeritySpec,
+  SignatureSpec,
+  VerityInfo,
+  SignatureInfo,
+  VerityHashContents,
+  VeritySignatureContents,
 } from './types';
 
 /** An options object (with `spec`) rather than a spec path or a LoadedSpec in the first place. */

@@ -64,6 +64,10 @@ export interface ImageSpecPartition {
   contents?: string;
   /** A filesystem imgforge writes from files and folders (not together with contents). */
   filesystem?: ImageSpecFilesystem;
+  /** Makes this partition the dm-verity hash partition of another. */
+  verity?: { data: string; salt?: string; hashAlgorithm?: 'sha256' | 'sha512'; dataBlockSize?: number | string; hashBlockSize?: number | string };
+  /** Makes this partition the verity signature partition of a hash partition. */
+  signature?: { verity: string; key: string; certificate: string };
 }
 
 /** A file or folder and where it goes inside a filesystem ("/" is the root). */
@@ -176,6 +180,10 @@ export interface PartitionSpec {
   primary?: boolean;
   /** hybrid: mirror the partition in the hybrid MBR. */
   hybrid?: boolean;
+  /** Makes this partition the dm-verity hash partition of another (see VeritySpec). */
+  verity?: VeritySpec;
+  /** Makes this partition the verity signature partition of a hash partition. */
+  signature?: SignatureSpec;
 }
 
 /**
@@ -312,6 +320,10 @@ export interface PlannedPartition {
   contents?: { path: string; size: number };
   /** The filesystem imgforge writes into the partition. */
   filesystem?: FilesystemSummary;
+  /** A dm-verity hash partition: what it protects and how (rootHash once built). */
+  verity?: VerityInfo;
+  /** A verity signature partition: which hash partition it signs, with which certificate. */
+  signature?: SignatureInfo;
 }
 
 /** A filesystem as planned: what `plan --json` and `build --json` show of it. */
@@ -404,9 +416,11 @@ export interface BuildProgress {
    * `tables`: writing the partition tables, which come last; `fsync`: making the image durable,
    * which can take seconds where the data was copied rather than shared; `deliver`: writing
    * the delivery artifacts (other formats, bmap, partition files, checksums), with `artifact`
-   * the file being written and bytes counted over the image; `done`.
+   * the file being written and bytes counted over the image; `verity`: hashing data partitions
+   * into their hash partitions (after the copies, before the tables), `partition` the hash
+   * partition, bytes counted over the data read (all tree levels); `done`.
    */
-  phase: 'copy' | 'tables' | 'fsync' | 'deliver' | 'done';
+  phase: 'copy' | 'verity' | 'tables' | 'fsync' | 'deliver' | 'done';
   /** Bytes of partition contents processed so far (copied or skipped as holes). */
   bytesDone: number;
   bytesTotal: number;
@@ -491,6 +505,8 @@ export interface BuildTimings {
   tables: number;
   /** Filling the partitions: raw contents and filesystems, metadata and files. */
   copy: number;
+  /** Hashing the data partitions into their hash partitions (dm-verity) and signing the root hashes. */
+  verity: number;
   /** Making the image durable: fsync, and for a file the rename into place. */
   fsync: number;
   /** Writing the delivery artifacts: other formats, bmap, partition files, checksums. */
@@ -592,7 +608,25 @@ export interface SquashfsContents {
 type ReadContentsKind = 'erofs' | 'ext2' | 'ext3' | 'ext4' | 'squashfs';
 
 /** What a partition holds: a filesystem imgforge reads, or what its signature says. */
-export type PartitionContents = Fat32Contents | ErofsContents | Ext4Contents | SquashfsContents | { type: Exclude<ContentsKind, ReadContentsKind> };
+export type PartitionContents = Fat32Contents | ErofsContents | Ext4Contents | SquashfsContents | VerityHashContents | VeritySignatureContents | { type: Exclude<ContentsKind, ReadContentsKind> };
+
+/** A dm-verity hash partition, recognised by its superblock. */
+export interface VerityHashContents {
+  type: 'verity-hash';
+  uuid: string;
+  hashAlgorithm: string;
+  dataBlockSize: number;
+  hashBlockSize: number;
+  dataBlocks: number;
+  salt: string;
+}
+
+/** A verity signature partition (DPS JSON): the root hash it signs and the certificate's fingerprint. */
+export interface VeritySignatureContents {
+  type: 'verity-signature';
+  rootHash: string;
+  certificateFingerprint: string | undefined;
+}
 
 export interface FileEntry {
   path: string;
@@ -707,4 +741,56 @@ export interface VerifyReport {
 
 export interface VerifyOptions {
   signal?: AbortSignal;
+}
+
+// ---- dm-verity (issue 15) ----
+
+/** A hash partition's `verity` key, defaults applied. */
+export interface VeritySpec {
+  /** The data partition's name. */
+  data: string;
+  /** Hexadecimal ("" for no salt); derived from the seed (or random) when undefined. */
+  salt: string | undefined;
+  hashAlgorithm: 'sha256' | 'sha512';
+  dataBlockSize: number;
+  hashBlockSize: number;
+}
+
+/** A signature partition's `signature` key; key and certificate are absolute paths. */
+export interface SignatureSpec {
+  verity: string;
+  key: string;
+  certificate: string;
+}
+
+/** A hash partition as planned, and as built (rootHash). */
+export interface VerityInfo {
+  /** The data partition's name. */
+  data: string;
+  /** The signature partition's name, if one signs the root hash. */
+  signature?: string;
+  /** Lower-case hexadecimal; set by the build. */
+  rootHash?: string;
+  /** Lower-case hexadecimal. */
+  salt: string;
+  hashAlgorithm: 'sha256' | 'sha512';
+  dataBlockSize: number;
+  hashBlockSize: number;
+  /** Data blocks covered: the whole data partition. */
+  dataBlocks: number;
+  /** Bytes of the tree and its superblock, from the partition's start. */
+  hashAreaSize: number;
+  /** The superblock's UUID (lower case). */
+  superblockUuid: string;
+  /** Whether the build sets the data and hash partitions' GUIDs from the root hash (first and last 128 bits). */
+  guidsFromRootHash: { data: boolean; hash: boolean };
+}
+
+/** A signature partition as planned. */
+export interface SignatureInfo {
+  /** The hash partition's name. */
+  verity: string;
+  certificate: string;
+  /** Lower-case hexadecimal SHA-256 of the certificate's DER form. */
+  certificateFingerprint: string;
 }

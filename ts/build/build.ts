@@ -11,6 +11,7 @@ import { checkOutputIsNoInput, checkOutputOutsideFilesystems } from './input-gua
 import { inspectOutput, openOutput, type OutputKind, type OutputTarget } from './output';
 import { encodeTables } from './tables';
 import { mergeRanges, rangeBytes, type DataRange } from './ranges';
+import { writeVerity } from './verity';
 import type { LoadedSpec, PlanTimings, Plan, PlannedPartition, CopyMode, BuildOptions, CopySummary, BuildTimings, BuildResult } from '../types';
 
 export const COPY_MODES: readonly CopyMode[] = ['auto', 'copy-file-range', 'read-write'];
@@ -303,7 +304,7 @@ export async function buildImage(specOrPath: string | LoadedSpec, options: Build
   checkOutputIsNoInput(output, spec);
   const kind = inspectOutput(output, { force: options.force ?? false });
   checkOutput?.(kind.kind, output);
-  const timings: BuildTimings = { scan: 0, plan: 0, tables: 0, copy: 0, fsync: 0, deliver: 0 };
+  const timings: BuildTimings = { scan: 0, plan: 0, tables: 0, copy: 0, verity: 0, fsync: 0, deliver: 0 };
   // Staging folders and squashfs files: removed however the build ends (see the finally below).
   const temporaries = new Temporaries(output);
   const removeTemporaries = () => temporaries.removeAll();
@@ -339,14 +340,19 @@ export async function buildImage(specOrPath: string | LoadedSpec, options: Build
       const filled = await timed(timings, 'copy', () => fillPartitions(target, planned, mode, options, temporaries));
       markBuilt(layout, planned);
       throwIfAborted(options.signal);
+      // Hash partitions read the data partitions back, so they come after every copy; the root
+      // hashes may name partition GUIDs, so the tables are encoded again after them.
+      const verityWritten = await timed(timings, 'verity', () => writeVerity(target, planned, options));
+      const finalTables = verityWritten.length > 0 ? await timed(timings, 'tables', () => encodeTables(layout)) : tables;
+      throwIfAborted(options.signal);
       options.onProgress?.({ phase: 'tables', bytesDone: 0, bytesTotal: 0 });
       await timed(timings, 'tables', () =>
         withNoSpaceMessage(target, 'the partition tables', () => {
-          for (const region of tables) target.write(region.offset, region.data);
+          for (const region of finalTables) target.write(region.offset, region.data);
         }),
       );
-      // The build's map of what holds data: what the copies wrote, and the tables.
-      const dataRanges = mergeRanges([...filled.written, ...tables.map((region) => ({ offset: region.offset, length: region.data.length }))]);
+      // The build's map of what holds data: what the copies and verity wrote, and the tables.
+      const dataRanges = mergeRanges([...filled.written, ...verityWritten, ...finalTables.map((region) => ({ offset: region.offset, length: region.data.length }))]);
       options.onProgress?.({ phase: 'fsync', bytesDone: 0, bytesTotal: 0 });
       await timed(timings, 'fsync', () => withNoSpaceMessage(target, 'the finished image', () => target.finish({ durable })));
       const total = contentBytes(layout);

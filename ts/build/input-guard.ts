@@ -40,6 +40,12 @@ export function checkOutputIsNoInput(output: string, spec: LoadedSpec): void {
     if (partition.contents !== undefined && same(target, identityOf(partition.contents))) {
       throw new ImgforgeError('OUTPUT', `${output}: the output is partitions[${i}].contents (${partition.contents}); building would replace it`);
     }
+    for (const key of ['key', 'certificate'] as const) {
+      const file = partition.signature?.[key];
+      if (file !== undefined && same(target, identityOf(file))) {
+        throw new ImgforgeError('OUTPUT', `${output}: the output is partitions[${i}].signature.${key} (${file}); building would replace it`);
+      }
+    }
   });
 }
 

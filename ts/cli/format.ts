@@ -13,6 +13,12 @@ function describeContents(p: PlannedPartition, specDir: string | undefined): str
     const shown = specDir !== undefined ? path.relative(specDir, p.contents.path) || '.' : p.contents.path;
     return `${shown} (${formatSize(p.contents.size)})`;
   }
+  if (p.verity) {
+    const v = p.verity;
+    const signed = v.signature !== undefined ? ` -> signed by ${v.signature}` : '';
+    return `verity hash of ${v.data}${signed}: ${v.hashAlgorithm}, ${v.dataBlocks} blocks of ${formatSize(v.dataBlockSize)}, tree ${formatSize(v.hashAreaSize)}`;
+  }
+  if (p.signature) return `verity signature of ${p.signature.verity} (certificate SHA-256 ${p.signature.certificateFingerprint.slice(0, 16)}...)`;
   const fs = p.filesystem;
   if (fs?.type === 'erofs') {
     const label = fs.label !== undefined ? ` "${fs.label}"` : '';
@@ -140,6 +146,9 @@ export function formatBuildResult(result: BuildResult): string {
       `  contents: ${formatSize(copyFileRangeBytes)} by copy_file_range, ${formatSize(readWriteBytes)} by read/write, ` +
         `${formatSize(holeBytes)} of holes left as holes`,
     );
+  }
+  for (const p of result.partitions) {
+    if (p.verity?.rootHash !== undefined) lines.push(`  verity: ${p.verity.data} -> ${p.name}${p.verity.signature !== undefined ? ` -> ${p.verity.signature}` : ''}: root hash ${p.verity.rootHash}`);
   }
   // The image itself is the first line; its companions (and an image in another form) follow.
   for (const artifact of result.artifacts) {

@@ -26,6 +26,12 @@ function describeContents(contents: PartitionContents): string {
   if (contents.type === 'squashfs') {
     return `squashfs ${contents.version}, ${contents.compression}, ${formatSize(contents.blockSize)} blocks: ${formatSize(contents.size)}, ${contents.inodes} inodes, made ${contents.created}`;
   }
+  if (contents.type === 'verity-hash') {
+    return `dm-verity hash tree ${contents.uuid}: ${contents.hashAlgorithm}, ${contents.dataBlocks} data blocks of ${formatSize(contents.dataBlockSize)}, ${formatSize(contents.hashBlockSize)} hash blocks, salt ${contents.salt === '' ? 'none' : contents.salt}`;
+  }
+  if (contents.type === 'verity-signature') {
+    return `verity signature of root hash ${contents.rootHash}${contents.certificateFingerprint !== undefined ? `, certificate SHA-256 ${contents.certificateFingerprint}` : ''}`;
+  }
   if (contents.type !== 'fat32') {
     if (contents.type === 'empty') return 'empty (zeros at the start)';
     return contents.type === 'unknown' ? 'unknown contents' : contents.type;

@@ -339,6 +339,14 @@ A spec (image.yaml):
         files:
           - source: ./build/rootfs
             target: /
+    - name: root-a-verity         # its dm-verity hash tree, computed by imgforge
+      type: root-x86-64-verity
+      size: auto                  # the tree's exact size
+      verity: { data: root-a }
+    - name: root-a-verity-sig     # the root hash, signed (openssl)
+      type: root-x86-64-verity-sig
+      size: auto
+      signature: { verity: root-a-verity, key: ./signing.key, certificate: ./signing.crt }
     - name: root-b
       type: root-x86-64
       size: auto                  # the contents' size, rounded up to the alignment

@@ -27,6 +27,12 @@ export function terminalProgress(stream: NodeJS.WriteStream): ProgressSink {
         drawn = true;
         return;
       }
+      if (progress.phase === 'verity' && progress.bytesTotal > 0) {
+        const percent = Math.floor(Math.min(1, progress.bytesDone / progress.bytesTotal) * 100);
+        stream.write(`\r${`hashing ${percent}% ${progress.partition ?? ''}`.slice(0, Math.max(20, (stream.columns ?? 100) - 1))}\x1b[K`);
+        drawn = true;
+        return;
+      }
       if (progress.phase !== 'copy' || progress.bytesTotal === 0) return;
       const fraction = Math.min(1, progress.bytesDone / progress.bytesTotal);
       const filled = Math.round(fraction * BAR_WIDTH);
@@ -50,6 +56,7 @@ export function terminalProgress(stream: NodeJS.WriteStream): ProgressSink {
 export function plainProgress(stream: NodeJS.WritableStream): ProgressSink {
   let lastPartition: string | undefined;
   let lastArtifact: string | undefined;
+  let lastHashed: string | undefined;
   let lastDecile = -1;
   return {
     update(progress) {
@@ -66,6 +73,12 @@ export function plainProgress(stream: NodeJS.WritableStream): ProgressSink {
         const line = `${progress.checksum ? 'checksumming' : 'writing'} ${progress.artifact}`;
         if (line !== lastArtifact) stream.write(`${line}\n`);
         lastArtifact = line;
+        return;
+      }
+      if (progress.phase === 'verity') {
+        // One line per hash partition.
+        if (progress.partition !== undefined && progress.partition !== lastHashed) stream.write(`hashing into ${progress.partition}\n`);
+        lastHashed = progress.partition;
         return;
       }
       if (progress.phase !== 'copy' || progress.bytesTotal === 0) return;

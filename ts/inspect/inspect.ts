@@ -4,6 +4,7 @@
  * and squashfs), and collects every problem they find as a finding.
  */
 import { ImgforgeError } from '../errors';
+import { verityContents } from './verity';
 import { native, type ErofsReport, type Ext4Report, type Fat32Report, type PartitionTable, type SquashfsReport } from '../native';
 import { typeName } from '../spec/partition-types';
 import { attributeNames } from '../spec/attributes';
@@ -132,6 +133,8 @@ function contents(reports: Reports, head: Buffer): PartitionContents {
   if (reports.erofs) return erofsContents(reports.erofs);
   if (reports.ext4) return ext4Contents(reports.ext4);
   if (reports.squashfs) return squashfsContents(reports.squashfs);
+  const verity = verityContents(head);
+  if (verity !== undefined) return verity;
   const kind = detectContents(head);
   // A signature whose superblock a reader could not read (a partition cut short).
   if (kind === 'erofs' || kind === 'ext2' || kind === 'ext3' || kind === 'ext4' || kind === 'squashfs') return { type: 'unknown' };

@@ -18,6 +18,7 @@ import { formatDiskId } from '../plan/mbr';
 import { openImage, readAt, unreadable, withImage, type ImageFile } from './image';
 import { attributeNames } from '../spec/attributes';
 import { compareToolFilesystem } from './verify-ext4-squashfs';
+import { compareVerity } from './verity';
 import type { Difference, LoadedSpec, Plan, PlannedPartition, VerifyOptions, VerifyReport } from '../types';
 
 const COMPARE_CHUNK = 4 * 1024 * 1024;
@@ -132,11 +133,21 @@ function compareTable(spec: LoadedSpec, layout: Plan, image: ImageFile, table: P
     fieldsDiffer('type', actual.typeGuid, planned.type);
     fieldsDiffer('range', `LBAs ${actual.firstLba}-${actual.lastLba}`, `LBAs ${planned.firstLba}-${planned.lastLba}`);
     fieldsDiffer('attributes', `[${attributeNames(BigInt(actual.attributes)).join(', ')}]`, `[${planned.attributes.join(', ')}]`);
-    if (fixedBySpec(spec, spec.partitions[planned.index - 1].guid)) fieldsDiffer('guid', String(actual.guid), String(planned.guid));
+    // A GUID the root hash names is checked with the recomputed tree (compareVerity).
+    if (fixedBySpec(spec, spec.partitions[planned.index - 1].guid) && !guidFromRootHash(layout, planned.index - 1)) fieldsDiffer('guid', String(actual.guid), String(planned.guid));
   }
   for (const extra of found.values()) {
     out.push({ where: `entry ${extra.index}`, message: `the image has a partition "${extra.name}" (LBAs ${extra.firstLba}-${extra.lastLba}) the spec does not` });
   }
+}
+
+/** Whether the build sets partition `i`'s GUID from a root hash (a verity data or hash partition without a guid). */
+function guidFromRootHash(layout: Plan, i: number): boolean {
+  return layout.partitions.some((p, h) => {
+    const v = p.verity;
+    if (v === undefined) return false;
+    return (h === i && v.guidsFromRootHash.hash) || (layout.partitions[i].name === v.data && v.guidsFromRootHash.data);
+  });
 }
 
 /** The disk id is compared only where the spec fixes it: given, or derived from a seed. */
@@ -309,7 +320,8 @@ export async function verify(specOrPath: string | LoadedSpec, imagePath: string,
   } catch (error) {
     throw unreadable(image.path, error);
   }
-  const { layout, filesystems } = await planFor(spec, image, table);
+  const planned = await planFor(spec, image, table);
+  const { layout, filesystems } = planned;
   const differences: Difference[] = [];
   compareTable(spec, layout, image, table, differences);
   let bytesCompared = 0;
@@ -319,5 +331,7 @@ export async function verify(specOrPath: string | LoadedSpec, imagePath: string,
     }
   });
   for (const [i, filesystem] of filesystems) bytesCompared += await compareFilesystem(spec, layout, i, filesystem, image, differences, options);
+  const guids = new Map(table.partitions.map((p) => [p.index - 1, p.guid ?? undefined]));
+  bytesCompared += await compareVerity(spec, planned, image, guids, differences);
   return { image: image.path, spec: spec.specPath, partitions: layout.partitions.length, bytesCompared, differences };
 }

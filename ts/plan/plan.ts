@@ -22,6 +22,7 @@ import {
   usableEnd,
   type Extent,
 } from './layout';
+import { planVerity, verityNeeds, type VerityPlan } from './verity';
 import { MBR_BOOT_CODE_SIZE, assignMbrRecords, chooseDiskId, defaultMbrType, formatDiskId, mbrLimitProblem } from './mbr';
 import type { LoadedSpec, PartitionSpec, PlanOptions, Plan, FilesystemSummary, TableKind } from '../types';
 
@@ -89,6 +90,8 @@ async function statBootCode(file: string): Promise<{ path: string; size: number 
 export interface ImagePlan {
   layout: Plan;
   filesystems: ReadonlyMap<number, PlannedFilesystem>;
+  /** Hash and signature partitions: what the build computes after the data partitions are written. */
+  verity: VerityPlan;
 }
 
 /**
@@ -118,11 +121,12 @@ export async function planImage(spec: LoadedSpec, options: PlanOptions = {}, hoo
     partition.filesystem = planned.summary;
     filesystems.set(i, planned);
   }
+  const verity = planVerity(spec, layout);
   if (options.timings !== undefined) {
     options.timings.scan = scannedAt - started;
     options.timings.plan = performance.now() - scannedAt;
   }
-  return { layout, filesystems };
+  return { layout, filesystems, verity };
 }
 
 /** The layout of a spec, as `imgforge plan` shows it (see planImage). */
@@ -181,6 +185,17 @@ function minimumSizes(
 }
 
 const FILESYSTEM_NAMES = { fat32: 'FAT32', erofs: 'EROFS', ext4: 'ext4', squashfs: 'squashfs' } as const;
+/**
+ * minimumSizes, with hash and signature partitions sized by what they hold: a hash tree's size
+ * follows from its data partition's, so the data partitions are sized first (hash and signature
+ * partitions at a placeholder byte), then the hash and signature partitions.
+ */
+function sizesWithVerity(spec: LoadedSpec, contents: ReadonlyArray<number | undefined>, filesystemSizes: ReadonlyMap<number, number>): number[] {
+  const written = spec.partitions.flatMap((p, i) => (p.verity !== undefined || p.signature !== undefined ? [i] : []));
+  if (written.length === 0) return minimumSizes(spec, contents, filesystemSizes);
+  const first = minimumSizes(spec, contents, new Map([...filesystemSizes, ...written.map((i) => [i, 1] as const)]));
+  return minimumSizes(spec, contents, new Map([...filesystemSizes, ...verityNeeds(spec, first)]));
+}
 
 function checkGeometry(spec: LoadedSpec): void {
   if (spec.sectorSize !== 512 && spec.sectorSize !== 4096) {
@@ -279,7 +294,7 @@ export function planLayout(
   const { sectorSize, alignment } = spec;
   const table = spec.table ?? 'gpt';
   const contents = spec.partitions.map((p, i) => contentsSize(p, i, contentsSizes));
-  const minSizes = minimumSizes(spec, contents, filesystemSizes);
+  const minSizes = sizesWithVerity(spec, contents, filesystemSizes);
   const mbr = table === 'mbr' ? assignMbrRecords(spec.partitions.map((p) => p.primary === true)) : undefined;
   // Each logical partition is placed after its EBR: one sector at an aligned start, as fdisk does.
   const items = layoutItems(spec.partitions.length, (i) => mbr?.records[i].logical === true);

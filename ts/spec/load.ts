@@ -220,6 +220,8 @@ function normalize(spec: ValidatedSpec, baseDir: string): LoadedSpec {
         p.filesystem === undefined
           ? undefined
           : { ...p.filesystem, files: p.filesystem.files.map((f) => ({ source: resolve(f.source)!, target: f.target })) },
+      ...(p.verity !== undefined ? { verity: p.verity } : {}),
+      ...(p.signature !== undefined ? { signature: { verity: p.signature.verity, key: resolve(p.signature.key)!, certificate: resolve(p.signature.certificate)! } } : {}),
     })),
   };
 }

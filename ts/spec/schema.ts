@@ -26,6 +26,7 @@ import { filesystemDoc, filesystemSchema, filesystemShape, filesystemTypeIssues,
 import { ACCEPTED_TYPE_NAMES, EXAMPLE_TYPE_NAMES, resolveType, type ResolvedType } from './partition-types';
 import type { SectorSize } from '../types';
 import { parseDiskId, parseFlag, parseMbrType, parseTable, tableIssues } from './table';
+import { signatureField, signatureShape, verityField, verityIssues, verityShape } from './verity';
 
 export const MAX_PARTITIONS = 128;
 export const MAX_NAME_UNITS = 36;
@@ -228,6 +229,8 @@ export const partitionShape = {
     examples: [true],
     schema: { type: 'boolean' },
   }),
+  verity: verityField,
+  signature: signatureField,
 };
 
 export const partitionSchema = documented(strictObject(partitionShape, 'a partition (a mapping)'), {
@@ -346,6 +349,7 @@ export function crossFieldIssues(raw: unknown): Issue[] {
   }
 
   issues.push(...tableIssues(raw, partitions));
+  issues.push(...verityIssues(partitions));
   const diskGuid = valueOf(parseGuid(raw.diskGuid));
   const names = new Map<string, number>();
   const guids = new Map<string, number>();
@@ -358,7 +362,7 @@ export function crossFieldIssues(raw: unknown): Issue[] {
       else grow = i;
     }
     const hasFilesystem = !absent(partition.filesystem);
-    if (size === 'auto' && absent(partition.contents) && !hasFilesystem) {
+    if (size === 'auto' && absent(partition.contents) && !hasFilesystem && absent(partition.verity) && absent(partition.signature)) {
       add(['partitions', i, 'size'], '"auto" needs contents or a filesystem to size the partition by; set one or give an explicit size');
     }
     if (hasFilesystem && !absent(partition.contents)) {
@@ -398,6 +402,7 @@ export function crossFieldIssues(raw: unknown): Issue[] {
 const SPEC_KEYS = Object.keys(specShape);
 const PARTITION_KEYS = Object.keys(partitionShape);
 const FILESYSTEM_KEYS = Object.keys(filesystemShape);
+const NESTED_KEYS: Record<string, string[]> = { filesystem: FILESYSTEM_KEYS, verity: Object.keys(verityShape), signature: Object.keys(signatureShape) };
 
 /** Document order: by partition index, then by the order keys are declared in (unknown keys last). */
 function comparePaths(a: Path, b: Path): number {
@@ -406,7 +411,7 @@ function comparePaths(a: Path, b: Path): number {
     const y = b[i];
     if (x === y) continue;
     if (typeof x === 'number' && typeof y === 'number') return x - y;
-    const keys = i === 0 ? SPEC_KEYS : a[i - 1] === 'filesystem' ? FILESYSTEM_KEYS : PARTITION_KEYS;
+    const keys = i === 0 ? SPEC_KEYS : (NESTED_KEYS[String(a[i - 1])] ?? PARTITION_KEYS);
     const rank = (k: PropertyKey) => (typeof k === 'string' && keys.includes(k) ? keys.indexOf(k) : keys.length);
     return rank(x) - rank(y) || String(x).localeCompare(String(y));
   }

@@ -17,6 +17,7 @@ mod read_async;
 mod source_listing;
 mod stage;
 mod vdisk;
+mod verity;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
