@@ -330,3 +330,21 @@ test('a staging folder a killed build left is removed by the next build of the s
   t.false(fs.existsSync(stale));
   t.true(fs.existsSync(other), "another output's folder is not this build's to remove");
 });
+
+test('the data map holds what mkfs.ext4 wrote and not the free space: a bmap copy of the image equals it', (t) => {
+  if (!haveTools || !hasTool('bmaptool')) return t.pass('skipped: e2fsprogs or bmap-tools is not installed');
+  const dir = tempDir('imgforge-ext4-bmap-');
+  varTree(dir);
+  const spec = writeSpec(dir, { minFree: '64MiB' });
+  const image = path.join(dir, 'disk.img');
+  const result = imgforge(['build', spec, '-o', image, '--bmap', '--json', '-q'], { env: ENV });
+  t.is(result.status, 0, result.stderr);
+  const built = JSON.parse(result.stdout) as BuildResult;
+  const partition = built.partitions[1];
+  t.true(built.dataBytes < partition.size / 2, `${built.dataBytes} bytes of data in a ${partition.size}-byte ext4 with 64 MiB free`);
+  const copy = path.join(dir, 'copy.img');
+  execFileSync('bmaptool', ['copy', '--bmap', `${image}.bmap`, image, copy], { stdio: 'ignore' });
+  t.true(fs.readFileSync(copy).equals(fs.readFileSync(image)), 'the blocks the bmap leaves out are zeros');
+  const fsck = spawnSync('e2fsck', ['-fn', device(copy, partition.offset)], { encoding: 'utf8' });
+  t.is(fsck.status, 0, fsck.stdout);
+});

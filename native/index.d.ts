@@ -180,6 +180,12 @@ export interface DataRange {
   length: number
 }
 
+/**
+ * The ranges of `[offset, offset + length)` of the file at `path` that hold data (SEEK_DATA and
+ * SEEK_HOLE, aligned to 4 KiB): the data map of what mkfs.ext4 wrote into the image.
+ */
+export declare function dataRangesIn(path: string, offset: number, length: number): Array<DataRange>
+
 export interface DeliverFailure {
   /** Stable code: ABORTED, RANGES or IO. */
   code: string

@@ -158,8 +158,10 @@ async function fillPartitions(target: OutputTarget, { layout, filesystems }: Ima
         const made = await writeExt4(field, filesystem.tree, filesystem.layout, target.writePath, target.zeroed, temporaries, options.signal);
         const summary = layout.partitions[i].filesystem;
         if (summary?.type === 'ext4') Object.assign(summary, made);
-        // mkfs.ext4 wrote (or left as zeros) the whole filesystem: count all of it as written.
-        written.push({ offset: filesystem.layout.offset, length: filesystem.layout.blocks * 4096 });
+        // mkfs.ext4 wrote the filesystem itself: a fresh image file says where with its holes (the
+        // rest of the partition was never written); a device's partition counts as written whole.
+        const length = filesystem.layout.blocks * 4096;
+        written.push(...(target.zeroed && target.kind === 'file' ? binding.dataRangesIn(target.writePath, filesystem.layout.offset, length) : [{ offset: filesystem.layout.offset, length }]));
         continue;
       }
       if (filesystem.type === 'squashfs') {

@@ -103,3 +103,20 @@ impl ToolTree {
         })
     }
 }
+
+/// The ranges of `[offset, offset + length)` of the file at `path` that hold data (SEEK_DATA and
+/// SEEK_HOLE, aligned to 4 KiB): the data map of what mkfs.ext4 wrote into the image.
+#[napi]
+pub fn data_ranges_in(path: String, offset: f64, length: f64) -> Result<Vec<crate::DataRange>> {
+    let start = crate::to_u64(offset, "offset")?;
+    let end = start + crate::to_u64(length, "length")?;
+    let file = std::fs::File::open(&path)
+        .map_err(|e| Error::new(Status::GenericFailure, format!("{path}: {e}")))?;
+    let mut sys = imgforge_copy::DefaultSyscalls::default();
+    Ok(
+        imgforge_copy::data_ranges(&mut sys, &file, start, end, 4096)
+            .into_iter()
+            .map(crate::DataRange::from)
+            .collect(),
+    )
+}
