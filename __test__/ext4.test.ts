@@ -348,3 +348,15 @@ test('the data map holds what mkfs.ext4 wrote and not the free space: a bmap cop
   const fsck = spawnSync('e2fsck', ['-fn', device(copy, partition.offset)], { encoding: 'utf8' });
   t.is(fsck.status, 0, fsck.stdout);
 });
+
+test('an mkfs.ext4 older than 1.47.0: one line naming it, the version needed and the package, exit 2, nothing written', (t) => {
+  const dir = tempDir('imgforge-ext4-old-');
+  varTree(dir);
+  const bin = path.join(dir, 'bin');
+  fs.mkdirSync(bin);
+  fs.writeFileSync(path.join(bin, 'mkfs.ext4'), '#!/bin/sh\necho "mke2fs 1.46.5 (30-Dec-2021)" >&2\necho "\tUsing EXT2FS Library version 1.46.5" >&2\nexit 1\n', { mode: 0o755 });
+  const spec = writeSpec(dir, {});
+  const result = imgforge(['build', spec, '-o', path.join(dir, 'disk.img')], { env: { ...ENV, PATH: `${bin}:${process.env.PATH}` } });
+  oneLineError(t, result, 2, 'partitions[1].filesystem', `${bin}/mkfs.ext4 is too old (it is 1.46.5)`, 'e2fsprogs 1.47.0 or later');
+  t.deepEqual(fs.readdirSync(dir).sort(), ['bin', 'spec.json', 'var']);
+});
