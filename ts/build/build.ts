@@ -47,8 +47,10 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
  * one is reported before anything is written) and each squashfs is made, so "auto" gets its
  * exact size.
  */
-function prepareToolFilesystems(temporaries: Temporaries, signal: AbortSignal | undefined) {
+function prepareToolFilesystems(spec: LoadedSpec, output: string, temporaries: Temporaries, signal: AbortSignal | undefined) {
   return async (scanned: ReadonlyMap<number, ScannedFilesystem>): Promise<void> => {
+    // Before mksquashfs reads a source folder: the output (and the squashfs beside it) must not be in one.
+    checkOutputOutsideFilesystems(output, spec, scanned);
     for (const [i, filesystem] of scanned) {
       const field = `partitions[${i}].filesystem`;
       if (filesystem.type === 'ext4') {
@@ -62,7 +64,7 @@ function prepareToolFilesystems(temporaries: Temporaries, signal: AbortSignal | 
 }
 
 function planFor(spec: LoadedSpec, output: string, kind: OutputKind, timings: PlanTimings, autoSizeMultiple: number | undefined, temporaries: Temporaries, signal: AbortSignal | undefined): Promise<ImagePlan> {
-  const hooks = { prepare: prepareToolFilesystems(temporaries, signal) };
+  const hooks = { prepare: prepareToolFilesystems(spec, output, temporaries, signal) };
   if (kind.kind === 'file') return planImage(spec, { timings, autoSizeMultiple }, hooks);
   const { device } = kind;
   if (device.logicalSectorSize !== spec.sectorSize) {
