@@ -260,6 +260,11 @@ test('an unreadable source (built as an unprivileged user): one line, exit 2, no
   const spec = writeSpec(dir, {});
   oneLineError(t, imgforgeAs(runner.wrap, ['build', spec, '-o', path.join(dir, 'disk.img')]), 2, 'partitions[1].filesystem.files', 'secret');
   t.deepEqual(leftovers(dir), []);
+  // A file the scan can stat but mkfs.ext4 could not read: named before anything is written.
+  fs.chmodSync(path.join(root, 'secret'), 0o755);
+  fs.chmodSync(path.join(root, 'secret', 'key'), 0o000);
+  oneLineError(t, imgforgeAs(runner.wrap, ['build', spec, '-o', path.join(dir, 'disk.img')]), 2, 'partitions[1].filesystem.files: /secret/key', 'cannot be read');
+  t.deepEqual(leftovers(dir), []);
   t.false(fs.existsSync(path.join(dir, 'disk.img')));
 });
 

@@ -106,6 +106,8 @@ export declare class ToolTree {
   /** Whether the scan read the file or directory with this device and inode number. */
   reads(dev: bigint, ino: bigint): boolean
   get usage(): TreeUsage
+  /** Throws, naming the file, when a regular file of the tree cannot be opened for reading. */
+  checkReadable(): void
   /** Stages the tree into `root`, an empty folder that becomes the filesystem's root. */
   stage(root: string): StageOutcome
 }

@@ -53,8 +53,14 @@ function prepareToolFilesystems(spec: LoadedSpec, output: string, temporaries: T
     checkOutputOutsideFilesystems(output, spec, scanned);
     for (const [i, filesystem] of scanned) {
       const field = `partitions[${i}].filesystem`;
-      if (filesystem.type === 'ext4') {
-        checkExt4Tools(field, filesystem.options);
+      if (filesystem.type === 'ext4') checkExt4Tools(field, filesystem.options);
+      if (filesystem.type === 'ext4' || filesystem.type === 'squashfs') {
+        try {
+          // The tools read every file; one they cannot read is named here, before anything is written.
+          filesystem.tree.checkReadable();
+        } catch (error) {
+          throw new ImgforgeError('CONTENTS', `${field}.files: ${(error as Error).message}`);
+        }
       }
     }
     for (const [i, filesystem] of scanned) {

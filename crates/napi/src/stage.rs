@@ -1,7 +1,7 @@
 //! Source trees of filesystems built by outside tools (mkfs.ext4, mksquashfs): the scan, what it
 //! takes, and staging it as one folder of links.
 
-use imgforge_stage::{scan, stage, usage, Kind};
+use imgforge_stage::{check_readable, scan, stage, usage, Kind};
 use imgforge_tree::{Source, Tree};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -80,6 +80,12 @@ impl ToolTree {
             directory_blocks: u.directory_blocks as f64,
             symlink_blocks: u.symlink_blocks as f64,
         }
+    }
+
+    /// Throws, naming the file, when a regular file of the tree cannot be opened for reading.
+    #[napi]
+    pub fn check_readable(&self) -> Result<()> {
+        check_readable(&self.tree).map_err(invalid)
     }
 
     /// Stages the tree into `root`, an empty folder that becomes the filesystem's root.
