@@ -260,6 +260,11 @@ test('an unreadable source (built as an unprivileged user): one line, exit 2, no
   const spec = writeSpec(dir, {});
   oneLineError(t, imgforgeAs(runner.wrap, ['build', spec, '-o', path.join(dir, 'disk.img')]), 2, 'partitions[1].filesystem.files', 'secret');
   t.deepEqual(leftovers(dir), []);
+  // A file the scan can stat but mkfs.ext4 could not read: named before anything is written.
+  fs.chmodSync(path.join(root, 'secret'), 0o755);
+  fs.chmodSync(path.join(root, 'secret', 'key'), 0o000);
+  oneLineError(t, imgforgeAs(runner.wrap, ['build', spec, '-o', path.join(dir, 'disk.img')]), 2, 'partitions[1].filesystem.files: /secret/key', 'cannot be read');
+  t.deepEqual(leftovers(dir), []);
   t.false(fs.existsSync(path.join(dir, 'disk.img')));
 });
 
@@ -329,4 +334,34 @@ test('a staging folder a killed build left is removed by the next build of the s
   buildJson(t, spec, path.join(dir, 'disk.img'));
   t.false(fs.existsSync(stale));
   t.true(fs.existsSync(other), "another output's folder is not this build's to remove");
+});
+
+test('the data map holds what mkfs.ext4 wrote and not the free space: a bmap copy of the image equals it', (t) => {
+  if (!haveTools || !hasTool('bmaptool')) return t.pass('skipped: e2fsprogs or bmap-tools is not installed');
+  const dir = tempDir('imgforge-ext4-bmap-');
+  varTree(dir);
+  const spec = writeSpec(dir, { minFree: '64MiB' });
+  const image = path.join(dir, 'disk.img');
+  const result = imgforge(['build', spec, '-o', image, '--bmap', '--json', '-q'], { env: ENV });
+  t.is(result.status, 0, result.stderr);
+  const built = JSON.parse(result.stdout) as BuildResult;
+  const partition = built.partitions[1];
+  t.true(built.dataBytes < partition.size / 2, `${built.dataBytes} bytes of data in a ${partition.size}-byte ext4 with 64 MiB free`);
+  const copy = path.join(dir, 'copy.img');
+  execFileSync('bmaptool', ['copy', '--bmap', `${image}.bmap`, image, copy], { stdio: 'ignore' });
+  t.true(fs.readFileSync(copy).equals(fs.readFileSync(image)), 'the blocks the bmap leaves out are zeros');
+  const fsck = spawnSync('e2fsck', ['-fn', device(copy, partition.offset)], { encoding: 'utf8' });
+  t.is(fsck.status, 0, fsck.stdout);
+});
+
+test('an mkfs.ext4 older than 1.47.0: one line naming it, the version needed and the package, exit 2, nothing written', (t) => {
+  const dir = tempDir('imgforge-ext4-old-');
+  varTree(dir);
+  const bin = path.join(dir, 'bin');
+  fs.mkdirSync(bin);
+  fs.writeFileSync(path.join(bin, 'mkfs.ext4'), '#!/bin/sh\necho "mke2fs 1.46.5 (30-Dec-2021)" >&2\necho "\tUsing EXT2FS Library version 1.46.5" >&2\nexit 1\n', { mode: 0o755 });
+  const spec = writeSpec(dir, {});
+  const result = imgforge(['build', spec, '-o', path.join(dir, 'disk.img')], { env: { ...ENV, PATH: `${bin}:${process.env.PATH}` } });
+  oneLineError(t, result, 2, 'partitions[1].filesystem', `${bin}/mkfs.ext4 is too old (it is 1.46.5)`, 'e2fsprogs 1.47.0 or later');
+  t.deepEqual(fs.readdirSync(dir).sort(), ['bin', 'spec.json', 'var']);
 });

@@ -171,4 +171,9 @@ test('bad input: no mksquashfs, a fixed size too small: one line, exit 2, nothin
   if (!haveTools) return;
   oneLineError(t, imgforge(['build', writeSpec(dir, { compression: 'none' }, {}, '1MiB'), '-o', output], { env: ENV }), 2, 'partitions[1].size', "too small for the partition's squashfs filesystem");
   t.deepEqual(fs.readdirSync(dir).sort(), ['spec.json', 'var']);
+  // An output inside the source folder is refused before mksquashfs reads that folder.
+  const inside = path.join(dir, 'var', 'log', 'disk.img');
+  oneLineError(t, imgforge(['build', writeSpec(dir, {}), '-o', inside], { env: ENV }), 2, 'would be inside', 'partitions[1].filesystem.files[0].source');
+  t.deepEqual(leftovers(path.join(dir, 'var', 'log')), []);
+  t.false(fs.existsSync(inside));
 });

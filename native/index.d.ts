@@ -106,6 +106,8 @@ export declare class ToolTree {
   /** Whether the scan read the file or directory with this device and inode number. */
   reads(dev: bigint, ino: bigint): boolean
   get usage(): TreeUsage
+  /** Throws, naming the file, when a regular file of the tree cannot be opened for reading. */
+  checkReadable(): void
   /** Stages the tree into `root`, an empty folder that becomes the filesystem's root. */
   stage(root: string): StageOutcome
 }
@@ -179,6 +181,12 @@ export interface DataRange {
   offset: number
   length: number
 }
+
+/**
+ * The ranges of `[offset, offset + length)` of the file at `path` that hold data (SEEK_DATA and
+ * SEEK_HOLE, aligned to 4 KiB): the data map of what mkfs.ext4 wrote into the image.
+ */
+export declare function dataRangesIn(path: string, offset: number, length: number): Array<DataRange>
 
 /**
  * The verity superblock at the start of `bytes` (a partition's first bytes), or null when there

@@ -48,12 +48,20 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
  * one is reported before anything is written) and each squashfs is made, so "auto" gets its
  * exact size.
  */
-function prepareToolFilesystems(temporaries: Temporaries, signal: AbortSignal | undefined) {
+function prepareToolFilesystems(spec: LoadedSpec, output: string, temporaries: Temporaries, signal: AbortSignal | undefined) {
   return async (scanned: ReadonlyMap<number, ScannedFilesystem>): Promise<void> => {
+    // Before mksquashfs reads a source folder: the output (and the squashfs beside it) must not be in one.
+    checkOutputOutsideFilesystems(output, spec, scanned);
     for (const [i, filesystem] of scanned) {
       const field = `partitions[${i}].filesystem`;
-      if (filesystem.type === 'ext4') {
-        checkExt4Tools(field, filesystem.options);
+      if (filesystem.type === 'ext4') checkExt4Tools(field, filesystem.options);
+      if (filesystem.type === 'ext4' || filesystem.type === 'squashfs') {
+        try {
+          // The tools read every file; one they cannot read is named here, before anything is written.
+          filesystem.tree.checkReadable();
+        } catch (error) {
+          throw new ImgforgeError('CONTENTS', `${field}.files: ${(error as Error).message}`);
+        }
       }
     }
     for (const [i, filesystem] of scanned) {
@@ -63,7 +71,7 @@ function prepareToolFilesystems(temporaries: Temporaries, signal: AbortSignal | 
 }
 
 function planFor(spec: LoadedSpec, output: string, kind: OutputKind, timings: PlanTimings, autoSizeMultiple: number | undefined, temporaries: Temporaries, signal: AbortSignal | undefined): Promise<ImagePlan> {
-  const hooks = { prepare: prepareToolFilesystems(temporaries, signal) };
+  const hooks = { prepare: prepareToolFilesystems(spec, output, temporaries, signal) };
   if (kind.kind === 'file') return planImage(spec, { timings, autoSizeMultiple }, hooks);
   const { device } = kind;
   if (device.logicalSectorSize !== spec.sectorSize) {
@@ -159,8 +167,10 @@ async function fillPartitions(target: OutputTarget, { layout, filesystems }: Ima
         const made = await writeExt4(field, filesystem.tree, filesystem.layout, target.writePath, target.zeroed, temporaries, options.signal);
         const summary = layout.partitions[i].filesystem;
         if (summary?.type === 'ext4') Object.assign(summary, made);
-        // mkfs.ext4 wrote (or left as zeros) the whole filesystem: count all of it as written.
-        written.push({ offset: filesystem.layout.offset, length: filesystem.layout.blocks * 4096 });
+        // mkfs.ext4 wrote the filesystem itself: a fresh image file says where with its holes (the
+        // rest of the partition was never written); a device's partition counts as written whole.
+        const length = filesystem.layout.blocks * 4096;
+        written.push(...(target.zeroed && target.kind === 'file' ? binding.dataRangesIn(target.writePath, filesystem.layout.offset, length) : [{ offset: filesystem.layout.offset, length }]));
         continue;
       }
       if (filesystem.type === 'squashfs') {

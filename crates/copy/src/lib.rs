@@ -57,4 +57,4 @@ pub use stats::CopyStats;
 pub use sys::LinuxSyscalls;
 pub use sys::{DefaultSyscalls, FileInfo, FileKind, PortableSyscalls, Syscalls, ZeroMethod};
 pub use target::{open_image, write_into_image, Target, WriteError};
-pub use written::{merged, ByteRange, WrittenRanges};
+pub use written::{data_ranges, merged, ByteRange, WrittenRanges};

@@ -157,3 +157,85 @@ mod tests {
         assert_eq!(a.ranges(), vec![r(0, 8), r(100, 1)]);
     }
 }
+
+/// The ranges of `[start, end)` of `file` that hold data as its filesystem reports them
+/// (SEEK_DATA/SEEK_HOLE), aligned outwards to `block`: the data map of what another program wrote
+/// into an image (mkfs.ext4 at a partition's offset), where the build has no record of its
+/// writes. Where the filesystem cannot tell, the whole range: zeros mapped as data are slower to
+/// deliver, never wrong.
+pub fn data_ranges<S: crate::Syscalls>(
+    sys: &mut S,
+    file: &std::fs::File,
+    start: u64,
+    end: u64,
+    block: u64,
+) -> Vec<ByteRange> {
+    let whole = || {
+        vec![ByteRange {
+            offset: start,
+            length: end - start,
+        }]
+    };
+    let mut ranges: Vec<ByteRange> = Vec::new();
+    let mut pos = start;
+    while pos < end {
+        let data = match sys.seek_data(file, pos) {
+            Ok(Some(data)) => data,
+            Ok(None) => break,
+            Err(_) => return whole(),
+        };
+        if data >= end {
+            break;
+        }
+        let hole = match sys.seek_hole(file, data) {
+            Ok(hole) if hole > data => hole.min(end),
+            _ => return whole(),
+        };
+        let offset = (data / block * block).max(start);
+        let stop = hole.div_ceil(block).saturating_mul(block).min(end);
+        match ranges.last_mut() {
+            Some(last) if last.end() >= offset => last.length = stop.max(last.end()) - last.offset,
+            _ => ranges.push(ByteRange {
+                offset,
+                length: stop - offset,
+            }),
+        }
+        pos = hole;
+    }
+    ranges
+}
+
+#[cfg(test)]
+mod data_range_tests {
+    use super::*;
+    use std::os::unix::fs::FileExt;
+
+    #[test]
+    fn data_ranges_are_the_written_blocks_of_a_sparse_file() {
+        let dir = std::env::temp_dir().join(format!("imgforge-data-ranges-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("sparse");
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .unwrap();
+        file.set_len(64 << 20).unwrap();
+        file.write_at(&[1; 4096], 8 << 20).unwrap();
+        file.write_at(&[2; 10], (32 << 20) + 100).unwrap();
+        let mut sys = crate::DefaultSyscalls::default();
+        let ranges = data_ranges(&mut sys, &file, 1 << 20, 48 << 20, 4096);
+        std::fs::remove_dir_all(&dir).unwrap();
+        // A filesystem may report data in larger units than written; each write is covered, and
+        // far less than the whole range is data where holes are reported at all.
+        let covers = |at: u64| ranges.iter().any(|r| r.offset <= at && at < r.end());
+        assert!(covers(8 << 20) && covers((32 << 20) + 100), "{ranges:?}");
+        let total: u64 = ranges.iter().map(|r| r.length).sum();
+        assert!(total == (47 << 20) || total <= 8 << 20, "{ranges:?}");
+        assert!(ranges
+            .iter()
+            .all(|r| r.offset >= 1 << 20 && r.end() <= 48 << 20));
+    }
+}

@@ -1,7 +1,7 @@
 //! Source trees of filesystems built by outside tools (mkfs.ext4, mksquashfs): the scan, what it
 //! takes, and staging it as one folder of links.
 
-use imgforge_stage::{scan, stage, usage, Kind};
+use imgforge_stage::{check_readable, scan, stage, usage, Kind};
 use imgforge_tree::{Source, Tree};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -82,6 +82,12 @@ impl ToolTree {
         }
     }
 
+    /// Throws, naming the file, when a regular file of the tree cannot be opened for reading.
+    #[napi]
+    pub fn check_readable(&self) -> Result<()> {
+        check_readable(&self.tree).map_err(invalid)
+    }
+
     /// Stages the tree into `root`, an empty folder that becomes the filesystem's root.
     #[napi]
     pub fn stage(&self, root: String) -> Result<StageOutcome> {
@@ -102,4 +108,21 @@ impl ToolTree {
                 .collect(),
         })
     }
+}
+
+/// The ranges of `[offset, offset + length)` of the file at `path` that hold data (SEEK_DATA and
+/// SEEK_HOLE, aligned to 4 KiB): the data map of what mkfs.ext4 wrote into the image.
+#[napi]
+pub fn data_ranges_in(path: String, offset: f64, length: f64) -> Result<Vec<crate::DataRange>> {
+    let start = crate::to_u64(offset, "offset")?;
+    let end = start + crate::to_u64(length, "length")?;
+    let file = std::fs::File::open(&path)
+        .map_err(|e| Error::new(Status::GenericFailure, format!("{path}: {e}")))?;
+    let mut sys = imgforge_copy::DefaultSyscalls::default();
+    Ok(
+        imgforge_copy::data_ranges(&mut sys, &file, start, end, 4096)
+            .into_iter()
+            .map(crate::DataRange::from)
+            .collect(),
+    )
 }

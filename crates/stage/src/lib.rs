@@ -70,6 +70,35 @@ pub fn scan(sources: &[Source], kind: Kind) -> Result<Tree, ScanError> {
     imgforge_tree::scan(sources, &policy)
 }
 
+/// Opens every regular file of `tree` for reading and closes it again: a file the tool could
+/// not read is reported with its path before anything is written, rather than as the tool's
+/// own message without a name. Hard links are opened once.
+pub fn check_readable(tree: &Tree) -> Result<(), String> {
+    let mut stack: Vec<(&imgforge_tree::Dir, String)> = vec![(&tree.root, String::new())];
+    let mut seen = std::collections::HashSet::new();
+    while let Some((dir, path)) = stack.pop() {
+        for node in &dir.entries {
+            let here = format!("{path}/{}", node.name());
+            match node {
+                imgforge_tree::Node::Dir(sub) => stack.push((sub, here)),
+                imgforge_tree::Node::File(file) => {
+                    if file.link.is_some_and(|id| !seen.insert(id)) {
+                        continue;
+                    }
+                    if let Err(e) = std::fs::File::open(&file.source) {
+                        return Err(format!(
+                            "{here} (from {}) cannot be read: {e}",
+                            file.source.display()
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,5 +124,23 @@ mod tests {
             target: format!("/{}", "n".repeat(255)),
         }];
         assert!(scan(&ok, Kind::Squashfs).is_ok());
+    }
+
+    #[test]
+    fn check_readable_names_a_file_that_cannot_be_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("d")).unwrap();
+        std::fs::write(dir.path().join("d/ok"), b"x").unwrap();
+        let sources = [Source {
+            source: dir.path().to_path_buf(),
+            target: "/".into(),
+        }];
+        let tree = scan(&sources, Kind::Ext4).unwrap();
+        assert_eq!(check_readable(&tree), Ok(()));
+        // The file goes away after the scan: opening it fails, and the error names it.
+        std::fs::remove_file(dir.path().join("d/ok")).unwrap();
+        let error = check_readable(&tree).unwrap_err();
+        assert!(error.starts_with("/d/ok (from "), "{error}");
+        assert!(error.contains("cannot be read"), "{error}");
     }
 }
