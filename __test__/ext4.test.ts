@@ -81,6 +81,9 @@ test('the fix-up script sets owners and times on used inodes, and source owners 
   t.is(fixUpScript(layout, [2], []), 'sif <2> uid 0\nsif <2> gid 0\nsif <2> atime @5\nsif <2> mtime @5\nsif <2> ctime @5\nsif <2> crtime @5\n');
   const source = { ...layout, options: { ...layout.options, ownership: 'source' as const, timestamp: undefined } };
   t.is(fixUpScript(source, [2, 11], [{ path: '/a "b"', uid: 7, gid: 8 }]), 'sif "/a ""b""" uid 7\nsif "/a ""b""" gid 8\n');
+  // The root folder's mode, which mkfs.ext4 -d leaves at 0755, is set from its source.
+  t.is(fixUpScript(source, [2], [], 0o711), 'sif <2> mode 040711\n');
+  t.is(fixUpScript(source, [2], [], 0o755), '');
   t.throws(() => debugfsPath('/a\nb'), { message: /line break/ });
   t.true(compareVersions([1, 47, 0], [1, 46, 6]) > 0);
   t.true(compareVersions([4, 5], [4, 5, 0]) === 0);
@@ -364,4 +367,21 @@ test('an mkfs.ext4 older than 1.47.0: one line naming it, the version needed and
   const result = imgforge(['build', spec, '-o', path.join(dir, 'disk.img')], { env: { ...ENV, PATH: `${bin}:${process.env.PATH}` } });
   oneLineError(t, result, 2, 'partitions[1].filesystem', `${bin}/mkfs.ext4 is too old (it is 1.46.5)`, 'e2fsprogs 1.47.0 or later');
   t.deepEqual(fs.readdirSync(dir).sort(), ['bin', 'spec.json', 'var']);
+});
+
+test('the root folder keeps its source\'s mode (mkfs.ext4 -d leaves it 0755), staged or read directly; verify agrees', (t) => {
+  if (!haveTools) return t.pass('skipped: e2fsprogs is not installed');
+  for (const staged of [false, true]) {
+    const dir = tempDir('imgforge-ext4-root-mode-');
+    varTree(dir);
+    fs.chmodSync(path.join(dir, 'var'), 0o711);
+    const files = staged ? [{ source: './var', target: '/' }, { source: './var/log/empty', target: '/placed' }] : [{ source: './var', target: '/' }];
+    const spec = writeSpec(dir, { files });
+    const image = path.join(dir, 'disk.img');
+    const result = buildJson(t, spec, image);
+    const stat = execFileSync('debugfs', ['-R', 'stat /', device(image, result.partitions[1].offset)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    t.regex(stat, /Mode:\s+0711/, staged ? 'staged' : 'read directly');
+    const verified = imgforge(['verify', spec, image], { env: ENV });
+    t.is(verified.status, 0, verified.stdout + verified.stderr);
+  }
 });

@@ -52,7 +52,20 @@ export function directSource(files: ReadonlyArray<{ source: string; target: stri
 
 /** Whether the build needs debugfs for this ext4 (an owner or time to set after mkfs.ext4). */
 export function needsFixUp(options: Ext4Options): boolean {
-  return options.ownership === 'root' || options.timestamp !== undefined || directSource(options.files) === undefined;
+  const direct = directSource(options.files);
+  return options.ownership === 'root' || options.timestamp !== undefined || direct === undefined || rootModeOf(direct) !== DEFAULT_ROOT_MODE;
+}
+
+/** The mode mkfs.ext4 -d gives the root folder whatever its source's (e2fsprogs 1.47.0 copies only the root's owner and times). */
+const DEFAULT_ROOT_MODE = 0o755;
+
+/** A folder's permission bits; unreadable: one that will not match, so the fix-up runs and the scan reports the problem. */
+function rootModeOf(folder: string): number {
+  try {
+    return fs.statSync(folder).mode & 0o7777;
+  } catch {
+    return -1;
+  }
 }
 
 /** Checks mkfs.ext4, dumpe2fs and (when needed) debugfs before anything is written. */
@@ -109,9 +122,11 @@ export function debugfsPath(p: string): string {
 }
 
 /** The debugfs commands that give inodes the spec's owners and times. */
-export function fixUpScript(layout: Ext4Layout, used: readonly number[], created: readonly CreatedNode[]): string {
+export function fixUpScript(layout: Ext4Layout, used: readonly number[], created: readonly CreatedNode[], rootMode = DEFAULT_ROOT_MODE): string {
   const { ownership, timestamp } = layout.options;
   const lines: string[] = [];
+  // Inode 2 is the root: it gets its source's mode (a leading 0 makes debugfs read octal).
+  if (rootMode >= 0 && rootMode !== DEFAULT_ROOT_MODE) lines.push(`sif <2> mode 0${(0o040000 | rootMode).toString(8)}`);
   for (const ino of used) {
     if (ownership === 'root') lines.push(`sif <${ino}> uid 0`, `sif <${ino}> gid 0`);
     if (timestamp !== undefined) for (const field of ['atime', 'mtime', 'ctime', 'crtime']) lines.push(`sif <${ino}> ${field} @${timestamp}`);
@@ -150,7 +165,7 @@ export async function writeExt4(field: string, tree: ToolTree, layout: Ext4Layou
   const dumpe2fs = path.join(path.dirname(mkfs), 'dumpe2fs');
   const dump = await runTool(fs.existsSync(dumpe2fs) ? dumpe2fs : 'dumpe2fs', [fixed], { env: { LC_ALL: 'C' }, signal });
   if (dump.status !== 0) throw toolFailure(field, 'dumpe2fs', dump);
-  const script = fixUpScript(layout, usedInodes(dump.stdout), created);
+  const script = fixUpScript(layout, usedInodes(dump.stdout), created, rootModeOf(folder));
   if (script !== '') {
     const debugfs = requireTool('debugfs', field);
     const file = path.join(privateFolder, 'fix-up.debugfs');
