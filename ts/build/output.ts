@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import { ImgforgeError } from '../errors';
 import { describeFsError } from '../fs-errors';
 import { blockDeviceInfo, type BlockDeviceInfo } from '../block-device';
@@ -27,6 +28,12 @@ export interface OutputTarget {
    * the file. A file stays at its temporary path until commit.
    */
   finish(options: { durable: boolean }): void;
+  /**
+   * As finish with `durable`, the fsync run on a worker thread: the image can be read meanwhile
+   * (the delivery hashes and converts it while its own data reaches the disk). Nothing to do
+   * once finished.
+   */
+  finishInBackground(): Promise<void>;
   /** Makes the image final: finish (if not done yet) and, for a file, rename into place. */
   commit(): void;
   /** Removes everything this build created. Safe to call more than once and after commit. */
@@ -92,6 +99,20 @@ class FileOutput extends OpenOutput implements OutputTarget {
     }
   }
 
+  async finishInBackground(): Promise<void> {
+    const fd = this.fd;
+    if (fd === undefined) return;
+    try {
+      await fsyncInBackground(fd);
+    } catch (error) {
+      this.discard();
+      throw new ImgforgeError('IO', `cannot flush ${this.writePath}: ${(error as Error).message}`);
+    }
+    // Closes this.fd, not `fd`: when discarded while the fsync ran (a failure or cancellation
+    // elsewhere), it is closed already and its number may belong to another file by now.
+    this.finish({ durable: false });
+  }
+
   commit(): void {
     this.finish({ durable: true });
     try {
@@ -154,6 +175,10 @@ class DeviceOutput extends OpenOutput implements OutputTarget {
     }
   }
 
+  async finishInBackground(): Promise<void> {
+    this.finish();
+  }
+
   commit(): void {
     this.finish();
   }
@@ -178,6 +203,8 @@ function writeFully(fd: number, data: Uint8Array, offset: number, name: string):
     throw new ImgforgeError('IO', `cannot write ${name} at offset ${offset + done}: ${(error as Error).message}`);
   }
 }
+
+const fsyncInBackground = promisify(fs.fsync);
 
 function flushFully(fd: number, name: string): void {
   try {

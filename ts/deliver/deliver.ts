@@ -88,6 +88,14 @@ async function withProgress<T>(progress: CopyProgress, size: number, artifact: s
   }
 }
 
+/** The promise's failure, or undefined once it succeeded: awaited later without an unhandled rejection meanwhile. */
+function settled(promise: Promise<void>): Promise<unknown> {
+  return promise.then(
+    () => undefined,
+    (error: unknown) => error ?? new Error('failed'),
+  );
+}
+
 /** Removes the files, ignoring those already gone. */
 function removeAll(files: readonly string[]): void {
   for (const file of files) fs.rmSync(file, { force: true });
@@ -134,6 +142,10 @@ async function deliver(built: BuiltImage, delivery: Delivery, options: BuildOpti
     built.abandon();
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
+  // The raw image that is kept reaches the disk while the writers read it (from the page
+  // cache): its fsync and their hashing and copying overlap instead of following each other.
+  // Settled before anything is renamed or removed; a failure of it is the build's failure.
+  const imageDurable = rawIsImage ? settled(built.finishInBackground()) : Promise.resolve(undefined);
   try {
     if (options.signal?.aborted) throw new ImgforgeError('ABORTED', 'build cancelled');
     checkRenames(pending.map((p) => p.artifact.path));
@@ -157,6 +169,8 @@ async function deliver(built: BuiltImage, delivery: Delivery, options: BuildOpti
       }
       artifacts.unshift(raw);
     }
+    const notDurable = await imageDurable;
+    if (notDurable !== undefined) throw notDurable;
     if (options.signal?.aborted) throw new ImgforgeError('ABORTED', 'build cancelled');
     checkRenames(artifacts.map((a) => a.path));
     // All written: the partition and bmap files first, the image last, so an image in place
@@ -169,6 +183,7 @@ async function deliver(built: BuiltImage, delivery: Delivery, options: BuildOpti
     }
     return artifacts;
   } catch (error) {
+    await imageDurable;
     removeAll(temporaries);
     built.discard();
     throw options.signal?.aborted ? new ImgforgeError('ABORTED', 'build cancelled') : error;
@@ -188,8 +203,9 @@ export async function build(specOrPath: string | LoadedSpec, options: BuildOptio
   const output = outputPath(spec, options);
   const delivery = resolveDelivery(output, options);
   const built = await buildImage(spec, { ...options, output }, {
-    // A raw image that is only converted and removed need not reach the disk.
-    durable: delivery.format === 'raw' && delivery.compress === undefined,
+    // A raw image that is only converted and removed need not reach the disk; one that is kept
+    // is fsynced while the delivery reads it (see deliver), or by its commit.
+    durable: delivery.format === 'raw' && delivery.compress === undefined ? 'background' : false,
     autoSizeMultiple: delivery.format === 'vhd' ? MiB : undefined,
     checkOutput: (kind) => {
       const problem = deviceProblem(delivery);
