@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ddInto, durable, imgforgeTool, newGpt, partSize, planOf, yamlSpec } from './commands.mjs';
 import { erofsScenario } from './erofs.mjs';
-import { GiB, bigInput, espInputs, rawInput } from './inputs.mjs';
+import { GiB, abInputs, bigInput, espInputs, rawInput } from './inputs.mjs';
 import { quote, run } from './system.mjs';
 
 const SEED_UUID = '5c0e2f1a-8d4b-4e6f-9a3c-7b1d2e4f6a80';
@@ -83,18 +83,23 @@ function espSpec(ctx, inputs) {
   return spec;
 }
 
+/** What the delivery scenarios (bmap, qcow2, zstd) build: the A/B example, examples/ab. */
+const AB_EXAMPLE = {
+  inputs: (ctx) => abInputs(ctx.dir, ctx.repo),
+  sharesInputsWith: 'bmap',
+  liveBytes: 2 * GiB, // ~320 MB of inputs and two images of ~360 MiB allocated (ext4)
+};
+
 /**
- * Scenario esp delivered by imgforge as `ownName` in one pass, against the raw build followed by
- * `convert(raw, out)`, the two-step pipeline; `problem(file, layout)` checks either output.
+ * The A/B example delivered by imgforge as `ownName` in one pass, against the raw build followed
+ * by `convert(raw, out)`, the two-step pipeline; `problem(file, layout)` checks either output.
  */
 function convertedScenario({ key, ownName, suffix, peer, convert, problem }) {
   return {
-    title: `${key}: scenario esp as ${ownName.replace(/^disk/, '')} against the raw build + ${peer}`,
-    inputs: (ctx) => espInputs(ctx.dir, ctx.repo),
-    sharesInputsWith: 'esp',
-    liveBytes: 2 * GiB,
+    title: `${key}: the A/B example (examples/ab) as ${ownName.replace(/^disk/, '')} against the raw build + ${peer}`,
+    ...AB_EXAMPLE,
     tools(ctx, inputs) {
-      const spec = espSpec(ctx, inputs);
+      const { spec } = inputs;
       const layout = planOf(ctx, spec);
       const own = path.join(ctx.out, `imgforge${suffix}`);
       const raw = path.join(ctx.out, 'two-step.img');
@@ -182,16 +187,18 @@ export const SCENARIOS = {
   },
   erofs: erofsScenario,
   bmap: {
-    title: 'bmap: scenario esp with --bmap against the raw build + bmaptool create',
-    inputs: (ctx) => espInputs(ctx.dir, ctx.repo),
-    sharesInputsWith: 'esp',
-    liveBytes: 2 * GiB,
+    title: 'bmap: the A/B example (examples/ab) with --bmap against the raw build + bmaptool create',
+    ...AB_EXAMPLE,
     tools(ctx, inputs) {
-      const spec = espSpec(ctx, inputs);
+      const { spec } = inputs;
       const layout = planOf(ctx, spec);
       const own = path.join(ctx.out, 'imgforge.img');
       const peer = path.join(ctx.out, 'two-step.img');
-      const hasBmap = (image) => () => (fs.statSync(`${image}.bmap`).size > 0 ? undefined : `${image}.bmap is empty`);
+      // bmaptool copy reads every mapped range and checks its SHA-256 against the bmap.
+      const hasBmap = (image) => () => {
+        const copied = run(['bmaptool', '-q', 'copy', '--bmap', `${image}.bmap`, image, '/dev/null'], { allowFail: true });
+        return copied.status === 0 ? undefined : `bmaptool copy --bmap ${image}.bmap: ${`${copied.stderr}`.trim().split('\n').pop()}`;
+      };
       return {
         layout,
         tools: [
