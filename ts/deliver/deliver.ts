@@ -6,12 +6,12 @@
  * a cancellation removes every temporary file, the raw image's included.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { ImgforgeError } from '../errors';
 import { buildImage, outputPath, type BuiltImage } from '../build/build';
 import { checkOutputIsNoInput } from '../build/input-guard';
 import { loadSpec } from '../spec/load';
-import { removeStaleTemporaries, syncDirectory, temporaryPathFor } from '../build/output';
+import { removeStaleTemporaries, temporaryPathFor } from '../build/output';
+import { renameIntoPlace, type Move } from './rename';
 import { native, type CopyProgress, type DeliverOutcome } from '../native';
 import { IMAGE_WRITERS, writeBmap, type ImageWriter } from './writers';
 import { deliversMore, deviceProblem, resolveDelivery, splitPaths, type Delivery } from './options';
@@ -113,17 +113,8 @@ function checkRenames(paths: readonly string[]): void {
   }
 }
 
-/** Renames each temporary file into place (each was fsynced by its writer), then makes the renames durable. */
-function renameAll(pending: readonly PendingArtifact[]): void {
-  for (const { temporary, artifact } of pending) {
-    try {
-      fs.renameSync(temporary, artifact.path);
-    } catch (error) {
-      throw new ImgforgeError('IO', `cannot move ${artifact.path} into place: ${(error as Error).message}`);
-    }
-  }
-  for (const dir of new Set(pending.map((p) => path.dirname(p.artifact.path)))) syncDirectory(dir);
-}
+/** The renames that put the pending artifacts in place. */
+const movesOf = (pending: readonly PendingArtifact[]): Move[] => pending.map((p) => ({ temporary: p.temporary, final: p.artifact.path }));
 
 /**
  * Writes every artifact from the built raw image, then moves them into place. The raw image
@@ -175,12 +166,18 @@ async function deliver(built: BuiltImage, delivery: Delivery, options: BuildOpti
     checkRenames(artifacts.map((a) => a.path));
     // All written: the partition and bmap files first, the image last, so an image in place
     // always has its companions beside it.
-    renameAll(pending.filter((p) => p.artifact.path !== built.result.output));
-    if (rawIsImage) built.commit();
-    else {
-      renameAll(pending.filter((p) => p.artifact.path === built.result.output));
-      built.discard();
+    // A failure of the image's rename puts the companions' previous files back: the final
+    // paths hold every new file or none.
+    const companions = renameIntoPlace(movesOf(pending.filter((p) => p.artifact.path !== built.result.output)));
+    try {
+      if (rawIsImage) built.commit();
+      else renameIntoPlace(movesOf(pending.filter((p) => p.artifact.path === built.result.output))).keep();
+    } catch (error) {
+      companions.rollback();
+      throw error;
     }
+    companions.keep();
+    if (!rawIsImage) built.discard();
     return artifacts;
   } catch (error) {
     await imageDurable;
