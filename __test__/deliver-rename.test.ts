@@ -8,6 +8,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ImgforgeError } from '../ts/errors';
 import { renameIntoPlace } from '../ts/deliver/rename';
+import { build } from '../ts/index';
+import { spawnSync } from 'node:child_process';
 
 function folder(t: { teardown: (f: () => void) => void }): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imgforge-rename-'));
@@ -71,4 +73,32 @@ test('rollback after the renames (the image after them failed) restores the earl
   renamed.rollback();
   t.deepEqual(fs.readdirSync(dir), ['disk.img.bmap']);
   t.is(fs.readFileSync(at('disk.img.bmap'), 'utf8'), 'old bmap');
+});
+
+test('a build whose image cannot be renamed into place puts the bmap it renamed before back', async (t) => {
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) {
+    t.log('skipped: needs root on Linux (chattr +i makes the old image refuse the rename)');
+    t.pass();
+    return;
+  }
+  const dir = folder(t);
+  const at = (name: string) => path.join(dir, name);
+  fs.writeFileSync(at('content.bin'), Buffer.alloc(3 << 20, 7));
+  fs.writeFileSync(at('image.yaml'), ['size: 16MiB', 'partitions:', '  - { name: a, type: linux-generic, size: 4MiB, contents: ./content.bin }', ''].join('\n'));
+  fs.writeFileSync(at('disk.img'), 'old image');
+  fs.writeFileSync(at('disk.img.bmap'), 'old bmap');
+  // An immutable file can be neither replaced by a rename nor linked: the image's rename, the
+  // last, fails after the bmap's.
+  const chattr = spawnSync('chattr', ['+i', at('disk.img')], { encoding: 'utf8' });
+  if (chattr.status !== 0) {
+    t.log(`skipped: chattr +i is refused here (${chattr.stderr.trim()})`);
+    t.pass();
+    return;
+  }
+  t.teardown(() => spawnSync('chattr', ['-i', at('disk.img')]));
+  const error = await t.throwsAsync(build(at('image.yaml'), { output: at('disk.img'), bmap: true, force: true }));
+  t.regex(error!.message, /cannot move the finished image into place/);
+  t.is(fs.readFileSync(at('disk.img.bmap'), 'utf8'), 'old bmap', 'the bmap renamed before the image is the old one again');
+  t.is(fs.readFileSync(at('disk.img'), 'utf8'), 'old image');
+  t.deepEqual(fs.readdirSync(dir).sort(), ['content.bin', 'disk.img', 'disk.img.bmap', 'image.yaml']);
 });
