@@ -37,9 +37,6 @@ pub(crate) fn cut_runs(runs: &[BlockRun], max: u64) -> Vec<BlockRun> {
     out
 }
 
-/// Pieces per hashing thread asked ahead of it (see ImageMap::read_ahead): 2 × 16 MiB.
-const READ_AHEAD_PIECES: usize = 2;
-
 /// What a hashing thread tells the thread that owns the progress callback.
 enum Hashed {
     Progress(u64),
@@ -62,19 +59,6 @@ fn hash_pieces(
     let stop = AtomicBool::new(false);
     let mut digests = vec![None; pieces.len()];
     let mut failure = None;
-    // Read-ahead of the pieces the workers will take next, READ_AHEAD_PIECES per worker ahead
-    // of the piece each hashes: deeper I/O where the image is not cached (see read_ahead).
-    let read_ahead = |index: usize| {
-        if let Some(piece) = pieces.get(index) {
-            let start = piece.first * BLOCK_SIZE;
-            map.read_ahead(
-                start,
-                ((piece.first + piece.count) * BLOCK_SIZE).min(map.size()),
-            );
-        }
-    };
-    let ahead = threads * READ_AHEAD_PIECES;
-    (0..ahead).for_each(read_ahead);
     let (tx, rx) = mpsc::channel();
     std::thread::scope(|scope| {
         for _ in 0..threads {
@@ -84,7 +68,6 @@ fn hash_pieces(
                 if index >= pieces.len() || stop.load(Ordering::Relaxed) {
                     break;
                 }
-                read_ahead(index + ahead);
                 let piece = pieces[index];
                 let start = piece.first * BLOCK_SIZE;
                 let end = ((piece.first + piece.count) * BLOCK_SIZE).min(map.size());

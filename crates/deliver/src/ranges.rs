@@ -10,8 +10,6 @@ use crate::Progress;
 
 /// Bytes read from the image per call, and of zeros fed per call for a hole.
 pub(crate) const CHUNK: usize = 1 << 20;
-/// How far ahead of its reads a stream asks the kernel to read (see ImageMap::read_ahead).
-const READ_AHEAD: u64 = 16 << 20;
 
 /// Checks that `ranges` are sorted, do not touch or overlap, are not empty and lie inside an
 /// image of `size` bytes: what every writer relies on.
@@ -85,28 +83,6 @@ impl<'a> ImageMap<'a> {
         })
     }
 
-    /// Asks the kernel to start reading `[start, end)` now (Linux: POSIX_FADV_WILLNEED), so
-    /// that the reads that follow find it in the page cache. It matters where the image's data
-    /// is not cached after the build: on XFS and btrfs the copies were reflinks, which share the
-    /// sources' blocks but not their cached pages, so hashing the image reads it from the disk.
-    /// Only a hint: a failure changes nothing but the speed.
-    pub(crate) fn read_ahead(&self, start: u64, end: u64) {
-        #[cfg(target_os = "linux")]
-        if let (Ok(offset), Ok(len)) = (
-            i64::try_from(start),
-            i64::try_from(end.saturating_sub(start)),
-        ) {
-            let _ = nix::fcntl::posix_fadvise(
-                &self.file,
-                offset,
-                len,
-                nix::fcntl::PosixFadviseAdvice::POSIX_FADV_WILLNEED,
-            );
-        }
-        #[cfg(not(target_os = "linux"))]
-        let _ = (start, end);
-    }
-
     /// Feeds `[start, end)` of the image to `sink` in order: data ranges read from the file,
     /// everything else as zeros that are never read.
     pub(crate) fn stream(
@@ -119,17 +95,9 @@ impl<'a> ImageMap<'a> {
         let zeros = vec![0u8; CHUNK];
         let mut buf = vec![0u8; CHUNK];
         let mut pos = start;
-        let mut advised = start;
         let mut feed = |to: u64, data: bool, pos: &mut u64| -> Result<(), DeliverError> {
             while *pos < to {
                 let n = (to - *pos).min(CHUNK as u64) as usize;
-                // Keeps the kernel reading ahead of these reads: a new hint, up to READ_AHEAD
-                // past this read, whenever less than half of that is asked for already.
-                if data && advised < to && advised < *pos + READ_AHEAD / 2 {
-                    let from = advised.max(*pos);
-                    advised = to.min(*pos + READ_AHEAD);
-                    self.read_ahead(from, advised);
-                }
                 if data {
                     self.read_exact_at(&mut buf[..n], *pos)?;
                     sink(&buf[..n])?;
