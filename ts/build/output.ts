@@ -70,6 +70,8 @@ class FileOutput extends OpenOutput implements OutputTarget {
   readonly kind = 'file' as const;
   readonly zeroed = true;
   private committed = false;
+  /** Whether finishInBackground's fsync is running on the descriptor. */
+  private syncing = false;
 
   constructor(readonly path: string, readonly writePath: string, size: number) {
     super();
@@ -102,14 +104,25 @@ class FileOutput extends OpenOutput implements OutputTarget {
   async finishInBackground(): Promise<void> {
     const fd = this.fd;
     if (fd === undefined) return;
+    this.syncing = true;
+    let failure: unknown;
     try {
       await fsyncInBackground(fd);
     } catch (error) {
-      this.discard();
-      throw new ImgforgeError('IO', `cannot flush ${this.writePath}: ${(error as Error).message}`);
+      failure = error;
+    } finally {
+      this.syncing = false;
     }
-    // Closes this.fd, not `fd`: when discarded while the fsync ran (a failure or cancellation
-    // elsewhere), it is closed already and its number may belong to another file by now.
+    if (this.fd !== fd) {
+      // Discarded while the fsync ran (a failure or cancellation elsewhere): the file is gone,
+      // and discard left the descriptor open for the fsync, to be closed here.
+      fs.closeSync(fd);
+      return;
+    }
+    if (failure !== undefined) {
+      this.discard();
+      throw new ImgforgeError('IO', `cannot flush ${this.writePath}: ${(failure as Error).message}`);
+    }
     this.finish({ durable: false });
   }
 
@@ -127,10 +140,14 @@ class FileOutput extends OpenOutput implements OutputTarget {
 
   discard(): void {
     if (this.fd !== undefined) {
-      try {
-        fs.closeSync(this.fd);
-      } catch {
-        // Already closed or invalid: nothing more to release.
+      // A background fsync still uses the descriptor: closing it now could let its number go to
+      // another file before the fsync runs; finishInBackground closes it when that returns.
+      if (!this.syncing) {
+        try {
+          fs.closeSync(this.fd);
+        } catch {
+          // Already closed or invalid: nothing more to release.
+        }
       }
       this.fd = undefined;
     }
