@@ -77,3 +77,20 @@ export function espInputs(dir, repo) {
   run(['sync']);
   return { esp, erofs };
 }
+
+/**
+ * Scenarios bmap, qcow2 and zstd: the A/B example itself (examples/ab/image.yaml, as the issue
+ * names it), copied with what it refers to: its ESP tree made by examples/ab/generate-esp.mjs
+ * (3,000 files, ~300 MB) and the appliance's 3 MiB ext4 root (examples/appliance/rootfs.ext4),
+ * at the relative paths the spec uses.
+ */
+export function abInputs(dir, repo) {
+  const ab = path.join(dir, 'ab');
+  fs.mkdirSync(ab, { recursive: true });
+  fs.mkdirSync(path.join(dir, 'appliance'), { recursive: true });
+  fs.copyFileSync(path.join(repo, 'examples/ab/image.yaml'), path.join(ab, 'image.yaml'));
+  fs.copyFileSync(path.join(repo, 'examples/appliance/rootfs.ext4'), path.join(dir, 'appliance/rootfs.ext4'));
+  run([process.execPath, path.join(repo, 'examples/ab/generate-esp.mjs'), path.join(ab, 'esp')]);
+  run(['sync']);
+  return { spec: path.join(ab, 'image.yaml') };
+}

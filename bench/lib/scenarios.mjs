@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { ddInto, durable, imgforgeTool, newGpt, partSize, planOf, yamlSpec } from './commands.mjs';
 import { erofsScenario } from './erofs.mjs';
 import { ext4Scenario } from './ext4.mjs';
-import { GiB, bigInput, espInputs, rawInput } from './inputs.mjs';
+import { GiB, abInputs, bigInput, espInputs, rawInput } from './inputs.mjs';
 import { quote, run } from './system.mjs';
 
 const SEED_UUID = '5c0e2f1a-8d4b-4e6f-9a3c-7b1d2e4f6a80';
@@ -84,18 +84,23 @@ function espSpec(ctx, inputs) {
   return spec;
 }
 
+/** What the delivery scenarios (bmap, qcow2, zstd) build: the A/B example, examples/ab. */
+const AB_EXAMPLE = {
+  inputs: (ctx) => abInputs(ctx.dir, ctx.repo),
+  sharesInputsWith: 'bmap',
+  liveBytes: 2 * GiB, // ~320 MB of inputs and two images of ~360 MiB allocated (ext4)
+};
+
 /**
- * Scenario esp delivered by imgforge as `ownName` in one pass, against the raw build followed by
- * `convert(raw, out)`, the two-step pipeline; `problem(file, layout)` checks either output.
+ * The A/B example delivered by imgforge as `ownName` in one pass, against the raw build followed
+ * by `convert(raw, out)`, the two-step pipeline; `problem(file, layout)` checks either output.
  */
 function convertedScenario({ key, ownName, suffix, peer, convert, problem }) {
   return {
-    title: `${key}: scenario esp as ${ownName.replace(/^disk/, '')} against the raw build + ${peer}`,
-    inputs: (ctx) => espInputs(ctx.dir, ctx.repo),
-    sharesInputsWith: 'esp',
-    liveBytes: 2 * GiB,
+    title: `${key}: the A/B example (examples/ab) as ${ownName.replace(/^disk/, '')} against the raw build + ${peer}`,
+    ...AB_EXAMPLE,
     tools(ctx, inputs) {
-      const spec = espSpec(ctx, inputs);
+      const { spec } = inputs;
       const layout = planOf(ctx, spec);
       const own = path.join(ctx.out, `imgforge${suffix}`);
       const raw = path.join(ctx.out, 'two-step.img');
@@ -184,16 +189,27 @@ export const SCENARIOS = {
   erofs: erofsScenario,
   ext4: ext4Scenario,
   bmap: {
-    title: 'bmap: scenario esp with --bmap against the raw build + bmaptool create',
-    inputs: (ctx) => espInputs(ctx.dir, ctx.repo),
-    sharesInputsWith: 'esp',
-    liveBytes: 2 * GiB,
+    title: 'bmap: the A/B example (examples/ab) with --bmap against the raw build + bmaptool create',
+    ...AB_EXAMPLE,
     tools(ctx, inputs) {
-      const spec = espSpec(ctx, inputs);
+      const { spec } = inputs;
       const layout = planOf(ctx, spec);
       const own = path.join(ctx.out, 'imgforge.img');
       const peer = path.join(ctx.out, 'two-step.img');
-      const hasBmap = (image) => () => (fs.statSync(`${image}.bmap`).size > 0 ? undefined : `${image}.bmap is empty`);
+      // bmaptool copy reads every mapped range and checks its SHA-256 against the bmap.
+      const bmapProblem = (bmap, image) => {
+        const copied = run(['bmaptool', '-q', 'copy', '--bmap', bmap, image, '/dev/null'], { allowFail: true });
+        return copied.status === 0 ? undefined : `bmaptool copy --bmap ${bmap}: ${`${copied.stderr}`.trim().split('\n').pop()}`;
+      };
+      const hasBmap = (image) => () => bmapProblem(`${image}.bmap`, image);
+      // The two steps' parts, timed in the same rounds, for the arithmetic of the ratio: the raw
+      // build alone, and bmaptool create alone over an image built once beforehand (outside the
+      // output folder, which every run empties). Two steps ÷ imgforge cannot pass
+      // 1 + (bmaptool alone ÷ raw build alone), even if the bmap cost imgforge nothing.
+      const prebuilt = path.join(ctx.conf, 'prebuilt.img');
+      fs.rmSync(prebuilt, { force: true });
+      run([process.execPath, ctx.cli, 'build', spec, '-o', prebuilt, '-q', '--no-checksums']);
+      const alone = path.join(ctx.out, 'alone.bmap');
       return {
         layout,
         tools: [
@@ -203,6 +219,14 @@ export const SCENARIOS = {
             output: peer,
             script: durable(`${quote(process.execPath)} ${quote(ctx.cli)} build ${quote(spec)} -o ${quote(peer)} -q --no-checksums && bmaptool create -o ${quote(`${peer}.bmap`)} ${quote(peer)}`, `${peer}.bmap`),
             verify: hasBmap(peer),
+          },
+          imgforgeTool(ctx, spec, 'auto', 'imgforge, the raw build alone (no bmap)', path.join(ctx.out, 'raw-alone.img')),
+          {
+            name: 'bmaptool create alone (an image built before)',
+            output: alone,
+            image: false,
+            script: durable(`bmaptool create -o ${quote(alone)} ${quote(prebuilt)}`, alone),
+            verify: () => bmapProblem(alone, prebuilt),
           },
         ],
       };

@@ -278,6 +278,11 @@ export interface BuiltImage {
   /** Where the image is now: a temporary file beside the output, or the device. */
   imagePath: string;
   kind: 'file' | 'device';
+  /**
+   * Makes the image durable with the fsync on a worker thread (built with `durable:
+   * 'background'`), so the caller can read it meanwhile; nothing to do when the build did it.
+   */
+  finishInBackground(): Promise<void>;
   commit(): void;
   discard(): void;
   /** As discard, safe while a copy still writes to the file (for a cancelled build). */
@@ -286,8 +291,12 @@ export interface BuiltImage {
 
 /** How the delivery step asks for the raw image it converts. */
 export interface BuildImageOptions {
-  /** Whether the finished file is fsynced (not needed for a private file that is read back and removed). */
-  durable?: boolean;
+  /**
+   * Whether the finished file is fsynced (not needed for a private file that is read back and
+   * removed); 'background': later, by `finishInBackground` or at the latest by `commit`, so that
+   * the delivery reads the image while its data reaches the disk.
+   */
+  durable?: boolean | 'background';
   /** Called with what the output is, before planning: delivery options refuse a block device. */
   checkOutput?: (kind: 'file' | 'device', output: string) => void;
   /** With size "auto", round the disk up to a multiple of this (a fixed VHD for Azure needs whole MiB). */
@@ -364,7 +373,9 @@ export async function buildImage(specOrPath: string | LoadedSpec, options: Build
       // The build's map of what holds data: what the copies and verity wrote, and the tables.
       const dataRanges = mergeRanges([...filled.written, ...verityWritten, ...finalTables.map((region) => ({ offset: region.offset, length: region.data.length }))]);
       options.onProgress?.({ phase: 'fsync', bytesDone: 0, bytesTotal: 0 });
-      await timed(timings, 'fsync', () => withNoSpaceMessage(target, 'the finished image', () => target.finish({ durable })));
+      if (durable !== 'background') {
+        await timed(timings, 'fsync', () => withNoSpaceMessage(target, 'the finished image', () => target.finish({ durable })));
+      }
       const total = contentBytes(layout);
       const result: BuildResult = {
         output,
@@ -386,6 +397,16 @@ export async function buildImage(specOrPath: string | LoadedSpec, options: Build
         copyBytes: total,
         imagePath: target.writePath,
         kind: target.kind,
+        finishInBackground: async () => {
+          try {
+            await timed(timings, 'fsync', () => target.finishInBackground());
+          } catch (error) {
+            withNoSpaceMessage(target, 'the finished image', () => {
+              throw error;
+            });
+          }
+          finishTimings();
+        },
         commit: () => {
           timings.fsync += measure(() => withNoSpaceMessage(target, 'the finished image', () => target.commit()));
           finishTimings();

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import { ImgforgeError } from '../errors';
 import { describeFsError } from '../fs-errors';
 import { blockDeviceInfo, type BlockDeviceInfo } from '../block-device';
@@ -27,6 +28,12 @@ export interface OutputTarget {
    * the file. A file stays at its temporary path until commit.
    */
   finish(options: { durable: boolean }): void;
+  /**
+   * As finish with `durable`, the fsync run on a worker thread: the image can be read meanwhile
+   * (the delivery hashes and converts it while its own data reaches the disk). Nothing to do
+   * once finished.
+   */
+  finishInBackground(): Promise<void>;
   /** Makes the image final: finish (if not done yet) and, for a file, rename into place. */
   commit(): void;
   /** Removes everything this build created. Safe to call more than once and after commit. */
@@ -63,6 +70,8 @@ class FileOutput extends OpenOutput implements OutputTarget {
   readonly kind = 'file' as const;
   readonly zeroed = true;
   private committed = false;
+  /** Whether finishInBackground's fsync is running on the descriptor. */
+  private syncing = false;
 
   constructor(readonly path: string, readonly writePath: string, size: number) {
     super();
@@ -92,6 +101,31 @@ class FileOutput extends OpenOutput implements OutputTarget {
     }
   }
 
+  async finishInBackground(): Promise<void> {
+    const fd = this.fd;
+    if (fd === undefined) return;
+    this.syncing = true;
+    let failure: unknown;
+    try {
+      await fsyncInBackground(fd);
+    } catch (error) {
+      failure = error;
+    } finally {
+      this.syncing = false;
+    }
+    if (this.fd !== fd) {
+      // Discarded while the fsync ran (a failure or cancellation elsewhere): the file is gone,
+      // and discard left the descriptor open for the fsync, to be closed here.
+      fs.closeSync(fd);
+      return;
+    }
+    if (failure !== undefined) {
+      this.discard();
+      throw new ImgforgeError('IO', `cannot flush ${this.writePath}: ${(failure as Error).message}`);
+    }
+    this.finish({ durable: false });
+  }
+
   commit(): void {
     this.finish({ durable: true });
     try {
@@ -106,10 +140,14 @@ class FileOutput extends OpenOutput implements OutputTarget {
 
   discard(): void {
     if (this.fd !== undefined) {
-      try {
-        fs.closeSync(this.fd);
-      } catch {
-        // Already closed or invalid: nothing more to release.
+      // A background fsync still uses the descriptor: closing it now could let its number go to
+      // another file before the fsync runs; finishInBackground closes it when that returns.
+      if (!this.syncing) {
+        try {
+          fs.closeSync(this.fd);
+        } catch {
+          // Already closed or invalid: nothing more to release.
+        }
       }
       this.fd = undefined;
     }
@@ -154,6 +192,10 @@ class DeviceOutput extends OpenOutput implements OutputTarget {
     }
   }
 
+  async finishInBackground(): Promise<void> {
+    this.finish();
+  }
+
   commit(): void {
     this.finish();
   }
@@ -178,6 +220,8 @@ function writeFully(fd: number, data: Uint8Array, offset: number, name: string):
     throw new ImgforgeError('IO', `cannot write ${name} at offset ${offset + done}: ${(error as Error).message}`);
   }
 }
+
+const fsyncInBackground = promisify(fs.fsync);
 
 function flushFully(fd: number, name: string): void {
   try {

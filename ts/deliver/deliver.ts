@@ -6,12 +6,12 @@
  * a cancellation removes every temporary file, the raw image's included.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { ImgforgeError } from '../errors';
 import { buildImage, outputPath, type BuiltImage } from '../build/build';
 import { checkOutputIsNoInput } from '../build/input-guard';
 import { loadSpec } from '../spec/load';
-import { removeStaleTemporaries, syncDirectory, temporaryPathFor } from '../build/output';
+import { removeStaleTemporaries, temporaryPathFor } from '../build/output';
+import { renameIntoPlace, type Move } from './rename';
 import { native, type CopyProgress, type DeliverOutcome } from '../native';
 import { IMAGE_WRITERS, writeBmap, type ImageWriter } from './writers';
 import { deliversMore, deviceProblem, resolveDelivery, splitPaths, type Delivery } from './options';
@@ -88,6 +88,14 @@ async function withProgress<T>(progress: CopyProgress, size: number, artifact: s
   }
 }
 
+/** The promise's failure, or undefined once it succeeded: awaited later without an unhandled rejection meanwhile. */
+function settled(promise: Promise<void>): Promise<unknown> {
+  return promise.then(
+    () => undefined,
+    (error: unknown) => error ?? new Error('failed'),
+  );
+}
+
 /** Removes the files, ignoring those already gone. */
 function removeAll(files: readonly string[]): void {
   for (const file of files) fs.rmSync(file, { force: true });
@@ -105,17 +113,8 @@ function checkRenames(paths: readonly string[]): void {
   }
 }
 
-/** Renames each temporary file into place (each was fsynced by its writer), then makes the renames durable. */
-function renameAll(pending: readonly PendingArtifact[]): void {
-  for (const { temporary, artifact } of pending) {
-    try {
-      fs.renameSync(temporary, artifact.path);
-    } catch (error) {
-      throw new ImgforgeError('IO', `cannot move ${artifact.path} into place: ${(error as Error).message}`);
-    }
-  }
-  for (const dir of new Set(pending.map((p) => path.dirname(p.artifact.path)))) syncDirectory(dir);
-}
+/** The renames that put the pending artifacts in place. */
+const movesOf = (pending: readonly PendingArtifact[]): Move[] => pending.map((p) => ({ temporary: p.temporary, final: p.artifact.path }));
 
 /**
  * Writes every artifact from the built raw image, then moves them into place. The raw image
@@ -134,6 +133,10 @@ async function deliver(built: BuiltImage, delivery: Delivery, options: BuildOpti
     built.abandon();
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
+  // The raw image that is kept reaches the disk while the writers read it (from the page
+  // cache): its fsync and their hashing and copying overlap instead of following each other.
+  // Settled before anything is renamed or removed; a failure of it is the build's failure.
+  const imageDurable = rawIsImage ? settled(built.finishInBackground()) : Promise.resolve(undefined);
   try {
     if (options.signal?.aborted) throw new ImgforgeError('ABORTED', 'build cancelled');
     checkRenames(pending.map((p) => p.artifact.path));
@@ -157,18 +160,27 @@ async function deliver(built: BuiltImage, delivery: Delivery, options: BuildOpti
       }
       artifacts.unshift(raw);
     }
+    const notDurable = await imageDurable;
+    if (notDurable !== undefined) throw notDurable;
     if (options.signal?.aborted) throw new ImgforgeError('ABORTED', 'build cancelled');
     checkRenames(artifacts.map((a) => a.path));
     // All written: the partition and bmap files first, the image last, so an image in place
     // always has its companions beside it.
-    renameAll(pending.filter((p) => p.artifact.path !== built.result.output));
-    if (rawIsImage) built.commit();
-    else {
-      renameAll(pending.filter((p) => p.artifact.path === built.result.output));
-      built.discard();
+    // A failure of the image's rename puts the companions' previous files back: the final
+    // paths hold every new file or none.
+    const companions = renameIntoPlace(movesOf(pending.filter((p) => p.artifact.path !== built.result.output)));
+    try {
+      if (rawIsImage) built.commit();
+      else renameIntoPlace(movesOf(pending.filter((p) => p.artifact.path === built.result.output))).keep();
+    } catch (error) {
+      companions.rollback();
+      throw error;
     }
+    companions.keep();
+    if (!rawIsImage) built.discard();
     return artifacts;
   } catch (error) {
+    await imageDurable;
     removeAll(temporaries);
     built.discard();
     throw options.signal?.aborted ? new ImgforgeError('ABORTED', 'build cancelled') : error;
@@ -188,8 +200,9 @@ export async function build(specOrPath: string | LoadedSpec, options: BuildOptio
   const output = outputPath(spec, options);
   const delivery = resolveDelivery(output, options);
   const built = await buildImage(spec, { ...options, output }, {
-    // A raw image that is only converted and removed need not reach the disk.
-    durable: delivery.format === 'raw' && delivery.compress === undefined,
+    // A raw image that is only converted and removed need not reach the disk; one that is kept
+    // is fsynced while the delivery reads it (see deliver), or by its commit.
+    durable: delivery.format === 'raw' && delivery.compress === undefined ? 'background' : false,
     autoSizeMultiple: delivery.format === 'vhd' ? MiB : undefined,
     checkOutput: (kind) => {
       const problem = deviceProblem(delivery);
