@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { deriveGuid } from '../ts/plan/guid';
 import { defaultJournalBlocks, ext4Geometry, ext4MinimumBlocks, hasSuperblockBackup } from '../ts/plan/ext4-size';
 import { usedInodes, fixUpScript, debugfsPath } from '../ts/build/ext4';
-import { compareVersions, findOnPath } from '../ts/build/tools';
+import { compareVersions, findOnPath } from '../ts/tools';
 import { build } from '../ts/build/build';
 import type { ImgforgeError } from '../ts/errors';
 import type { BuildProgress, BuildResult, Ext4Summary, Plan } from '../ts/types';

@@ -360,3 +360,18 @@ needsTools('verify names a superblock field that differs from the spec, and a sa
   t.true(wheres.includes('partitions[2].verity.salt'), JSON.stringify(report.differences));
   t.false(wheres.includes('partitions[2].verity'), 'a tree of another shape is not compared block by block');
 });
+
+needsTools('without openssl on PATH: build and verify say so in one line naming the package, exit 2; the build writes nothing', (t) => {
+  const { dir, spec } = fixture({ seed: 'no-openssl' });
+  const image = path.join(dir, 'disk.img');
+  const before = fs.readdirSync(dir).sort();
+  const built = imgforge(['build', spec, '-o', image], { env: { PATH: '/nonexistent' } });
+  t.is(built.status, 2, built.stderr);
+  t.is(built.stderr.trim().split('\n').length, 1, built.stderr);
+  t.regex(built.stderr, /partitions\[3\]\.signature: openssl was not found on PATH; install openssl \(Debian\/Ubuntu: apt-get install openssl/);
+  t.deepEqual(fs.readdirSync(dir).sort(), before, 'nothing written, no temporary left');
+  buildCli(spec, image);
+  const verified = imgforge(['verify', spec, image], { env: { PATH: '/nonexistent' } });
+  t.is(verified.status, 2, verified.stdout + verified.stderr);
+  t.regex(verified.stderr, /verify checks verity signatures with openssl, which was not found on PATH; install openssl/);
+});

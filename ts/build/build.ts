@@ -4,6 +4,7 @@ import { loadSpec } from '../spec/load';
 import { planImage, type ImagePlan } from '../plan/plan';
 import type { ScannedFilesystem } from '../plan/filesystem';
 import { checkExt4Tools, writeExt4 } from './ext4';
+import { requireTool } from './tools';
 import { makeSquashfs } from './squashfs';
 import { Temporaries } from './staging';
 import { native, type CopyFailure, type CopyJob, type CopyProgress } from '../native';
@@ -52,6 +53,8 @@ function prepareToolFilesystems(spec: LoadedSpec, output: string, temporaries: T
   return async (scanned: ReadonlyMap<number, ScannedFilesystem>): Promise<void> => {
     // Before mksquashfs reads a source folder: the output (and the squashfs beside it) must not be in one.
     checkOutputOutsideFilesystems(output, spec, scanned);
+    // Signature partitions are signed by the openssl tool, after the data is written: checked now.
+    spec.partitions.forEach((p, i) => p.signature !== undefined && requireTool('openssl', `partitions[${i}].signature`));
     for (const [i, filesystem] of scanned) {
       const field = `partitions[${i}].filesystem`;
       if (filesystem.type === 'ext4') checkExt4Tools(field, filesystem.options);

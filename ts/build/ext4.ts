@@ -16,7 +16,8 @@ import { ImgforgeError } from '../errors';
 import type { CreatedNode } from '../native';
 import type { Ext4Layout, Ext4Options } from '../plan/filesystem';
 import { EXT4_BLOCK_SIZE, EXT4_INODE_SIZE } from '../plan/ext4-size';
-import { findOnPath, lastLine, requireTool, runTool } from './tools';
+import { requireTool } from './tools';
+import { findOnPath, lastLine, runTool } from '../tools';
 import type { Temporaries } from './staging';
 import type { ToolTree } from '../native';
 

@@ -15,7 +15,8 @@ import { ImgforgeError } from '../errors';
 import type { ScannedSquashfs, SquashfsOptions } from '../plan/filesystem';
 import type { CreatedNode } from '../native';
 import { directSource } from './ext4';
-import { lastLine, requireTool, runTool } from './tools';
+import { requireTool } from './tools';
+import { lastLine, runTool } from '../tools';
 import type { Temporaries } from './staging';
 
 /** mksquashfs's compression options: "none" leaves inodes, data, fragments and xattrs as they are. */

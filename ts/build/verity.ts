@@ -7,6 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { ImgforgeError } from '../errors';
+import { requireTool } from './tools';
 import { native } from '../native';
 import { verityOptions, type SigningKey } from '../plan/verity';
 import type { ImagePlan } from '../plan/plan';
@@ -27,8 +28,10 @@ export function guidFromHex(hex: string): string {
  * reads it by path.
  */
 export function signDetached(text: string, key: SigningKey, field: string): Buffer {
+  // Found and version-checked before anything is written (prepareToolFilesystems); here it is the same path.
+  const openssl = requireTool('openssl', field);
   try {
-    return execFileSync('openssl', ['smime', '-sign', '-binary', '-noattr', '-outform', 'DER', '-signer', key.certificatePath, '-inkey', key.keyPath], {
+    return execFileSync(openssl, ['smime', '-sign', '-binary', '-noattr', '-outform', 'DER', '-signer', key.certificatePath, '-inkey', key.keyPath], {
       input: text,
       stdio: ['pipe', 'pipe', 'pipe'],
       maxBuffer: 1 << 20,

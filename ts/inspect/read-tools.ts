@@ -5,11 +5,11 @@
  * (`-d`) the squashfs at the partition's offset (`-o N`).
  * Everything goes into a private temporary folder that `readToolTree` removes before it returns.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ImgforgeError } from '../errors';
+import { findOnPath, installHint, lastLine, runTool, type ToolRun } from '../tools';
 
 export type ToolTreeKind = 'file' | 'directory' | 'symlink' | 'char-device' | 'block-device' | 'fifo' | 'socket';
 
@@ -34,65 +34,25 @@ export interface ToolTree {
 /** The tool each filesystem is read with, and the package that brings it. */
 const READERS = { ext4: { tool: 'debugfs', package: 'e2fsprogs' }, squashfs: { tool: 'unsquashfs', package: 'squashfs-tools' } } as const;
 
-function findTool(name: string): string | undefined {
-  // PATH only, as the build looks for mkfs.ext4 (ts/build/tools.ts).
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (dir === '') continue;
-    const candidate = path.join(dir, name);
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      if (fs.statSync(candidate).isFile()) return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
 /** The reader for `type`; a missing one is a TOOL error (exit status 2) naming it and its package. */
 export function requireReader(type: 'ext4' | 'squashfs', where: string): string {
   const { tool, package: pkg } = READERS[type];
-  const found = findTool(tool);
+  const found = findOnPath(tool);
   if (found === undefined) {
     throw new ImgforgeError(
       'TOOL',
-      `${where}: verify reads ${type} with ${tool}, which was not found on PATH; install ${pkg} (Debian/Ubuntu: apt-get install ${pkg}; Fedora: dnf install ${pkg}; Alpine: apk add ${pkg})`,
+      `${where}: verify reads ${type} with ${tool}, which was not found on PATH; ${installHint(pkg)}`,
     );
   }
   return found;
 }
 
-interface Run {
-  stdout: string;
-  stderr: string;
-  status: number | null;
+function run(file: string, args: readonly string[], signal: AbortSignal | undefined): Promise<ToolRun> {
+  return runTool(file, args, { env: { LC_ALL: 'C' }, signal, work: 'verification' });
 }
 
-function run(file: string, args: readonly string[], signal: AbortSignal | undefined): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new ImgforgeError('ABORTED', 'verification cancelled'));
-    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    const onAbort = () => child.kill('SIGKILL');
-    signal?.addEventListener('abort', onAbort, { once: true });
-    child.on('error', (error) => {
-      signal?.removeEventListener('abort', onAbort);
-      reject(new ImgforgeError('TOOL', `${file}: ${error.message}`, { cause: error }));
-    });
-    child.on('close', (status) => {
-      signal?.removeEventListener('abort', onAbort);
-      if (signal?.aborted) return reject(new ImgforgeError('ABORTED', 'verification cancelled'));
-      resolve({ stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), status });
-    });
-  });
-}
-
-function failed(tool: string, result: Run): ImgforgeError {
-  const lines = `${result.stderr}\n${result.stdout}`.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^debugfs \d/.test(l));
-  return new ImgforgeError('IMAGE', `${tool} could not read the partition: ${lines.at(-1) ?? `exit status ${result.status}`}`);
+function failed(tool: string, result: ToolRun): ImgforgeError {
+  return new ImgforgeError('IMAGE', `${tool} could not read the partition: ${lastLine(result)}`);
 }
 
 /** The kind a mode's type bits give (stat's S_IFMT). */

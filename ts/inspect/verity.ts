@@ -8,6 +8,8 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { ImgforgeError } from '../errors';
+import { findOnPath, installHint } from '../tools';
 import { native, type VeritySuperblock } from '../native';
 import type { ImagePlan } from '../plan/plan';
 import { verityOptions } from '../plan/verity';
@@ -69,19 +71,20 @@ export function readSuperblock(image: ImageFile, offset: number): VeritySuperblo
 
 /** `openssl smime -verify` of a detached DER signature over `text` against a certificate; undefined when it verifies, else its reason. */
 export function checkSignature(text: string, signatureBase64: string, certificatePath: string): string | undefined {
+  const openssl = findOnPath('openssl');
+  if (openssl === undefined) throw new ImgforgeError('TOOL', `verify checks verity signatures with openssl, which was not found on PATH; ${installHint('openssl')}`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imgforge-verity-'));
   try {
     fs.writeFileSync(path.join(dir, 'signature.der'), Buffer.from(signatureBase64, 'base64'));
     fs.writeFileSync(path.join(dir, 'roothash.txt'), text);
     execFileSync(
-      'openssl',
+      openssl,
       ['smime', '-verify', '-binary', '-inform', 'DER', '-in', path.join(dir, 'signature.der'), '-content', path.join(dir, 'roothash.txt'), '-CAfile', certificatePath, '-purpose', 'any', '-out', '/dev/null'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     return undefined;
   } catch (error) {
     const e = error as NodeJS.ErrnoException & { stderr?: Buffer };
-    if (e.code === 'ENOENT') return 'cannot check the signature: the openssl tool is not installed';
     const line = e.stderr?.toString().split('\n').find((l) => l.trim() !== '' && !/^Verification/.test(l)) ?? e.message;
     return `the signature does not verify against ${certificatePath}: ${line.trim()}`;
   } finally {
