@@ -385,3 +385,32 @@ test('the root folder keeps its source\'s mode (mkfs.ext4 -d leaves it 0755), st
     t.is(verified.status, 0, verified.stdout + verified.stderr);
   }
 });
+
+test('progress: a mkfs phase names the tool and partition (squashfs before the copies, ext4 among them); the copy total counts the squashfs made, not ext4', async (t) => {
+  if (!haveTools || !hasTool('mksquashfs')) return t.pass('skipped: e2fsprogs or squashfs-tools is not installed');
+  const dir = tempDir('imgforge-ext4-progress-');
+  varTree(dir);
+  const spec = path.join(dir, 'spec.json');
+  fs.writeFileSync(
+    spec,
+    JSON.stringify({
+      seed: 'progress',
+      partitions: [
+        { name: 'usr', type: 'usr-x86-64', size: 'auto', filesystem: { type: 'squashfs', files: [{ source: './var', target: '/' }] } },
+        { name: 'var', type: 'var', size: 'auto', filesystem: { type: 'ext4', files: [{ source: './var', target: '/' }] } },
+      ],
+    }),
+  );
+  const events: BuildProgress[] = [];
+  const result = await build(spec, { output: path.join(dir, 'disk.img'), onProgress: (p) => events.push({ ...p }), progressIntervalMs: 5 });
+  const mkfs = events.filter((e) => e.phase === 'mkfs').map((e) => `${e.tool} ${e.partition}`);
+  t.deepEqual(mkfs, ['mksquashfs usr', 'mkfs.ext4 var']);
+  const firstCopy = events.findIndex((e) => e.phase === 'copy');
+  t.true(events.findIndex((e) => e.tool === 'mksquashfs') < firstCopy, 'the squashfs is made before the copies');
+  const squashfs = result.partitions[0].filesystem!;
+  const copies = events.filter((e) => e.phase === 'copy');
+  t.true(copies.length > 0);
+  for (const e of copies) t.is(e.bytesTotal, squashfs.type === 'squashfs' ? squashfs.size : NaN);
+  t.is(copies.at(-1)!.bytesDone, copies.at(-1)!.bytesTotal);
+  t.true(copies.every((e) => e.bytesDone === 0 || e.partition === 'usr'), 'the squashfs copy is named as its own partition');
+});

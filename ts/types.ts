@@ -418,9 +418,11 @@ export interface BuildProgress {
    * the delivery artifacts (other formats, bmap, partition files, checksums), with `artifact`
    * the file being written and bytes counted over the image; `verity`: hashing data partitions
    * into their hash partitions (after the copies, before the tables), `partition` the hash
-   * partition, bytes counted over the data read (all tree levels); `done`.
+   * partition, bytes counted over the data read (all tree levels); `mkfs`: an outside tool
+   * (`tool`: mkfs.ext4, mksquashfs) makes `partition`'s filesystem, with no byte counts (squashfs
+   * before the copies, since its size decides the layout; ext4 among them); `done`.
    */
-  phase: 'copy' | 'verity' | 'tables' | 'fsync' | 'deliver' | 'done';
+  phase: 'copy' | 'mkfs' | 'verity' | 'tables' | 'fsync' | 'deliver' | 'done';
   /** Bytes of partition contents processed so far (copied or skipped as holes). */
   bytesDone: number;
   bytesTotal: number;
@@ -430,6 +432,8 @@ export interface BuildProgress {
   artifact?: string;
   /** In the deliver phase: set when `artifact` is being read for its SHA-256 rather than written. */
   checksum?: boolean;
+  /** In the mkfs phase: the tool making the filesystem. */
+  tool?: string;
 }
 
 /**

@@ -49,7 +49,7 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
  * one is reported before anything is written) and each squashfs is made, so "auto" gets its
  * exact size.
  */
-function prepareToolFilesystems(spec: LoadedSpec, output: string, temporaries: Temporaries, signal: AbortSignal | undefined) {
+function prepareToolFilesystems(spec: LoadedSpec, output: string, temporaries: Temporaries, options: BuildOptions) {
   return async (scanned: ReadonlyMap<number, ScannedFilesystem>): Promise<void> => {
     // Before mksquashfs reads a source folder: the output (and the squashfs beside it) must not be in one.
     checkOutputOutsideFilesystems(output, spec, scanned);
@@ -58,6 +58,7 @@ function prepareToolFilesystems(spec: LoadedSpec, output: string, temporaries: T
     for (const [i, filesystem] of scanned) {
       const field = `partitions[${i}].filesystem`;
       if (filesystem.type === 'ext4') checkExt4Tools(field, filesystem.options);
+      if (filesystem.type === 'squashfs') requireTool('mksquashfs', field);
       if (filesystem.type === 'ext4' || filesystem.type === 'squashfs') {
         try {
           // The tools read every file; one they cannot read is named here, before anything is written.
@@ -68,13 +69,15 @@ function prepareToolFilesystems(spec: LoadedSpec, output: string, temporaries: T
       }
     }
     for (const [i, filesystem] of scanned) {
-      if (filesystem.type === 'squashfs') await makeSquashfs(`partitions[${i}].filesystem`, filesystem, temporaries, signal);
+      if (filesystem.type !== 'squashfs') continue;
+      options.onProgress?.({ phase: 'mkfs', bytesDone: 0, bytesTotal: 0, partition: spec.partitions[i].name, tool: 'mksquashfs' });
+      await makeSquashfs(`partitions[${i}].filesystem`, filesystem, temporaries, options.signal);
     }
   };
 }
 
-function planFor(spec: LoadedSpec, output: string, kind: OutputKind, timings: PlanTimings, autoSizeMultiple: number | undefined, temporaries: Temporaries, signal: AbortSignal | undefined): Promise<ImagePlan> {
-  const hooks = { prepare: prepareToolFilesystems(spec, output, temporaries, signal) };
+function planFor(spec: LoadedSpec, output: string, kind: OutputKind, timings: PlanTimings, autoSizeMultiple: number | undefined, temporaries: Temporaries, options: BuildOptions): Promise<ImagePlan> {
+  const hooks = { prepare: prepareToolFilesystems(spec, output, temporaries, options) };
   if (kind.kind === 'file') return planImage(spec, { timings, autoSizeMultiple }, hooks);
   const { device } = kind;
   if (device.logicalSectorSize !== spec.sectorSize) {
@@ -94,7 +97,10 @@ function planFor(spec: LoadedSpec, output: string, kind: OutputKind, timings: Pl
 function copyWork(layout: Plan): Array<{ partition: string; bytes: number }> {
   return [
     ...layout.partitions.filter((p) => p.contents !== undefined).map((p) => ({ partition: p.name, bytes: p.contents!.size })),
-    ...layout.partitions.filter((p) => p.filesystem !== undefined).map((p) => ({ partition: p.name, bytes: p.filesystem!.fileBytes })),
+    // An ext4 is written by mkfs.ext4 itself (the mkfs phase); a squashfs is copied in whole, made.
+    ...layout.partitions
+      .filter((p) => p.filesystem !== undefined && p.filesystem.type !== 'ext4')
+      .map((p) => ({ partition: p.name, bytes: p.filesystem!.type === 'squashfs' ? p.filesystem!.size : p.filesystem!.fileBytes })),
   ];
 }
 
@@ -167,6 +173,7 @@ async function fillPartitions(target: OutputTarget, { layout, filesystems }: Ima
     for (const [i, filesystem] of filesystems) {
       const field = `partitions[${i}].filesystem`;
       if (filesystem.type === 'ext4') {
+        options.onProgress?.({ phase: 'mkfs', bytesDone: 0, bytesTotal: 0, partition: layout.partitions[i].name, tool: 'mkfs.ext4' });
         const made = await writeExt4(field, filesystem.tree, filesystem.layout, target.writePath, target.zeroed, temporaries, options.signal);
         const summary = layout.partitions[i].filesystem;
         if (summary?.type === 'ext4') Object.assign(summary, made);
@@ -339,7 +346,7 @@ export async function buildImage(specOrPath: string | LoadedSpec, options: Build
   }
 
   async function buildWith(temporaries: Temporaries): Promise<BuiltImage> {
-    const planned = await planFor(spec, output, kind, timings, autoSizeMultiple, temporaries, options.signal);
+    const planned = await planFor(spec, output, kind, timings, autoSizeMultiple, temporaries, options);
     const { layout } = planned;
     checkOutputOutsideFilesystems(output, spec, planned.filesystems);
     checkPlan?.(layout.partitions);

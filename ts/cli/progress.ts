@@ -27,6 +27,12 @@ export function terminalProgress(stream: NodeJS.WriteStream): ProgressSink {
         drawn = true;
         return;
       }
+      if (progress.phase === 'mkfs') {
+        // The tool reports nothing while it works: say which one runs, for which partition.
+        stream.write(`\r${`${progress.tool ?? 'mkfs'} is making ${progress.partition ?? 'a filesystem'}`.slice(0, Math.max(20, (stream.columns ?? 100) - 1))}\x1b[K`);
+        drawn = true;
+        return;
+      }
       if (progress.phase === 'verity' && progress.bytesTotal > 0) {
         const percent = Math.floor(Math.min(1, progress.bytesDone / progress.bytesTotal) * 100);
         stream.write(`\r${`hashing ${percent}% ${progress.partition ?? ''}`.slice(0, Math.max(20, (stream.columns ?? 100) - 1))}\x1b[K`);
@@ -73,6 +79,10 @@ export function plainProgress(stream: NodeJS.WritableStream): ProgressSink {
         const line = `${progress.checksum ? 'checksumming' : 'writing'} ${progress.artifact}`;
         if (line !== lastArtifact) stream.write(`${line}\n`);
         lastArtifact = line;
+        return;
+      }
+      if (progress.phase === 'mkfs') {
+        stream.write(`${progress.tool ?? 'mkfs'} is making ${progress.partition ?? 'a filesystem'}\n`);
         return;
       }
       if (progress.phase === 'verity') {
