@@ -282,7 +282,8 @@ export function temporaryPathFor(target: string): string {
   return path.join(path.dirname(target), `${temporaryPrefix(target)}${unique}${TEMP_SUFFIX}`);
 }
 
-function processIsAlive(pid: number): boolean {
+/** Whether process `pid` still runs (a temporary it named is still in use). */
+export function processIsAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ImgforgeError } from '../errors';
-import { temporaryPathFor, truncateUtf8 } from './output';
+import { processIsAlive, temporaryPathFor, truncateUtf8 } from './output';
 
 const STAGE_SUFFIX = '.imgforge-stage';
 /** Room for "." + "." + "<pid>-<12 hex digits>" + the suffix in a 255-byte name. */
@@ -17,15 +17,6 @@ const BASE_MAX = 255 - 2 - (10 + 1 + 12) - STAGE_SUFFIX.length;
 /** `.<output name>.`, shortened to fit: what staging folder names of this output start with. */
 function stagePrefix(output: string): string {
   return `.${truncateUtf8(path.basename(output), BASE_MAX)}.`;
-}
-
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**
