@@ -375,3 +375,22 @@ needsTools('without openssl on PATH: build and verify say so in one line naming 
   t.is(verified.status, 2, verified.stdout + verified.stderr);
   t.regex(verified.stderr, /verify checks verity signatures with openssl, which was not found on PATH; install openssl/);
 });
+
+needsTools('on an MBR disk (table: mbr) the hash partition verifies too; the partitions have no GUIDs to derive', (t) => {
+  const { dir, spec } = fixture({ seed: 'verity-mbr' });
+  const doc = JSON.parse(fs.readFileSync(spec, 'utf8')) as Record<string, unknown>;
+  fs.writeFileSync(spec, JSON.stringify({ ...doc, table: 'mbr' }));
+  const image = path.join(dir, 'disk.img');
+  const result = buildCli(spec, image);
+  t.is(result.table, 'mbr');
+  const [, data, hash] = result.partitions;
+  t.is(data.guid, undefined);
+  t.is(hash.guid, undefined);
+  const table = sfdiskJson(image);
+  t.is(table.label, 'dos');
+  t.is(table.partitions[1].start * 512, data.offset, 'sfdisk puts the data partition where the build hashed it');
+  const ok = spawnSync('veritysetup', ['verify', extract(image, data, path.join(dir, 'data.bin')), extract(image, hash, path.join(dir, 'hash.bin')), hash.verity!.rootHash!], { encoding: 'utf8' });
+  t.is(ok.status, 0, ok.stderr);
+  const verified = imgforge(['verify', spec, image]);
+  t.is(verified.status, 0, verified.stdout + verified.stderr);
+});
