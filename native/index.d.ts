@@ -103,6 +103,11 @@ export declare class Fat32Tree {
 export declare class ToolTree {
   /** `kind` is "ext4" or "squashfs" (for the wording of errors). */
   static scan(sources: Array<FilesystemSource>, kind: string): ToolTree
+  /**
+   * Every entry of the scanned tree, for `verify` to compare the image with: the root first,
+   * then each directory's entries, a directory's contents after it.
+   */
+  entries(): Array<SourceEntry>
   /** Whether the scan read the file or directory with this device and inode number. */
   reads(dev: bigint, ino: bigint): boolean
   get usage(): TreeUsage
@@ -514,13 +519,6 @@ export interface HybridPlanPartition {
   mbrType: number
   bootable: boolean
 }
-
-/**
- * Resolves `sources` (absolute paths, as the spec loader gives them) for an ext4 or squashfs
- * (`kind`) into a tree and lists it: the root first, then each directory's entries, a
- * directory's contents after it. Throws the scan's one-line error naming the path.
- */
-export declare function listFilesystemSources(sources: Array<FilesystemSource>, kind: 'ext4' | 'squashfs'): Array<SourceEntry>
 
 export interface MbrEntry {
   /** Boot indicator 0x80. */

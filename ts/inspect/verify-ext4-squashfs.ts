@@ -2,14 +2,14 @@
  * `verify` for ext4 and squashfs partitions: the superblock through imgforge's probes
  * (crates/fs-probe: its findings, the label, UUID and hash seed where the spec fixes them, the
  * compression), then the tree read back with debugfs or unsquashfs (read-tools.ts) against the
- * spec's `files` resolved exactly as the build resolves them (listFilesystemSources): every path,
+ * spec's `files` as the plan scanned them for the build (ToolTree.entries): every path,
  * its kind, permission bits, owner (0:0 with `ownership: root`), a file's bytes, a symlink's
  * target, and which names are hard links of one inode.
  */
 import * as fs from 'node:fs';
 import { ImgforgeError } from '../errors';
 import { describeFsError } from '../fs-errors';
-import { native, type SourceEntry } from '../native';
+import { native, type SourceEntry, type ToolTree as ScannedTree } from '../native';
 import { readAt, unreadable, type ImageFile } from './image';
 import { requireReader, withToolTree, type ToolTree, type ToolTreeEntry } from './read-tools';
 import type { Difference } from '../types';
@@ -17,7 +17,8 @@ import type { Difference } from '../types';
 /** What the spec says of an ext4 or squashfs, for verify. */
 export interface ToolFilesystemExpectation {
   type: 'ext4' | 'squashfs';
-  files: ReadonlyArray<{ source: string; target: string }>;
+  /** The spec's `files` as planning scanned them: what the build staged for the tool. */
+  sources: ScannedTree;
   ownership: 'root' | 'source';
   /** ext4: the label (undefined: none). */
   label?: string | undefined;
@@ -183,12 +184,7 @@ export async function compareToolFilesystem(
   signal?: AbortSignal,
 ): Promise<number> {
   const tool = requireReader(expect.type, where);
-  let expected: SourceEntry[];
-  try {
-    expected = native().listFilesystemSources([...expect.files], expect.type);
-  } catch (error) {
-    throw new ImgforgeError('CONTENTS', `${where}.files: ${(error as Error).message}`);
-  }
+  const expected = expect.sources.entries();
   const superblock = await compareSuperblock(expect, image, offset, length, (message) => out.push({ where, message }));
   if (superblock === 'absent') out.push({ where, message: `the partition holds no ${expect.type} filesystem` });
   if (superblock !== 'readable') return 0;

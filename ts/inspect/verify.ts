@@ -269,7 +269,7 @@ function compareExt4OrSquashfs(
     const { summary } = filesystem;
     const expectation = {
       type: 'ext4' as const,
-      files: fs.files,
+      sources: filesystem.tree,
       ownership: fs.ownership,
       label: fs.label,
       ...(fixedBySpec(spec, fs.uuid) ? { uuid: summary.uuid } : {}),
@@ -277,8 +277,8 @@ function compareExt4OrSquashfs(
     };
     return compareToolFilesystem(expectation, image, partition.offset, length, where, out, options.signal);
   }
-  if (fs?.type === 'squashfs') {
-    const expectation = { type: 'squashfs' as const, files: fs.files, ownership: fs.ownership, compression: fs.compression };
+  if (fs?.type === 'squashfs' && filesystem.type === 'squashfs') {
+    const expectation = { type: 'squashfs' as const, sources: filesystem.tree, ownership: fs.ownership, compression: fs.compression };
     return compareToolFilesystem(expectation, image, partition.offset, length, where, out, options.signal);
   }
   return Promise.resolve(0);

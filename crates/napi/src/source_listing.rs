@@ -1,15 +1,10 @@
-//! Binding of the source scan as a flat list: `listFilesystemSources` resolves an ext4's or a
-//! squashfs's `files` list exactly as their build does (imgforge-stage `scan`, on imgforge-tree)
-//! and lists every entry, so that `verify` can compare the image, read back with debugfs or
-//! unsquashfs, with the same tree. Values are converted here; the resolution (merging, targets,
-//! hard links, symlinks kept) lives in the crates.
+//! A scanned ext4 or squashfs source tree as a flat list (`ToolTree.entries()`), so that `verify`
+//! compares the image, read back with debugfs or unsquashfs, with the tree the build staged.
+//! Values are converted here; the resolution (merging, targets, hard links, symlinks kept)
+//! lives in the crates.
 
-use imgforge_stage::Kind;
-use imgforge_tree::{Node, Source, SpecialKind};
-use napi::bindgen_prelude::*;
+use imgforge_tree::{Node, SpecialKind};
 use napi_derive::napi;
-
-use crate::{invalid, FilesystemSource};
 
 /// One entry of a resolved source tree.
 #[napi(object)]
@@ -52,25 +47,9 @@ fn join(parent: &str, name: &str) -> String {
     }
 }
 
-/// Resolves `sources` (absolute paths, as the spec loader gives them) for an ext4 or squashfs
-/// (`kind`) into a tree and lists it: the root first, then each directory's entries, a
-/// directory's contents after it. Throws the scan's one-line error naming the path.
-#[napi]
-pub fn list_filesystem_sources(
-    sources: Vec<FilesystemSource>,
-    #[napi(ts_arg_type = "'ext4' | 'squashfs'")] kind: String,
-) -> Result<Vec<SourceEntry>> {
-    let kind = match kind.as_str() {
-        "ext4" => Kind::Ext4,
-        "squashfs" => Kind::Squashfs,
-        other => {
-            return Err(invalid(format!(
-                "kind must be ext4 or squashfs, got {other:?}"
-            )))
-        }
-    };
-    let sources: Vec<Source> = sources.into_iter().map(Source::from).collect();
-    let tree = imgforge_stage::scan(&sources, kind).map_err(invalid)?;
+/// Lists a scanned tree (for `ToolTree.entries()`): the root first, then each
+/// directory's entries, a directory's contents after it.
+pub(crate) fn entries(tree: &imgforge_tree::Tree) -> Vec<SourceEntry> {
     let entry = |path: String, kind: &str, meta: &imgforge_tree::Meta| SourceEntry {
         path,
         kind: kind.to_string(),
@@ -118,5 +97,5 @@ pub fn list_filesystem_sources(
             });
         }
     }
-    Ok(out)
+    out
 }

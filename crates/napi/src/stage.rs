@@ -62,6 +62,13 @@ impl ToolTree {
         })
     }
 
+    /// Every entry of the scanned tree, for `verify` to compare the image with: the root first,
+    /// then each directory's entries, a directory's contents after it.
+    #[napi]
+    pub fn entries(&self) -> Vec<crate::source_listing::SourceEntry> {
+        crate::source_listing::entries(&self.tree)
+    }
+
     /// Whether the scan read the file or directory with this device and inode number.
     #[napi]
     pub fn reads(&self, dev: BigInt, ino: BigInt) -> bool {
